@@ -1,0 +1,96 @@
+"""Metrology LIMS: the Flask application that joins the register, the bench and the certificates."""
+import os
+
+from flask import Flask
+
+__version__ = "0.1.0"
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
+
+def create_app(config=None):
+    """Create the application.
+
+    :param config: a mapping applied after the defaults and the environment (tests pass one).
+    :returns: the configured :class:`flask.Flask` app.
+    :raises lims.config.ConfigError: an unsafe production configuration.
+    """
+    app = Flask(__name__, instance_path=os.environ.get("LIMS_INSTANCE_PATH") or None,
+                template_folder="web/templates", static_folder="web/static")
+    from lims.config import load_config
+
+    load_config(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app):
+    """Bind the unbound extensions of :mod:`lims.extensions`."""
+    from lims.core import auth, i18n
+    from lims.extensions import api, babel, csrf, db, login_manager, migrate
+
+    import_all_models()
+    db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            _sqlite_pragmas(db.engine)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    login_manager.init_app(app)
+    auth.init_app(app)
+    api.init_app(app)
+
+
+def _sqlite_pragmas(engine):
+    """WAL journal and enforced foreign keys on every SQLite connection."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+
+def import_all_models():
+    """Import every model module so the metadata is complete (for Alembic and the app)."""
+    import lims.core.audit  # noqa: F401
+    import lims.modules.equipment.models  # noqa: F401
+    import lims.modules.jobs.models  # noqa: F401
+    import lims.modules.organisations.models  # noqa: F401
+    import lims.modules.users.models  # noqa: F401
+
+
+def register_blueprints(app):
+    """Register the JSON API (flask-smorest) and the HTML pages."""
+    from lims.core import apidocs
+    from lims.extensions import api, csrf
+    from lims.web import blueprints as page_blueprints
+    from lims.api import BLUEPRINTS
+
+    for blp in BLUEPRINTS:
+        api.register_blueprint(blp)
+        csrf.exempt(blp)
+    app.register_blueprint(apidocs.bp)
+    for bp in page_blueprints():
+        app.register_blueprint(bp)
+
+
+def register_errorhandlers(app):
+    """JSON errors under /api, HTML error pages elsewhere, commit/rollback at request end."""
+    from lims.core import http
+
+    http.init_app(app)
+
+
+def register_commands(app):
+    """Attach the operator command groups to ``flask``/``lims``."""
+    from lims.cli import register
+
+    register(app)

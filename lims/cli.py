@@ -1,0 +1,212 @@
+"""The ``lims`` command: every operator task. Sub-commands parse options and call operations.
+
+Input errors print one readable line and exit with code 2 (click's usage-error convention).
+"""
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from lims.core.audit import acting_as
+
+
+def _create_app():
+    from lims import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True,
+             help="Metrology LIMS operator commands (database, users, tokens, register, demo).")
+def main():
+    """Entry point of the ``lims`` console script."""
+
+
+def register(app):
+    """Attach the command groups to the app's CLI (used by ``flask`` and ``lims``)."""
+    for cmd in (tokens, users, instruments, demo_cmd):
+        app.cli.add_command(cmd)
+
+
+def _fail(message):
+    raise click.UsageError(message)
+
+
+def _user(username):
+    from lims.modules.users.operations import user_by_username
+
+    user = user_by_username(username)
+    if user is None:
+        _fail(f"no user named {username!r}")
+    return user
+
+
+def _commit():
+    from lims.extensions import db
+
+    db.session.commit()
+
+
+def _domain_errors(fn):
+    """Turn domain errors into a readable line and exit code 2."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from lims.core.http import Conflict, DomainValidationError
+        from lims.extensions import db
+
+        try:
+            return fn(*args, **kwargs)
+        except DomainValidationError as exc:
+            db.session.rollback()
+            detail = "; ".join(f"{k}: {v}" for k, v in exc.errors.items())
+            _fail(detail)
+        except Conflict as exc:
+            db.session.rollback()
+            _fail(str(exc))
+
+    return wrapper
+
+
+@click.group()
+def tokens():
+    """Create, list and revoke API tokens."""
+
+
+@tokens.command("create")
+@click.argument("username")
+@click.option("--name", default="cli", show_default=True, help="a label for the token")
+@with_appcontext
+@_domain_errors
+def tokens_create(username, name):
+    """Create an API token for USERNAME and print its secret (shown once)."""
+    from lims.modules.users.operations import create_token
+
+    user = _user(username)
+    with acting_as(None, "cli"):
+        row, secret = create_token(user, name)
+        _commit()
+    click.echo(secret)
+    click.echo(f"token {row.id} ({row.prefix}…) created for {user.username}", err=True)
+
+
+@tokens.command("list")
+@click.argument("username")
+@with_appcontext
+def tokens_list(username):
+    """List USERNAME's tokens."""
+    from sqlalchemy import select
+
+    from lims.extensions import db
+    from lims.modules.users.models import ApiToken
+
+    user = _user(username)
+    for t in db.session.execute(select(ApiToken).where(ApiToken.user_id == user.id)).scalars():
+        state = f"revoked {t.revoked_dt:%Y-%m-%d}" if t.revoked_dt else "active"
+        click.echo(f"{t.id}\t{t.prefix}…\t{t.name}\t{state}")
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+@with_appcontext
+def tokens_revoke(token_id):
+    """Revoke token TOKEN_ID."""
+    from lims.extensions import db
+    from lims.modules.users.models import ApiToken
+    from lims.modules.users.operations import revoke_token
+
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        _fail(f"no token {token_id}")
+    with acting_as(None, "cli"):
+        revoke_token(token)
+        _commit()
+    click.echo(f"token {token_id} revoked")
+
+
+@click.group()
+def users():
+    """Manage users."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["admin", "lab_manager", "technician",
+                                                          "market_manager", "equipment_officer"]))
+@click.option("--organisation-id", required=True, type=int)
+@click.option("--display-name", default=None)
+@click.password_option()
+@with_appcontext
+@_domain_errors
+def users_create(username, role, organisation_id, display_name, password):
+    """Create a user."""
+    from lims.modules.users.operations import create_user
+
+    if len(password) < 10:
+        _fail("password: must be at least 10 characters")
+    with acting_as(None, "cli"):
+        user = create_user(username, display_name or username, role, organisation_id, password)
+        _commit()
+    click.echo(f"user {user.id} {user.username} ({user.role}) created")
+
+
+@click.group()
+def instruments():
+    """The register of instruments."""
+
+
+@instruments.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option("--owner-id", type=int, default=None,
+              help="organisation that owns every row (otherwise the file needs an owner_id column)")
+@with_appcontext
+def instruments_import(file, owner_id):
+    """Import an instrument register from a CSV FILE: all rows or none."""
+    from lims.extensions import db
+    from lims.modules.equipment.operations import import_instruments
+    from lims.modules.organisations.models import Organisation
+
+    try:
+        text = file.read().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        _fail(f"{file.name}: not UTF-8 text (byte {exc.start})")
+    owner = None
+    if owner_id is not None:
+        owner = db.session.get(Organisation, owner_id)
+        if owner is None:
+            _fail(f"--owner-id: no organisation {owner_id}")
+    with acting_as(None, "cli"):
+        created, errors = import_instruments(text, owner, allow_owner_column=owner is None)
+        if errors:
+            db.session.rollback()
+            for e in errors[:200]:
+                click.echo(f"{file.name}: row {e['row']}, column {e['column'] or '-'}: {e['problem']}", err=True)
+            click.echo(f"nothing imported: {len(errors)} problem(s)", err=True)
+            sys.exit(2)
+        _commit()
+    click.echo(f"imported {created} instruments")
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="load the demo data and exit")
+@with_appcontext
+def demo_cmd(host, port, no_serve):
+    """Create or reuse the database, load demo data, and serve on http://HOST:PORT."""
+    from lims.demo import DEMO_USERS, ensure_demo
+
+    ensure_demo(current_app._get_current_object())
+    click.echo(f"Database: {current_app.config['SQLALCHEMY_DATABASE_URI']}")
+    click.echo("Demo accounts (username / password — role, organisation):")
+    for u in DEMO_USERS:
+        click.echo(f"  {u['username']:<12} / {u['password']:<22} — {u['role']}, {u['organisation']}")
+    if no_serve:
+        return
+    from werkzeug.serving import run_simple
+
+    current_app.config["DEMO"] = True
+    click.echo(f"Serving on http://{host}:{port}  (Ctrl-C to stop)")
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)

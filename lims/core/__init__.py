@@ -1,0 +1,1 @@
+"""Shared layers of the application: database helpers, HTTP glue, auth, audit."""

@@ -1,0 +1,74 @@
+"""Model helpers: UTC datetimes, primary keys, change sets."""
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from werkzeug.exceptions import NotFound
+
+from lims.extensions import db
+
+
+def now_utc():
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on every backend (SQLite stores naive UTC)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+def get_or_404(model, oid):
+    """Return the row of ``model`` with primary key ``oid``.
+
+    :raises NotFound: no such row (or it was soft-deleted).
+    """
+    obj = db.session.get(model, oid)
+    if obj is None or getattr(obj, "is_deleted", False):
+        raise NotFound(f"{model.__name__} {oid} not found")
+    return obj
+
+
+def populate_from_dict(obj, data):
+    """Set attributes from ``data`` and return ``{field: (old, new)}`` for those that changed."""
+    changes = {}
+    for key, value in data.items():
+        old = getattr(obj, key)
+        if old != value:
+            setattr(obj, key, value)
+            changes[key] = (old, value)
+    return changes
+
+
+def check_version(obj, version):
+    """Refuse a change made against a stale read.
+
+    :raises lims.core.http.Conflict: ``version`` is not the row's current version (HTTP 409).
+    """
+    from lims.core.http import Conflict
+
+    if obj.version != version:
+        raise Conflict(f"{type(obj).__name__} {obj.id} is at version {obj.version}, not {version}; "
+                       "reload it and apply your change again")
+
+
+def generic_update(obj, data):
+    """Version-checked partial update for records without special rules; returns the changes."""
+    check_version(obj, data.pop("version"))
+    changes = populate_from_dict(obj, data)
+    db.session.flush()
+    return changes

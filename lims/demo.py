@@ -1,0 +1,128 @@
+"""A realistic demo data set: the lab, two markets with ~200 scales, two hospitals, one user per role."""
+import datetime as dt
+import random
+
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from lims.core.audit import acting_as
+from lims.extensions import db
+
+DEMO_USERS = [
+    {"username": "admin", "password": "admin-demo-2026", "role": "admin", "org": "lab",
+     "organisation": "省计量测试研究院", "summary": "everything: organisations, users, types"},
+    {"username": "manager", "password": "manager-demo-2026", "role": "lab_manager", "org": "lab",
+     "organisation": "省计量测试研究院", "summary": "approves and signs; standards and benches"},
+    {"username": "tech", "password": "tech-demo-2026", "role": "technician", "org": "lab",
+     "organisation": "省计量测试研究院", "summary": "receives, verifies and submits jobs"},
+    {"username": "market", "password": "market-demo-2026", "role": "market_manager", "org": "market0",
+     "organisation": "东门农贸市场", "summary": "the scales of own market"},
+    {"username": "hospital", "password": "hospital-demo-2026", "role": "equipment_officer", "org": "hospital0",
+     "organisation": "市第一人民医院", "summary": "the instruments of own hospital; books batches"},
+]
+
+ORGS = {
+    "lab": dict(kind="lab", name="省计量测试研究院", address="建设路 18 号", district="市辖区", contact="0871-6000000"),
+    "market0": dict(kind="market", name="东门农贸市场", address="东门街 3 号", district="五华区", contact="李经理"),
+    "market1": dict(kind="market", name="西山农贸市场", address="西山路 77 号", district="西山区", contact="王经理"),
+    "hospital0": dict(kind="hospital", name="市第一人民医院", address="人民路 1 号", district="五华区", contact="设备科"),
+    "hospital1": dict(kind="hospital", name="市妇幼保健院", address="健康路 9 号", district="官渡区", contact="设备科"),
+}
+
+SCALES = [("上海友声", "TCS-30", 30000, 10), ("凯丰", "ACS-15", 15000, 5), ("大红鹰", "ACS-30", 30000, 10),
+          ("托利多", "bPro-15", 15000, 5)]
+
+
+def ensure_demo(app):
+    """Upgrade the database to the newest schema and load the demo data once."""
+    from lims import MIGRATIONS_DIR
+
+    upgrade(directory=MIGRATIONS_DIR)
+    from lims.modules.organisations.models import Organisation
+
+    if db.session.execute(select(Organisation).where(Organisation.name == ORGS["lab"]["name"])).first():
+        return False
+    with acting_as(None, "demo"):
+        load_demo()
+    db.session.commit()
+    return True
+
+
+def load_demo(seed=2026):
+    """Create the demo organisations, users, standards, benches, instruments and jobs."""
+    from lims.modules.equipment import operations as eq
+    from lims.modules.organisations.models import Organisation
+    from lims.modules.users.operations import create_user
+
+    rng = random.Random(seed)
+    orgs = {}
+    for key, data in ORGS.items():
+        orgs[key] = Organisation(**data)
+        db.session.add(orgs[key])
+    db.session.flush()
+    users = {u["username"]: create_user(u["username"], u["username"].title(), u["role"], orgs[u["org"]].id,
+                                        u["password"]) for u in DEMO_USERS}
+    today = dt.date.today()
+    stds = _standards(eq, today)
+    eq.create_bench({"name": "称重台 1 / Weighing bench 1", "location": "力学室",
+                     "ports": [{"role": "balance", "port": "sim://mtsics", "driver": "mtsics"}],
+                     "standard_ids": [stds[0].id]})
+    eq.create_bench({"name": "医疗台 1 / Medical bench 1", "location": "医学计量室",
+                     "ports": [{"role": "pressure", "port": "sim://pressure", "driver": "pressure"},
+                               {"role": "thermometer", "port": "sim://thermometer", "driver": "thermometer"}],
+                     "standard_ids": [stds[1].id, stds[2].id]})
+    for m in ("market0", "market1"):
+        for i in range(100):
+            maker, model, mx, e = rng.choice(SCALES)
+            inst = eq.create_instrument({
+                "type_code": "scale.price_computing", "manufacturer": maker, "model": model,
+                "serial_number": f"{m[-1]}{2024000 + i:07d}", "location": f"{rng.randint(1, 60)} 号摊位",
+                "characteristics": {"max": mx, "min": 20 * e, "e": e, "d": e, "accuracy_class": "III"}}, orgs[m])
+            _history(inst, rng, today)
+    for h in ("hospital0", "hospital1"):
+        for i in range(40):
+            code, chars, maker = rng.choice([
+                ("sphygmomanometer.nibp", {"range_min": 0, "range_max": 300, "resolution": 1}, "欧姆龙"),
+                ("sphygmomanometer.aneroid", {"range_min": 0, "range_max": 300, "resolution": 2}, "鱼跃"),
+                ("thermometer.clinical_electronic", {"range_min": 32, "range_max": 42.9, "resolution": 0.1}, "欧姆龙")])
+            inst = eq.create_instrument({"type_code": code, "manufacturer": maker, "model": code.split(".")[-1].upper(),
+                                         "serial_number": f"H{h[-1]}-{i:04d}", "location": rng.choice(
+                                             ["心内科", "急诊科", "儿科病房", "门诊部"]),
+                                         "characteristics": chars}, orgs[h])
+            _history(inst, rng, today)
+    db.session.flush()
+    return users
+
+
+def _history(inst, rng, today):
+    """Give an instrument a plausible verification history (all statuses occur)."""
+    roll = rng.random()
+    period = inst.type.period_months or 12
+    if roll < 0.15:
+        return
+    from lims.modules.jobs.operations import valid_until
+
+    verified_on = today - dt.timedelta(days=rng.randint(0, period * 31 + 40))
+    inst.last_verified_on = verified_on
+    inst.last_result = "fail" if roll > 0.95 else "pass"
+    inst.verified_until = valid_until(verified_on, period) if inst.last_result == "pass" else None
+
+
+def _standards(eq, today):
+    common = {"certificate_issuer": "中国计量科学研究院 / NIM China", "calibrated_on": today - dt.timedelta(days=100),
+              "due_on": today + dt.timedelta(days=265)}
+    return [
+        eq.create_standard({**common, "code": "W-M1-01", "name": "M1 等级砝码组 1 mg–20 kg", "kind": "weight_set",
+                            "accuracy_class": "M1", "measuring_range": "1 mg – 20 kg",
+                            "certificate_number": "NIM-2026-W-0311",
+                            "values": [{"nominal": "10 kg", "value": 10000.12, "U": 0.17, "k": 2, "unit": "g"},
+                                       {"nominal": "1 kg", "value": 1000.008, "U": 0.017, "k": 2, "unit": "g"}]}),
+        eq.create_standard({**common, "code": "P-DPI-01", "name": "数字压力计 Druck DPI 104", "kind": "pressure",
+                            "accuracy_class": "0.05 级", "measuring_range": "0–40 kPa",
+                            "certificate_number": "NIM-2026-P-0142",
+                            "values": [{"nominal": "20 kPa", "value": 20.001, "U": 0.006, "k": 2, "unit": "kPa"}]}),
+        eq.create_standard({**common, "code": "T-1529-01", "name": "测温仪 Fluke 1529 + 5615 PRT",
+                            "kind": "thermometer", "measuring_range": "0–50 °C",
+                            "certificate_number": "NIM-2026-T-0077",
+                            "values": [{"nominal": "37 °C", "value": 37.003, "U": 0.012, "k": 2, "unit": "°C"}]}),
+    ]

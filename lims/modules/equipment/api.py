@@ -1,0 +1,217 @@
+"""JSON API of the register: instrument types, instruments, reference standards, benches."""
+from flask import request
+from flask.views import MethodView
+from flask_login import current_user
+from flask_smorest import Blueprint, abort
+
+from lims.core.auth import check_org, login_required, require_roles, sees_all_organisations
+from lims.core.db import generic_update, get_or_404
+from lims.core.schemas import PageArgsSchema, paginate
+from lims.extensions import db
+from lims.modules.equipment import operations as ops
+from lims.modules.equipment import schemas as s
+from lims.modules.equipment.models import Bench, Instrument, InstrumentType, ReferenceStandard
+from lims.modules.equipment.queries import instruments_for
+from lims.modules.organisations.models import Organisation
+
+LAB = ("lab_manager", "technician")
+CUSTOMERS = ("market_manager", "equipment_officer")
+
+blp = Blueprint("equipment", __name__, url_prefix="/api/v1", description="The register of instruments and standards")
+
+
+@blp.route("/instrument-types")
+class InstrumentTypes(MethodView):
+    @login_required
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, s.InstrumentTypePageSchema)
+    def get(self, args):
+        """List instrument types and the regulations they are verified under"""
+        from sqlalchemy import select
+
+        return paginate(select(InstrumentType).order_by(InstrumentType.code), args)
+
+    @require_roles()
+    @blp.arguments(s.InstrumentTypeCreateSchema)
+    @blp.response(201, s.InstrumentTypeSchema)
+    def post(self, data):
+        """Create an instrument type (admin)"""
+        return ops.create_type(data)
+
+
+@blp.route("/instrument-types/<int:type_id>")
+class InstrumentTypeItem(MethodView):
+    @login_required
+    @blp.response(200, s.InstrumentTypeSchema)
+    def get(self, type_id):
+        """Get an instrument type"""
+        return get_or_404(InstrumentType, type_id)
+
+    @require_roles()
+    @blp.arguments(s.InstrumentTypeUpdateSchema)
+    @blp.response(200, s.InstrumentTypeSchema)
+    def patch(self, data, type_id):
+        """Update an instrument type (admin)"""
+        itype = get_or_404(InstrumentType, type_id)
+        generic_update(itype, data)
+        return itype
+
+
+def _owner_for_create(owner_id):
+    user = current_user
+    if user.role == "admin":
+        if owner_id is None:
+            abort(422, errors={"owner_id": ["required for admins"]})
+        owner = db.session.get(Organisation, owner_id)
+        if owner is None:
+            abort(422, errors={"owner_id": [f"no organisation {owner_id}"]})
+        return owner
+    if owner_id is not None and owner_id != user.organisation_id:
+        abort(403, message="you may register instruments only for your own organisation")
+    return user.organisation
+
+
+@blp.route("/instruments")
+class Instruments(MethodView):
+    @login_required
+    @blp.arguments(s.InstrumentQuerySchema, location="query")
+    @blp.response(200, s.InstrumentPageSchema)
+    def get(self, args):
+        """List instruments (scoped to your organisation unless you are lab staff)"""
+        if args.get("owner_id") and not sees_all_organisations(current_user):
+            check_org(current_user, args["owner_id"])
+        return paginate(instruments_for(current_user, args), args)
+
+    @require_roles(*CUSTOMERS)
+    @blp.arguments(s.InstrumentCreateSchema)
+    @blp.response(201, s.InstrumentSchema)
+    def post(self, data):
+        """Register an instrument"""
+        owner = _owner_for_create(data.pop("owner_id"))
+        return ops.create_instrument(data, owner)
+
+
+@blp.route("/instruments/<int:instrument_id>")
+class InstrumentItem(MethodView):
+    @login_required
+    @blp.response(200, s.InstrumentSchema)
+    def get(self, instrument_id):
+        """Get an instrument with its derived status"""
+        inst = get_or_404(Instrument, instrument_id)
+        check_org(current_user, inst.owner_id)
+        return inst
+
+    @require_roles("lab_manager", *CUSTOMERS)
+    @blp.arguments(s.InstrumentUpdateSchema)
+    @blp.response(200, s.InstrumentSchema)
+    def patch(self, data, instrument_id):
+        """Update an instrument; send the `version` you read (a stale one gets 409)"""
+        inst = get_or_404(Instrument, instrument_id)
+        if current_user.role != "lab_manager":
+            check_org(current_user, inst.owner_id, "write")
+        ops.update_instrument(inst, data)
+        return inst
+
+    @require_roles(*CUSTOMERS)
+    @blp.response(204)
+    def delete(self, instrument_id):
+        """Remove an instrument from the register (its history is kept)"""
+        inst = get_or_404(Instrument, instrument_id)
+        check_org(current_user, inst.owner_id, "write")
+        ops.delete_instrument(inst)
+
+
+@blp.route("/instruments/import", methods=["POST"])
+@require_roles(*CUSTOMERS)
+@blp.arguments(s.ImportFileSchema, location="files")
+@blp.response(201, s.ImportResultSchema)
+@blp.alt_response(422, schema=s.ImportResultSchema, description="row errors; nothing was stored")
+def import_instruments(files):
+    """Import an instrument register from CSV: every row is validated, all or nothing is stored"""
+    raw = files["file"].read(10 * 1024 * 1024 + 1)
+    if len(raw) > 10 * 1024 * 1024:
+        abort(413, message="the file is larger than 10 MiB")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        abort(422, errors={"file": [f"not UTF-8 text (byte {exc.start})"]})
+    created, errors = ops.import_instruments(text, current_user.organisation, current_user.role == "admin")
+    if errors:
+        return {"created": 0, "errors": errors}, 422
+    return {"created": created, "errors": []}
+
+
+
+@blp.route("/standards")
+class Standards(MethodView):
+    @require_roles(*LAB)
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, s.ReferenceStandardPageSchema)
+    def get(self, args):
+        """List the lab's reference standards"""
+        from sqlalchemy import select
+
+        q = select(ReferenceStandard).where(ReferenceStandard.is_deleted.is_(False)).order_by(ReferenceStandard.code)
+        return paginate(q, args)
+
+    @require_roles("lab_manager")
+    @blp.arguments(s.ReferenceStandardCreateSchema)
+    @blp.response(201, s.ReferenceStandardSchema)
+    def post(self, data):
+        """Add a reference standard with its calibration certificate"""
+        return ops.create_standard(data)
+
+
+@blp.route("/standards/<int:standard_id>")
+class StandardItem(MethodView):
+    @require_roles(*LAB)
+    @blp.response(200, s.ReferenceStandardSchema)
+    def get(self, standard_id):
+        """Get a reference standard"""
+        return get_or_404(ReferenceStandard, standard_id)
+
+    @require_roles("lab_manager")
+    @blp.arguments(s.ReferenceStandardUpdateSchema)
+    @blp.response(200, s.ReferenceStandardSchema)
+    def patch(self, data, standard_id):
+        """Update a standard (e.g. after its recalibration)"""
+        std = get_or_404(ReferenceStandard, standard_id)
+        generic_update(std, data)
+        return std
+
+
+@blp.route("/benches")
+class Benches(MethodView):
+    @require_roles(*LAB)
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, s.BenchPageSchema)
+    def get(self, args):
+        """List benches with their ports and standards"""
+        from sqlalchemy import select
+
+        return paginate(select(Bench).where(Bench.is_deleted.is_(False)).order_by(Bench.name), args)
+
+    @require_roles("lab_manager")
+    @blp.arguments(s.BenchCreateSchema)
+    @blp.response(201, s.BenchSchema)
+    def post(self, data):
+        """Create a bench"""
+        return ops.create_bench(data)
+
+
+@blp.route("/benches/<int:bench_id>")
+class BenchItem(MethodView):
+    @require_roles(*LAB)
+    @blp.response(200, s.BenchSchema)
+    def get(self, bench_id):
+        """Get a bench"""
+        return get_or_404(Bench, bench_id)
+
+    @require_roles("lab_manager")
+    @blp.arguments(s.BenchUpdateSchema)
+    @blp.response(200, s.BenchSchema)
+    def patch(self, data, bench_id):
+        """Update a bench"""
+        bench = get_or_404(Bench, bench_id)
+        ops.update_bench(bench, data)
+        return bench

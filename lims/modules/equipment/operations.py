@@ -1,0 +1,244 @@
+"""Operations on the register. They mutate and flush; the request or command commits."""
+import csv
+import io
+
+from sqlalchemy import select
+
+from lims.core.http import Conflict, DomainValidationError
+from lims.core.db import check_version, populate_from_dict
+from lims.extensions import db
+from lims.modules.equipment.models import Bench, Instrument, InstrumentType, ReferenceStandard
+from lims.modules.equipment.rules import validate_characteristics
+from lims.modules.organisations.models import Organisation
+
+CUSTOMER_ORG_KIND = {"market_manager": "market", "equipment_officer": "hospital"}
+MAX_IMPORT_ROWS = 20_000
+
+
+def type_by_code(code):
+    return db.session.execute(select(InstrumentType).where(InstrumentType.code == code)).scalar_one_or_none()
+
+
+def create_instrument(data, owner):
+    """Create an instrument owned by ``owner`` from validated ``data``.
+
+    :raises DomainValidationError: unknown type, characteristics that do not fit the type.
+    :raises Conflict: the manufacturer+model+serial number is already registered.
+    """
+    itype = type_by_code(data["type_code"])
+    if itype is None:
+        raise DomainValidationError({"type_code": [f"unknown instrument type {data['type_code']!r}"]})
+    errors = validate_characteristics(itype, data.get("characteristics") or {})
+    if errors:
+        raise DomainValidationError({"characteristics": errors})
+    _check_identity_free(data["manufacturer"], data["model"], data["serial_number"])
+    inst = Instrument(type_id=itype.id, type=itype, owner_id=owner.id, owner=owner,
+                      location=data.get("location", ""), manufacturer=data["manufacturer"],
+                      model=data["model"], serial_number=data["serial_number"],
+                      characteristics=data.get("characteristics") or {})
+    db.session.add(inst)
+    db.session.flush()
+    return inst
+
+
+def _check_identity_free(manufacturer, model, serial, exclude_id=None):
+    q = select(Instrument.id).where(Instrument.manufacturer == manufacturer, Instrument.model == model,
+                                    Instrument.serial_number == serial)
+    if exclude_id is not None:
+        q = q.where(Instrument.id != exclude_id)
+    if db.session.execute(q).first() is not None:
+        raise Conflict(f"an instrument {manufacturer} {model} with serial number {serial} is already registered")
+
+
+def update_instrument(inst, data):
+    """Apply a partial update to ``inst`` (``data`` carries the client's ``version``)."""
+    check_version(inst, data.pop("version"))
+    if "characteristics" in data:
+        errors = validate_characteristics(inst.type, data["characteristics"])
+        if errors:
+            raise DomainValidationError({"characteristics": errors})
+    ident = {k: data.get(k, getattr(inst, k)) for k in ("manufacturer", "model", "serial_number")}
+    _check_identity_free(*ident.values(), exclude_id=inst.id)
+    changes = populate_from_dict(inst, data)
+    db.session.flush()
+    return changes
+
+
+def delete_instrument(inst):
+    """Soft-delete ``inst``: it leaves the register but its history stays."""
+    inst.is_deleted = True
+    db.session.flush()
+
+
+def create_type(data):
+    if type_by_code(data["code"]) is not None:
+        raise Conflict(f"instrument type {data['code']} already exists")
+    itype = InstrumentType(**data)
+    db.session.add(itype)
+    db.session.flush()
+    return itype
+
+
+def create_standard(data):
+    if db.session.execute(select(ReferenceStandard).where(ReferenceStandard.code == data["code"])).first():
+        raise Conflict(f"a reference standard with code {data['code']} already exists")
+    std = ReferenceStandard(**data)
+    db.session.add(std)
+    db.session.flush()
+    return std
+
+
+def _standards(ids):
+    stds = []
+    for sid in ids:
+        std = db.session.get(ReferenceStandard, sid)
+        if std is None or std.is_deleted:
+            raise DomainValidationError({"standard_ids": [f"no reference standard {sid}"]})
+        stds.append(std)
+    return stds
+
+
+def create_bench(data):
+    if db.session.execute(select(Bench).where(Bench.name == data["name"])).first():
+        raise Conflict(f"a bench named {data['name']} already exists")
+    bench = Bench(name=data["name"], location=data.get("location", ""), ports=data.get("ports", []))
+    bench.standards = _standards(data.get("standard_ids", []))
+    db.session.add(bench)
+    db.session.flush()
+    return bench
+
+
+def update_bench(bench, data):
+    check_version(bench, data.pop("version"))
+    if "standard_ids" in data:
+        bench.standards = _standards(data.pop("standard_ids"))
+    changes = populate_from_dict(bench, data)
+    db.session.flush()
+    return changes
+
+
+def ensure_standards_usable(standards, day):
+    """Refuse to use a standard outside its calibration validity on ``day``.
+
+    :raises Conflict: naming each overdue standard and its due date.
+    """
+    bad = [f"{s.code} (due {s.due_on.isoformat()})" for s in standards if not s.is_usable_on(day)]
+    if bad:
+        raise Conflict("reference standard past its calibration due date may not be used: " + ", ".join(bad))
+
+
+# --- CSV import --------------------------------------------------------------------------------
+
+IMPORT_COLUMNS = ("type_code", "manufacturer", "model", "serial_number", "location")
+
+
+def _parse_number(text):
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return int(value) if value.is_integer() and "." not in text else value
+
+
+def _row_characteristics(itype, row):
+    chars, problems = {}, []
+    for c in itype.characteristics:
+        raw = (row.get(c["key"]) or "").strip()
+        if not raw:
+            continue
+        if c["kind"] == "number":
+            value = _parse_number(raw)
+            if value is None:
+                problems.append((c["key"], f"{raw!r} is not a number"))
+                continue
+            chars[c["key"]] = value
+        else:
+            chars[c["key"]] = raw
+    return chars, problems
+
+
+def import_instruments(text, user_org, allow_owner_column):
+    """Validate every row of an instrument register CSV, then create all rows or none.
+
+    :param text: the CSV text (UTF-8, header row; columns ``type_code, manufacturer, model,
+        serial_number, location``, an ``owner_id`` column for admins, and one column per
+        characteristic key of the type, e.g. ``max, min, e, d, accuracy_class``).
+    :param user_org: the importing user's organisation (the owner when no owner column is allowed).
+    :param allow_owner_column: True for admins, who import on behalf of any organisation.
+    :returns: ``(created_count, errors)``; when ``errors`` is non-empty nothing was created.
+    """
+    errors = []
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        return 0, [{"row": 1, "column": "", "problem": f"unreadable CSV: {exc}"}]
+    missing = [c for c in IMPORT_COLUMNS if c not in header]
+    if allow_owner_column and "owner_id" not in header:
+        missing.append("owner_id")
+    if missing:
+        return 0, [{"row": 1, "column": c, "problem": "missing column"} for c in missing]
+    seen, rows = {}, []
+    try:
+        for rownum, row in enumerate(reader, start=2):
+            if rownum - 1 > MAX_IMPORT_ROWS:
+                return 0, [{"row": rownum, "column": "", "problem": f"more than {MAX_IMPORT_ROWS} rows"}]
+            rows.append(_validate_row(rownum, row, user_org, allow_owner_column, seen, errors))
+    except csv.Error as exc:
+        return 0, errors + [{"row": reader.line_num, "column": "", "problem": f"unreadable CSV: {exc}"}]
+    if not rows:
+        errors.append({"row": 2, "column": "", "problem": "the file has no data rows"})
+    if errors:
+        return 0, errors
+    with db.session.begin_nested():
+        for data, owner in rows:
+            itype = type_by_code(data["type_code"])
+            db.session.add(Instrument(type_id=itype.id, owner_id=owner.id, location=data["location"],
+                                      manufacturer=data["manufacturer"], model=data["model"],
+                                      serial_number=data["serial_number"],
+                                      characteristics=data["characteristics"]))
+        db.session.flush()
+    return len(rows), []
+
+
+def _validate_row(rownum, row, user_org, allow_owner_column, seen, errors):
+    def err(column, problem):
+        errors.append({"row": rownum, "column": column, "problem": problem})
+
+    if None in row:
+        err("", "more fields than columns in the header")
+    data = {k: (row.get(k) or "").strip() for k in IMPORT_COLUMNS}
+    for key in ("type_code", "manufacturer", "model", "serial_number"):
+        if not data[key]:
+            err(key, "required")
+        elif len(data[key]) > 120:
+            err(key, "longer than 120 characters")
+    owner = user_org
+    if allow_owner_column:
+        oid = (row.get("owner_id") or "").strip()
+        owner = db.session.get(Organisation, int(oid)) if oid.isdigit() else None
+        if owner is None:
+            err("owner_id", f"no organisation {oid!r}")
+    itype = type_by_code(data["type_code"]) if data["type_code"] else None
+    if data["type_code"] and itype is None:
+        err("type_code", f"unknown instrument type {data['type_code']!r}")
+    data["characteristics"] = {}
+    if itype is not None:
+        chars, problems = _row_characteristics(itype, row)
+        for column, problem in problems:
+            err(column, problem)
+        if not problems:
+            for key, msgs in validate_characteristics(itype, chars).items():
+                err(key, "; ".join(msgs))
+        data["characteristics"] = chars
+    ident = (data["manufacturer"], data["model"], data["serial_number"])
+    if all(ident):
+        if ident in seen:
+            err("serial_number", f"duplicates row {seen[ident]}")
+        else:
+            seen[ident] = rownum
+            try:
+                _check_identity_free(*ident)
+            except Conflict as exc:
+                err("serial_number", str(exc))
+    return data, owner

@@ -1,0 +1,54 @@
+"""Queries over the register: derived status as SQL, scoped lists."""
+import datetime as dt
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy import select
+
+from lims.core.auth import sees_all_organisations
+from lims.modules.equipment.models import Instrument, InstrumentType
+
+
+def today():
+    """The lab's current date (server local date)."""
+    return dt.date.today()
+
+
+def status_of(instrument):
+    """Return the derived status of ``instrument`` as of today."""
+    return instrument.status(today(), current_app.config["DUE_SOON_DAYS"])
+
+
+def status_condition(status, day, due_soon_days):
+    """A SQL condition equivalent to :meth:`Instrument.status` == ``status``."""
+    soon = day + dt.timedelta(days=due_soon_days)
+    active = Instrument.is_withdrawn.is_(False)
+    passed = sa.and_(active, Instrument.last_result == "pass")
+    return {
+        "withdrawn": Instrument.is_withdrawn.is_(True),
+        "never_verified": sa.and_(active, Instrument.last_result.is_(None)),
+        "failed": sa.and_(active, Instrument.last_result == "fail"),
+        "overdue": sa.and_(passed, sa.or_(Instrument.verified_until.is_(None), Instrument.verified_until < day)),
+        "due_soon": sa.and_(passed, Instrument.verified_until >= day, Instrument.verified_until <= soon),
+        "verified": sa.and_(passed, Instrument.verified_until > soon),
+    }[status]
+
+
+def instruments_for(user, args):
+    """Return a select of the instruments ``user`` may see, filtered by ``args``."""
+    q = select(Instrument).where(Instrument.is_deleted.is_(False))
+    if not sees_all_organisations(user):
+        q = q.where(Instrument.owner_id == user.organisation_id)
+    if args.get("owner_id"):
+        q = q.where(Instrument.owner_id == args["owner_id"])
+    if args.get("type_code"):
+        q = q.join(InstrumentType, Instrument.type_id == InstrumentType.id).where(
+            InstrumentType.code == args["type_code"])
+    if args.get("status"):
+        q = q.where(status_condition(args["status"], today(), current_app.config["DUE_SOON_DAYS"]))
+    if args.get("due_before"):
+        q = q.where(Instrument.verified_until < args["due_before"])
+    if args.get("q"):
+        needle = args["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        q = q.where(Instrument.serial_number.ilike(f"%{needle}%", escape="\\"))
+    return q.order_by(Instrument.id)

@@ -1,0 +1,65 @@
+"""Jobs: one instrument's verification or calibration, as a state machine with who and when."""
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lims.core.db import UTCDateTime, now_utc
+from lims.extensions import db
+
+JOB_KINDS = ("verification", "calibration")
+VERIFICATION_KINDS = ("initial", "subsequent", "in_service")
+STATES = ("booked", "received", "in_progress", "awaiting_approval", "approved", "rejected", "returned")
+
+# action -> (from states, to state, the column prefix that records who/when)
+TRANSITIONS = {
+    "receive": (("booked",), "received", "received"),
+    "start": (("received", "rejected"), "in_progress", "started"),
+    "submit": (("in_progress",), "awaiting_approval", "submitted"),
+    "approve": (("awaiting_approval",), "approved", "decided"),
+    "reject": (("awaiting_approval",), "rejected", "decided"),
+    "return": (("approved", "rejected"), "returned", "returned"),
+}
+
+
+def _who(prefix):
+    return (mapped_column(f"{prefix}_by_id", sa.ForeignKey("users.id"), nullable=True),
+            mapped_column(f"{prefix}_dt", UTCDateTime, nullable=True))
+
+
+class Job(db.Model):
+    """A verification or calibration job for one instrument."""
+
+    __tablename__ = "jobs"
+    __audited__ = True
+    __table_args__ = (
+        sa.CheckConstraint(f"state IN {STATES!r}", name="state"),
+        sa.CheckConstraint(f"kind IN {JOB_KINDS!r}", name="kind"),
+        sa.CheckConstraint("result IS NULL OR result IN ('pass', 'fail')", name="result"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instrument_id: Mapped[int] = mapped_column(sa.ForeignKey("instruments.id"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="verification")
+    verification_kind: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="subsequent")
+    state: Mapped[str] = mapped_column(sa.String(24), nullable=False, default="booked", index=True)
+    bench_id: Mapped[int | None] = mapped_column(sa.ForeignKey("benches.id"), nullable=True, index=True)
+    booked_for: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True)
+    result: Mapped[str | None] = mapped_column(sa.String(8), nullable=True)
+    performed_on: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True)
+    notes: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    booked_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False)
+    booked_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
+    received_by_id, received_dt = _who("received")
+    started_by_id, started_dt = _who("started")
+    submitted_by_id, submitted_dt = _who("submitted")
+    decided_by_id, decided_dt = _who("decided")
+    returned_by_id, returned_dt = _who("returned")
+    version: Mapped[int] = mapped_column(nullable=False, default=1)
+
+    instrument = relationship("Instrument", lazy="joined")
+    bench = relationship("Bench")
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self):
+        return f"<Job {self.id} {self.kind} {self.state}>"

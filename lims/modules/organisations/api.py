@@ -1,0 +1,101 @@
+"""JSON API of organisations."""
+from flask.views import MethodView
+from flask_login import current_user
+from marshmallow import fields, validate
+from sqlalchemy import select
+
+from flask_smorest import Blueprint
+
+from lims.core.auth import check_org, login_required, require_roles, sees_all_organisations
+from lims.core.db import generic_update, get_or_404
+from lims.core.http import Conflict
+from lims.core.schemas import DumpSchema, LoadSchema, PageArgsSchema, VersionSchema, page_schema, paginate
+from lims.extensions import db
+
+from lims.modules.organisations.models import ORG_KINDS, Organisation
+
+blp = Blueprint("organisations", __name__, url_prefix="/api/v1", description="The lab and its customers")
+
+
+class OrganisationSchema(DumpSchema):
+    id = fields.Integer()
+    kind = fields.String()
+    name = fields.String()
+    address = fields.String()
+    district = fields.String()
+    contact = fields.String()
+    version = fields.Integer()
+
+
+class OrganisationCreateSchema(LoadSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(ORG_KINDS))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    address = fields.String(load_default="", validate=validate.Length(max=300))
+    district = fields.String(load_default="", validate=validate.Length(max=100))
+    contact = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class OrganisationUpdateSchema(VersionSchema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    address = fields.String(validate=validate.Length(max=300))
+    district = fields.String(validate=validate.Length(max=100))
+    contact = fields.String(validate=validate.Length(max=200))
+
+
+class OrganisationQuerySchema(PageArgsSchema):
+    kind = fields.String(validate=validate.OneOf(ORG_KINDS))
+
+
+OrganisationPageSchema = page_schema(OrganisationSchema, "OrganisationPageSchema")
+
+
+def create_organisation(data):
+    """Create an organisation; names are unique."""
+    if db.session.execute(select(Organisation).where(Organisation.name == data["name"])).first():
+        raise Conflict(f"an organisation named {data['name']} already exists")
+    org = Organisation(**data)
+    db.session.add(org)
+    db.session.flush()
+    return org
+
+
+@blp.route("/organisations")
+class Organisations(MethodView):
+    @login_required
+    @blp.arguments(OrganisationQuerySchema, location="query")
+    @blp.response(200, OrganisationPageSchema)
+    def get(self, args):
+        """List organisations (customers see only their own)"""
+        q = select(Organisation).order_by(Organisation.id)
+        if not sees_all_organisations(current_user):
+            q = q.where(Organisation.id == current_user.organisation_id)
+        if args.get("kind"):
+            q = q.where(Organisation.kind == args["kind"])
+        return paginate(q, args)
+
+    @require_roles()
+    @blp.arguments(OrganisationCreateSchema)
+    @blp.response(201, OrganisationSchema)
+    def post(self, data):
+        """Create an organisation (admin)"""
+        return create_organisation(data)
+
+
+@blp.route("/organisations/<int:org_id>")
+class OrganisationItem(MethodView):
+    @login_required
+    @blp.response(200, OrganisationSchema)
+    def get(self, org_id):
+        """Get an organisation"""
+        org = get_or_404(Organisation, org_id)
+        check_org(current_user, org.id)
+        return org
+
+    @require_roles()
+    @blp.arguments(OrganisationUpdateSchema)
+    @blp.response(200, OrganisationSchema)
+    def patch(self, data, org_id):
+        """Update an organisation (admin)"""
+        org = get_or_404(Organisation, org_id)
+        generic_update(org, data)
+        return org

@@ -1,0 +1,112 @@
+"""Pages: landing, login/logout, the register, the profile with API tokens."""
+from urllib.parse import urlparse
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from lims.core.auth import check_org, login_required
+from lims.core.db import get_or_404
+from lims.core.schemas import paginate
+from lims.extensions import db
+from lims.modules.equipment.models import STATUSES, Instrument
+from lims.modules.equipment.queries import instruments_for, status_of
+from lims.modules.users import operations as user_ops
+from lims.modules.users.models import ApiToken
+from lims.web.forms import LoginForm, RevokeForm, TokenForm
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.app_context_processor
+def _inject():
+    from flask_babel import get_locale
+
+    return {"status_of": status_of, "get_locale": get_locale}
+
+
+@bp.route("/")
+def index():
+    """Landing page: what this is and, in the demo, who can log in as what."""
+    from lims.demo import DEMO_USERS
+
+    return render_template("pages/index.html", demo_users=DEMO_USERS if current_app.config["DEMO"] else None)
+
+
+def _safe_next(target):
+    if not target:
+        return None
+    parts = urlparse(target)
+    return target if not parts.scheme and not parts.netloc and target.startswith("/") else None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = user_ops.user_by_username(form.username.data.strip())
+        if user is None or not user.is_active or not user.check_password(form.password.data):
+            form.password.errors.append(_("Unknown username or wrong password."))
+        else:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")) or url_for("pages.instruments"))
+    return render_template("pages/login.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    return redirect(url_for("pages.index"))
+
+
+@bp.route("/instruments")
+@login_required
+def instruments():
+    """The register, scoped to the user's organisation unless lab staff."""
+    args = {"page": request.args.get("page", 1, type=int) or 1, "per_page": 50}
+    status = request.args.get("status")
+    if status in STATUSES:
+        args["status"] = status
+    q = (request.args.get("q") or "").strip()[:120]
+    if q:
+        args["q"] = q
+    args["page"] = max(1, min(args["page"], 100000))
+    page = paginate(instruments_for(current_user, args), args)
+    return render_template("pages/instruments.html", page=page, statuses=STATUSES, status=status, q=q)
+
+
+@bp.route("/instruments/<int:instrument_id>")
+@login_required
+def instrument(instrument_id):
+    inst = get_or_404(Instrument, instrument_id)
+    check_org(current_user, inst.owner_id)
+    return render_template("pages/instrument.html", inst=inst)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    """The user's profile: create and revoke API tokens."""
+    form = TokenForm()
+    new_secret = None
+    if form.validate_on_submit():
+        _row, new_secret = user_ops.create_token(current_user, form.name.data.strip())
+    tokens = db.session.execute(select(ApiToken).where(ApiToken.user_id == current_user.id)
+                                .order_by(ApiToken.id.desc())).scalars().all()
+    return render_template("pages/profile.html", form=form, tokens=tokens, new_secret=new_secret,
+                           revoke_form=RevokeForm())
+
+
+@bp.route("/profile/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_token(token_id):
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        abort(400, description=_("The form expired; reload the page and try again."))
+    token = get_or_404(ApiToken, token_id)
+    if token.user_id != current_user.id:
+        abort(403)
+    user_ops.revoke_token(token)
+    flash(_("Token %(prefix)s… revoked.", prefix=token.prefix))
+    return redirect(url_for("pages.profile"))

@@ -1,0 +1,86 @@
+"""Base class shared by every driver."""
+from __future__ import annotations
+
+import logging
+from typing import ClassVar
+
+from ..errors import GarbledFrame
+from ..reading import Reading
+from ..transport import LineSettings, Transport
+
+log = logging.getLogger(__name__)
+
+
+def ascii_text(frame: bytes) -> str:
+    """Get *frame* as printable ASCII text.
+
+    :param frame: raw frame without terminator.
+    :returns: decoded text.
+    :raises GarbledFrame: non-ASCII or non-printable characters.
+    """
+    try:
+        text = frame.decode("ascii")
+    except UnicodeDecodeError:
+        raise GarbledFrame("frame contains non-ASCII bytes", frame) from None
+    if not text.isprintable():
+        raise GarbledFrame("frame contains control characters", frame)
+    return text
+
+
+class Driver:
+    """Base of all drivers: holds the transport and declares the interface.
+
+    Subclasses set :attr:`kind`, :attr:`settings` (the instrument's factory line settings)
+    :attr:`stability_band` (default band of the software stability criterion,
+    in the normalised unit) and :attr:`has_stability_flag` (the protocol reports
+    stability itself), and implement :meth:`read`.
+
+    :param transport: an open transport (see :func:`instruments.transport.open_transport`).
+    """
+
+    kind: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    settings: ClassVar[LineSettings] = LineSettings()
+    stability_band: ClassVar[float] = 0.0
+    has_stability_flag: ClassVar[bool] = False
+
+    def __init__(self, transport: Transport):
+        self.transport = transport
+
+    def read(self) -> Reading:
+        """Measure one reading by polling the instrument.
+
+        :returns: the reading.
+        :raises InstrumentError: typed protocol or transport error.
+        """
+        raise NotImplementedError
+
+    def read_stable(self) -> Reading:
+        """Measure one reading the instrument itself reports stable (default: poll until stable).
+
+        :returns: a stable reading.
+        :raises InstrumentError: typed protocol or transport error.
+        """
+        while True:
+            reading = self.read()
+            if reading.stable is not False:
+                return reading
+
+    def start_stream(self) -> None:
+        """Control: start continuous output (default: nothing, readings are polled)."""
+
+    def read_streamed(self) -> Reading:
+        """Measure the next reading of the continuous output started by :meth:`start_stream`.
+
+        :returns: the reading.
+        :raises InstrumentError: typed protocol or transport error; the stream continues after
+            garbled frames and range errors.
+        """
+        return self.read()
+
+    def stop_stream(self) -> None:
+        """Control: stop continuous output (default: nothing)."""
+
+    def close(self) -> None:
+        """Control: close the underlying transport."""
+        self.transport.close()

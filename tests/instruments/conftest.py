@@ -1,0 +1,37 @@
+"""Fixtures for the instruments tests: simulators on real ptys and open transports."""
+import pytest
+
+from instruments import sim
+from instruments.drivers import driver_class
+from instruments.transport import open_transport
+
+
+@pytest.fixture
+def create_sim():
+    """Factory: start a threaded simulator (unpaced unless asked); all are closed after the test."""
+    handles = []
+
+    def factory(kind, seed=1, fault=None, pace=False, baudrate=None):
+        handle = sim.start(kind, seed=seed, fault=fault, pace=pace, baudrate=baudrate)
+        handles.append(handle)
+        return handle
+
+    yield factory
+    for handle in handles:
+        handle.close()
+
+
+@pytest.fixture
+def create_driver():
+    """Factory: open a driver of *kind* on *port* with a short timeout; transports closed after the test."""
+    transports = []
+
+    def factory(kind, port, timeout=1.0, **kwargs):
+        cls = driver_class(kind)
+        transport = open_transport(port, cls.settings.from_mapping({"timeout": timeout}, cls.settings))
+        transports.append(transport)
+        return cls(transport, **kwargs)
+
+    yield factory
+    for transport in transports:
+        transport.close()

@@ -1,0 +1,6 @@
+"""``python -m uncertainty``: see :mod:`uncertainty.cli`."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

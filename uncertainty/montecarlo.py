@@ -1,0 +1,249 @@
+"""Propagation of distributions by the Monte Carlo method (JCGM 101:2008).
+
+Trials are drawn in chunks of ``chunk`` values per input, so the memory for the inputs is
+bounded whatever the number of trials; only the model values (8 bytes per trial) are kept,
+because exact coverage intervals need them (JCGM 101 7.5).  Chunk ``j`` always uses the random
+stream ``SeedSequence(seed, spawn_key=(j,))``: the result depends only on the seed, never on
+how chunks are shared between the worker threads (NumPy releases the GIL while it samples and
+computes, so two threads use both cores of the target machine).
+"""
+import concurrent.futures
+import logging
+import math
+import os
+
+import numpy as np
+from scipy import special
+
+from .errors import BudgetError
+from .model import as_model, correlation_matrix
+from .results import McResult, Validation
+
+__all__ = ["monte_carlo", "coverage_intervals", "numerical_tolerance", "validate", "resolve_seed"]
+
+log = logging.getLogger(__name__)
+DEFAULT_CHUNK = 2**17
+MAX_TRIALS = 10**9
+
+
+def resolve_seed(seed):
+    """Turn ``seed`` into the integer entropy recorded in the result.
+
+    :param seed: ``None`` (fresh entropy, recorded), a non-negative int, a
+        :class:`numpy.random.SeedSequence` or a :class:`numpy.random.Generator` (one integer is
+        drawn from it)
+    :returns: non-negative int
+    :raises BudgetError: for anything else
+
+    >>> resolve_seed(7)
+    7
+    """
+    if seed is None:
+        return int(np.random.SeedSequence().entropy)
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(0, 2**63))
+    if isinstance(seed, np.random.SeedSequence) and isinstance(seed.entropy, int):
+        return int(seed.entropy)
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
+        return int(seed)
+    raise BudgetError("seed", f"must be a non-negative integer or a numpy Generator, got {seed!r}")
+
+
+def numerical_tolerance(u, digits=2):
+    """Numerical tolerance delta of a standard uncertainty (JCGM 101 7.9.2).
+
+    :param u: standard uncertainty
+    :param digits: number of significant decimal digits n_dig
+    :returns: delta = 1/2 * 10**l where u = c * 10**l with an n_dig-digit integer c
+
+    >>> numerical_tolerance(0.0539)  # JCGM 101 9.3: u = 54e-3 -> delta = 0.0005
+    0.0005
+    """
+    if not u > 0 or not math.isfinite(u):
+        return 0.0
+    rounded = float(f"{u:.{digits - 1}e}")
+    exponent = math.floor(math.log10(rounded)) - digits + 1
+    return 0.5 * 10.0**exponent
+
+
+def coverage_intervals(values, coverage=0.95, *, overwrite=False):
+    """Probabilistically symmetric and shortest coverage intervals (JCGM 101 7.7).
+
+    Uses a partial sort (O(M)): only the two tails that can hold an end point are sorted.
+
+    :param values: 1-D array of model values
+    :param coverage: coverage probability p
+    :param overwrite: allow reordering ``values`` in place (saves a copy)
+    :returns: ``((low, high), (short_low, short_high))``
+    :raises BudgetError: if there are too few values for ``coverage``
+
+    >>> coverage_intervals(np.arange(1.0, 101.0), 0.9)
+    ((5.0, 95.0), (1.0, 91.0))
+    """
+    y = values if overwrite else np.array(values, dtype=float)
+    m = y.size
+    pm = coverage * m
+    q = int(round(pm)) if abs(pm - round(pm)) < 1e-9 else int(math.floor(pm + 0.5))
+    if not 0 < q < m:
+        raise BudgetError("trials", f"{m} trials are too few for coverage probability {coverage}")
+    tail = m - q
+    if tail - 1 >= q:
+        y.sort()
+    else:
+        y.partition([tail - 1, q])
+        y[:tail].sort()
+        y[q:].sort()
+    r = tail // 2 if tail % 2 == 0 else (tail + 1) // 2
+    symmetric = (float(y[r - 1]), float(y[r + q - 1]))
+    best = int(np.argmin(y[q:] - y[:tail]))
+    return symmetric, (float(y[best]), float(y[best + q]))
+
+
+class _Sampler:
+    """Draws one chunk of all inputs; correlated inputs through a Gaussian copula."""
+
+    def __init__(self, inputs, r):
+        self.inputs = inputs
+        linked = np.any(r != np.eye(len(inputs)), axis=1)
+        self.free = [q for q, c in zip(inputs, linked) if not c]
+        self.linked = [q for q, c in zip(inputs, linked) if c]
+        self.factor = None
+        if self.linked:
+            idx = np.flatnonzero(linked)
+            sub = r[np.ix_(idx, idx)]
+            try:
+                self.factor = np.linalg.cholesky(sub)
+            except np.linalg.LinAlgError:  # semi-definite (e.g. r = 1): eigen factor
+                w, v = np.linalg.eigh(sub)
+                self.factor = v * np.sqrt(np.clip(w, 0.0, None))
+
+    def __call__(self, rng, size):
+        env = {q.name: q.sample(rng, size) for q in self.free}
+        if self.linked:
+            z = self.factor @ rng.standard_normal((len(self.linked), size))  # JCGM 101 6.4.8.4
+            for q, row in zip(self.linked, z):
+                env[q.name] = q.value + q.u * row if q.distribution == "normal" else q.ppf(special.ndtr(row))
+        return env
+
+
+def _simulate(model, sampler, output, entropy, first_chunk, trials, chunk, workers):
+    """Run ``trials`` trials starting at chunk index ``first_chunk``; return the values."""
+    y = np.empty(trials)
+    bounds = [(s, min(s + chunk, trials)) for s in range(0, trials, chunk)]
+
+    def run(j):
+        start, stop = bounds[j]
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy, spawn_key=(first_chunk + j,))))
+        with np.errstate(all="ignore"):
+            out = model(sampler(rng, stop - start))[output]
+        y[start:stop] = np.broadcast_to(out, (stop - start,))
+
+    if workers > 1 and len(bounds) > 1:
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            list(pool.map(run, range(len(bounds))))
+    else:
+        for j in range(len(bounds)):
+            run(j)
+    return y, first_chunk + len(bounds)
+
+
+def _summary(y, coverage, warnings):
+    finite = np.isfinite(y)
+    if not finite.all():
+        bad = int(y.size - finite.sum())
+        warnings.append(f"{bad} of {y.size} model values were not finite and were discarded")
+        y = y[finite]
+    mean, u = float(y.mean()), float(y.std(ddof=1))
+    symmetric, shortest = coverage_intervals(y, coverage, overwrite=True)
+    return mean, u, symmetric, shortest, y.size
+
+
+def monte_carlo(model, inputs, correlations=(), *, trials=10**6, coverage=0.95, seed=None, adaptive=None,
+                output=0, chunk=DEFAULT_CHUNK, workers=None, max_trials=10**8):
+    """Propagate the input distributions through the model (JCGM 101 clauses 5–7).
+
+    :param model: :class:`~uncertainty.model.Model`, expression text or vectorised callable
+    :param inputs: sequence of :class:`~uncertainty.quantities.InputQuantity`
+    :param correlations: ``[(name_a, name_b, r), ...]``; Gaussian inputs are sampled jointly
+        through the Cholesky factor (JCGM 101 6.4.8), other marginals via a Gaussian copula
+    :param trials: number of trials M (ignored when ``adaptive`` is given)
+    :param coverage: coverage probability p
+    :param seed: int, :class:`numpy.random.Generator`, SeedSequence or ``None``; the entropy used
+        is recorded in the result
+    :param adaptive: n_dig for the adaptive procedure of JCGM 101 7.9, or ``None``
+    :param output: output index of a multi-output model
+    :param chunk: trials per chunk (bounds the memory used for inputs)
+    :param workers: threads (default: up to 2, the cores of the target machine)
+    :param max_trials: cap on the adaptive procedure
+    :returns: :class:`McResult`
+    :raises BudgetError: for invalid arguments
+
+    >>> from uncertainty.quantities import normal
+    >>> r = monte_carlo("a + b", [normal("a", 0, 3), normal("b", 0, 4)], trials=200_000, seed=1)
+    >>> round(r.u, 1)
+    5.0
+    """
+    inputs = tuple(inputs)
+    names = [q.name for q in inputs]
+    model = as_model(model, names)
+    sampler = _Sampler(inputs, correlation_matrix(names, correlations))
+    entropy = resolve_seed(seed)
+    workers = workers or min(2, os.cpu_count() or 1)
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise BudgetError("chunk", f"must be a positive integer, got {chunk!r}")
+    if not isinstance(coverage, float) or not 0 < coverage < 1:
+        raise BudgetError("coverage", f"must be a probability between 0 and 1, got {coverage!r}")
+    warnings = []
+    run = (sampler, output, entropy)
+    if adaptive is None:
+        if isinstance(trials, bool) or not isinstance(trials, (int, np.integer)) or not 1 < trials <= MAX_TRIALS:
+            raise BudgetError("trials", f"must be an integer between 2 and {MAX_TRIALS}, got {trials!r}")
+        if trials < 100 / (1 - coverage):
+            warnings.append(f"M = {trials} is below 100/(1 - p) = {math.ceil(100 / (1 - coverage))} (JCGM 101 7.2.2)")
+        y, _ = _simulate(model, *run, 0, int(trials), chunk, workers)
+    else:
+        y = _adaptive(model, run, adaptive, coverage, chunk, workers, max_trials, warnings)
+    mean, u, symmetric, shortest, used = _summary(y, coverage, warnings)
+    return McResult(model.outputs[output], mean, u, coverage, symmetric, shortest, used, entropy,
+                    adaptive, tuple(warnings))
+
+
+def _adaptive(model, run, digits, coverage, chunk, workers, max_trials, warnings):
+    """JCGM 101 7.9.4: repeat blocks of M trials until 2 s <= delta for y, u, y_low, y_high."""
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 6:
+        raise BudgetError("adaptive", f"must be an integer number of significant digits 1..6, got {digits!r}")
+    block = max(math.ceil(100 / (1 - coverage)), 10**4)
+    blocks, stats, next_chunk = [], [], 0
+    while True:
+        y, next_chunk = _simulate(model, *run, next_chunk, block, chunk, workers)
+        finite = y[np.isfinite(y)]
+        (low, high), _ = coverage_intervals(finite, coverage)
+        blocks.append(y)
+        stats.append((finite.mean(), finite.std(ddof=1), low, high))
+        total = len(blocks) * block
+        if len(blocks) >= 2:
+            spread = np.std(np.array(stats), axis=0, ddof=1) / math.sqrt(len(blocks))
+            values = np.concatenate(blocks)
+            delta = numerical_tolerance(float(np.std(values[np.isfinite(values)], ddof=1)), digits)
+            if np.all(2 * spread <= delta):
+                return values
+            if total + block > max_trials:
+                warnings.append(f"adaptive procedure stopped at max_trials = {max_trials} before reaching "
+                                f"{digits} significant digits")
+                return values
+        log.debug("adaptive MCM: %d trials so far", total)
+
+
+def validate(gum_result, mc_result, digits=2):
+    """Validate the GUM result by the MCM result (JCGM 101 clause 8).
+
+    :param gum_result: :class:`~uncertainty.results.GumResult`
+    :param mc_result: :class:`~uncertainty.results.McResult` (same coverage probability)
+    :param digits: n_dig used to express u(y) (JCGM 101 8.2 a)
+    :returns: :class:`~uncertainty.results.Validation`
+    """
+    delta = numerical_tolerance(gum_result.u, digits)
+    low, high = gum_result.interval
+    d_low = abs(low - mc_result.interval[0])
+    d_high = abs(high - mc_result.interval[1])
+    return Validation(delta, d_low, d_high, bool(d_low <= delta and d_high <= delta), digits)

@@ -214,9 +214,11 @@ def _validate_row(rownum, row, user_org, allow_owner_column, seen, errors):
         elif len(data[key]) > 120:
             err(key, "longer than 120 characters")
     owner = user_org
+    oid = (row.get("owner_id") or "").strip()
+    if not allow_owner_column and oid and oid != str(user_org.id):
+        err("owner_id", "you may import instruments only for your own organisation")
     if allow_owner_column:
-        oid = (row.get("owner_id") or "").strip()
-        owner = db.session.get(Organisation, int(oid)) if oid.isdigit() else None
+        owner = db.session.get(Organisation, int(oid)) if oid.isdigit() and len(oid) < 10 else None
         if owner is None:
             err("owner_id", f"no organisation {oid!r}")
     itype = type_by_code(data["type_code"]) if data["type_code"] else None

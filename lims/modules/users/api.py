@@ -120,7 +120,8 @@ class MyTokens(MethodView):
     def post(self, data):
         """Create an API token; the secret is in the response only"""
         row, secret = ops.create_token(current_user, data["name"])
-        return {**TokenSchema().dump(row), "token": secret}
+        row.token = secret  # transient: dumped once, never stored
+        return row
 
 
 @blp.route("/me/tokens/<int:token_id>", methods=["DELETE"])

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Debian packages the project needs beyond Python: Chromium (browser tests), poppler-utils
+# (pdftoppm/pdftotext in certificate tests), the WenQuanYi Zen Hei CJK font (embedded in PDFs).
+set -euo pipefail
+pkgs=(chromium poppler-utils fonts-wqy-zenhei)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+[ ${#missing[@]} -eq 0 ] && exit 0
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "installing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

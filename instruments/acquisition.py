@@ -139,7 +139,8 @@ class AcquisitionSession:
 
         :returns: the summary (``completed`` True).
         :raises DisconnectedError: the instrument went away (accepted readings are stored; resume later).
-        :raises NeverStable: no acceptable reading within *stable_within* seconds.
+        :raises NeverStable: readings arrive but none is acceptable within *stable_within* seconds.
+        :raises InstrumentTimeout: no valid reading at all within *stable_within* seconds.
         :raises InstrumentError: too many consecutive timeouts or rejections.
         """
         last = self.sink.last_sequence() or 0
@@ -157,10 +158,12 @@ class AcquisitionSession:
         return self.summary
 
     def _loop(self, last: int) -> None:
-        errors, since = 0, time.monotonic()
+        errors, since, readings = 0, time.monotonic(), 0
         while last < self.count:
             if time.monotonic() - since > self.stable_within:
-                raise NeverStable(f"no acceptable reading within {self.stable_within:g} s")
+                if not readings:
+                    raise InstrumentTimeout(f"no valid reading at all within {self.stable_within:g} s")
+                raise NeverStable(f"{readings} readings but none acceptable within {self.stable_within:g} s")
             try:
                 reading = self.driver.read_streamed() if self.stream else self.driver.read()
             except DisconnectedError:
@@ -171,7 +174,7 @@ class AcquisitionSession:
             except InstrumentError as exc:
                 errors = self._on_reject(exc, errors + 1)
                 continue
-            errors = 0
+            errors, readings = 0, readings + 1
             software = self.criterion.update(reading) if self.criterion else None
             record = AcceptedReading(last + 1, reading, software)
             if self.require_stable and not record.stable:
@@ -179,7 +182,7 @@ class AcquisitionSession:
                 continue
             self.sink.accept(record)  # durable before the next reading is requested
             last = record.sequence
-            since = time.monotonic()
+            since, readings = time.monotonic(), 0
             self.summary.accepted += 1
             self.summary.first_sequence = self.summary.first_sequence or last
             self.summary.last_sequence = last

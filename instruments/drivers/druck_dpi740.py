@@ -13,7 +13,7 @@ import re
 from ..errors import ConfigurationError, GarbledFrame, InstrumentReportedError
 from ..reading import Reading, utc_now
 from ..transport import LineSettings
-from ..units import convert
+from ..units import convert, linear_map
 from .base import Driver, ascii_text
 
 _REPLY = re.compile(r"!(\d\d)(\d\d)([A-Z]{2})\s*=\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?)(?::(\d\d))?")
@@ -91,6 +91,7 @@ class DruckDpi740(Driver):
             if not isinstance(val, int) or not 0 <= val <= 99:
                 raise ConfigurationError(f"{name}: must be an integer 0..99, got {val!r}")
         self.unit, self.address, self.host_address, self.use_checksum = unit, address, host_address, use_checksum
+        linear_map("mbar", unit)  # compute the factor now, not during the first timed read
 
     def _block(self, command: str) -> bytes:
         block = f"#{self.address:02d}{self.host_address:02d}{command}"

@@ -193,7 +193,7 @@ def spawn(kind: str, seed: int | None = None, fault: str | None = None, *, pace:
     argv += [] if pace else ["--no-pace"]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [_root(), os.environ.get("PYTHONPATH")])))
     errors = tempfile.TemporaryFile()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=errors, env=env)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=errors, env=env, bufsize=0)  # unbuffered: select works
     lines = []
     while len(lines) < 2:
         ready, _, _ = select.select([proc.stdout], [], [], timeout)

@@ -35,3 +35,20 @@ def create_driver():
     yield factory
     for transport in transports:
         transport.close()
+
+
+@pytest.fixture
+def create_definition(tmp_path):
+    """Factory: copy a built-in device definition with text replacements; returns the new file path."""
+    from instruments.sim.definitions import DEVICES_DIR
+
+    def factory(filename, replacements):
+        text = (DEVICES_DIR / filename).read_text(encoding="utf-8")
+        for old, new in replacements.items():
+            assert old in text, old
+            text = text.replace(old, new)
+        path = tmp_path / f"variant-{len(list(tmp_path.iterdir()))}.toml"
+        path.write_text(text, encoding="utf-8")
+        return str(path)
+
+    return factory

@@ -23,7 +23,7 @@ __all__ = ["SCHEMA_VERSION", "parse_budget", "evaluate_budget", "budget_schema",
 log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 METHODS = ("gum", "mcm", "both")
-_TOP_KEYS = {"schema_version", "title", "description", "model", "output", "inputs", "correlations", "coverage",
+_TOP_KEYS = {"schema_version", "title", "description", "source", "notes", "model", "output", "inputs", "correlations", "coverage",
              "k", "dof_rule", "second_order", "trials", "seed", "adaptive", "validation_digits"}
 _COMMON = {"distribution", "value", "dof", "unit", "description", "source"}
 _FIELDS = {

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import ClassVar
 
 from ..errors import GarbledFrame
@@ -25,6 +26,20 @@ def ascii_text(frame: bytes) -> str:
     if not text.isprintable():
         raise GarbledFrame("frame contains control characters", frame)
     return text
+
+
+def finite_number(text: str, frame: bytes) -> float:
+    """Get *text* (already matched as a decimal number) as a finite float.
+
+    :param text: the number's characters.
+    :param frame: raw frame, for the error.
+    :returns: the value.
+    :raises GarbledFrame: the value overflows to infinity.
+    """
+    value = float(text)
+    if not math.isfinite(value):
+        raise GarbledFrame(f"value {text[:20]!r} is out of floating-point range", frame)
+    return value
 
 
 class Driver:

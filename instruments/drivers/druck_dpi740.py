@@ -14,7 +14,7 @@ from ..errors import ConfigurationError, GarbledFrame, InstrumentReportedError
 from ..reading import Reading, utc_now
 from ..transport import LineSettings
 from ..units import convert, linear_map
-from .base import Driver, ascii_text
+from .base import Driver, ascii_text, finite_number
 
 _REPLY = re.compile(r"!(\d\d)(\d\d)([A-Z]{2})\s*=\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?)(?::(\d\d))?")
 _ERROR = re.compile(r"!(\d\d)(\d\d)(?:ER|ERR)\s*=?\s*(\d+)")
@@ -60,7 +60,7 @@ def parse_reply(frame: bytes, command: str, unit: str = "kPa", use_checksum: boo
             raise GarbledFrame("DPI 740 reply has no checksum", frame)
         if checksum(text[:text.rindex(":") + 1]) != match.group(5):
             raise GarbledFrame("DPI 740 reply checksum mismatch", frame)
-    value = round(convert(float(match.group(4)), "mbar", unit), 9)
+    value = round(convert(finite_number(match.group(4), frame), "mbar", unit), 9)
     return Reading(value, unit, None, utc_now(), frame)
 
 

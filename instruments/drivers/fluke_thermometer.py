@@ -13,7 +13,7 @@ from ..errors import GarbledFrame, InstrumentReportedError
 from ..reading import Reading, utc_now
 from ..transport import LineSettings
 from ..units import normalise
-from .base import Driver, ascii_text
+from .base import Driver, ascii_text, finite_number
 
 _REPLY = re.compile(r"t\s*:\s*([+-]?(?:\d+\.?\d*|\.\d+))\s+([CFKO])(?:\s+[\d:/ -]+)?", re.IGNORECASE)
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?")
@@ -37,7 +37,7 @@ def parse_reading(frame: bytes) -> Reading:
     if not match:
         raise GarbledFrame("thermometer reply is not 't: <value> <C|F|K|O>'", frame)
     unit = match.group(2).upper()
-    value, unit = normalise(float(match.group(1)), unit)
+    value, unit = normalise(finite_number(match.group(1), frame), unit)
     return Reading(round(value, 9), unit, None, utc_now(), frame)
 
 

@@ -15,7 +15,7 @@ from ..errors import GarbledFrame, InstrumentReportedError, InstrumentTimeout, N
 from ..reading import Reading, utc_now
 from ..transport import LineSettings
 from ..units import _UNITS, normalise
-from .base import Driver, ascii_text
+from .base import Driver, ascii_text, finite_number
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def parse_weight(frame: bytes, commands: tuple[str, ...] = ("S",), statuses: tup
         raise GarbledFrame(f"MT-SICS weight value {parts[2]!r} is not a decimal number", frame)
     if parts[3] not in _MASS_UNITS:
         raise GarbledFrame(f"MT-SICS weight unit {parts[3]!r} is not a known mass unit", frame)
-    value, unit = normalise(float(parts[2]), parts[3])
+    value, unit = normalise(finite_number(parts[2], frame), parts[3])
     return Reading(value, unit, parts[1] != "D", utc_now(), frame)
 
 

@@ -14,7 +14,7 @@ from ..errors import ConfigurationError, GarbledFrame, InstrumentReportedError, 
 from ..reading import Reading, utc_now
 from ..transport import LineSettings
 from ..units import _UNITS, normalise
-from .base import Driver, ascii_text
+from .base import Driver, ascii_text, finite_number
 
 ESC = b"\x1b"
 _NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)")
@@ -67,7 +67,7 @@ def parse_frame(frame: bytes, unit_when_unstable: str = "g") -> Reading:
     unit = unit_field if stable else unit_when_unstable
     if unit not in _MASS_UNITS:
         raise GarbledFrame(f"SBI unit field {unit!r} is not a known mass unit", frame)
-    value, unit = normalise(-float(value_field) if sign == "-" else float(value_field), unit)
+    value, unit = normalise(finite_number(sign.strip() + value_field, frame), unit)
     return Reading(value, unit, stable, utc_now(), frame)
 
 

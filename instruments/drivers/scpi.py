@@ -12,7 +12,7 @@ import re
 from ..errors import ConfigurationError, GarbledFrame, InstrumentReportedError, InstrumentTimeout, Overload
 from ..reading import Reading, utc_now
 from ..transport import LineSettings
-from .base import Driver, ascii_text
+from .base import Driver, ascii_text, finite_number
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?")
 _ERROR = re.compile(r'([+-]?\d+),"([^"]*)"')
@@ -37,7 +37,7 @@ def parse_number(frame: bytes, unit: str) -> Reading:
     text = ascii_text(frame.rstrip(b"\r")).strip()
     if not _NUMBER.fullmatch(text):
         raise GarbledFrame(f"SCPI reply {text[:40]!r} is not a number", frame)
-    value = float(text)
+    value = finite_number(text, frame)
     if abs(value) >= OVERLOAD:
         raise Overload("SCPI overload (9.9E+37)", frame)
     return Reading(value, unit, None, utc_now(), frame)

@@ -29,7 +29,8 @@ def create_app(config=None):
 
 def register_extensions(app):
     """Bind the unbound extensions of :mod:`lims.extensions`."""
-    from lims.core import auth, i18n
+    from lims.core import i18n
+    from lims.modules.users import auth
     from lims.extensions import api, babel, csrf, db, login_manager, migrate
 
     import_all_models()

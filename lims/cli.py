@@ -210,3 +210,7 @@ def demo_cmd(host, port, no_serve):
     current_app.config["DEMO"] = True
     click.echo(f"Serving on http://{host}:{port}  (Ctrl-C to stop)")
     run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
+
+
+if __name__ == "__main__":  # python -m lims.cli
+    main()

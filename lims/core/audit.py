@@ -93,8 +93,8 @@ def _changes(obj, action):
 
 
 def _identity(obj):
-    ident = sa.inspect(obj).identity
-    return ",".join(str(i) for i in ident) if ident else "?"
+    ident = sa.inspect(obj).mapper.primary_key_from_instance(obj)
+    return ",".join(str(i) for i in ident)
 
 
 @event.listens_for(Session, "before_flush")

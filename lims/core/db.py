@@ -37,6 +37,8 @@ def get_or_404(model, oid):
 
     :raises NotFound: no such row (or it was soft-deleted).
     """
+    if not isinstance(oid, int) or not 0 < oid < 2**31:
+        raise NotFound(f"{model.__name__} {oid} not found")
     obj = db.session.get(model, oid)
     if obj is None or getattr(obj, "is_deleted", False):
         raise NotFound(f"{model.__name__} {oid} not found")

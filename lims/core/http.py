@@ -3,7 +3,7 @@ import logging
 
 from flask import abort, jsonify, make_response, render_template, request
 from marshmallow import ValidationError
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -104,6 +104,12 @@ def init_app(app):
         db.session.rollback()
         log.info("integrity error: %s", error.orig)
         return error_response(409, INTEGRITY_MESSAGE)
+
+    @app.errorhandler(DataError)
+    def _data_error(error):
+        db.session.rollback()
+        log.info("data error: %s", error.orig)
+        return error_response(422, "a value is out of range for the database")
 
     @app.errorhandler(OperationalError)
     def _operational(error):

@@ -125,9 +125,12 @@ class InstrumentItem(MethodView):
 @require_roles(*CUSTOMERS)
 @blp.arguments(s.ImportFileSchema, location="files")
 @blp.response(201, s.ImportResultSchema)
-@blp.alt_response(422, schema=s.ImportResultSchema, description="row errors; nothing was stored")
 def import_instruments(files):
-    """Import an instrument register from CSV: every row is validated, all or nothing is stored"""
+    """Import an instrument register from CSV: every row is validated, all or nothing is stored.
+
+    On any problem nothing is stored and the 422 body lists them as
+    `errors.rows = [{"row": 12, "column": "e", "problem": "…"}, …]` (row 1 is the header).
+    """
     raw = files["file"].read(10 * 1024 * 1024 + 1)
     if len(raw) > 10 * 1024 * 1024:
         abort(413, message="the file is larger than 10 MiB")
@@ -137,8 +140,8 @@ def import_instruments(files):
         abort(422, errors={"file": [f"not UTF-8 text (byte {exc.start})"]})
     created, errors = ops.import_instruments(text, current_user.organisation, current_user.role == "admin")
     if errors:
-        return {"created": 0, "errors": errors}, 422
-    return {"created": created, "errors": []}
+        abort(422, message=f"nothing was imported: {len(errors)} problem(s)", errors={"rows": errors})
+    return {"created": created}
 
 
 

@@ -115,15 +115,8 @@ class InstrumentQuerySchema(PageArgsSchema):
     q = fields.String(validate=validate.Length(min=1, max=120), metadata={"description": "serial number contains"})
 
 
-class ImportRowErrorSchema(DumpSchema):
-    row = fields.Integer()
-    column = fields.String()
-    problem = fields.String()
-
-
 class ImportResultSchema(DumpSchema):
     created = fields.Integer()
-    errors = fields.List(fields.Nested(ImportRowErrorSchema))
 
 
 class ImportFileSchema(LoadSchema):

@@ -94,28 +94,32 @@ def para(field: str, text: str, style: ParagraphStyle, second: str | None = None
 def draw_qr(canv: Canvas, symbol: QRSymbol, x: float, y: float, module: float):
     """Draw a QR symbol as filled rectangles (one per horizontal run of dark modules).
 
+    The rectangles are written in module units under a scaling transform, as integer PDF
+    ``re`` operators through :meth:`Canvas.addLiteral` (fast, and runs abut exactly).
+
     :param canv: target canvas
     :param symbol: the symbol
     :param x: left edge of the first module (quiet zone not included)
     :param y: bottom edge of the last row
     :param module: module size in points
     """
-    path = canv.beginPath()
     n = symbol.size
+    ops = []
     for r, row in enumerate(symbol.rows):
-        top = y + (n - 1 - r) * module
+        top = n - 1 - r
         c = 0
         while c < n:
             if row[c]:
                 start = c
                 while c < n and row[c]:
                     c += 1
-                path.rect(x + start * module, top, (c - start) * module, module)
+                ops.append(f"{start} {top} {c - start} 1 re")
             else:
                 c += 1
     canv.saveState()
     canv.setFillColorRGB(0, 0, 0)
-    canv.drawPath(path, stroke=0, fill=1)
+    canv.transform(module, 0, 0, module, x, y)
+    canv.addLiteral("\n".join(ops) + "\nf")
     canv.restoreState()
 
 

@@ -1,9 +1,11 @@
 """The verification URL, its QR symbol, decoding QR images, and offline verification.
 
 The QR content is ``HTTPS://<HOST>/V/<TOKEN>``, all upper case, so the symbol uses QR
-alphanumeric mode (11 bits per 2 characters) at error-correction level M. ``segno``
-builds the symbol (measured ~1.5x faster than ``qrcode`` for a 247-character URL);
-``zxing-cpp`` decodes images.
+alphanumeric mode (11 bits per 2 characters) at error-correction level M. ``zxing-cpp``
+both builds the symbol and decodes images. Building a 242-character URL takes ~0.6 ms with
+zxing-cpp's C++ writer against ~11 ms with ``segno`` and ~18 ms with ``qrcode`` (pure Python
+mask selection); the tests check that the module matrix is identical to segno's, i.e. the
+same segment mode, error-correction level and ISO/IEC 18004 mask choice.
 """
 from __future__ import annotations
 
@@ -14,8 +16,6 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-
-import segno
 
 from .signing import NotGenuine, VerifiedRecord, verify_token
 from .token import ResultCode, TokenRecord
@@ -41,7 +41,9 @@ class QRSymbol:
 
     :param version: QR version (1-40); :param size: modules per side, without quiet zone
     :param rows: ``size`` rows of ``size`` booleans, True = dark
-    :param error: error-correction level; :param mode: segno's data mode name
+    :param error: error-correction level
+    :param mode: ``alphanumeric`` when every character is in the QR alphanumeric set (the writer
+        then uses that mode; checked against segno in the tests), else ``other``
     """
 
     version: int
@@ -88,22 +90,28 @@ def token_from_url(text: str) -> str:
 
 @functools.lru_cache(maxsize=1024)
 def qr_symbol(text: str) -> QRSymbol:
-    """Encode text as a QR symbol at error-correction level M (not boosted).
+    """Encode text as a QR symbol at error-correction level M.
 
     Cached per process: a certificate and its sticker reuse the same symbol.
 
     :param text: QR content; upper-case URLs give alphanumeric mode
     :returns: the symbol
-    :raises ValueError: when the text does not fit a version-40 symbol
+    :raises ValueError: when the text is empty or does not fit a version-40 symbol
     """
+    import numpy as np
+    import zxingcpp
+
+    if not isinstance(text, str) or not text:
+        raise ValueError("text: QR content must be non-empty text")
     try:
-        q = segno.make_qr(text, error="m", boost_error=False)
-    except segno.DataOverflowError as exc:
-        raise ValueError(f"text: too long for a QR code: {exc}") from None
-    rows = tuple(tuple(bool(b) for b in row) for row in q.matrix)
-    if _ALNUM.fullmatch(text) and q.mode != "alphanumeric":
-        log.warning("QR for alphanumeric text used mode %s", q.mode)
-    return QRSymbol(version=int(q.version), size=len(rows), rows=rows, error=q.error, mode=q.mode)
+        barcode = zxingcpp.create_barcode(text, zxingcpp.QRCode, ec_level="M")
+    except ValueError as exc:
+        raise ValueError(f"text: cannot be encoded as a QR code: {exc}") from None
+    dark = np.asarray(barcode.to_image(scale=1, add_quiet_zones=False)) == 0
+    size = dark.shape[0]
+    mode = "alphanumeric" if _ALNUM.fullmatch(text) else "other"
+    return QRSymbol(version=(size - 17) // 4, size=size, rows=tuple(map(tuple, dark.tolist())),
+                    error=barcode.ec_level, mode=mode)
 
 
 def _open_image(image):

@@ -24,6 +24,33 @@ def test_url_is_upper_case_alphanumeric_at_level_m(dummy_verification, create_ur
     assert len(symbol.rows) == 53 and all(len(r) == 53 for r in symbol.rows)
 
 
+def test_symbol_matches_segno_reference(dummy_verification, dummy_notice, dummy_calibration, create_url):
+    """zxing-cpp's writer gives segno's symbol: same mode, level M, version and codewords.
+
+    The mask choice may differ for tiny symbols (penalty ties), so we find the mask whose
+    segno rendering equals ours module for module.
+    """
+    texts = [create_url(d) for d in (dummy_verification, dummy_notice, dummy_calibration)]
+    texts += ["HTTPS://X.CN/V/AAAA", "HTTPS://LIMS.EXAMPLE.COM:8443/V/" + "ABCDEFGH234567" * 20]
+    for text in texts:
+        ref = segno.make_qr(text, error="m", boost_error=False)
+        assert ref.mode == "alphanumeric"
+        ours = qr_symbol(text)
+        assert (ours.version, ours.error, ours.mode) == (ref.version, "M", "alphanumeric")
+        same = [m for m in range(8)
+                if ours.rows == tuple(tuple(bool(b) for b in row)
+                                      for row in segno.make_qr(text, error="m", boost_error=False, mask=m).matrix)]
+        assert len(same) == 1
+
+
+def test_symbol_errors():
+    with pytest.raises(ValueError, match="text: cannot be encoded"):
+        qr_symbol("A" * 5000)
+    with pytest.raises(ValueError, match="non-empty"):
+        qr_symbol("")
+    assert qr_symbol("hello").mode == "other"
+
+
 @pytest.mark.parametrize("host", ["lims.example.com/x", "a b", "", "exa_mple.com", "ä.cn", None])
 def test_bad_hosts_are_rejected(host):
     with pytest.raises(ValueError, match="host"):

@@ -1,8 +1,10 @@
 """The list of JSON API blueprints (registered under /api/v1 by the factory)."""
 from lims.modules.audit.api import blp as audit
 from lims.modules.equipment.api import blp as equipment
+from lims.modules.issuance.api import blp as issuance
 from lims.modules.jobs.api import blp as jobs
+from lims.modules.measurements.api import blp as measurements
 from lims.modules.organisations.api import blp as organisations
 from lims.modules.users.api import blp as users
 
-BLUEPRINTS = [organisations, users, equipment, jobs, audit]
+BLUEPRINTS = [organisations, users, equipment, jobs, measurements, issuance, audit]

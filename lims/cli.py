@@ -25,7 +25,10 @@ def main():
 
 def register(app):
     """Attach the command groups to the app's CLI (used by ``flask`` and ``lims``)."""
-    for cmd in (tokens, users, instruments, demo_cmd):
+    from lims.modules.issuance.cli import COMMANDS as issuance_commands
+    from lims.modules.measurements.cli import COMMANDS as measurement_commands
+
+    for cmd in (tokens, users, instruments, demo_cmd, *issuance_commands, *measurement_commands):
         app.cli.add_command(cmd)
 
 

@@ -1,0 +1,1 @@
+"""Certificates: records, numbering, issuing, amendment, revocation, the public check."""

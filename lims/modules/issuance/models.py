@@ -1,0 +1,1 @@
+"""Models of the issuance area (filled in by its issue)."""

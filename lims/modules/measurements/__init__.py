@@ -1,0 +1,1 @@
+"""Bench measurement sessions: readings from the instruments library, persisted as they arrive."""

@@ -1,0 +1,3 @@
+"""Operator commands of the measurements area."""
+
+COMMANDS = []

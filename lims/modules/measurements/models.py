@@ -1,0 +1,1 @@
+"""Models of the measurements area (filled in by its issue)."""

@@ -91,10 +91,17 @@ class SimDevice:
 class PtyServer:
     """Serve a :class:`SimDevice` on a new pty (background threads).
 
+    Pacing keeps a schedule of when the line becomes free; a frame is written when its last
+    character would have been sent.  Up to :attr:`TX_BUFFER_SECONDS` of lateness (thread wake-up
+    overshoot) is absorbed as a real UART's transmit buffer would, so the long-run rate equals the
+    line rate and never exceeds it.
+
     :param device: the simulated device.
     :param pace: pace output at the definition's line rate (True) or send as fast as possible.
     :param baudrate: override the definition's baud rate for pacing.
     """
+
+    TX_BUFFER_SECONDS = 0.005
 
     def __init__(self, device: SimDevice, pace: bool = True, baudrate: int | None = None):
         self.device = device
@@ -131,7 +138,10 @@ class PtyServer:
             return
         data = faults.mangle(frame + self.terminator, self.device.rng)
         now = time.monotonic()
-        done = max(now, self._line_free_at) + len(data) * self.char_time
+        # like a UART with a transmit buffer: if we are a little late (sleep overshoot), the line was
+        # still busy with buffered bytes, so the schedule continues without a gap; never faster than it
+        start = self._line_free_at if now - self._line_free_at < self.TX_BUFFER_SECONDS else now
+        done = start + len(data) * self.char_time
         if done - now > 0.0002:
             time.sleep(done - now)
         self._line_free_at = done

@@ -1,0 +1,6 @@
+"""``python -m certificates``: see :mod:`certificates.cli`."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,54 @@
+"""Issuing: one call gives PDF, DCC, token and sticker; stored hashes detect any change."""
+import dataclasses
+
+import pytest
+
+from certificates.data import canonical_bytes, content_hash
+from certificates.dcc import validate_dcc
+from certificates.issue import IntegrityError, check_stored, issue, issue_batch, sha256
+from certificates.qr import token_from_url
+from certificates.signing import verify_token
+
+
+def test_issue_produces_consistent_documents(dummy_verification, dummy_key, dummy_jwks):
+    out = issue(dummy_verification, dummy_key, "lims.example.com")
+    assert out.number == dummy_verification.number
+    assert out.pdf.startswith(b"%PDF-") and out.pdf_sha256 == sha256(out.pdf)
+    validate_dcc(out.dcc_xml)
+    assert out.content_hash == content_hash(dummy_verification)
+    assert token_from_url(out.url) == out.token
+    assert verify_token(out.token, dummy_jwks).record.certificate_id == out.number
+    assert out.sticker.qr_text == out.url and out.sticker.due_date == dummy_verification.due_date
+    again = issue(dummy_verification, dummy_key, "lims.example.com")
+    assert again.pdf == out.pdf and again.dcc_xml == out.dcc_xml  # reproducible hashes (Ed25519 is deterministic)
+
+
+def test_stored_hash_detects_a_changed_byte(dummy_verification, dummy_key):
+    out = issue(dummy_verification, dummy_key, "lims.example.com")
+    check_stored(out.pdf, out.pdf_sha256, "pdf")
+    check_stored(out.dcc_xml, out.dcc_sha256.upper(), "dcc")
+    check_stored(canonical_bytes(dummy_verification), out.content_hash)
+    for pos in (0, len(out.pdf) // 2, len(out.pdf) - 1):
+        tampered = bytearray(out.pdf)
+        tampered[pos] ^= 0x01
+        with pytest.raises(IntegrityError, match="pdf: content does not match"):
+            check_stored(bytes(tampered), out.pdf_sha256, "pdf")
+    with pytest.raises(IntegrityError):
+        check_stored(out.dcc_xml + b" ", out.dcc_sha256, "dcc")
+
+
+def test_notice_and_calibration_stickers(dummy_notice, dummy_calibration, dummy_key):
+    notice = issue(dummy_notice, dummy_key, "lims.example.com").sticker
+    assert notice.due_date is None and notice.result.startswith("不合格")
+    cal = issue(dummy_calibration, dummy_key, "lims.example.com").sticker
+    assert cal.due_date is None and cal.result.startswith("已校准")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_batch_keeps_order_and_makes_sheets(dummy_verification, dummy_key, dummy_jwks, workers):
+    records = [dataclasses.replace(dummy_verification, number=f"JD2026-{i:06d}") for i in range(23)]
+    issued, sheets = issue_batch(records, dummy_key, "lims.example.com", workers=workers)
+    assert [i.number for i in issued] == [r.number for r in records]
+    assert len(sheets) == 2 and all(s.startswith(b"%PDF-") for s in sheets)
+    assert issued[5].pdf == issue(records[5], dummy_key, "lims.example.com").pdf
+    assert {verify_token(i.token, dummy_jwks).record.certificate_id for i in issued} == {r.number for r in records}

@@ -65,11 +65,10 @@ class InputQuantity:
         """
         kind, x = self.distribution, self.value
         if kind == "normal":
-            out = rng.standard_normal(size)
-            out *= self.u
-        elif kind == "rectangular":
-            out = rng.uniform(-self.half_width, self.half_width, size)
-        elif kind == "arcsine":
+            return rng.normal(x, self.u, size)
+        if kind == "rectangular":
+            return rng.uniform(x - self.half_width, x + self.half_width, size)
+        if kind == "arcsine":
             out = np.sin(rng.uniform(0.0, 2.0 * math.pi, size))
             out *= self.half_width
         elif kind in ("triangular", "trapezoidal"):

@@ -1,0 +1,99 @@
+"""Pages in a real browser: Debian's Chromium driven by Playwright (headless, no sandbox)."""
+import os
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.lims.conftest import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium not installed "
+                                 "(make system-deps installs it)")]
+ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def login(page, base, username, password=PASSWORD):
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#submit")
+
+
+@pytest.mark.parametrize("username,total", [("admin", 8), ("lab_manager", 8), ("technician", 8),
+                                            ("market_manager", 2), ("equipment_officer", 2)])
+def test_each_role_logs_in_and_sees_its_register(page, live_server, username, total):
+    login(page, live_server, username)
+    page.wait_for_url(f"{live_server}/instruments")
+    assert page.inner_text("#total") == f"共 {total} 台"
+    assert page.locator("#instruments tbody tr").count() == total
+    assert username in page.inner_text("#profile-link")
+
+
+def test_wrong_password_shows_message_beside_the_field(page, live_server):
+    login(page, live_server, "technician", "not-the-password")
+    assert "密码错误" in page.inner_text("#password-error")
+    page.goto(f"{live_server}/login?lang=en")
+    login(page, live_server, "technician", "not-the-password")
+    assert "wrong password" in page.inner_text("#password-error")
+
+
+def test_customer_cannot_open_another_organisations_instrument(page, live_server, world):
+    login(page, live_server, "market_manager")
+    page.wait_for_url(f"{live_server}/instruments")
+    resp = page.goto(f"{live_server}/instruments/{world.instruments['market_b_0']}")
+    assert resp.status == 403
+    resp = page.goto(f"{live_server}/instruments/{world.instruments['market_a_0']}")
+    assert resp.status == 200 and "market_a-0" in page.content()
+
+
+def test_profile_creates_a_token_that_works_and_revokes_it(page, live_server, client):
+    login(page, live_server, "equipment_officer")
+    page.wait_for_url(f"{live_server}/instruments")
+    page.goto(f"{live_server}/profile")
+    page.fill("#name", "ward laptop")
+    page.click("#token-form #submit")
+    secret = page.inner_text("#new-token")
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    page.locator("#tokens tr", has_text="ward laptop").locator("input[type=submit]").click()
+    assert "已吊销" in page.inner_text("#tokens")
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+
+
+def test_login_form_without_csrf_token_is_refused(live_server):
+    import urllib.error
+    import urllib.request
+
+    data = b"username=technician&password=" + PASSWORD.encode()
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(urllib.request.Request(f"{live_server}/login", data=data))
+    assert err.value.code == 400

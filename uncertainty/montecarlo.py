@@ -11,6 +11,7 @@ import concurrent.futures
 import logging
 import math
 import os
+import secrets
 
 import numpy as np
 from scipy import special
@@ -23,7 +24,9 @@ __all__ = ["monte_carlo", "coverage_intervals", "numerical_tolerance", "validate
 
 log = logging.getLogger(__name__)
 DEFAULT_CHUNK = 2**17
-MAX_TRIALS = 10**9
+#: Largest accepted number of trials: the model values take 8 bytes per trial (800 MB here),
+#: the inputs only ``chunk`` values each, so memory stays bounded for every accepted request.
+MAX_TRIALS = 10**8
 
 
 def resolve_seed(seed):
@@ -38,8 +41,8 @@ def resolve_seed(seed):
     >>> resolve_seed(7)
     7
     """
-    if seed is None:
-        return int(np.random.SeedSequence().entropy)
+    if seed is None:  # 63 bits: fits a BIGINT column and a JSON number
+        return secrets.randbits(63)
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(0, 2**63))
     if isinstance(seed, np.random.SeedSequence) and isinstance(seed.entropy, int):
@@ -174,6 +177,8 @@ def _summary(y, coverage, warnings):
         bad = int(y.size - finite.sum())
         warnings.append(f"{bad} of {y.size} model values were not finite and were discarded")
         y = y[finite]
+        if y.size < 2:
+            raise BudgetError("model", "gives no finite values for the sampled inputs")
     mean, u = float(y.mean()), float(y.std(ddof=1))
     symmetric, shortest = coverage_intervals(y, coverage, overwrite=True)
     return mean, u, symmetric, shortest, y.size
@@ -234,25 +239,37 @@ def _adaptive(model, run, digits, coverage, chunk, workers, max_trials, warnings
     if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 6:
         raise BudgetError("adaptive", f"must be an integer number of significant digits 1..6, got {digits!r}")
     block = max(math.ceil(100 / (1 - coverage)), 10**4)
-    blocks, stats, next_chunk = [], [], 0
+    blocks, stats, moments, next_chunk = [], [], [], 0
     while True:
         y, next_chunk = _simulate(model, *run, next_chunk, block, chunk, workers)
         finite = y[np.isfinite(y)]
+        if finite.size < 2:
+            raise BudgetError("model", "gives no finite values for the sampled inputs")
         (low, high), _ = coverage_intervals(finite, coverage)
+        mean, sd = float(finite.mean()), float(finite.std(ddof=1))
         blocks.append(y)
-        stats.append((finite.mean(), finite.std(ddof=1), low, high))
-        total = len(blocks) * block
+        stats.append((mean, sd, low, high))
+        moments.append((finite.size, mean, sd**2))
         if len(blocks) >= 2:
             spread = np.std(np.array(stats), axis=0, ddof=1) / math.sqrt(len(blocks))
-            values = np.concatenate(blocks)
-            delta = numerical_tolerance(float(np.std(values[np.isfinite(values)], ddof=1)), digits)
-            if np.all(2 * spread <= delta):
-                return values
-            if total + block > max_trials:
+            if np.all(2 * spread <= numerical_tolerance(_pooled_sd(moments), digits)):
+                return np.concatenate(blocks)
+            if (len(blocks) + 1) * block > max_trials:
                 warnings.append(f"adaptive procedure stopped at max_trials = {max_trials} before reaching "
                                 f"{digits} significant digits")
-                return values
-        log.debug("adaptive MCM: %d trials so far", total)
+                return np.concatenate(blocks)
+        log.debug("adaptive MCM: %d trials so far", len(blocks) * block)
+
+
+def _pooled_sd(moments):
+    """Standard deviation of all values from per-block (n, mean, variance)."""
+    n = np.array([m[0] for m in moments], dtype=float)
+    means = np.array([m[1] for m in moments])
+    variances = np.array([m[2] for m in moments])
+    total = n.sum()
+    grand = float(np.dot(n, means) / total)
+    ss = float(np.dot(n - 1, variances) + np.dot(n, (means - grand) ** 2))
+    return math.sqrt(ss / (total - 1))
 
 
 def validate(gum_result, mc_result, digits=2):

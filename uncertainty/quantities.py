@@ -15,6 +15,7 @@ constructor               GUM standard uncertainty              JCGM 101 samplin
 :func:`type_a`            ``s/sqrt(n)``, ``nu = n - 1``         6.4.9 (t, scale ``s/sqrt(n)``)
 ========================  ====================================  ==============================
 """
+import keyword
 import logging
 import math
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ import numpy as np
 from scipy import special, stats
 
 from .errors import BudgetError
+from .expression import CONSTANTS, FUNCTIONS
 
 __all__ = ["InputQuantity", "normal", "rectangular", "triangular", "arcsine", "trapezoidal",
            "student_t", "type_a", "type_a_correlated", "DISTRIBUTIONS"]
@@ -124,6 +126,8 @@ def _dof(key, dof):
 def _name(name):
     if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
         raise BudgetError("name", f"must be an identifier (letters, digits, '_'; not starting with '_'), got {name!r}")
+    if keyword.iskeyword(name) or name in FUNCTIONS or name in CONSTANTS:
+        raise BudgetError("name", f"{name!r} is reserved (keyword, function or constant name)")
     return name
 
 

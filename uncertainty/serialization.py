@@ -26,6 +26,9 @@ METHODS = ("gum", "mcm", "both")
 _TOP_KEYS = {"schema_version", "title", "description", "source", "notes", "model", "output", "inputs", "correlations", "coverage",
              "k", "dof_rule", "second_order", "trials", "seed", "adaptive", "validation_digits"}
 _COMMON = {"distribution", "value", "dof", "unit", "description", "source"}
+#: accepted spellings of distribution names
+ALIASES = {"gaussian": "normal", "uniform": "rectangular", "u_shaped": "arcsine", "u-shaped": "arcsine",
+           "student_t": "t", "student-t": "t", "type-a": "type_a"}
 _FIELDS = {
     "normal": {"u", "U", "k"}, "rectangular": {"half_width"}, "triangular": {"half_width"},
     "arcsine": {"half_width"}, "trapezoidal": {"half_width", "beta"}, "t": {"scale", "u"},
@@ -59,6 +62,7 @@ def _input(name, spec):
     key = f"inputs.{name}"
     spec = _require_mapping(key, spec)
     kind = spec.get("distribution", "normal")
+    kind = ALIASES.get(kind.lower(), kind.lower()) if isinstance(kind, str) else kind
     if kind not in _FIELDS:
         raise BudgetError(f"{key}.distribution", f"must be one of {', '.join(q.DISTRIBUTIONS)}, got {kind!r}")
     _unknown(key, spec, _COMMON | _FIELDS[kind])

@@ -32,7 +32,7 @@ def with_(path, value):
     (with_("inputs.a.u", -1), "inputs.a.u"),
     (with_("inputs.a.u", "0.1"), "inputs.a.u"),
     (with_("inputs.a.halfwidth", 1), "inputs.a.halfwidth"),
-    (with_("inputs.a", {"value": 0, "distribution": "uniform", "half_width": 1}), "inputs.a.distribution"),
+    (with_("inputs.a", {"value": 0, "distribution": "flat", "half_width": 1}), "inputs.a.distribution"),
     (with_("inputs.a", {"value": 0, "distribution": "rectangular"}), "inputs.a.half_width"),
     (with_("inputs.a", {"value": 0, "distribution": "trapezoidal", "half_width": 1}), "inputs.a.beta"),
     (with_("inputs.a", {"value": 0, "distribution": "t", "scale": 1}), "inputs.a.dof"),
@@ -87,3 +87,17 @@ def test_method_selects_parts_and_overrides_apply():
 def test_infinite_dof_is_null_and_dof_accepts_inf_string():
     res = evaluate_budget(with_("inputs.b.dof", "inf"), method="gum")
     assert res["gum"]["dof"] is None and res["gum"]["budget"][1]["dof"] is None
+
+
+def test_distribution_aliases():
+    data = with_("inputs.a", {"value": 0, "distribution": "Uniform", "half_width": 0.3})
+    row = evaluate_budget(data, method="gum")["gum"]["budget"][0]
+    assert row["distribution"] == "rectangular" and row["u"] == pytest.approx(0.3 / 3**0.5)
+
+
+@pytest.mark.parametrize("name", ["exp", "lambda", "None", "_x", "pi"])
+def test_reserved_input_names(name):
+    data = {"model": "a", "inputs": {"a": {"value": 1, "u": 1}, name: {"value": 1, "u": 1}}}
+    with pytest.raises(BudgetError) as info:
+        evaluate_budget(data, method="gum")
+    assert info.value.key == f"inputs.{name}.name"

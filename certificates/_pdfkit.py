@@ -179,15 +179,20 @@ class TextCell(Flowable):
     """Unwrapped lines of text (much cheaper than a CJK :class:`Paragraph`).
 
     :param lines: ``(text, font size)`` pairs, drawn top to bottom
+    :param center: centre the lines in the available width
+    :param space_before: extra space above, in points
     """
 
-    def __init__(self, lines: list[tuple[str, float]]):
+    def __init__(self, lines: list[tuple[str, float]], center: bool = False, space_before: float = 0):
         super().__init__()
         self.lines = lines
+        self.center = center
         self.width = max(stringWidth(t, FONT_NAME, s) for t, s in lines)
-        self.height = sum(s * 1.25 for _, s in lines)
+        self.height = sum(s * 1.25 for _, s in lines) + space_before
 
     def wrap(self, avail_width, avail_height):
+        if self.center:
+            self.width = avail_width
         return self.width, self.height
 
     def draw(self):
@@ -195,11 +200,14 @@ class TextCell(Flowable):
         for text, size in self.lines:
             y -= size * 1.25
             self.canv.setFont(FONT_NAME, size)
-            self.canv.drawString(0, y + size * 0.25, text)
+            if self.center:
+                self.canv.drawCentredString(self.width / 2, y + size * 0.25, text)
+            else:
+                self.canv.drawString(0, y + size * 0.25, text)
 
 
 def cell(field: str, text: str, style: ParagraphStyle, width: float, second: str | None = None,
-         second_style: ParagraphStyle | None = None):
+         second_style: ParagraphStyle | None = None, center: bool = False):
     """A table cell: a :class:`TextCell` when every line fits ``width``, else a wrapping paragraph.
 
     :param field: name of the text for glyph errors
@@ -208,6 +216,7 @@ def cell(field: str, text: str, style: ParagraphStyle, width: float, second: str
     :param width: usable cell width in points
     :param second: optional second-language line
     :param second_style: its style
+    :param center: centre the lines (a paragraph then uses the style's alignment)
     :returns: a flowable
     :raises certificates.fonts.MissingGlyphs: when the font cannot draw a character
     """
@@ -215,5 +224,5 @@ def cell(field: str, text: str, style: ParagraphStyle, width: float, second: str
     if second:
         lines.append((check_text(field, second), (second_style or style).fontSize))
     if all(stringWidth(t, FONT_NAME, s) <= width for t, s in lines):
-        return TextCell(lines)
+        return TextCell(lines, center=center, space_before=style.spaceBefore)
     return para(field, text, style, second, second_style)

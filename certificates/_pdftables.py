@@ -96,16 +96,16 @@ def statements(data: CertificateData, st) -> list:
     if data.conformity is not None:
         zh, en = L.CONFORMITY[data.conformity]
         (sz, se), (rz, re_) = L.FIELDS["statement"], L.FIELDS["decision_rule"]
-        out.append(para("conformity", f"{sz} / {se}：{zh} / {en}", st["body"]))
+        out.append(cell("conformity", f"{sz} / {se}：{zh} / {en}", st["body"], _WIDTH))
         out.append(para("decision_rule", f"{rz} / {re_}：{data.decision_rule}", st["body"]))
     elif data.kind is DocumentKind.CALIBRATION:
-        out.append(para("conformity", L.NO_CONFORMITY[0], st["body"], L.NO_CONFORMITY[1], st["small"]))
+        out.append(cell("conformity", L.NO_CONFORMITY[0], st["body"], _WIDTH, L.NO_CONFORMITY[1], st["small"]))
     if any(r.uncertainty is not None for r in data.results):
-        out.append(para("uncertainty", L.UNCERTAINTY[0], st["body"], L.UNCERTAINTY[1], st["small"]))
+        out.append(cell("uncertainty", L.UNCERTAINTY[0], st["body"], _WIDTH, L.UNCERTAINTY[1], st["small"]))
     if data.kind is DocumentKind.VERIFICATION_NOTICE:
-        out.append(para("notice", L.NOTICE_USE[0], st["body"], L.NOTICE_USE[1], st["small"]))
+        out.append(cell("notice", L.NOTICE_USE[0], st["body"], _WIDTH, L.NOTICE_USE[1], st["small"]))
     work_en_done = "calibrated" if data.kind is DocumentKind.CALIBRATION else "verified"
-    out.append(para("statement", L.ONLY_ITEMS[0].format(work=work_zh), st["body"],
+    out.append(cell("statement", L.ONLY_ITEMS[0].format(work=work_zh), st["body"], _WIDTH,
                     L.ONLY_ITEMS[1].format(work_en=work_en_done), st["small"]))
     for i, remark in enumerate(data.remarks):
         out.append(para(f"remarks[{i}]", remark, st["body"]))

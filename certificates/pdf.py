@@ -100,15 +100,16 @@ def _decorator(data: CertificateData):
 
 def _title_block(data: CertificateData, qr_text: str, st) -> list:
     zh, en = L.TITLES[data.kind]
-    title = [para("title", zh, st["title"]), para("title", en, st["title_en"]), Spacer(1, 3)]
+    side = QR_WIDTH_MM * mm + 4
+    title = [Spacer(1, 6), cell("title", zh, st["title"], _WIDTH - side, center=True), Spacer(1, 4),
+             cell("title", en, st["title_en"], _WIDTH - side, center=True), Spacer(1, 3)]
     if data.replaces:
         how_zh, how_en = L.AMENDMENT[data.amendment.value]
         line_zh = L.REPLACES[0].format(old=data.replaces, how=how_zh, reason=data.amendment_reason)
         line_en = L.REPLACES[1].format(old=data.replaces, how_en=how_en, reason=data.amendment_reason)
         title.append(para("amendment_reason", line_zh, st["small"], line_en))
     symbol = qr_symbol(qr_text)
-    qr = [QRFlowable(symbol, QR_WIDTH_MM * mm), para("qr", L.QR_CAPTION[0], st["small"], L.QR_CAPTION[1])]
-    side = QR_WIDTH_MM * mm + 4
+    qr = [QRFlowable(symbol, QR_WIDTH_MM * mm), cell("qr", L.QR_CAPTION[0], st["small"], side, L.QR_CAPTION[1])]
     table = Table([[title, qr]], colWidths=[A4[0] - 2 * _MARGIN - side, side])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
@@ -209,14 +210,15 @@ def _body(data: CertificateData, st) -> list:
 
     story = [_info_table(data, st)]
     if data.standards:
-        story += [para("standards", *_pair("standards"), st["head"]), standards_table(data, st, _GRID)]
+        story += [cell("standards", *_pair("standards"), st["head"], _WIDTH), standards_table(data, st, _GRID)]
     work_zh, work_en = L.WORK[data.kind]
     zh, en = L.FIELDS["results"]
-    story += [para("results", f"{zh.format(work=work_zh)} / {en.format(work=work_en)}", st["head"]),
+    story += [cell("results", f"{zh.format(work=work_zh)} / {en.format(work=work_en)}", st["head"], _WIDTH),
               results_table(data, st, _GRID)]
     story += statements(data, st)
     story.append(KeepTogether([Spacer(1, 6), signature_table(data, st), Spacer(1, 6),
-                               para("end", f"{L.END_MARK[0]}  {L.END_MARK[1]}", st["center"])]))
+                               cell("end", f"{L.END_MARK[0]}  {L.END_MARK[1]}", st["center"], _WIDTH,
+                                    center=True)]))
     return story
 
 

@@ -85,6 +85,8 @@ def _rect(half_width, description):
 
 
 def _budget(model, unit, name, inputs, coverage):
+    if not coverage < 1:
+        raise BudgetError("params.coverage", f"must be a probability between 0 and 1, got {coverage!r}")
     return {"schema_version": 1, "model": model, "output": {"name": name, "unit": unit},
             "inputs": inputs, "coverage": coverage}
 

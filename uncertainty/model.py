@@ -196,7 +196,7 @@ def correlation_matrix(names, correlations):
             raise BudgetError(key, "must be [name_a, name_b, r]")
         a, b, value = entry
         for name in (a, b):
-            if name not in pos:
+            if not isinstance(name, str) or name not in pos:
                 raise BudgetError(key, f"unknown input {name!r}")
         if a == b:
             raise BudgetError(key, f"an input cannot be correlated with itself ({a!r})")

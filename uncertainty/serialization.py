@@ -62,7 +62,9 @@ def _input(name, spec):
     key = f"inputs.{name}"
     spec = _require_mapping(key, spec)
     kind = spec.get("distribution", "normal")
-    kind = ALIASES.get(kind.lower(), kind.lower()) if isinstance(kind, str) else kind
+    if not isinstance(kind, str):
+        raise BudgetError(f"{key}.distribution", f"must be a string, got {kind!r}")
+    kind = ALIASES.get(kind.lower(), kind.lower())
     if kind not in _FIELDS:
         raise BudgetError(f"{key}.distribution", f"must be one of {', '.join(q.DISTRIBUTIONS)}, got {kind!r}")
     _unknown(key, spec, _COMMON | _FIELDS[kind])

@@ -116,3 +116,10 @@ def test_ten_million_trials_in_bounded_memory():
     res = monte_carlo("a*b", INPUTS, trials=10**7, seed=1)
     assert res.trials == 10**7
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 1024 * 1024  # KiB on Linux: < 1 GiB
+
+
+def test_multi_output_model_selects_output():
+    from uncertainty import Model
+    model = Model({"s": "a + b", "d": "a - b"}, ["a", "b"])
+    res = monte_carlo(model, INPUTS, trials=100_000, seed=2, output=1)
+    assert res.name == "d" and res.value == pytest.approx(-1.0, abs=0.005)

@@ -11,6 +11,8 @@ problem and its column.  The tree is never handed to :func:`eval`, :func:`exec` 
 symbolically (exact sensitivity coefficients, GUM 5.1.3, and the higher derivatives used by
 the second-order terms of GUM 5.1.2 note).
 
+``^`` is read as ``**`` (the usual power sign in metrology software).
+
 Tree nodes are tuples: ``("const", v)``, ``("var", name)``, ``("neg", a)``,
 ``("add"|"sub"|"mul"|"div"|"pow", a, b)`` and ``("call", fname, a)``.
 """
@@ -199,6 +201,7 @@ def parse(text, names=None):
         raise ExpressionError(f"expression is longer than {MAX_LENGTH} characters")
     if not text.strip():
         raise ExpressionError("expression is empty")
+    text = text.replace("^", "**")  # '^' is the usual power sign; strings are refused, so this is safe
     lead = len(text) - len(text.lstrip())
     try:
         tree = ast.parse(text.strip(), mode="eval")

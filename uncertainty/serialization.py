@@ -25,7 +25,7 @@ SCHEMA_VERSION = 1
 METHODS = ("gum", "mcm", "both")
 _TOP_KEYS = {"schema_version", "title", "description", "source", "notes", "model", "output", "inputs", "correlations", "coverage",
              "k", "dof_rule", "second_order", "trials", "seed", "adaptive", "validation_digits"}
-_COMMON = {"distribution", "value", "dof", "unit", "description", "source"}
+_COMMON = {"distribution", "value", "dof", "reliability", "unit", "description", "source"}
 #: accepted spellings of distribution names
 ALIASES = {"gaussian": "normal", "uniform": "rectangular", "u_shaped": "arcsine", "u-shaped": "arcsine",
            "student_t": "t", "student-t": "t", "type-a": "type_a"}
@@ -77,7 +77,7 @@ def _input(name, spec):
         return _named(key, q.type_a, name, spec["readings"])
     if "value" not in spec:
         raise BudgetError(f"{key}.value", "is required")
-    value, dof = spec["value"], spec.get("dof")
+    value, dof = spec["value"], _reliability_dof(key, spec)
     if kind == "normal":
         return _named(key, q.normal, name, value, spec.get("u"), U=spec.get("U"), k=spec.get("k"), dof=dof)
     if kind == "t":
@@ -91,6 +91,18 @@ def _input(name, spec):
             raise BudgetError(f"{key}.beta", "is required for trapezoidal")
         return _named(key, q.trapezoidal, name, value, spec["half_width"], spec["beta"], dof=dof)
     return _named(key, getattr(q, kind), name, value, spec["half_width"], dof=dof)
+
+
+def _reliability_dof(key, spec):
+    """``dof`` as given, or from ``reliability`` = relative uncertainty of u (GUM G.4.2, eq. G.3)."""
+    if "reliability" not in spec:
+        return spec.get("dof")
+    if "dof" in spec:
+        raise BudgetError(f"{key}.reliability", "give either 'dof' or 'reliability', not both")
+    r = spec["reliability"]
+    if isinstance(r, bool) or not isinstance(r, (int, float)) or not 0 < r < 10:
+        raise BudgetError(f"{key}.reliability", f"must be a relative uncertainty of u in (0, 10), got {r!r}")
+    return 0.5 / r**2
 
 
 def _named(key, factory, name, *args, **kwargs):

@@ -101,3 +101,17 @@ def test_reserved_input_names(name):
     with pytest.raises(BudgetError) as info:
         evaluate_budget(data, method="gum")
     assert info.value.key == f"inputs.{name}.name"
+
+
+def test_reliability_gives_dof_gum_g42():
+    """GUM G.4.2 / H.1: an uncertainty 'reliable to 10 %' has 50 degrees of freedom."""
+    res = evaluate_budget(with_("inputs.a", {"value": 1, "u": 0.1, "reliability": 0.1}), method="gum")
+    assert res["gum"]["budget"][0]["dof"] == pytest.approx(50.0)
+    with pytest.raises(BudgetError) as info:
+        evaluate_budget(with_("inputs.a", {"value": 1, "u": 0.1, "reliability": 0.1, "dof": 3}), method="gum")
+    assert info.value.key == "inputs.a.reliability"
+
+
+def test_caret_is_power():
+    res = evaluate_budget(with_("model", "a^2 + b"), method="gum")
+    assert res["gum"]["value"] == pytest.approx(3.0) and res["gum"]["budget"][0]["sensitivity"] == 2.0

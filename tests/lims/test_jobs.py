@@ -61,3 +61,15 @@ def test_valid_until_is_the_day_before_the_anniversary():
     assert valid_until(dt.date(2026, 3, 15), 12) == dt.date(2027, 3, 14)
     assert valid_until(dt.date(2026, 8, 31), 6) == dt.date(2027, 2, 27)
     assert add_months(dt.date(2024, 1, 31), 1) == dt.date(2024, 2, 29)
+
+
+def test_batch_booking_is_all_or_nothing(api, world):
+    free, busy = world.instruments["hospital_a_1"], world.instruments["hospital_a_0"]
+    resp = api("post", "/api/v1/jobs/batch", role="equipment_officer", json={"instrument_ids": [free, busy]})
+    assert resp.status_code == 409 and str(busy) in resp.json["message"]
+    assert api("get", f"/api/v1/jobs?instrument_id={free}", role="equipment_officer").json["total"] == 0
+    resp = api("post", "/api/v1/jobs/batch", role="equipment_officer",
+               json={"instrument_ids": [free], "booked_for": "2027-01-05"})
+    assert resp.status_code == 201 and resp.json[0]["booked_for"] == "2027-01-05"
+    resp = api("post", "/api/v1/jobs/batch", role="equipment_officer", json={"instrument_ids": [free, free]})
+    assert resp.status_code == 422 and "duplicates" in resp.json["errors"]["instrument_ids"][0]

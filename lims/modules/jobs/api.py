@@ -49,6 +49,15 @@ class JobCreateSchema(LoadSchema):
     notes = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
+class BatchCreateSchema(LoadSchema):
+    instrument_ids = fields.List(fields.Integer(validate=validate.Range(min=1, max=2**31 - 1)), required=True,
+                                 validate=validate.Length(min=1, max=500))
+    kind = fields.String(load_default="verification", validate=validate.OneOf(JOB_KINDS))
+    verification_kind = fields.String(load_default="subsequent", validate=validate.OneOf(VERIFICATION_KINDS))
+    booked_for = fields.Date(load_default=None, allow_none=True)
+    notes = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
 class TransitionSchema(VersionSchema):
     action = fields.String(required=True, validate=validate.OneOf(list(ops.ACTION_ROLES)))
     bench_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
@@ -91,6 +100,24 @@ class Jobs(MethodView):
         if current_user.role not in ("admin", "lab_manager", "technician"):
             check_org(current_user, inst.owner_id, "write")
         return ops.book_job(inst, current_user, **data)
+
+
+@blp.route("/jobs/batch", methods=["POST"])
+@login_required
+@blp.arguments(BatchCreateSchema)
+@blp.response(201, JobSchema(many=True))
+def book_batch(data):
+    """Book a batch of instruments (e.g. a hospital's sphygmomanometers) for one date: all or none"""
+    ids = data.pop("instrument_ids")
+    if len(set(ids)) != len(ids):
+        abort(422, errors={"instrument_ids": ["contains duplicates"]})
+    jobs = []
+    for iid in ids:
+        inst = get_or_404(Instrument, iid)
+        if current_user.role not in ("admin", "lab_manager", "technician"):
+            check_org(current_user, inst.owner_id, "write")
+        jobs.append(ops.book_job(inst, current_user, **data))
+    return jobs
 
 
 @blp.route("/jobs/<int:job_id>")

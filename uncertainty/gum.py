@@ -11,7 +11,7 @@ import logging
 import math
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from .errors import BudgetError
 from .model import as_model, check_finite, correlation_matrix
@@ -58,7 +58,7 @@ def coverage_factor(coverage=0.95, dof=math.inf, rule="floor"):
     if rule != "interpolate":
         used = float(math.floor(dof + (DOF_SLACK if rule == "floor" else 0.0)))
         used = max(used, 1.0)
-    return float(stats.t.ppf(q, used)), used
+    return float(special.stdtrit(used, q)), used
 
 
 def welch_satterthwaite(u_c, contributions, dofs):

@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from .errors import BudgetError
 from .expression import CONSTANTS, FUNCTIONS
@@ -100,8 +100,19 @@ class InputQuantity:
             return x - a * np.cos(math.pi * p)
         if kind in ("triangular", "trapezoidal"):
             beta = self.beta or 0.0
-            return x - a + 2.0 * a * stats.trapezoid.ppf(p, (1 - beta) / 2, (1 + beta) / 2)
-        return x + self.scale * stats.t.ppf(p, self.dof)
+            return x + a * _trapezoid_ppf(np.asarray(p, dtype=float), beta)
+        return x + self.scale * special.stdtrit(self.dof, p)
+
+
+def _trapezoid_ppf(p, beta):
+    """Quantile of the symmetric trapezoid on [-1, 1] with top half-width ``beta``."""
+    h = 1.0 / (1.0 + beta)  # height of the density
+    corner = h * (1.0 - beta) / 2.0  # CDF at -beta
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low = -1.0 + np.sqrt(2.0 * (1.0 - beta) * p / h)
+        high = 1.0 - np.sqrt(2.0 * (1.0 - beta) * (1.0 - p) / h)
+        middle = -beta + (p - corner) / h
+    return np.where(p < corner, low, np.where(p > 1.0 - corner, high, middle))
 
 
 def _number(key, value, *, positive=False, nonneg=False):

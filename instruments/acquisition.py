@@ -19,8 +19,7 @@ from collections import deque
 from typing import Protocol, runtime_checkable
 
 from .drivers.base import Driver
-from .errors import (ConfigurationError, DisconnectedError, GarbledFrame, InstrumentError, InstrumentTimeout,
-                     NeverStable)
+from .errors import ConfigurationError, DisconnectedError, InstrumentError, InstrumentTimeout, NeverStable
 from .reading import Reading
 
 log = logging.getLogger(__name__)
@@ -116,6 +115,8 @@ class AcquisitionSession:
     :param criterion: software stability criterion; default for a flagless instrument with
         *require_stable*: 5 readings within the driver's ``stability_band``.
     :param stream: use the instrument's continuous output (e.g. MT-SICS ``SIR``) instead of polling.
+        When polling with *require_stable*, a driver with a stable-weight command (MT-SICS ``S``)
+        is asked for stable readings; others are polled and filtered.
     :param stable_within: seconds allowed between two accepted readings before :class:`NeverStable`.
     :param max_consecutive_errors: timeouts or rejections in a row before giving up.
     """
@@ -165,7 +166,7 @@ class AcquisitionSession:
                     raise InstrumentTimeout(f"no valid reading at all within {self.stable_within:g} s")
                 raise NeverStable(f"{readings} readings but none acceptable within {self.stable_within:g} s")
             try:
-                reading = self.driver.read_streamed() if self.stream else self.driver.read()
+                reading = self._next()
             except DisconnectedError:
                 raise
             except InstrumentTimeout as exc:
@@ -187,6 +188,13 @@ class AcquisitionSession:
             self.summary.first_sequence = self.summary.first_sequence or last
             self.summary.last_sequence = last
 
+    def _next(self) -> Reading:
+        if self.stream:
+            return self.driver.read_streamed()
+        if self.require_stable and self.driver.has_stable_command:
+            return self.driver.read_stable()
+        return self.driver.read()
+
     def _on_timeout(self, exc: InstrumentTimeout, errors: int) -> int:
         self.summary.timeouts += 1
         if exc.raw:
@@ -207,7 +215,7 @@ class AcquisitionSession:
         if not self.stream:
             self.driver.transport.discard_input()
         if errors >= self.max_errors:
-            raise GarbledFrame(f"{errors} timeouts or rejected frames in a row; last: {exc}", exc.raw)
+            raise type(exc)(f"{errors} timeouts or rejected frames in a row; last: {exc}", exc.raw)
         return errors
 
     def _stop_stream(self) -> None:

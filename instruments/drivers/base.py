@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from typing import ClassVar
 
-from ..errors import GarbledFrame
+from ..errors import GarbledFrame, NeverStable
 from ..reading import Reading
 from ..transport import LineSettings, Transport
 
@@ -58,6 +59,8 @@ class Driver:
     settings: ClassVar[LineSettings] = LineSettings()
     stability_band: ClassVar[float] = 0.0
     has_stability_flag: ClassVar[bool] = False
+    #: :meth:`read_stable` asks the instrument itself for a stable value (MT-SICS ``S``)
+    has_stable_command: ClassVar[bool] = False
 
     def __init__(self, transport: Transport):
         self.transport = transport
@@ -70,16 +73,20 @@ class Driver:
         """
         raise NotImplementedError
 
-    def read_stable(self) -> Reading:
+    def read_stable(self, timeout: float = 10.0) -> Reading:
         """Measure one reading the instrument itself reports stable (default: poll until stable).
 
+        :param timeout: seconds to keep polling.
         :returns: a stable reading.
+        :raises NeverStable: no stable reading within *timeout*.
         :raises InstrumentError: typed protocol or transport error.
         """
-        while True:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
             reading = self.read()
             if reading.stable is not False:
                 return reading
+        raise NeverStable(f"no stable reading within {timeout:g} s")
 
     def start_stream(self) -> None:
         """Control: start continuous output (default: nothing, readings are polled)."""

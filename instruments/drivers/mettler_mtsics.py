@@ -140,18 +140,36 @@ class MtSics(Driver):
     settings = LineSettings(9600, 8, "N", 1, "xonxoff", b"\r\n", b"\r\n", timeout=2.0, max_frame=128)
     stability_band = 0.02
     has_stability_flag = True
+    has_stable_command = True
 
     def __init__(self, transport, stable_timeout: float = 10.0):
         super().__init__(transport)
         self.stable_timeout = stable_timeout
+        self._s_supported = True
 
     def read(self) -> Reading:
         """Measure the weight immediately (``SI``), stable or dynamic."""
         return parse_weight(self.transport.query(b"SI"))
 
-    def read_stable(self) -> Reading:
-        """Measure the next stable weight (``S``); the balance answers ``S I`` if it cannot settle."""
-        return parse_weight(self.transport.query(b"S", self.stable_timeout))
+    def read_stable(self, timeout: float | None = None) -> Reading:
+        """Measure the next stable weight (``S``); the balance answers ``S I`` if it cannot settle.
+
+        A device that answers ``ES`` to ``S`` is polled with ``SI`` until stable instead.
+
+        :param timeout: seconds to wait; default :attr:`stable_timeout`.
+        :returns: stable reading.
+        :raises NotExecutable: ``S I`` (not stable in the balance's own time limit).
+        """
+        timeout = self.stable_timeout if timeout is None else timeout
+        if self._s_supported:
+            try:
+                return parse_weight(self.transport.query(b"S", timeout))
+            except InstrumentReportedError as exc:
+                if exc.code != "ES":
+                    raise
+                log.info("device answers ES to S: polling SI for stable weights")
+                self._s_supported = False
+        return super().read_stable(timeout)
 
     def start_stream(self) -> None:
         """Control: start repeated immediate weights (``SIR``)."""

@@ -145,8 +145,11 @@ class PtyServer:
         if done - now > 0.0002:
             time.sleep(done - now)
         self._line_free_at = done
+        master = self._master
+        if master is None:  # closed while this reply was being prepared
+            return
         try:
-            os.write(self._master, data)  # a full pty buffer drops the rest, as a UART overrun would
+            os.write(master, data)  # a full pty buffer drops the rest, as a UART overrun would
         except BlockingIOError:
             log.debug("pty buffer full: frame dropped")
         except OSError:

@@ -6,9 +6,10 @@ import pytest
 
 from instruments import sim
 from instruments.acquisition import AcceptedReading, AcquisitionSession, StabilityCriterion
-from instruments.drivers import DruckDpi740, MtSics
+from instruments.drivers import DruckDpi740, MtSics, SartoriusSbi
 from instruments.drivers.mettler_mtsics import parse_weight
-from instruments.errors import ConfigurationError, DisconnectedError, GarbledFrame, InstrumentTimeout, NeverStable
+from instruments.errors import (ConfigurationError, DisconnectedError, GarbledFrame, InstrumentTimeout, NeverStable,
+                                NotExecutable, Overload)
 from instruments.reading import Reading, utc_now
 from instruments.testing import expected_protocol
 from instruments.transport import open_transport
@@ -54,8 +55,7 @@ def test_criterion_rejects_bad_parameters(window, band, field):
 
 
 def test_session_accepts_stable_and_rejects_garbled_with_reason():
-    pairs = [(b"SI", b"S D      99.98 g"), (b"SI", b"S S     1\x0000.00 g"), (b"SI", b"S +"),
-             (b"SI", b"S S     100.00 g"), (b"SI", b"S S     100.00 g")]
+    pairs = [(b"S", b"S S     1\x0000.00 g"), (b"S", b"S +"), (b"S", b"S S     100.00 g"), (b"S", b"S S     100.00 g")]
     sink = ListSink()
     with expected_protocol(MtSics, pairs) as scale:
         summary = AcquisitionSession(scale, sink, 2, require_stable=True).run()
@@ -63,7 +63,15 @@ def test_session_accepts_stable_and_rejects_garbled_with_reason():
     assert all(r.reading.stable for r in sink.accepted)
     assert [reason.split(":")[0] for _, reason in sink.rejected] == ["garbled", "overload"]
     assert sink.rejected[0][0] == b"S S     1\x0000.00 g"
-    assert (summary.accepted, summary.rejected, summary.skipped_unstable, summary.completed) == (2, 2, 1, True)
+    assert (summary.accepted, summary.rejected, summary.completed) == (2, 2, True)
+
+
+def test_session_skips_unstable_polled_readings():
+    pairs = [(b"\x1bP", b"+   99.998    "), (b"\x1bP", b"+  100.000 g  ")]
+    sink = ListSink()
+    with expected_protocol(SartoriusSbi, pairs) as scale:
+        summary = AcquisitionSession(scale, sink, 1, require_stable=True).run()
+    assert [r.reading.value for r in sink.accepted] == [100.0] and summary.skipped_unstable == 1
 
 
 def test_session_without_require_stable_keeps_dynamic_readings_flagged():
@@ -119,7 +127,8 @@ def test_accepted_reading_combined_stability():
 # -- fault matrix: every fault gives a typed error or rejected frames; nothing invalid is stored ------------
 
 def _open(handle, timeout=0.5):
-    return MtSics(open_transport(handle.port, MtSics.settings.from_mapping({"timeout": timeout}, MtSics.settings)))
+    settings = MtSics.settings.from_mapping({"timeout": timeout}, MtSics.settings)
+    return MtSics(open_transport(handle.port, settings), stable_timeout=2.0)
 
 
 def _assert_all_valid(sink, load):
@@ -128,23 +137,28 @@ def _assert_all_valid(sink, load):
         assert record.reading.value == pytest.approx(load, abs=0.011)
 
 
-@pytest.mark.parametrize("fault, error", [
-    ("garble:1", GarbledFrame), ("overload", GarbledFrame), ("silent", InstrumentTimeout),
-    ("disconnect:3", DisconnectedError), ("unstable", NeverStable),
+@pytest.mark.parametrize("fault, stream, error", [
+    ("garble:1", False, GarbledFrame), ("garble:1", True, GarbledFrame), ("overload", False, Overload),
+    ("silent", False, InstrumentTimeout), ("disconnect:3", False, DisconnectedError),
+    ("disconnect:3", True, DisconnectedError), ("unstable", False, NotExecutable), ("unstable", True, NeverStable),
 ])
-def test_fault_matrix_failing_faults(create_sim, fault, error):
-    handle = create_sim("mtsics", fault=fault)
+def test_fault_matrix_failing_faults(create_sim, create_definition, fault, stream, error):
+    definition = create_definition("mettler_toledo_mtsics.toml", {"stable_timeout = 5.0": "stable_timeout = 0.2"})
+    handle = create_sim(definition, fault=fault)
     handle.put_load(10.0)
     scale, sink = _open(handle), ListSink()
     with pytest.raises(error) as info:
-        AcquisitionSession(scale, sink, 5, require_stable=True, stable_within=1.5, max_consecutive_errors=4).run()
+        AcquisitionSession(scale, sink, 5, require_stable=True, stream=stream, stable_within=1.5,
+                           max_consecutive_errors=4).run()
     scale.close()
+    assert type(info.value) is error
     assert not any(r.reading.stable is False for r in sink.accepted)
-    if fault in ("garble:1", "overload"):
+    if fault in ("garble:1", "overload", "unstable") and error is not NeverStable:
         assert sink.accepted == [] and len(sink.rejected) == 4
-        assert all(reason.startswith("garbled" if fault == "garble:1" else "overload") for _, reason in sink.rejected)
-    if fault == "silent":
-        assert type(info.value) is InstrumentTimeout and sink.accepted == []
+        reason = {"garble:1": "garbled", "overload": "overload", "unstable": "not-executable"}[fault]
+        assert all(r.startswith(reason) for _, r in sink.rejected)
+    if fault in ("silent", "unstable"):
+        assert sink.accepted == []
     if fault == "disconnect:3":
         assert len(sink.accepted) <= 3
 

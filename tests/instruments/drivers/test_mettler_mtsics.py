@@ -20,13 +20,21 @@ def test_read_stable():
 
 @pytest.mark.parametrize("reply, error", [
     (b"S I", NotExecutable), (b"S +", Overload), (b"S -", Underload),
-    (b"ES", InstrumentReportedError), (b"ET", InstrumentReportedError), (b"EL", InstrumentReportedError),
+    (b"ET", InstrumentReportedError), (b"EL", InstrumentReportedError),
     (b"S X     100.00 g", GarbledFrame), (b"S S     1OO.00 g", GarbledFrame), (b"S S     100.00 furlong", GarbledFrame),
 ])
 def test_read_stable_errors(reply, error):
     with expected_protocol(MtSics, [(b"S", reply)]) as scale, pytest.raises(error) as info:
         scale.read_stable()
     assert info.value.raw == reply
+
+
+def test_read_stable_falls_back_to_si_polling_when_s_is_unknown():
+    pairs = [(b"S", b"ES"), (b"SI", b"S D      99.98 g"), (b"SI", b"S S     100.00 g"),
+             (b"SI", b"S S     100.00 g")]
+    with expected_protocol(MtSics, pairs) as scale:
+        assert scale.read_stable().value == 100.0
+        assert scale.read_stable().stable is True  # S is not tried again
 
 
 def test_error_line_carries_code():

@@ -61,7 +61,7 @@ class _Params:
 
     def repeatability(self):
         s = self.num("repeatability_s", 0.0, nonneg=True)
-        spec = {"value": 0.0, "u": s, "description": "repeatability (s of repeated readings)"}
+        spec = {"value": 0.0, "u": s, "description": "重复性 / repeatability (s of repeated readings)"}
         if self.has("repeatability_n"):
             n = self.params["repeatability_n"]
             if isinstance(n, bool) or not isinstance(n, int) or n < 2:
@@ -75,7 +75,7 @@ class _Params:
             raise BudgetError(f"params.{prefix}_mpe", f"give either {prefix}_U or {prefix}_mpe, not both")
         if self.has(f"{prefix}_mpe"):
             return {"value": self.num(f"{prefix}_correction", 0.0), "distribution": "rectangular",
-                    "half_width": self.num(f"{prefix}_mpe", nonneg=True), "description": description + " (MPE)"}
+                    "half_width": self.num(f"{prefix}_mpe", nonneg=True), "description": description + " (MPE / 最大允许误差)"}
         return {"value": self.num(f"{prefix}_correction", 0.0), "U": self.num(f"{prefix}_U", nonneg=True),
                 "k": self.num(f"{prefix}_k", 2.0, positive=True), "description": description + " (U, k)"}
 
@@ -125,16 +125,16 @@ def scale_budget(params):
         raise BudgetError("params.weights_U", "give the weights' expanded uncertainty (weights_U) or class MPE")
     default_buoyancy = p.num("weights_mpe") / 4.0 if p.has("weights_mpe") else 0.0
     inputs = {
-        "IL": {"value": p.num("indication"), "u": 0.0, "description": "indication at the test load"},
-        "dIdigL": _rect(d / 2.0, "rounding of the indication at load (d/2)"),
+        "IL": {"value": p.num("indication"), "u": 0.0, "description": "加载示值 / indication at the test load"},
+        "dIdigL": _rect(d / 2.0, "加载示值的舍入 / rounding of the indication at load (d/2)"),
         "dIrep": p.repeatability(),
-        "dIecc": _rect(ecc_half, "eccentric loading (EURAMET cg-18: L*|dI_ecc|max/(2 L_ecc))"),
-        "I0": {"value": p.num("zero_indication", 0.0), "u": 0.0, "description": "indication at no load"},
-        "dIdig0": _rect(p.num("d_zero", d, positive=True) / 2.0, "rounding of the no-load indication"),
-        "mN": {"value": load, "u": 0.0, "description": "nominal value of the reference weights"},
-        "dmc": p.reference("weights", "correction of the reference weights"),
-        "dmB": _rect(p.num("buoyancy", default_buoyancy, nonneg=True), "air buoyancy"),
-        "dmD": _rect(p.num("drift", 0.0, nonneg=True), "drift of the weights since calibration"),
+        "dIecc": _rect(ecc_half, "偏载 / eccentric loading (EURAMET cg-18: L*|dI_ecc|max/(2 L_ecc))"),
+        "I0": {"value": p.num("zero_indication", 0.0), "u": 0.0, "description": "空载示值 / indication at no load"},
+        "dIdig0": _rect(p.num("d_zero", d, positive=True) / 2.0, "空载示值的舍入 / rounding of the no-load indication"),
+        "mN": {"value": load, "u": 0.0, "description": "标准砝码标称值 / nominal value of the reference weights"},
+        "dmc": p.reference("weights", "标准砝码修正 / correction of the reference weights"),
+        "dmB": _rect(p.num("buoyancy", default_buoyancy, nonneg=True), "空气浮力 / air buoyancy"),
+        "dmD": _rect(p.num("drift", 0.0, nonneg=True), "砝码漂移 / drift of the weights since calibration"),
     }
     return _budget(SCALE_MODEL, p.unit("g"), "E", inputs, p.num("coverage", 0.9545, positive=True))
 
@@ -158,13 +158,13 @@ def sphygmomanometer_budget(params):
     if not p.has("reference_U") and not p.has("reference_mpe"):
         raise BudgetError("params.reference_U", "give the reference's expanded uncertainty or its MPE")
     inputs = {
-        "p_ind": {"value": p.num("indication"), "u": 0.0, "description": "indication of the instrument"},
-        "dp_res": _rect(p.num("d", positive=True) / 2.0, "resolution of the instrument (d/2)"),
+        "p_ind": {"value": p.num("indication"), "u": 0.0, "description": "被检仪器示值 / indication of the instrument"},
+        "dp_res": _rect(p.num("d", positive=True) / 2.0, "被检仪器分辨力 / resolution of the instrument (d/2)"),
         "dp_rep": p.repeatability(),
-        "dp_hyst": _rect(p.num("hysteresis", 0.0, nonneg=True) / 2.0, "hysteresis (half the difference)"),
-        "p_ref": {"value": p.num("reference"), "u": 0.0, "description": "reading of the reference manometer"},
-        "dp_ref": p.reference("reference", "correction of the reference manometer"),
-        "dp_ref_res": _rect(p.num("reference_d", 0.0, nonneg=True) / 2.0, "resolution of the reference"),
+        "dp_hyst": _rect(p.num("hysteresis", 0.0, nonneg=True) / 2.0, "回差 / hysteresis (half the difference)"),
+        "p_ref": {"value": p.num("reference"), "u": 0.0, "description": "标准压力计读数 / reading of the reference manometer"},
+        "dp_ref": p.reference("reference", "标准压力计修正 / correction of the reference manometer"),
+        "dp_ref_res": _rect(p.num("reference_d", 0.0, nonneg=True) / 2.0, "标准器分辨力 / resolution of the reference"),
     }
     return _budget(SPHYG_MODEL, p.unit("mmHg"), "E", inputs, p.num("coverage", 0.9545, positive=True))
 
@@ -188,13 +188,13 @@ def thermometer_budget(params):
     if not p.has("reference_U") and not p.has("reference_mpe"):
         raise BudgetError("params.reference_U", "give the reference's expanded uncertainty or its MPE")
     inputs = {
-        "t_ind": {"value": p.num("indication"), "u": 0.0, "description": "indication of the thermometer"},
-        "dt_res": _rect(p.num("d", positive=True) / 2.0, "resolution (d/2)"),
+        "t_ind": {"value": p.num("indication"), "u": 0.0, "description": "体温计示值 / indication of the thermometer"},
+        "dt_res": _rect(p.num("d", positive=True) / 2.0, "分辨力 / resolution (d/2)"),
         "dt_rep": p.repeatability(),
-        "t_ref": {"value": p.num("reference"), "u": 0.0, "description": "reading of the reference thermometer"},
-        "dt_ref": p.reference("reference", "correction of the reference thermometer"),
-        "dt_stab": _rect(p.num("stability", 0.0, nonneg=True), "bath stability"),
-        "dt_unif": _rect(p.num("uniformity", 0.0, nonneg=True), "bath uniformity"),
+        "t_ref": {"value": p.num("reference"), "u": 0.0, "description": "标准温度计读数 / reading of the reference thermometer"},
+        "dt_ref": p.reference("reference", "标准温度计修正 / correction of the reference thermometer"),
+        "dt_stab": _rect(p.num("stability", 0.0, nonneg=True), "恒温槽波动性 / bath stability"),
+        "dt_unif": _rect(p.num("uniformity", 0.0, nonneg=True), "恒温槽均匀性 / bath uniformity"),
     }
     return _budget(THERMO_MODEL, p.unit("°C"), "E", inputs, p.num("coverage", 0.9545, positive=True))
 
@@ -225,5 +225,6 @@ def evaluate_instrument(kind, params, *, method="gum", trials=None, seed=None):
     result = evaluate_budget(budget, method=method, trials=trials, seed=seed)
     result["budget"] = budget
     if "gum" in result:
-        result["table"] = budget_table(result["gum"], unit=budget["output"]["unit"])
+        descriptions = {name: spec.get("description", "") for name, spec in budget["inputs"].items()}
+        result["table"] = budget_table(result["gum"], unit=budget["output"]["unit"], descriptions=descriptions)
     return result

@@ -16,6 +16,7 @@ ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "up": 
 #: Column headings of :func:`budget_table` (Chinese first, English second).
 COLUMNS = (
     ("name", "输入量", "Input quantity"),
+    ("description", "说明", "Description"),
     ("value", "估计值", "Estimate"),
     ("u", "标准不确定度", "Standard uncertainty"),
     ("distribution", "分布", "Distribution"),
@@ -115,13 +116,14 @@ def _sig(x, digits):
     return f"{x:.{digits}g}"
 
 
-def budget_table(gum_result, digits=3, unit=None):
+def budget_table(gum_result, digits=3, unit=None, descriptions=None):
     """An uncertainty budget as plain data for HTML pages and PDF certificates (GUM 7.2.5).
 
     :param gum_result: a :class:`~uncertainty.results.GumResult` or the ``"gum"`` dict of
         :func:`~uncertainty.serialization.evaluate_budget`
     :param digits: significant digits of the numbers in the rows
     :param unit: unit of the output quantity, added to the summary
+    :param descriptions: optional mapping of input name to a description for the rows
     :returns: ``{"columns": [{"key", "zh", "en"}], "rows": [{key: text}], "summary": {...}}``
 
     >>> from uncertainty.gum import gum
@@ -135,7 +137,8 @@ def budget_table(gum_result, digits=3, unit=None):
     for row in g["budget"]:
         zh, en = DISTRIBUTION_LABELS.get(row["distribution"], (row["distribution"],) * 2)
         rows.append({
-            "name": row["name"], "value": _sig(row["value"], 10), "u": _sig(row["u"], digits),
+            "name": row["name"], "description": (descriptions or {}).get(row["name"], ""),
+            "value": _sig(row["value"], 10), "u": _sig(row["u"], digits),
             "distribution": f"{zh} / {en}", "sensitivity": _sig(row["sensitivity"], digits),
             "contribution": _sig(row["contribution"], digits), "share": f"{100 * row['share']:.1f} %",
             "dof": _sig(row["dof"], digits),

@@ -25,6 +25,7 @@ def test_scale_budget_components_follow_cg18():
     expected = math.sqrt(2 * (2.5**2 / 3) + 4 + 2.5**2 / 3 + 0.25 / 3 + 0.125**2 / 3 + 0.01 / 3)
     assert res["gum"]["u"] == pytest.approx(expected)
     assert res["table"]["summary"]["unit"] == "g"
+    assert res["table"]["rows"][0]["description"].startswith("加载示值")
     assert sum(r["share"] for r in res["gum"]["budget"]) == pytest.approx(1.0)
 
 

@@ -34,7 +34,7 @@ def test_rounding_rejects_bad_input(call):
 def test_budget_table_is_plain_printable_data():
     res = gum("a - b", [normal("a", 1.0, 0.3, dof=9), rectangular("b", 0.0, 0.2)])
     table = budget_table(res, unit="g")
-    assert [c["key"] for c in table["columns"]][:3] == ["name", "value", "u"]
+    assert [c["key"] for c in table["columns"]][:4] == ["name", "description", "value", "u"]
     assert table["columns"][0]["zh"] == "输入量"
     assert table["rows"][1]["distribution"] == "均匀 / rectangular"
     assert table["rows"][1]["sensitivity"] == "-1"

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import Table
+from reportlab.platypus import Table, TableStyle
 
 from . import labels as L
 from ._pdfkit import cell, para
+from .fonts import FONT_NAME
 from .data import CertificateData, DocumentKind, ResultLine
 
 _WIDTH = A4[0] - 30 * mm
@@ -31,9 +32,12 @@ def standards_table(data: CertificateData, st, grid) -> Table:
                   ("accuracy", s.accuracy),
                   ("certificate_number", f"{s.certificate_number}\n{s.valid_until.isoformat()}"),
                   ("traceability", s.traceability))
-        rows.append([cell(f"standards[{i}].{f}", v, st["small"], w - 6) for (f, v), w in zip(values, widths)])
+        rows.append([cell(f"standards[{i}].{f}", v, st["small"], w - 6, plain=True)
+                     for (f, v), w in zip(values, widths)])
     table = Table(rows, colWidths=widths, repeatRows=1)
     table.setStyle(grid)
+    size = st["small"].fontSize
+    table.setStyle(TableStyle([("FONT", (0, 1), (-1, -1), FONT_NAME, size, size * 1.25)]))
     return table
 
 
@@ -74,10 +78,10 @@ def results_table(data: CertificateData, st, grid) -> Table:
     widths = [weights.get(c, 1.0) / total * _WIDTH for c in columns]
     rows = [_header([L.RESULT_COLUMNS[c] for c in columns], st, widths)]
     for i, r in enumerate(data.results):
-        row = [cell(f"results[{i}].item", f"{r.item} {r.item_en}", st["body"], widths[0] - 6)]
+        row = [cell(f"results[{i}].item", f"{r.item} {r.item_en}", st["body"], widths[0] - 6, plain=True)]
         for c, w in zip(columns[1:], widths[1:]):
             value = _cell(r, c)
-            row.append(cell(f"results[{i}].{c}", value, st["body"], w - 6) if value is not None else "")
+            row.append(cell(f"results[{i}].{c}", value, st["body"], w - 6, plain=True) if value is not None else "")
         rows.append(row)
     table = Table(rows, colWidths=widths, repeatRows=1)
     table.setStyle(grid)

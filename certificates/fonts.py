@@ -84,18 +84,19 @@ def register_font() -> TTFont:
     return font
 
 
+@functools.cache
+def _drawable() -> frozenset[str]:
+    return frozenset(map(chr, register_font().face.charToGlyph)) | {"\n", "\r"}
+
+
 def missing_glyphs(text: str) -> str:
     """Return the characters of ``text`` that the font has no glyph for (line breaks ignored).
 
     :param text: any text
     :returns: the distinct missing characters, in order of appearance
     """
-    cmap = register_font().face.charToGlyph
-    seen = []
-    for ch in text:
-        if ch not in "\n\r" and ord(ch) not in cmap and ch not in seen:
-            seen.append(ch)
-    return "".join(seen)
+    missing = set(text) - _drawable()
+    return "".join(dict.fromkeys(ch for ch in text if ch in missing)) if missing else ""
 
 
 def check_text(field: str, text: str) -> str:

@@ -33,6 +33,7 @@ QR_WIDTH_MM = 30.0  #: QR box incl. quiet zone; a version-9 symbol is then 26 mm
 _MARGIN = 15 * mm
 _WIDTH = A4[0] - 2 * _MARGIN
 _GRID = TableStyle([
+    ("FONT", (0, 0), (-1, -1), FONT_NAME, 8.5, 10.6),  # for plain-string cells (style "body")
     ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
     ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
     ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
@@ -153,11 +154,12 @@ def _info_table(data: CertificateData, st) -> Table:
 
     def label(key):
         zh, en = L.FIELDS[key]
-        return cell(key, f"{zh.format(work=work[0])} {en.format(work=work[1])}", st["label"], lw - 6)
+        return cell(key, f"{zh.format(work=work[0])} {en.format(work=work[1])}", st["label"], lw - 6, plain=True)
 
     def flush():
         if pending:
-            row = [c for e in pending for c in (label(e[0]), cell(e[1], e[2], st["body"], vw - 6, e[3], st["small"]))]
+            row = [c for e in pending
+                   for c in (label(e[0]), cell(e[1], e[2], st["body"], vw - 6, e[3], st["small"], plain=True))]
             if len(pending) == 1:
                 spans.append(("SPAN", (1, len(rows)), (3, len(rows))))
                 row += ["", ""]
@@ -169,7 +171,7 @@ def _info_table(data: CertificateData, st) -> Table:
             flush()
             spans.append(("SPAN", (1, len(rows)), (3, len(rows))))
             rows.append([label(entry[0]), cell(entry[1], entry[2], st["body"], _WIDTH - lw - 6, entry[3],
-                                               st["small"]), "", ""])
+                                               st["small"], plain=True), "", ""])
         else:
             pending.append(entry)
             if len(pending) == 2:
@@ -177,7 +179,8 @@ def _info_table(data: CertificateData, st) -> Table:
     flush()
     table = Table(rows, colWidths=[lw, vw, lw, vw])
     table.setStyle(_GRID)
-    table.setStyle(TableStyle(spans))
+    size = st["label"].fontSize
+    table.setStyle(TableStyle(spans + [("FONT", (c, 0), (c, -1), FONT_NAME, size, size * 1.25) for c in (0, 2)]))
     return table
 
 

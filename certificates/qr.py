@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 _HOST = re.compile(r"[A-Z0-9]([A-Z0-9-]*[A-Z0-9])?(\.[A-Z0-9]([A-Z0-9-]*[A-Z0-9])?)*(:[0-9]{1,5})?")
 _URL = re.compile(r"HTTPS?://([^/]+)/V/([A-Z2-7]+)/?")
 _ALNUM = re.compile(r"[0-9A-Z $%*+\-./:]*")
-MAX_IMAGE_PIXELS = 40_000_000
 
 
 class QRDecodeError(ValueError):
@@ -61,10 +60,10 @@ def verification_url(host: str, token: str) -> str:
     :returns: the upper-case URL, using only QR alphanumeric characters
     :raises ValueError: when the host or token contains anything else
     """
-    h = host.upper() if isinstance(host, str) else ""
+    h = host.upper() if isinstance(host, str) and host.isascii() else ""
     if not _HOST.fullmatch(h) or len(h) > 253:
         raise ValueError(f"host: not a plain host name: {host!r}")
-    t = token.upper() if isinstance(token, str) else ""
+    t = token.upper() if isinstance(token, str) and token.isascii() else ""
     if not t or not re.fullmatch(r"[A-Z2-7]+", t):
         raise ValueError("token: must be Base32 text (A-Z, 2-7)")
     return f"HTTPS://{h}/V/{t}"
@@ -77,8 +76,8 @@ def token_from_url(text: str) -> str:
     :returns: the token text, upper case
     :raises NotGenuine: when the text is neither
     """
-    if not isinstance(text, str):
-        raise NotGenuine("QR content is not text")
+    if not isinstance(text, str) or not text.isascii():
+        raise NotGenuine("QR content is not ASCII text")
     t = text.strip().upper()
     m = _URL.fullmatch(t)
     if m:
@@ -117,7 +116,6 @@ def qr_symbol(text: str) -> QRSymbol:
 def _open_image(image):
     from PIL import Image
 
-    Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, MAX_IMAGE_PIXELS)
     try:
         if isinstance(image, (bytes, bytearray)):
             img = Image.open(io.BytesIO(image))

@@ -103,8 +103,8 @@ def decode_token(text: str) -> bytes:
         raise NotGenuine("token is empty or not text")
     if len(text) > MAX_TOKEN_CHARS:
         raise NotGenuine(f"token is longer than {MAX_TOKEN_CHARS} characters")
-    upper = text.upper()
-    if not upper.isascii() or not _B32.fullmatch(upper):
+    upper = text.upper() if text.isascii() else ""  # no Unicode case folding ('ſ'.upper() == 'S')
+    if not _B32.fullmatch(upper):
         raise NotGenuine("token contains characters outside the Base32 alphabet A-Z, 2-7")
     try:
         raw = base64.b32decode(upper + "=" * (-len(upper) % 8))

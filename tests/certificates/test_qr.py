@@ -51,7 +51,7 @@ def test_symbol_errors():
     assert qr_symbol("hello").mode == "other"
 
 
-@pytest.mark.parametrize("host", ["lims.example.com/x", "a b", "", "exa_mple.com", "ä.cn", None])
+@pytest.mark.parametrize("host", ["lims.example.com/x", "a b", "", "exa_mple.com", "ä.cn", "ſ.cn", None])
 def test_bad_hosts_are_rejected(host):
     with pytest.raises(ValueError, match="host"):
         verification_url(host, "AAAA")

@@ -70,6 +70,16 @@ def test_every_changed_character_is_not_genuine(dummy_verification, create_token
             verify_token(forged, dummy_jwks)
 
 
+def test_unicode_case_folding_is_not_a_second_spelling(dummy_verification, create_token, dummy_jwks):
+    """'ſ'.upper() == 'S' and 'ı'.upper() == 'I': such look-alikes must not verify."""
+    text = create_token(dummy_verification)
+    i = next(i for i, c in enumerate(text) if c in "SI")
+    forged = text[:i] + {"S": "ſ", "I": "ı"}[text[i]] + text[i + 1:]
+    assert forged.upper() == text
+    with pytest.raises(NotGenuine, match="alphabet"):
+        verify_token(forged, dummy_jwks)
+
+
 def test_wrong_key_and_unknown_kid(dummy_verification, create_token, dummy_jwks, dummy_key):
     other = signing.generate_unsaved_key()
     with pytest.raises(NotGenuine, match="unknown key id"):
@@ -82,7 +92,7 @@ def test_wrong_key_and_unknown_kid(dummy_verification, create_token, dummy_jwks,
 
 @pytest.mark.parametrize("text, words", [
     ("", "empty"), ("ABC=", "alphabet"), ("A1B", "alphabet"), ("Ä", "alphabet"), ("A" * 2000, "longer"),
-    ("A", "Base32"), ("AAAAAAAA", "COSE_Sign1"),
+    ("A", "Base32"), ("AAAAAAAA", "COSE_Sign1"), ("ſſſſſſſſ", "alphabet"),
 ])
 def test_malformed_tokens(text, words, dummy_jwks):
     with pytest.raises(NotGenuine, match=words):

@@ -112,7 +112,8 @@ def _read(args, out, err) -> int:
     try:
         driver = cls(transport)
         AcquisitionSession(driver, JsonLinesSink(out, err), args.count, require_stable=args.stable,
-                           criterion=criterion, stream=args.stream, stable_within=args.stable_within).run()
+                           criterion=criterion, stream=args.stream, stable_within=args.stable_within,
+                           max_consecutive_errors=3).run()
     finally:
         transport.close()
     return 0

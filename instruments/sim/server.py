@@ -101,7 +101,7 @@ class PtyServer:
     :param baudrate: override the definition's baud rate for pacing.
     """
 
-    TX_BUFFER_SECONDS = 0.005
+    TX_BUFFER_SECONDS = 0.02
 
     def __init__(self, device: SimDevice, pace: bool = True, baudrate: int | None = None):
         self.device = device

@@ -34,7 +34,10 @@ def parse_number(frame: bytes, unit: str) -> Reading:
     >>> parse_number(b"+9.99987000E+00", "V").value
     9.99987
     """
-    text = ascii_text(frame.rstrip(b"\r")).strip()
+    try:
+        text = ascii_text(frame.rstrip(b"\r")).strip()
+    except GarbledFrame as exc:  # report the whole frame as received, CR included
+        raise GarbledFrame(str(exc), frame) from None
     if not _NUMBER.fullmatch(text):
         raise GarbledFrame(f"SCPI reply {text[:40]!r} is not a number", frame)
     value = finite_number(text, frame)

@@ -9,7 +9,9 @@
 * :mod:`certificates.signing` — key directory (create/rotate/load/JWKS) and
   :func:`~certificates.signing.verify_token`;
 * :mod:`certificates.qr` — :func:`~certificates.qr.verification_url`, image decoding,
-  :func:`~certificates.qr.verify_offline`, :func:`~certificates.qr.offline_status`.
+  :func:`~certificates.qr.verify_offline`, :func:`~certificates.qr.offline_status`;
+* :func:`certificates.status.check_online` — the verdict for the public ``/v/<token>`` page,
+  given a database lookup callable.
 
 See ``docs/certificates.md`` (library) and ``docs/qr-format.md`` (token format for verifiers).
 """

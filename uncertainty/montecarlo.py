@@ -99,6 +99,12 @@ def coverage_intervals(values, coverage=0.95, *, overwrite=False):
     return symmetric, (float(low[best]), float(high[best]))
 
 
+def _sorted_where(y, compare, threshold):
+    selected = y[compare(y, threshold)]
+    selected.sort()
+    return selected
+
+
 def _tails(y, tail, overwrite):
     """Sorted ``tail`` smallest and ``tail`` largest values of ``y``."""
     m = y.size
@@ -108,10 +114,9 @@ def _tails(y, tail, overwrite):
         frac = tail / m
         margin = 6.0 * math.sqrt(frac * (1 - frac) / sample.size) + 2.0 / sample.size
         lo_t, hi_t = np.quantile(sample, [min(frac + margin, 1.0), max(1.0 - frac - margin, 0.0)])
-        low, high = y[y <= lo_t], y[y >= hi_t]
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:  # NumPy releases the GIL: one tail per core
+            low, high = pool.map(_sorted_where, (y, y), (np.less_equal, np.greater_equal), (lo_t, hi_t))
         if low.size >= tail and high.size >= tail:
-            low.sort()
-            high.sort()
             return low[:tail], high[high.size - tail:]
     y = y if overwrite else y.copy()
     if tail - 1 >= m - tail:
@@ -151,16 +156,25 @@ class _Sampler:
 
 
 def _simulate(model, sampler, output, entropy, first_chunk, trials, chunk, workers):
-    """Run ``trials`` trials starting at chunk index ``first_chunk``; return the values."""
+    """Run ``trials`` trials starting at chunk index ``first_chunk``.
+
+    :returns: ``(values, moments, next_chunk)``; ``moments`` holds ``(n, mean, variance)`` of the
+        finite values of each chunk, computed in the worker threads while the chunk is in cache
+    """
     y = np.empty(trials)
     bounds = [(s, min(s + chunk, trials)) for s in range(0, trials, chunk)]
+    moments = [None] * len(bounds)
 
     def run(j):
         start, stop = bounds[j]
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy, spawn_key=(first_chunk + j,))))
         with np.errstate(all="ignore"):
             out = model(sampler(rng, stop - start))[output]
-        y[start:stop] = np.broadcast_to(out, (stop - start,))
+        part = y[start:stop]
+        part[...] = np.broadcast_to(out, part.shape)
+        finite = part if np.isfinite(part.sum()) else part[np.isfinite(part)]
+        mean = float(finite.mean()) if finite.size else 0.0
+        moments[j] = (finite.size, mean, float(np.var(finite, ddof=1)) if finite.size > 1 else 0.0)
 
     if workers > 1 and len(bounds) > 1:
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
@@ -168,18 +182,28 @@ def _simulate(model, sampler, output, entropy, first_chunk, trials, chunk, worke
     else:
         for j in range(len(bounds)):
             run(j)
-    return y, first_chunk + len(bounds)
+    return y, moments, first_chunk + len(bounds)
 
 
-def _summary(y, coverage, warnings):
-    finite = np.isfinite(y)
-    if not finite.all():
-        bad = int(y.size - finite.sum())
-        warnings.append(f"{bad} of {y.size} model values were not finite and were discarded")
-        y = y[finite]
-        if y.size < 2:
+def _pooled(moments):
+    """Mean and standard deviation of all values from per-chunk ``(n, mean, variance)`` (Chan et al.)."""
+    n = np.array([m[0] for m in moments], dtype=float)
+    means = np.array([m[1] for m in moments])
+    variances = np.array([m[2] for m in moments])
+    total = n.sum()
+    grand = float(np.dot(n, means) / total)
+    ss = float(np.dot(np.maximum(n - 1, 0), variances) + np.dot(n, (means - grand) ** 2))
+    return grand, math.sqrt(ss / (total - 1))
+
+
+def _summary(y, moments, coverage, warnings):
+    finite = int(sum(m[0] for m in moments))
+    if finite < y.size:
+        warnings.append(f"{y.size - finite} of {y.size} model values were not finite and were discarded")
+        if finite < 2:
             raise BudgetError("model", "gives no finite values for the sampled inputs")
-    mean, u = float(y.mean()), float(y.std(ddof=1))
+        y = y[np.isfinite(y)]
+    mean, u = _pooled(moments)
     symmetric, shortest = coverage_intervals(y, coverage, overwrite=True)
     return mean, u, symmetric, shortest, y.size
 
@@ -226,50 +250,41 @@ def monte_carlo(model, inputs, correlations=(), *, trials=10**6, coverage=0.95, 
             raise BudgetError("trials", f"must be an integer between 2 and {MAX_TRIALS}, got {trials!r}")
         if trials < 100 / (1 - coverage):
             warnings.append(f"M = {trials} is below 100/(1 - p) = {math.ceil(100 / (1 - coverage))} (JCGM 101 7.2.2)")
-        y, _ = _simulate(model, *run, 0, int(trials), chunk, workers)
+        y, moments, _ = _simulate(model, *run, 0, int(trials), chunk, workers)
     else:
-        y = _adaptive(model, run, adaptive, coverage, chunk, workers, max_trials, warnings)
-    mean, u, symmetric, shortest, used = _summary(y, coverage, warnings)
+        y, moments = _adaptive(model, run, adaptive, coverage, chunk, workers, max_trials, warnings)
+    mean, u, symmetric, shortest, used = _summary(y, moments, coverage, warnings)
     return McResult(model.outputs[output], mean, u, coverage, symmetric, shortest, used, entropy,
                     adaptive, tuple(warnings))
 
 
 def _adaptive(model, run, digits, coverage, chunk, workers, max_trials, warnings):
-    """JCGM 101 7.9.4: repeat blocks of M trials until 2 s <= delta for y, u, y_low, y_high."""
+    """JCGM 101 7.9.4: repeat blocks of M trials until 2 s <= delta for y, u, y_low, y_high.
+
+    :returns: ``(values, moments)`` of all blocks
+    """
     if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 6:
         raise BudgetError("adaptive", f"must be an integer number of significant digits 1..6, got {digits!r}")
     block = max(math.ceil(100 / (1 - coverage)), 10**4)
     blocks, stats, moments, next_chunk = [], [], [], 0
     while True:
-        y, next_chunk = _simulate(model, *run, next_chunk, block, chunk, workers)
+        y, block_moments, next_chunk = _simulate(model, *run, next_chunk, block, chunk, workers)
         finite = y[np.isfinite(y)]
         if finite.size < 2:
             raise BudgetError("model", "gives no finite values for the sampled inputs")
         (low, high), _ = coverage_intervals(finite, coverage)
-        mean, sd = float(finite.mean()), float(finite.std(ddof=1))
         blocks.append(y)
-        stats.append((mean, sd, low, high))
-        moments.append((finite.size, mean, sd**2))
+        moments.extend(block_moments)
+        stats.append((*_pooled(block_moments), low, high))
         if len(blocks) >= 2:
             spread = np.std(np.array(stats), axis=0, ddof=1) / math.sqrt(len(blocks))
-            if np.all(2 * spread <= numerical_tolerance(_pooled_sd(moments), digits)):
-                return np.concatenate(blocks)
+            if np.all(2 * spread <= numerical_tolerance(_pooled(moments)[1], digits)):
+                return np.concatenate(blocks), moments
             if (len(blocks) + 1) * block > max_trials:
                 warnings.append(f"adaptive procedure stopped at max_trials = {max_trials} before reaching "
                                 f"{digits} significant digits")
-                return np.concatenate(blocks)
+                return np.concatenate(blocks), moments
         log.debug("adaptive MCM: %d trials so far", len(blocks) * block)
-
-
-def _pooled_sd(moments):
-    """Standard deviation of all values from per-block (n, mean, variance)."""
-    n = np.array([m[0] for m in moments], dtype=float)
-    means = np.array([m[1] for m in moments])
-    variances = np.array([m[2] for m in moments])
-    total = n.sum()
-    grand = float(np.dot(n, means) / total)
-    ss = float(np.dot(n - 1, variances) + np.dot(n, (means - grand) ** 2))
-    return math.sqrt(ss / (total - 1))
 
 
 def validate(gum_result, mc_result, digits=2):

@@ -66,6 +66,8 @@ class InputQuantity:
         :returns: 1-D float array
         """
         kind, x = self.distribution, self.value
+        if self.u == 0:  # exactly known: no random numbers needed
+            return np.full(size, x)
         if kind == "normal":
             return rng.normal(x, self.u, size)
         if kind == "rectangular":

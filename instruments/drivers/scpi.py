@@ -22,6 +22,14 @@ FUNCTIONS = {"VOLT:DC": "V", "VOLT:AC": "V", "CURR:DC": "A", "CURR:AC": "A", "RE
 OVERLOAD = 9.9e37
 
 
+def _reply_text(frame: bytes) -> str:
+    """Decode a reply without its trailing CR; a GarbledFrame carries the whole frame as received."""
+    try:
+        return ascii_text(frame.rstrip(b"\r")).strip()
+    except GarbledFrame as exc:
+        raise GarbledFrame(str(exc), frame) from None
+
+
 def parse_number(frame: bytes, unit: str) -> Reading:
     """Measure: get the value of a SCPI numeric reply.
 
@@ -34,10 +42,7 @@ def parse_number(frame: bytes, unit: str) -> Reading:
     >>> parse_number(b"+9.99987000E+00", "V").value
     9.99987
     """
-    try:
-        text = ascii_text(frame.rstrip(b"\r")).strip()
-    except GarbledFrame as exc:  # report the whole frame as received, CR included
-        raise GarbledFrame(str(exc), frame) from None
+    text = _reply_text(frame)
     if not _NUMBER.fullmatch(text):
         raise GarbledFrame(f"SCPI reply {text[:40]!r} is not a number", frame)
     value = finite_number(text, frame)
@@ -53,7 +58,7 @@ def parse_error(frame: bytes) -> tuple[int, str]:
     :returns: code (0 = no error) and message.
     :raises GarbledFrame: not ``<code>,"<message>"``.
     """
-    text = ascii_text(frame.rstrip(b"\r")).strip()
+    text = _reply_text(frame)
     match = _ERROR.fullmatch(text)
     if not match:
         raise GarbledFrame("SCPI error reply is not '<code>,\"<message>\"'", frame)
@@ -80,7 +85,7 @@ class ScpiMeter(Driver):
 
     def identify(self) -> str:
         """Get the ``*IDN?`` string (maker,model,serial,firmware)."""
-        return ascii_text(self.transport.query(b"*IDN?").rstrip(b"\r")).strip()
+        return _reply_text(self.transport.query(b"*IDN?"))
 
     def remote(self) -> None:
         """Control: enter remote mode (``SYST:REM``)."""

@@ -115,3 +115,17 @@ def test_reliability_gives_dof_gum_g42():
 def test_caret_is_power():
     res = evaluate_budget(with_("model", "a^2 + b"), method="gum")
     assert res["gum"]["value"] == pytest.approx(3.0) and res["gum"]["budget"][0]["sensitivity"] == 2.0
+
+
+def test_example_in_format_doc_is_valid():
+    """The first JSON example of docs/uncertainty/format.md evaluates and matches the schema."""
+    import re
+    from pathlib import Path
+
+    jsonschema = pytest.importorskip("jsonschema")
+    from uncertainty import budget_schema
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "uncertainty" / "format.md").read_text(encoding="utf-8")
+    example = json.loads(re.search(r"```json\n(.*?)```", doc, re.S).group(1))
+    jsonschema.Draft202012Validator(budget_schema()).validate(example)
+    res = evaluate_budget(example, method="both", trials=50_000)
+    assert res["gum"]["rounded"]["value"] == "10000.025" and res["mcm"]["seed"] == 1

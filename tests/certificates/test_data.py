@@ -90,6 +90,7 @@ def test_calibration_needs_uncertainty(dummy_calibration):
     ({"measured": "abc"}, "measured"),
     ({"measured": 1.5}, "measured"),
     ({"measured": "NaN"}, "measured"),
+    ({"measured": "١٢.٣"}, "measured"),  # Arabic-Indic digits are not decimal strings for the DCC
     ({"mpe": "-0.1"}, "mpe"),
     ({"unit": "furlong"}, "unit"),
     ({"uncertainty": "0.1"}, "uncertainty"),

@@ -43,7 +43,8 @@ def round_uncertainty(U, digits=2, mode="half_up"):
 
     :param U: the uncertainty (> 0)
     :param digits: significant digits (GUM: at most two)
-    :param mode: ``half_up`` (nearest), ``half_even`` or ``up`` (GUM 7.2.6 allows rounding up)
+    :param mode: ``half_up`` (nearest, ties away from zero), ``half_even`` (GB/T 8170
+        四舍六入五成双) or ``up`` (只进不舍: GUM 7.2.6 and JJF 1059.1 allow rounding U up)
     :returns: the rounded value as a :class:`~decimal.Decimal` (its exponent is the decimal place)
     :raises ValueError: for a non-positive or non-finite ``U`` or unknown mode
 
@@ -85,7 +86,8 @@ def round_result(value, U, digits=2, mode="half_up"):
     :param value: the estimate y
     :param U: the expanded (or standard) uncertainty
     :param digits: significant digits of U
-    :param mode: rounding of U (see :func:`round_uncertainty`); the value always rounds half-up
+    :param mode: rounding of U (see :func:`round_uncertainty`); the value rounds half-even with
+        ``half_even`` (GB/T 8170 四舍六入五成双, as JJF 1059.1 refers to) and half-up otherwise
     :returns: ``{"value": str, "U": str}``; with ``U == 0`` the value is given unrounded
     :raises ValueError: for non-finite numbers
 
@@ -101,7 +103,8 @@ def round_result(value, U, digits=2, mode="half_up"):
         return {"value": format_value(v), "U": "0"}
     u = round_uncertainty(U, digits, mode)
     quantum = Decimal(1).scaleb(u.as_tuple().exponent)
-    return {"value": format_value(v.quantize(quantum, rounding=ROUND_HALF_UP)), "U": format_value(u)}
+    value_rounding = ROUND_HALF_EVEN if mode == "half_even" else ROUND_HALF_UP
+    return {"value": format_value(v.quantize(quantum, rounding=value_rounding)), "U": format_value(u)}
 
 
 def _sig(x, digits):

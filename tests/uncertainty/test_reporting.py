@@ -41,3 +41,9 @@ def test_budget_table_is_plain_printable_data():
     assert table["rows"][1]["dof"] == "∞" and table["rows"][0]["dof"] == "9"
     assert table["summary"]["unit"] == "g" and table["summary"]["value"] == round_result(res.value, res.U)["value"]
     assert all(isinstance(v, str) for row in table["rows"] for v in row.values())
+
+
+def test_gbt8170_half_even_rounds_value_and_U():
+    assert round_result(1.2345, 0.0225, mode="half_even") == {"value": "1.234", "U": "0.022"}
+    assert round_result(1.2345, 0.0225) == {"value": "1.235", "U": "0.023"}
+    assert round_result(1.2345, 0.02201, mode="up") == {"value": "1.235", "U": "0.023"}

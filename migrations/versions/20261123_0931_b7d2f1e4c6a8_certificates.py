@@ -5,8 +5,8 @@ Revises: a1c9e0d2b3f4
 Create Date: 2026-11-23 09:31:00
 
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 revision = 'b7d2f1e4c6a8'
 down_revision = 'a1c9e0d2b3f4'
@@ -15,8 +15,63 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table(
+        'certificates',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('number', sa.String(length=64), nullable=False),
+        sa.Column('kind', sa.String(length=16), nullable=False),
+        sa.Column('job_id', sa.Integer(), nullable=False),
+        sa.Column('instrument_id', sa.Integer(), nullable=False),
+        sa.Column('revision', sa.Integer(), nullable=False),
+        sa.Column('replaces_id', sa.Integer(), nullable=True),
+        sa.Column('record', sa.JSON(), nullable=False),
+        sa.Column('content_hash', sa.String(length=64), nullable=False),
+        sa.Column('pdf', sa.LargeBinary(), nullable=False),
+        sa.Column('pdf_sha256', sa.String(length=64), nullable=False),
+        sa.Column('dcc_xml', sa.LargeBinary(), nullable=False),
+        sa.Column('dcc_sha256', sa.String(length=64), nullable=False),
+        sa.Column('token', sa.String(length=1700), nullable=False),
+        sa.Column('url', sa.String(length=2000), nullable=False),
+        sa.Column('key_id', sa.String(length=16), nullable=False),
+        sa.Column('issued_dt', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('issued_by_id', sa.Integer(), nullable=False),
+        sa.Column('performed_on', sa.Date(), nullable=False),
+        sa.Column('due_date', sa.Date(), nullable=True),
+        sa.Column('result', sa.String(length=8), nullable=True),
+        sa.Column('revoked_dt', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('revoked_by_id', sa.Integer(), nullable=True),
+        sa.Column('revocation_reason', sa.Text(), nullable=True),
+        sa.Column('replaced_by_id', sa.Integer(), nullable=True),
+        sa.Column('replaced_dt', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('version', sa.Integer(), nullable=False),
+        sa.CheckConstraint("kind IN ('verification', 'failure_notice', 'calibration')",
+                           name=op.f('ck_certificates_kind')),
+        sa.CheckConstraint("result IS NULL OR result IN ('pass', 'fail')", name=op.f('ck_certificates_result')),
+        sa.CheckConstraint('(revoked_dt IS NULL) = (revocation_reason IS NULL)',
+                           name=op.f('ck_certificates_revocation')),
+        sa.CheckConstraint('revision >= 0', name=op.f('ck_certificates_revision')),
+        sa.ForeignKeyConstraint(['instrument_id'], ['instruments.id'],
+                                name=op.f('fk_certificates_instrument_id_instruments')),
+        sa.ForeignKeyConstraint(['issued_by_id'], ['users.id'], name=op.f('fk_certificates_issued_by_id_users')),
+        sa.ForeignKeyConstraint(['job_id'], ['jobs.id'], name=op.f('fk_certificates_job_id_jobs')),
+        sa.ForeignKeyConstraint(['replaced_by_id'], ['certificates.id'],
+                                name=op.f('fk_certificates_replaced_by_id_certificates')),
+        sa.ForeignKeyConstraint(['replaces_id'], ['certificates.id'],
+                                name=op.f('fk_certificates_replaces_id_certificates')),
+        sa.ForeignKeyConstraint(['revoked_by_id'], ['users.id'], name=op.f('fk_certificates_revoked_by_id_users')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_certificates')),
+        sa.UniqueConstraint('number', name=op.f('uq_certificates_number')),
+        sa.UniqueConstraint('replaces_id', name=op.f('uq_certificates_replaces_id')),
+    )
+    with op.batch_alter_table('certificates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_certificates_due_date'), ['due_date'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certificates_instrument_id'), ['instrument_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certificates_job_id'), ['job_id'], unique=False)
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('certificates', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_certificates_job_id'))
+        batch_op.drop_index(batch_op.f('ix_certificates_instrument_id'))
+        batch_op.drop_index(batch_op.f('ix_certificates_due_date'))
+    op.drop_table('certificates')

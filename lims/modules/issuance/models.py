@@ -1,1 +1,106 @@
-"""Models of the issuance area (filled in by its issue)."""
+"""Certificates: the frozen record, its documents and hashes, and the status that may change.
+
+An issued certificate's content never changes (ISO/IEC 17025 7.8.8): the record, the PDF, the
+DCC XML, their hashes, the signed token and the key id are written once. A correction issues a
+NEW certificate whose ``replaces_id`` points at the old one; the old one gets ``replaced_by_id``.
+Only the status columns (revocation, replacement) may be updated; :func:`_refuse_content_changes`
+enforces that for every ORM flush.
+"""
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from lims.core.db import UTCDateTime, now_utc
+from lims.extensions import db
+
+CERT_KINDS = ("verification", "failure_notice", "calibration")
+STATUSES = ("valid", "expired", "failed", "revoked", "replaced")
+#: columns that are written at issue and never again
+IMMUTABLE = ("number", "kind", "job_id", "instrument_id", "revision", "replaces_id", "record", "content_hash",
+             "pdf", "pdf_sha256", "dcc_xml", "dcc_sha256", "token", "url", "key_id", "issued_dt", "issued_by_id",
+             "performed_on", "due_date", "result")
+
+
+class Certificate(db.Model):
+    """One issued certificate (检定证书, 检定结果通知书 or 校准证书)."""
+
+    __tablename__ = "certificates"
+    __audited__ = True
+    __audit_exclude__ = ("pdf", "dcc_xml", "record")
+    __table_args__ = (
+        sa.CheckConstraint(f"kind IN {CERT_KINDS!r}", name="kind"),
+        sa.CheckConstraint("result IS NULL OR result IN ('pass', 'fail')", name="result"),
+        sa.CheckConstraint("revision >= 0", name="revision"),
+        sa.CheckConstraint("(revoked_dt IS NULL) = (revocation_reason IS NULL)", name="revocation"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    job_id: Mapped[int] = mapped_column(sa.ForeignKey("jobs.id"), nullable=False, index=True)
+    instrument_id: Mapped[int] = mapped_column(sa.ForeignKey("instruments.id"), nullable=False, index=True)
+    revision: Mapped[int] = mapped_column(nullable=False, default=0)
+    replaces_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificates.id"), nullable=True, unique=True)
+    record: Mapped[dict] = mapped_column(sa.JSON, nullable=False)
+    content_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    pdf: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=False)
+    pdf_sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    dcc_xml: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=False)
+    dcc_sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    token: Mapped[str] = mapped_column(sa.String(1700), nullable=False)
+    url: Mapped[str] = mapped_column(sa.String(2000), nullable=False)
+    key_id: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    issued_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
+    issued_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False)
+    performed_on: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
+    due_date: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True, index=True)
+    result: Mapped[str | None] = mapped_column(sa.String(8), nullable=True)
+    revoked_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), nullable=True)
+    revocation_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    replaced_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificates.id"), nullable=True)
+    replaced_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    version: Mapped[int] = mapped_column(nullable=False, default=1)
+
+    instrument = relationship("Instrument", lazy="joined")
+    issued_by = relationship("User", foreign_keys=[issued_by_id])
+    revoked_by = relationship("User", foreign_keys=[revoked_by_id])
+    replaced_by = relationship("Certificate", foreign_keys=[replaced_by_id], remote_side=[id])
+    replaces = relationship("Certificate", foreign_keys=[replaces_id], remote_side=[id])
+    __mapper_args__ = {"version_id_col": version}
+
+    def status(self, today):
+        """Return the current status as of ``today``: revoked, replaced, failed, expired or valid."""
+        if self.revoked_dt is not None:
+            return "revoked"
+        if self.replaced_by_id is not None:
+            return "replaced"
+        if self.kind == "failure_notice":
+            return "failed"
+        if self.due_date is not None and self.due_date < today:
+            return "expired"
+        return "valid"
+
+    def __repr__(self):
+        return f"<Certificate {self.id} {self.number}>"
+
+
+class ImmutableCertificate(PermissionError):
+    """Something tried to change or delete the content of an issued certificate."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_content_changes(session, flush_context, instances):
+    for obj in session.deleted:
+        if isinstance(obj, Certificate):
+            raise ImmutableCertificate(f"certificate {obj.number} cannot be deleted; revoke it instead")
+    for obj in session.dirty:
+        if not isinstance(obj, Certificate):
+            continue
+        state = sa.inspect(obj)
+        changed = [key for key in IMMUTABLE if state.attrs[key].history.has_changes()]
+        if changed:
+            raise ImmutableCertificate(f"certificate {obj.number}: {', '.join(changed)} cannot change after issue; "
+                                       "issue a replacement instead")

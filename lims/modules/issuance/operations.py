@@ -1,0 +1,163 @@
+"""Issue, revoke and replace certificates; numbering; the status shown to the public.
+
+Operations only ``flush()``; the request (or the CLI command) commits. Every change is written
+to the audit trail by :mod:`lims.core.audit` because :class:`Certificate` is audited.
+"""
+import logging
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from lims.core.db import now_utc
+from lims.core.http import Conflict, DomainValidationError
+from lims.extensions import db
+from lims.modules.issuance import record as rec
+from lims.modules.issuance import render
+from lims.modules.issuance.models import Certificate
+
+log = logging.getLogger(__name__)
+
+PREFIXES = {"verification": "JD", "failure_notice": "JD", "calibration": "JZ"}
+_KIND_FROM_DOC = {"verification": "verification", "verification_notice": "failure_notice",
+                  "calibration": "calibration"}
+MESSAGES = {
+    "valid": ("合格，有效期至 {due}", "Verified, valid until {due}"),
+    "valid_no_due": ("已校准（{date}），未给出有效期", "Calibrated on {date}; no due date stated"),
+    "expired": ("已过有效期（有效期至 {due}）", "Expired (was valid until {due})"),
+    "failed": ("检定结果：不合格（{date}）", "Verification result: FAILED ({date})"),
+    "revoked": ("已撤销：{reason}", "Revoked: {reason}"),
+    "replaced": ("已被证书 {new} 替代", "Replaced by certificate {new}"),
+}
+
+
+def next_number(kind, year):
+    """Return the next free number, e.g. ``JD-2026-000123`` (JD: verification, JZ: calibration).
+
+    :param kind: certificate kind
+    :param year: year of issue
+    """
+    stem = f"{PREFIXES[kind]}-{year}-"
+    last = db.session.execute(select(func.max(Certificate.number)).where(Certificate.number.like(stem + "%"))
+                              ).scalar()
+    return f"{stem}{int(last[len(stem):]) + 1 if last else 1:06d}"
+
+
+def _store(raw, job, issuer, replaces=None):
+    docs = render.issue_documents(raw, current_app.config["PUBLIC_HOST"])
+    record = docs.record
+    cert = Certificate(
+        number=record["number"], kind=_KIND_FROM_DOC[record["kind"]], job_id=job.id, instrument_id=job.instrument_id,
+        revision=record["revision"], replaces_id=replaces.id if replaces else None, record=record,
+        content_hash=docs.content_hash, pdf=docs.pdf, pdf_sha256=docs.pdf_sha256, dcc_xml=docs.dcc_xml,
+        dcc_sha256=docs.dcc_sha256, token=docs.token, url=docs.url, key_id=docs.key_id, issued_by_id=issuer.id,
+        performed_on=job.performed_on, due_date=_date(record.get("due_date")), result=_result(record))
+    db.session.add(cert)
+    db.session.flush()
+    log.info("issued certificate %s for job %s (key %s)", cert.number, job.id, docs.key_id)
+    return cert
+
+
+def _date(text):
+    import datetime as dt
+
+    return dt.date.fromisoformat(text) if text else None
+
+
+def _result(record):
+    return {"pass": "pass", "fail": "fail"}.get(record.get("conformity") or "")
+
+
+def issue_certificate(job, issuer, options=None):
+    """Issue the certificate of an approved job: build the record, sign, render, store.
+
+    :param job: the job (must be approved)
+    :param issuer: the lab manager who signs (the authorised signatory)
+    :param options: validated request options (results, environment, remarks, location, on_site,
+        due_date and statement_of_conformity for calibrations)
+    :returns: the new :class:`Certificate`
+    :raises Conflict: the job is not approved, already has a current certificate, or no key exists
+    :raises DomainValidationError: the record is refused (naming the field)
+    """
+    options = options or {}
+    if job.state != "approved":
+        raise Conflict(f"job {job.id} is {job.state}; only an approved job gets a certificate")
+    current = db.session.execute(select(Certificate.number).where(
+        Certificate.job_id == job.id, Certificate.revoked_dt.is_(None))).scalars().first()
+    if current is not None:
+        raise Conflict(f"job {job.id} already has certificate {current}; replace it to correct it")
+    if job.kind == "verification" and options.get("due_date"):
+        raise DomainValidationError({"due_date": ["a verification's due date is the instrument's valid-until "
+                                                  "date and cannot be given"]})
+    today = rec.today_local()
+    kind = "calibration" if job.kind == "calibration" else ("failure_notice" if job.result == "fail"
+                                                             else "verification")
+    raw = rec.build_record(job, issuer, next_number(kind, today.year), options, today)
+    return _store(raw, job, issuer)
+
+
+def revoke(cert, user, reason):
+    """Revoke a certificate (it stays stored; the check page shows the reason).
+
+    :raises DomainValidationError: without a reason
+    :raises Conflict: when it is already revoked
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainValidationError({"reason": ["a reason is required to revoke a certificate"]})
+    if cert.revoked_dt is not None:
+        raise Conflict(f"certificate {cert.number} is already revoked")
+    cert.revoked_dt, cert.revoked_by_id, cert.revocation_reason = now_utc(), user.id, reason
+    db.session.flush()
+    return cert
+
+
+def replace(cert, user, data):
+    """Issue a corrected certificate (revision + 1) that replaces ``cert`` (ISO/IEC 17025 7.8.8).
+
+    :param data: validated corrections with a ``reason``
+    :returns: the new certificate
+    :raises Conflict: when ``cert`` is revoked or already replaced
+    """
+    if not (data.get("reason") or "").strip():
+        raise DomainValidationError({"reason": ["a reason is required to replace a certificate"]})
+    if cert.revoked_dt is not None or cert.replaced_by_id is not None:
+        state = "revoked" if cert.revoked_dt is not None else "already replaced"
+        raise Conflict(f"certificate {cert.number} is {state}; only a current certificate can be replaced")
+    today = rec.today_local()
+    raw = rec.amended_record(cert.record, user, next_number(cert.kind, today.year), data, today)
+    from lims.modules.jobs.models import Job
+
+    new = _store(raw, db.session.get(Job, cert.job_id), user, replaces=cert)
+    cert.replaced_by_id, cert.replaced_dt = new.id, now_utc()
+    db.session.flush()
+    return new
+
+
+def status_info(cert, today):
+    """Return the current status and bilingual messages of a certificate.
+
+    :returns: ``{"status", "message_zh", "message_en", "replaced_by_number"}``
+    """
+    state = cert.status(today)
+    key = "valid_no_due" if state == "valid" and cert.due_date is None else state
+    new = cert.replaced_by.number if cert.replaced_by_id else None
+    args = {"due": cert.due_date.isoformat() if cert.due_date else "", "date": cert.performed_on.isoformat(),
+            "reason": cert.revocation_reason or "", "new": new or ""}
+    zh, en = MESSAGES[key]
+    return {"status": state, "message_zh": zh.format(**args), "message_en": en.format(**args),
+            "replaced_by_number": new}
+
+
+def find_by_number(number):
+    """Return the certificate with ``number`` or None."""
+    return db.session.execute(select(Certificate).where(Certificate.number == number)).scalars().first()
+
+
+def integrity_report():
+    """Re-hash every stored certificate; return ``{number: [problems]}`` for those that changed."""
+    out = {}
+    for cert in db.session.execute(select(Certificate).order_by(Certificate.id)).scalars():
+        problems = render.integrity_problems(cert)
+        if problems:
+            out[cert.number] = problems
+    return out

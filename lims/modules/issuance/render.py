@@ -1,0 +1,176 @@
+"""The bridge to the ``certificates`` library: validate, sign, render, verify, re-hash.
+
+Only this module and :mod:`lims.modules.issuance.keys` import ``certificates``. Inputs and
+outputs are plain data (dicts, bytes, strings) so the rest of the area never handles library
+objects.
+"""
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from certificates.data import CertificateDataError, content_hash, from_dict, to_dict
+from certificates.dcc import DccInvalid, validate_dcc
+from certificates.issue import check_stored, issue, sticker_for
+from certificates.issue import IntegrityError as StoredBytesChanged
+from certificates.qr import QRDecodeError, offline_status, verify_offline
+from certificates.signing import KeySetError, KeyStoreError, NotGenuine, verify_token
+from certificates.stickers import render_sticker_sheet
+from certificates.token import ResultCode
+
+from lims.core.http import Conflict, DomainValidationError
+from lims.modules.issuance import keys
+
+__all__ = ["Documents", "Verdict", "issue_documents", "integrity_problems", "verify_online", "verify_source",
+           "sticker_sheet", "dcc_problems", "NotGenuine", "QRDecodeError", "KeySetError", "KeyStoreError"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Documents:
+    """What is stored at issue (never changed afterwards)."""
+
+    record: dict
+    content_hash: str
+    token: str
+    url: str
+    key_id: str
+    pdf: bytes
+    pdf_sha256: str
+    dcc_xml: bytes
+    dcc_sha256: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The result of checking a token's signature.
+
+    :param genuine: the signature is by one of the laboratory's published keys
+    :param reason: why not, when not genuine
+    :param number: signed certificate number; :param instrument_id: signed instrument id
+    :param lab_id: signed lab id; :param revision: signed revision; :param kid: signing key id
+    :param offline_state: ``valid``/``expired``/``failed``/``calibrated`` from the signed dates alone
+    :param message_zh: offline message in Chinese; :param message_en: in English
+    """
+
+    genuine: bool
+    reason: str = ""
+    number: str | None = None
+    instrument_id: str | None = None
+    lab_id: str | None = None
+    revision: int | None = None
+    kid: str | None = None
+    offline_state: str | None = None
+    message_zh: str = ""
+    message_en: str = ""
+    result: str | None = None
+
+
+def _validated(raw):
+    try:
+        return from_dict(raw)
+    except CertificateDataError as exc:
+        raise DomainValidationError({exc.field: [exc.problem]}) from None
+
+
+def issue_documents(raw, host):
+    """Validate a record, sign it with the active key and render the PDF and DCC XML.
+
+    :param raw: the record as JSON-compatible data (``certificates.data.to_dict`` form)
+    :param host: the public verification host for the QR URL
+    :returns: :class:`Documents`
+    :raises DomainValidationError: naming the record field that the library refuses
+    :raises Conflict: when there is no usable signing key
+    """
+    data = _validated(raw)
+    try:
+        key = keys.signing_key()
+    except KeyStoreError as exc:
+        raise Conflict(f"cannot sign: {exc}") from None
+    issued = issue(data, key, host)
+    return Documents(record=to_dict(data), content_hash=issued.content_hash, token=issued.token, url=issued.url,
+                     key_id=key.kid, pdf=issued.pdf, pdf_sha256=issued.pdf_sha256, dcc_xml=issued.dcc_xml,
+                     dcc_sha256=issued.dcc_sha256)
+
+
+def integrity_problems(cert):
+    """Re-hash the stored record, PDF and DCC XML of a certificate.
+
+    :param cert: a :class:`~lims.modules.issuance.models.Certificate`
+    :returns: a list of problems, empty when everything matches the hashes stored at issue
+    """
+    problems = []
+    for what, content, expected in (("pdf", cert.pdf, cert.pdf_sha256), ("dcc", cert.dcc_xml, cert.dcc_sha256)):
+        try:
+            check_stored(bytes(content), expected, what)
+        except StoredBytesChanged as exc:
+            problems.append(str(exc))
+    try:
+        if content_hash(from_dict(cert.record)) != cert.content_hash:
+            problems.append("record: content does not match the SHA-256 stored at issue")
+    except CertificateDataError as exc:
+        problems.append(f"record: no longer a valid record ({exc})")
+    return problems
+
+
+def _verdict(verified, today):
+    rec = verified.record
+    status = offline_status(rec, today)
+    return Verdict(genuine=True, number=rec.certificate_id, instrument_id=rec.instrument_id, lab_id=rec.lab_id,
+                   revision=rec.revision, kid=verified.kid, offline_state=status.state,
+                   message_zh=status.message_zh, message_en=status.message_en,
+                   result=None if rec.result is ResultCode.CALIBRATED else rec.result.name.lower())
+
+
+def verify_online(token, today):
+    """Check a token against the keys this server publishes.
+
+    :param token: token text from the URL (any case)
+    :param today: date for the offline judgement
+    :returns: :class:`Verdict` (never raises for a bad token)
+    """
+    try:
+        return _verdict(verify_token(token, keys.verification_keys()), today)
+    except NotGenuine as exc:
+        return Verdict(genuine=False, reason=exc.reason)
+
+
+def verify_source(source, jwks_doc, today):
+    """Verify a sticker photo, certificate page image, URL or token offline.
+
+    :param source: image bytes, or URL/token text
+    :param jwks_doc: the published JWK set
+    :param today: the verifier's date
+    :returns: :class:`Verdict`
+    :raises QRDecodeError: when an image has no single readable QR code
+    :raises KeySetError: when the key set is malformed
+    """
+    try:
+        return _verdict(verify_offline(source, jwks_doc), today)
+    except NotGenuine as exc:
+        return Verdict(genuine=False, reason=exc.reason)
+
+
+def sticker_sheet(certs):
+    """Render the A4 sticker sheet(s) for stored certificates, in the given order.
+
+    :param certs: certificates (their frozen records and URLs are used)
+    :returns: PDF bytes
+    """
+    items = [sticker_for(from_dict(c.record), c.url) for c in certs]
+    pdf, layout = render_sticker_sheet(items, day=dt.date.today())
+    log.info("sticker sheet: %d certificates, %d page(s)", len(items), layout.pages)
+    return pdf
+
+
+def dcc_problems(xml_bytes):
+    """Validate DCC XML against the bundled 3.3.0 schema.
+
+    :param xml_bytes: the document
+    :returns: the validator's messages, empty when valid
+    """
+    try:
+        validate_dcc(xml_bytes)
+    except DccInvalid as exc:
+        return list(exc.errors)
+    return []

@@ -56,7 +56,7 @@ def render_pdf(data: CertificateData, qr_text: str) -> bytes:
     buf = io.BytesIO()
     zh, en = L.TITLES[data.kind]
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=_MARGIN, rightMargin=_MARGIN, topMargin=24 * mm,
-                            bottomMargin=19 * mm, title=f"{zh} {en.title()} {data.number}",
+                            bottomMargin=19 * mm, title=f"{zh} {en.capitalize()} {data.number}",
                             author=data.lab.name_en, subject=data.number, creator="metrology-lims",
                             keywords=[data.number, data.kind.value], lang="zh-CN", invariant=1)
     story = _title_block(data, qr_text, st) + _body(data, st)
@@ -93,7 +93,7 @@ def _decorator(data: CertificateData):
         canv.setFont(FONT_NAME, 6.5)
         canv.drawString(_MARGIN, 13 * mm, contact[:150])
         canv.drawString(_MARGIN, 9.5 * mm, f"{L.NOT_REPRODUCE[0]} {L.NOT_REPRODUCE[1]}")
-        canv.drawRightString(right, 6 * mm, f"{zh_title} {en_title.title()}  {data.number}")
+        canv.drawRightString(right, 6 * mm, f"{zh_title} {en_title.capitalize()}  {data.number}")
         canv.restoreState()
 
     return decorate

@@ -16,6 +16,12 @@ from lims.modules.measurements.schemas import raw_text
 ID = click.IntRange(1, 2**31 - 1)
 
 
+class BenchError(click.ClickException):
+    """A problem the operator must fix: printed as one ``Error: …`` line, exit code 2."""
+
+    exit_code = 2
+
+
 @click.group("bench")
 def bench():
     """Bench acquisition: measurement sessions from serial instruments into the database."""
@@ -41,7 +47,7 @@ def bench_run(job_id, port, driver, count, stable, stream, resume_id, username, 
     from lims.core.audit import acting_as
 
     if test_point is not None and not 1 <= len(test_point.strip()) <= 64:
-        raise click.UsageError("--point: must be 1 to 64 characters")
+        raise BenchError("--point: must be 1 to 64 characters")
     opts = {"job_id": job_id, "port": port, "driver": driver, "count": count, "stable": stable,
             "username": username, "test_point": test_point and test_point.strip()}
     session, user = _resumed(resume_id, opts) if resume_id else _new(opts)
@@ -56,11 +62,11 @@ def _new(opts):
 
     missing = [f"--{k}" for k in ("job_id", "port", "driver", "username") if not opts[k]]
     if missing:
-        raise click.UsageError(", ".join(m.replace("_id", "").replace("username", "user") for m in missing)
+        raise BenchError(", ".join(m.replace("_id", "").replace("username", "user") for m in missing)
                                + ": required for a new session (or give --resume SESSION_ID)")
     job = db.session.get(Job, opts["job_id"])
     if job is None:
-        raise click.UsageError(f"--job: no job {opts['job_id']}")
+        raise BenchError(f"--job: no job {opts['job_id']}")
     return None, _lab_user(opts["username"])
 
 
@@ -71,10 +77,10 @@ def _resumed(resume_id, opts):
 
     session = db.session.get(MeasurementSession, resume_id)
     if session is None:
-        raise click.UsageError(f"--resume: no session {resume_id}")
+        raise BenchError(f"--resume: no session {resume_id}")
     for key, current in (("job_id", session.job_id), ("driver", session.driver), ("count", session.count)):
         if opts[key] is not None and opts[key] != current:
-            raise click.UsageError(f"--{key.removesuffix('_id')}: session {resume_id} has {current}, "
+            raise BenchError(f"--{key.removesuffix('_id')}: session {resume_id} has {current}, "
                                    f"not {opts[key]}")
     user = _lab_user(opts["username"]) if opts["username"] else db.session.get(User, session.started_by_id)
     return session, user
@@ -85,9 +91,9 @@ def _lab_user(username):
 
     user = user_by_username(username)
     if user is None or not user.is_active:
-        raise click.UsageError(f"--user: no active user named {username!r}")
+        raise BenchError(f"--user: no active user named {username!r}")
     if user.role not in ("admin", "lab_manager", "technician"):
-        raise click.UsageError(f"--user: {username} is a {user.role}; measurements are made by lab staff")
+        raise BenchError(f"--user: {username} is a {user.role}; measurements are made by lab staff")
     return user
 
 
@@ -116,12 +122,12 @@ def _run(session, opts, port, timeout, stable_within, stream, holder):
 
 
 def _printer(sid):
+    """Print one JSON line per committed reading (click.echo flushes, so a reader sees it at once)."""
+
     def emit(record):
         r = record.reading
         click.echo(json.dumps({"session": sid, "sequence": record.sequence, "value": r.value, "unit": r.unit,
-                               "stable": record.stable, "raw": raw_text(r.raw)},
-                              ensure_ascii=False))
-        click.get_text_stream("stdout").flush()
+                               "stable": record.stable, "raw": raw_text(r.raw)}, ensure_ascii=False))
 
     return emit
 
@@ -150,22 +156,22 @@ def _errors(holder):
     try:
         yield
     except InstrumentError as exc:
-        raise click.UsageError(_stopped(holder["sid"], exc)) from None
+        raise BenchError(_stopped(holder["sid"], exc)) from None
     except KeyboardInterrupt:
-        raise click.UsageError(_stopped(holder["sid"], "stopped by the operator")) from None
+        raise BenchError(_stopped(holder["sid"], "stopped by the operator")) from None
     except Conflict as exc:
         db.session.rollback()
-        raise click.UsageError(str(exc)) from None
+        raise BenchError(str(exc)) from None
     except DomainValidationError as exc:
         db.session.rollback()
-        raise click.UsageError("; ".join(f"{k}: {', '.join(v)}" for k, v in exc.errors.items())) from None
+        raise BenchError("; ".join(f"{k}: {', '.join(v)}" for k, v in exc.errors.items())) from None
     except IntegrityError:
         db.session.rollback()
-        raise click.UsageError("a reading with this sequence number is already stored: is another "
+        raise BenchError("a reading with this sequence number is already stored: is another "
                                "`lims bench run` working on this session?") from None
     except OperationalError as exc:
         db.session.rollback()
-        raise click.UsageError(f"database: {str(exc.orig).strip().splitlines()[0]}") from None
+        raise BenchError(f"database: {str(exc.orig).strip().splitlines()[0]}") from None
 
 
 def _stopped(sid, reason):

@@ -28,7 +28,6 @@ SCHEMA_VERSION = "3.3.0"
 SOFTWARE_RELEASE = "1.0"
 _NSMAP = {"dcc": DCC_NS, "si": SI_NS, "xsi": XSI_NS}
 _D = f"{{{DCC_NS}}}"
-_S = f"{{{SI_NS}}}"
 
 
 class DccInvalid(ValueError):

@@ -12,7 +12,6 @@ SHA-256 stored at issue can be recomputed.
 from __future__ import annotations
 
 import io
-import logging
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -26,8 +25,6 @@ from .fonts import FONT_NAME, check_text
 from .qr import qr_symbol
 
 __all__ = ["render_pdf", "QR_WIDTH_MM"]
-
-log = logging.getLogger(__name__)
 
 QR_WIDTH_MM = 30.0  #: QR box incl. quiet zone; a version-9 symbol is then 26 mm wide
 _MARGIN = 15 * mm

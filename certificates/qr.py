@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import io
-import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +21,6 @@ from .token import ResultCode, TokenRecord
 
 __all__ = ["QRDecodeError", "QRSymbol", "verification_url", "token_from_url", "qr_symbol", "decode_qr",
            "decode_qr_codes", "verify_offline", "OfflineStatus", "offline_status"]
-
-log = logging.getLogger(__name__)
 
 _HOST = re.compile(r"[A-Z0-9]([A-Z0-9-]*[A-Z0-9])?(\.[A-Z0-9]([A-Z0-9-]*[A-Z0-9])?)*(:[0-9]{1,5})?")
 _URL = re.compile(r"HTTPS?://([^/]+)/V/([A-Z2-7]+)/?")

@@ -21,7 +21,7 @@ from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, T
 from . import labels as L
 from ._pdfkit import QRFlowable, cell, numbered_canvas_class, para, styles
 from .data import CertificateData, DocumentKind
-from .fonts import FONT_NAME, check_text
+from .fonts import FONT_NAME, check_text, register_font
 from .qr import qr_symbol
 
 __all__ = ["render_pdf", "QR_WIDTH_MM"]
@@ -49,6 +49,7 @@ def render_pdf(data: CertificateData, qr_text: str) -> bytes:
     """
     if not isinstance(data, CertificateData):
         raise TypeError(f"data: must be a CertificateData, got {type(data).__name__}")
+    register_font()  # FontNotFound before any work
     st = styles()
     buf = io.BytesIO()
     zh, en = L.TITLES[data.kind]

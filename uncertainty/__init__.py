@@ -16,7 +16,7 @@ from .gum import coverage_factor, gum, gum_multi, welch_satterthwaite
 from .model import Model
 from .montecarlo import coverage_intervals, monte_carlo, numerical_tolerance, validate
 from .quantities import (InputQuantity, arcsine, normal, rectangular, student_t, trapezoidal, triangular,
-                         type_a)
+                         type_a, type_a_correlated)
 from .reporting import budget_table, round_result, round_uncertainty
 from .results import BudgetRow, GumResult, McResult, Validation
 from .serialization import SCHEMA_VERSION, budget_schema, evaluate_budget, parse_budget
@@ -31,6 +31,7 @@ __all__ = [
     "monte_carlo", "coverage_intervals", "numerical_tolerance", "validate",
     "fit_line", "LineFit", "Model",
     "InputQuantity", "normal", "rectangular", "triangular", "arcsine", "trapezoidal", "student_t", "type_a",
+    "type_a_correlated",
     "BudgetRow", "GumResult", "McResult", "Validation",
     "UncertaintyError", "BudgetError", "ExpressionError",
 ]

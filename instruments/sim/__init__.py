@@ -136,9 +136,10 @@ class ProcessSimHandle(_Controls):
         return json.loads(line) if line else {"ok": False, "error": "control: no reply"}
 
     def kill(self) -> None:
-        """Control: SIGKILL the simulator process (crash / pulled cable)."""
+        """Control: SIGKILL the simulator process (crash / pulled cable) and remove its socket."""
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(5)
+        _remove_socket(self.control_path)
 
     def close(self) -> None:
         """Control: terminate the process (SIGTERM, then SIGKILL)."""
@@ -209,6 +210,15 @@ def spawn(kind: str, seed: int | None = None, fault: str | None = None, *, pace:
     port, control = lines[0], lines[1].removeprefix("control: ")
     CREATED_PORTS.add(port)
     return ProcessSimHandle(proc, port, control)
+
+
+def _remove_socket(path: str) -> None:
+    """Remove a control socket and its private directory left behind by a killed simulator."""
+    for remove, target in ((os.unlink, path), (os.rmdir, os.path.dirname(path))):
+        try:
+            remove(target)
+        except OSError:
+            pass
 
 
 def _root() -> str:

@@ -174,10 +174,13 @@ class PtyServer:
         while not self._stop.is_set():
             streaming = responder.streaming and not self.device.faults.silent
             wait = max(0.0, next_stream - time.monotonic()) if streaming else 0.05
-            readable, _, _ = select.select([self._master], [], [], wait)
+            master = self._master
+            if master is None:
+                break
+            readable, _, _ = select.select([master], [], [], wait)
             if readable:
                 try:
-                    data = os.read(self._master, 4096)
+                    data = os.read(master, 4096)
                 except BlockingIOError:
                     data = b""
                 except OSError:
@@ -221,10 +224,17 @@ class PtyServer:
 
     # -- shutdown ----------------------------------------------------------------------------
     def hang_up(self) -> None:
-        """Control: simulate a pulled cable: close the pty master so the client gets EIO."""
+        """Control: simulate a pulled cable: close the pty master so the client gets EIO.
+
+        Only the serving thread closes the descriptors (so no thread can touch a reused fd
+        number); from another thread this waits until it has done so.
+        """
         log.info("simulator %s hangs up", self.port)
         self._stop.set()
-        self._close_pty()
+        if threading.current_thread() is self._threads[0]:
+            self._close_pty()
+        else:
+            self.closed.wait(2.0)
 
     def _close_pty(self) -> None:
         for name in ("_master", "_slave"):

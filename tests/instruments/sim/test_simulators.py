@@ -3,7 +3,10 @@ import time
 
 import pytest
 
-from instruments.errors import InstrumentTimeout, NotExecutable
+import os
+
+from instruments import sim
+from instruments.errors import DisconnectedError, InstrumentTimeout, NotExecutable
 
 
 def _wait_for(predicate, timeout=5.0):
@@ -149,3 +152,23 @@ def test_paced_output_respects_line_rate(create_sim, create_driver):
     elapsed = time.monotonic() - start
     # 20 replies of 18 bytes at 10 bits per byte and 9600 baud take at least 0.375 s
     assert elapsed >= 20 * 18 * 10 / 9600 * 0.95
+
+
+def test_hang_up_gives_disconnected_error(create_sim, create_driver):
+    handle = create_sim("mtsics")
+    scale = create_driver("mtsics", handle.port)
+    scale.read()
+    handle.hang_up()
+    with pytest.raises(DisconnectedError):
+        scale.read()
+
+
+def test_spawned_simulator_kill_removes_its_socket():
+    handle = sim.spawn("scpi", seed=1)
+    try:
+        assert handle.state()["kind"] == "scpi"
+        handle.kill()
+        assert handle.process.returncode == -9
+        assert not os.path.exists(handle.control_path)
+    finally:
+        handle.close()

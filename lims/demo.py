@@ -91,6 +91,9 @@ def load_demo(seed=2026):
                                          "characteristics": chars}, orgs[h])
             _history(inst, rng, today)
     db.session.flush()
+    from lims.modules.issuance.operations import issue_demo_certificates
+
+    issue_demo_certificates(users)
     return users
 
 

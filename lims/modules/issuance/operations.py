@@ -161,3 +161,57 @@ def integrity_report():
         if problems:
             out[cert.number] = problems
     return out
+
+
+def _demo_notes(inst, fail):
+    chars = inst.characteristics or {}
+    e, mx = chars.get("e", 10), chars.get("max", 30000)
+    lines = []
+    for load in (20 * e, mx // 2, mx):
+        mpe = 0.5 * e if load <= 500 * e else (e if load <= 2000 * e else 1.5 * e)
+        err = 3 * mpe if fail and load == mx else (e if load == mx // 2 else 0)
+        verdict = "fail" if abs(err) > mpe else "pass"
+        lines.append(f"R: item=称量 {load / 1000:g} kg; item_en=Weighing; nominal={load / 1000:.3f}; "
+                     f"measured={(load + err) / 1000:.3f}; error={err / 1000:.3f}; mpe={mpe / 1000:.4f}; unit=kg; "
+                     f"result={verdict}")
+    return "\n".join(lines)
+
+
+def issue_demo_certificates(users, count=5):
+    """Give the demo issued certificates: valid ones, one failure notice, one revoked, one replaced.
+
+    Creates a signing key in ``KEY_DIR`` when there is none. Jobs are driven through the real
+    workflow (booked, received, started, submitted by the technician, approved by the manager).
+
+    :param users: the demo users by username (``load_demo``'s return value)
+    :param count: number of scales to verify (the last one fails)
+    :returns: the certificates issued
+    """
+    from lims.modules.equipment.models import Bench, Instrument, InstrumentType
+    from lims.modules.issuance import keys
+    from lims.modules.jobs.operations import book_job, transition
+
+    tech = next(u for u in users.values() if u.role == "technician")
+    manager = next(u for u in users.values() if u.role == "lab_manager")
+    if not keys.verification_keys():
+        keys.create()
+    bench = db.session.execute(select(Bench).order_by(Bench.id)).scalars().first()
+    scales = db.session.execute(select(Instrument).join(InstrumentType, Instrument.type_id == InstrumentType.id).where(
+        InstrumentType.category == "scale", Instrument.is_withdrawn.is_(False)).order_by(Instrument.id).limit(count)
+    ).scalars().all()
+    certs = []
+    for n, inst in enumerate(scales):
+        job = book_job(inst, tech)
+        fail = n == len(scales) - 1
+        steps = [("receive", tech, {}), ("start", tech, {"bench_id": bench.id}),
+                 ("submit", tech, {"result": "fail" if fail else "pass", "notes": _demo_notes(inst, fail)}),
+                 ("approve", manager, {})]
+        for action, user, data in steps:
+            transition(job, action, user, {**data, "version": job.version})
+        certs.append(issue_certificate(job, manager))
+    if len(certs) >= 4:
+        revoke(certs[1], manager, "演示：标准器证书编号录入错误 / demo: wrong standard certificate number")
+        certs.append(replace(certs[2], manager, {"reason": "演示：更正安装地点 / demo: location corrected",
+                                                 "location": "东门农贸市场（现场检定） / on site, East Gate market"}))
+    log.info("demo: issued %d certificates", len(certs))
+    return certs

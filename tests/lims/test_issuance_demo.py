@@ -1,0 +1,28 @@
+"""The demo data set has issued certificates in every state the check page can show."""
+import datetime as dt
+
+from sqlalchemy import select
+
+from tests.lims.conftest import make_app
+
+
+def test_demo_has_valid_failed_revoked_and_replaced_certificates(tmp_path):
+    from lims.demo import ensure_demo
+    from lims.extensions import db
+    from lims.modules.issuance.models import Certificate
+    from lims.modules.issuance.operations import integrity_report
+
+    app = make_app(f"sqlite:///{tmp_path / 'demo.db'}", KEY_DIR=str(tmp_path / "keys"))
+    with app.app_context():
+        assert ensure_demo(app) is True
+        certs = db.session.execute(select(Certificate).order_by(Certificate.id)).scalars().all()
+        states = [c.status(dt.date.today()) for c in certs]
+        assert sorted(states) == ["failed", "replaced", "revoked", "valid", "valid", "valid"]
+        replacement = certs[-1]
+        assert replacement.revision == 1 and replacement.replaces.status(dt.date.today()) == "replaced"
+        assert integrity_report() == {}
+        db.session.remove()
+        db.engine.dispose()
+    client = app.test_client()
+    page = client.get(f"/v/{certs[0].token.lower()}").get_data(as_text=True)
+    assert 'data-verdict="valid"' in page and "省计量测试研究院" in page

@@ -93,11 +93,14 @@ def _build_parser() -> _Parser:
     return parser
 
 
-def _ports(args, out) -> int:
+def _ports(args, out, err) -> int:
     from serial.tools import list_ports
 
-    for port in sorted(list_ports.comports(), key=lambda p: p.device):
+    ports = sorted(list_ports.comports(), key=lambda p: p.device)
+    for port in ports:
         out.write(f"{port.device}\t{port.description}\t{port.hwid}\n")
+    if not ports:
+        err.write("no serial ports found\n")
     return 0
 
 
@@ -146,7 +149,7 @@ def main(argv: list[str] | None = None, out=None, err=None) -> int:
     try:
         args = _build_parser().parse_args(argv)
         if args.command == "ports":
-            return _ports(args, out)
+            return _ports(args, out, err)
         if args.command == "read":
             return _read(args, out, err)
         return _simulate(args, out)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 
-from ..errors import GarbledFrame, InstrumentReportedError, InstrumentTimeout, NotExecutable, Overload, Underload
+from ..errors import ConfigurationError, GarbledFrame, InstrumentReportedError, InstrumentTimeout, NotExecutable, Overload, Underload
 from ..reading import Reading, utc_now
 from ..transport import LineSettings
 from ..units import _UNITS, normalise
@@ -133,6 +133,8 @@ class MtSics(Driver):
 
     :param transport: open transport.
     :param stable_timeout: seconds to wait for the reply to ``S`` and ``T``.
+    :param decimals: if given, weight values must show exactly this many decimals (the balance's
+        resolution); other frames are rejected as garbled, which catches most dropped characters.
     """
 
     kind = "mtsics"
@@ -142,14 +144,28 @@ class MtSics(Driver):
     has_stability_flag = True
     has_stable_command = True
 
-    def __init__(self, transport, stable_timeout: float = 10.0):
+    def __init__(self, transport, stable_timeout: float = 10.0, decimals: int | None = None):
         super().__init__(transport)
+        if decimals is not None and (not isinstance(decimals, int) or isinstance(decimals, bool)
+                                     or not 0 <= decimals <= 9):
+            raise ConfigurationError(f"decimals: must be an integer 0..9 or None, got {decimals!r}")
         self.stable_timeout = stable_timeout
+        self.decimals = decimals
         self._s_supported = True
+
+    def _weight(self, frame: bytes, commands=("S",), statuses=("S", "D")) -> Reading:
+        reading = parse_weight(frame, commands, statuses)
+        if self.decimals is not None:
+            number = frame.split()[2]
+            shown = len(number) - number.index(b".") - 1 if b"." in number else 0
+            if shown != self.decimals:
+                raise GarbledFrame(f"MT-SICS weight shows {shown} decimals, the balance shows {self.decimals}",
+                                   frame)
+        return reading
 
     def read(self) -> Reading:
         """Measure the weight immediately (``SI``), stable or dynamic."""
-        return parse_weight(self.transport.query(b"SI"))
+        return self._weight(self.transport.query(b"SI"))
 
     def read_stable(self, timeout: float | None = None) -> Reading:
         """Measure the next stable weight (``S``); the balance answers ``S I`` if it cannot settle.
@@ -163,7 +179,7 @@ class MtSics(Driver):
         timeout = self.stable_timeout if timeout is None else timeout
         if self._s_supported:
             try:
-                return parse_weight(self.transport.query(b"S", timeout))
+                return self._weight(self.transport.query(b"S", timeout))
             except InstrumentReportedError as exc:
                 if exc.code != "ES":
                     raise
@@ -177,7 +193,7 @@ class MtSics(Driver):
 
     def read_streamed(self) -> Reading:
         """Measure the next ``SIR`` weight line."""
-        return parse_weight(self.transport.read_frame())
+        return self._weight(self.transport.read_frame())
 
     def stop_stream(self) -> None:
         """Control: stop ``SIR`` output with ``@`` (reset) and drain the lines still in flight."""
@@ -212,11 +228,11 @@ class MtSics(Driver):
 
     def tare(self) -> Reading:
         """Control: tare when stable (``T``) and get the stored tare weight."""
-        return parse_weight(self.transport.query(b"T", self.stable_timeout), ("T",))
+        return self._weight(self.transport.query(b"T", self.stable_timeout), ("T",))
 
     def tare_value(self) -> Reading:
         """Get the stored tare weight (``TA``)."""
-        return parse_weight(self.transport.query(b"TA"), ("TA",), ("A",))
+        return self._weight(self.transport.query(b"TA"), ("TA",), ("A",))
 
     def clear_tare(self) -> None:
         """Control: clear the tare memory (``TAC``)."""

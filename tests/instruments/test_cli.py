@@ -86,8 +86,16 @@ def test_usage_errors_are_one_line_exit_2(argv, needle):
 
 def test_ports_lists_without_error():
     code, out, err = run(["ports"])
-    assert code == 0 and err == ""
+    assert code == 0
     assert all(len(line.split("\t")) == 3 for line in out.splitlines())
+    assert err == ("" if out else "no serial ports found\n")
+
+
+def test_ports_says_so_when_there_are_none(monkeypatch):
+    from serial.tools import list_ports
+
+    monkeypatch.setattr(list_ports, "comports", lambda: [])
+    assert run(["ports"]) == (0, "", "no serial ports found\n")
 
 
 def test_simulate_subprocess_prints_device_path_first_and_serves_it():

@@ -2,7 +2,7 @@
 import pytest
 
 from instruments.drivers.mettler_mtsics import MtSics, parse_weight
-from instruments.errors import GarbledFrame, InstrumentReportedError, NotExecutable, Overload, Underload
+from instruments.errors import ConfigurationError, GarbledFrame, InstrumentReportedError, NotExecutable, Overload, Underload
 from instruments.testing import ProtocolMismatch, expected_protocol
 
 
@@ -94,3 +94,18 @@ def test_protocol_transport_reports_wrong_command():
     with pytest.raises(ProtocolMismatch, match="expected b'S'"):
         with expected_protocol(MtSics, [(b"S", b"S S 1.00 g")]) as scale:
             scale.read()
+
+
+def test_decimals_option_rejects_frames_with_a_dropped_character():
+    pairs = [(b"SI", b"S S     100.00 g"), (b"SI", b"S S     10000 g"), (b"SI", b"S S     100.0 g")]
+    with expected_protocol(MtSics, pairs, decimals=2) as scale:
+        assert scale.read().value == 100.0
+        for _ in range(2):
+            with pytest.raises(GarbledFrame, match="decimals"):
+                scale.read()
+
+
+@pytest.mark.parametrize("decimals", [-1, 10, "2", True])
+def test_decimals_option_is_validated(decimals):
+    with pytest.raises(ConfigurationError, match="^decimals"):
+        MtSics(None, decimals=decimals)

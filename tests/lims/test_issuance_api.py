@@ -178,3 +178,14 @@ def test_audit_events_exist_for_issue_revoke_replace(keyed_app, api, world, acti
     if action == "replace":
         assert [e.action for e in events] == ["create", "create", "update"]
         assert events[-1].changes["replaced_by_id"] == [None, cert["id"] + 1]
+
+
+def test_text_the_certificate_font_cannot_draw_is_422_not_500(keyed_app, api, world):
+    job_id = approve_job(api, world)
+    body = {"results": [{"item": "称量 \U0001F600", "item_en": "Weighing", "measured": "1.0", "unit": "kg",
+                         "conformity": "pass"}]}
+    r = api("post", f"/api/v1/jobs/{job_id}/certificate", role="lab_manager", json=body)
+    assert r.status_code == 422, r.get_json()
+    (field, messages), = r.get_json()["errors"].items()
+    assert "results" in field or "item" in field, field
+    assert "\U0001F600" in messages[0] or "1F600" in messages[0].upper()

@@ -10,12 +10,15 @@ from dataclasses import dataclass
 
 from certificates.data import CertificateDataError, content_hash, from_dict, to_dict
 from certificates.dcc import DccInvalid, validate_dcc
+from certificates.fonts import FontNotFound, MissingGlyphs
 from certificates.issue import check_stored, issue, sticker_for
 from certificates.issue import IntegrityError as StoredBytesChanged
 from certificates.qr import QRDecodeError, offline_status, verify_offline
 from certificates.signing import KeySetError, KeyStoreError, NotGenuine, verify_token
 from certificates.stickers import render_sticker_sheet
 from certificates.token import ResultCode
+
+from werkzeug.exceptions import ServiceUnavailable
 
 from lims.core.http import Conflict, DomainValidationError
 from lims.modules.issuance import keys
@@ -81,13 +84,20 @@ def issue_documents(raw, host):
     :returns: :class:`Documents`
     :raises DomainValidationError: naming the record field that the library refuses
     :raises Conflict: when there is no usable signing key
+    :raises ServiceUnavailable: when the server has no CJK font to render with (HTTP 503)
     """
     data = _validated(raw)
     try:
         key = keys.signing_key()
     except KeyStoreError as exc:
         raise Conflict(f"cannot sign: {exc}") from None
-    issued = issue(data, key, host)
+    try:
+        issued = issue(data, key, host)
+    except MissingGlyphs as exc:
+        raise DomainValidationError({exc.field: [str(exc).split(": ", 1)[-1]]}) from None
+    except FontNotFound as exc:
+        log.error("cannot render certificates: %s", exc)
+        raise ServiceUnavailable(description=f"certificates cannot be rendered on this server: {exc}") from None
     return Documents(record=to_dict(data), content_hash=issued.content_hash, token=issued.token, url=issued.url,
                      key_id=key.kid, pdf=issued.pdf, pdf_sha256=issued.pdf_sha256, dcc_xml=issued.dcc_xml,
                      dcc_sha256=issued.dcc_sha256)
@@ -158,7 +168,12 @@ def sticker_sheet(certs):
     :returns: PDF bytes
     """
     items = [sticker_for(from_dict(c.record), c.url) for c in certs]
-    pdf, layout = render_sticker_sheet(items, day=dt.date.today())
+    try:
+        pdf, layout = render_sticker_sheet(items, day=dt.date.today())
+    except MissingGlyphs as exc:
+        raise Conflict(f"stickers cannot be printed: {exc}") from None
+    except FontNotFound as exc:
+        raise ServiceUnavailable(description=f"stickers cannot be rendered on this server: {exc}") from None
     log.info("sticker sheet: %d certificates, %d page(s)", len(items), layout.pages)
     return pdf
 

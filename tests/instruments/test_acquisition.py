@@ -217,3 +217,45 @@ def test_kill_simulator_mid_session_loses_nothing_and_resumes(tmp_path):
     assert summary.first_sequence == len(seen) + 1
     assert [row[0] for row in rows] == list(range(1, 13))
     assert all(row[3] == 1 and row[1] == pytest.approx(100.0, abs=0.011) for row in rows)
+
+
+def test_kill_acquiring_process_mid_session_loses_nothing_and_resumes(create_sim, tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    handle = create_sim("mtsics", pace=True)  # 9600 baud: about 53 readings per second
+    handle.put_load(20.0)
+    db = tmp_path / "bench.sqlite"
+    worker = os.path.join(os.path.dirname(__file__), "acquire_worker.py")
+    proc = subprocess.Popen([sys.executable, worker, handle.port, str(db), "100000"])
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            if db.exists():
+                probe = SqliteSink(str(db))
+                done = (probe.last_sequence() or 0) >= 20
+                probe.close()
+                if done:
+                    break
+        proc.kill()  # SIGKILL mid-session: no chance to clean up
+        proc.wait(5)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    sink = SqliteSink(str(db))
+    stored = [row[0] for row in sink.rows()]
+    assert len(stored) >= 20 and stored == list(range(1, len(stored) + 1))  # committed, no gaps
+
+    scale = _open(handle, timeout=2.0)
+    try:
+        summary = AcquisitionSession(scale, sink, len(stored) + 10, require_stable=True, stream=True).run()
+    finally:
+        scale.close()
+    rows = sink.rows()
+    sink.close()
+    assert summary.first_sequence == len(stored) + 1
+    assert [row[0] for row in rows] == list(range(1, len(stored) + 11))
+    assert all(row[3] == 1 and row[1] == pytest.approx(20.0, abs=0.011) for row in rows)

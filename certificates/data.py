@@ -10,6 +10,7 @@ JSON-compatible data with a ``schema_version``; :func:`canonical_bytes` and
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from .parts import (AmendmentType, Condition, Conformity, DocumentKind, Instrume
 __all__ = [
     "SCHEMA_VERSION", "CertificateDataError", "DocumentKind", "Conformity", "SignatoryRole", "AmendmentType",
     "Laboratory", "Party", "Instrument", "Method", "StandardUsed", "Condition", "ResultLine", "Signatory",
-    "CertificateData", "to_dict", "from_dict", "canonical_bytes", "content_hash",
+    "CertificateData", "to_dict", "from_dict", "canonical_bytes", "content_hash", "replacement_of",
 ]
 
 SCHEMA_VERSION = 1
@@ -224,3 +225,26 @@ def content_hash(data: CertificateData) -> str:
     :returns: 64 hex characters
     """
     return hashlib.sha256(canonical_bytes(data)).hexdigest()
+
+
+def replacement_of(old: CertificateData, *, number: str, reason: str,
+                   amendment: AmendmentType = AmendmentType.SUBSTITUTED, **changes) -> CertificateData:
+    """Build the record of a certificate that replaces ``old`` (ISO/IEC 17025 7.8.8).
+
+    The new record gets a new number, ``revision = old.revision + 1``, ``replaces = old.number``,
+    the kind of change and its reason; ``changes`` are the corrected fields.
+
+    :param old: the issued record being corrected
+    :param number: the new, unique certificate number
+    :param reason: why the certificate is replaced (printed and put into the DCC)
+    :param amendment: amended or substituted
+    :param changes: corrected fields, e.g. ``instrument=...``, ``issue_date=...``
+    :returns: the validated replacement record
+    :raises CertificateDataError: as for any record, or if ``changes`` touches the revision fields
+    """
+    reserved = {"number", "revision", "replaces", "amendment", "amendment_reason"} & set(changes)
+    if reserved:
+        raise CertificateDataError(sorted(reserved)[0], "is set by replacement_of, not by the caller")
+    chk.instance("old", old, CertificateData)
+    return dataclasses.replace(old, number=number, revision=old.revision + 1, replaces=old.number,
+                               amendment=amendment, amendment_reason=reason, **changes)

@@ -142,3 +142,19 @@ def test_revision_record(dummy_verification):
     assert info.value.field == "amendment"
     with pytest.raises(CertificateDataError, match="replace itself"):
         dataclasses.replace(dummy_verification, amendment=AmendmentType.AMENDED, **{**kw, "replaces": kw["number"]})
+
+
+def test_replacement_of(dummy_verification):
+    """A correction is a new record pointing at the old one; the old record is untouched."""
+    from certificates.data import replacement_of
+
+    inst = dataclasses.replace(dummy_verification.instrument, serial_number="A2301175")
+    new = replacement_of(dummy_verification, number="JD2026-000300", reason="出厂编号录入错误", instrument=inst)
+    assert (new.revision, new.replaces, new.amendment) == (1, "JD2026-000123", AmendmentType.SUBSTITUTED)
+    assert new.instrument.serial_number == "A2301175" and dummy_verification.instrument.serial_number == "A2301157"
+    second = replacement_of(new, number="JD2026-000301", reason="再次更正", amendment=AmendmentType.AMENDED)
+    assert (second.revision, second.replaces) == (2, "JD2026-000300")
+    with pytest.raises(CertificateDataError, match="revision: is set by replacement_of"):
+        replacement_of(dummy_verification, number="X", reason="r", revision=5)
+    with pytest.raises(CertificateDataError, match="replaces: a certificate cannot replace itself"):
+        replacement_of(dummy_verification, number="JD2026-000123", reason="r")

@@ -25,11 +25,12 @@ _ERR = re.compile(r"Err\s*(\d{1,4})")
 
 
 def _specials(text: str, frame: bytes) -> None:
+    """Raise the typed error for ``Err ###``, ``Stat`` (also after a 6-character id), ``H`` and ``L`` frames."""
     body = text.strip()
     match = _ERR.search(body)
     if match:
         raise InstrumentReportedError(f"Sartorius error {match.group(1)}", frame, match.group(1))
-    if body.startswith("Stat") or text[-16:].strip().startswith("Stat"):
+    if body.startswith("Stat") or text[6:].lstrip().startswith("Stat"):
         raise NotExecutable(f"Sartorius status output {body!r}: no weight available", frame)
     value_field = text[-14:][2:10].strip().upper() if len(text) >= 14 else ""
     if value_field in _OVER:

@@ -33,7 +33,7 @@ def test_kilogram_frame():
 
 @pytest.mark.parametrize("frame, error", [
     (b"+         H    ", Overload), (b"-         L    ", Underload), (b"Err 340", InstrumentReportedError),
-    (b"Stat         ", NotExecutable), (b"+   123.56 g", GarbledFrame), (b"*   123.56 g  ", GarbledFrame),
+    (b"Stat         ", NotExecutable), (b"N     Stat", NotExecutable), (b"+   123.56 g", GarbledFrame), (b"*   123.56 g  ", GarbledFrame),
     (b"+   12x.56 g  ", GarbledFrame), (b"+   123.56 zz ", GarbledFrame),
 ])
 def test_special_and_bad_frames(frame, error):

@@ -147,3 +147,24 @@ def test_a_changed_record_is_detected_by_rehashing(keyed_app, api, world):
                            .values(record=record))
         db.session.commit()
         assert "record: content does not match" in integrity_report()[cert["number"]][0]
+
+
+def test_no_mutation_of_a_genuine_token_is_ever_shown_as_genuine(keyed_app, api, client, world):
+    """Property: flipping any bits of any byte of a real token gives NOT GENUINE (hypothesis)."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    token = token_of(issue(api, world))
+    raw = base64.b32decode(token + "=" * (-len(token) % 8))
+
+    @settings(max_examples=25, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(index=st.integers(0, len(raw) - 1), mask=st.integers(1, 255), lower=st.booleans())
+    def check(index, mask, lower):
+        mutated = bytearray(raw)
+        mutated[index] ^= mask
+        text = base64.b32encode(bytes(mutated)).decode().rstrip("=")
+        html = check_page(client, text.lower() if lower else text)
+        assert verdict_of(html) == "not_genuine"
+
+    check()

@@ -3,6 +3,7 @@
 Operations only ``flush()``; the request (or the CLI command) commits. Every change is written
 to the audit trail by :mod:`lims.core.audit` because :class:`Certificate` is audited.
 """
+import datetime as dt
 import logging
 
 from flask import current_app
@@ -58,8 +59,6 @@ def _store(raw, job, issuer, replaces=None):
 
 
 def _date(text):
-    import datetime as dt
-
     return dt.date.fromisoformat(text) if text else None
 
 

@@ -55,7 +55,7 @@ def instrument_record(inst):
             "accuracy_class": chars.get("accuracy_class") or None, "measuring_range": _measuring_range(chars)}
 
 
-def standards_record(bench, performed_on):
+def standards_record(bench):
     """Return the standards on the job's bench with their certificate numbers (traceability)."""
     if bench is None:
         return []
@@ -155,7 +155,7 @@ def build_record(job, issuer, number, options, today):
         "issue_date": today.isoformat(), "due_date": due, "due_date_agreed": agreed,
         "conformity": conformity, "decision_rule": rule if conformity else None,
         "raw_record_number": f"JOB-{job.id:06d}",
-        "standards": standards_record(job.bench, job.performed_on),
+        "standards": standards_record(job.bench),
         "environment": options.get("environment") or [], "results": results,
         "signatories": _signatories(job, issuer), "remarks": options.get("remarks") or [],
     }

@@ -68,8 +68,8 @@ def load_demo(seed=2026):
                      "ports": [{"role": "balance", "port": "sim://mtsics", "driver": "mtsics"}],
                      "standard_ids": [stds[0].id]})
     eq.create_bench({"name": "医疗台 1 / Medical bench 1", "location": "医学计量室",
-                     "ports": [{"role": "pressure", "port": "sim://pressure", "driver": "pressure"},
-                               {"role": "thermometer", "port": "sim://thermometer", "driver": "thermometer"}],
+                     "ports": [{"role": "pressure", "port": "sim://dpi740", "driver": "dpi740"},
+                               {"role": "thermometer", "port": "sim://fluke1502", "driver": "fluke1502"}],
                      "standard_ids": [stds[1].id, stds[2].id]})
     for m in ("market0", "market1"):
         for i in range(100):

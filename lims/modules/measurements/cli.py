@@ -53,7 +53,7 @@ def bench_run(job_id, port, driver, count, stable, stream, resume_id, username, 
     session, user = _resumed(resume_id, opts) if resume_id else _new(opts)
     holder = {"sid": session.id if session else None}
     with acting_as(user.id, user.username), _errors(holder):
-        _run(session, opts, port or session.port, timeout, stable_within, stream, holder)
+        _run(session, user, opts, port or session.port, timeout, stable_within, stream, holder)
 
 
 def _new(opts):
@@ -97,14 +97,13 @@ def _lab_user(username):
     return user
 
 
-def _run(session, opts, port, timeout, stable_within, stream, holder):
+def _run(session, user, opts, port, timeout, stable_within, stream, holder):
     from lims.extensions import db
     from lims.modules.jobs.models import Job
     from lims.modules.measurements import acquisition, operations as ops
 
     with acquisition.open_driver(opts["driver"] or session.driver, port, timeout) as driver:
         if session is None:
-            user = _lab_user(opts["username"])
             session = ops.start_session(db.session.get(Job, opts["job_id"]), user, driver=opts["driver"], port=port,
                                         count=opts["count"] or 10, require_stable=opts["stable"],
                                         test_point=opts["test_point"])

@@ -1,0 +1,33 @@
+"""`lims demo` benches: every port is a simulator the acquisition can open (sim://KIND) with a known driver."""
+import pytest
+
+from tests.lims.conftest import make_app
+
+
+@pytest.fixture(scope="module")
+def demo_ports(tmp_path_factory):
+    from lims.demo import ensure_demo
+    from lims.extensions import db
+    from lims.modules.equipment.models import Bench
+
+    app = make_app(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}")
+    with app.app_context():
+        assert ensure_demo(app) is True
+        ports = [(b.name, p) for b in db.session.execute(db.select(Bench)).scalars() for p in b.ports]
+        db.engine.dispose()
+    return ports
+
+
+def test_demo_has_balance_pressure_and_thermometer_ports(demo_ports):
+    assert sorted(p["role"] for _, p in demo_ports) == ["balance", "pressure", "thermometer"]
+
+
+@pytest.mark.parametrize("index", range(3))
+def test_each_demo_port_gives_readings_through_its_driver(demo_ports, index):
+    from lims.modules.measurements.acquisition import DRIVER_KINDS, open_driver
+
+    name, port = demo_ports[index]
+    assert port["driver"] in DRIVER_KINDS and port["port"] == f"sim://{port['driver']}", name
+    with open_driver(port["driver"], port["port"]) as driver:
+        reading = driver.read()
+    assert reading.unit in {"balance": ("g",), "pressure": ("kPa",), "thermometer": ("°C",)}[port["role"]]

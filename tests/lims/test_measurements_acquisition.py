@@ -98,6 +98,7 @@ def test_kill_bench_run_mid_session_loses_nothing_and_resume_continues(app, api,
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
     assert len(reported) == 6, proc.stderr.read()
+    reported += [json.loads(line) for line in proc.stdout.read().splitlines(keepends=True) if line.endswith("\n")]
     sid = reported[0]["session"]
     stored = assert_valid_readings(db_url, sid)
     assert set(r["sequence"] for r in reported) <= set(stored)  # everything reported was committed first
@@ -135,6 +136,26 @@ def test_simulator_killed_mid_session_interrupts_and_new_simulator_resumes(app, 
     assert code == 0, err
     assert resumed[0]["sequence"] == len(reported) + 1
     assert assert_valid_readings(db_url, sid) == list(range(1, 13))
+
+
+def test_sigterm_interrupts_with_one_line_and_keeps_readings(app, api, world, db_url, spawn_sim):
+    job = make_ready(api, world)
+    scale = spawn_sim(seed=8)
+    proc = bench_run(db_url, "--job", job, "--port", scale.port, "--driver", "mtsics", "--count", 500, "--stream",
+                     "--user", "technician")
+    reported = read_lines(proc, 3)
+    proc.send_signal(signal.SIGTERM)
+    code, more, err = finish(proc)
+    reported += more
+    sid = reported[0]["session"]
+    assert code == 2 and len(error_lines(err)) == 1 and "stopped by the operator" in err, err
+    stored = rows(db_url, "SELECT sequence FROM measurement_readings WHERE session_id = :sid ORDER BY sequence",
+                  sid=sid)
+    stored = [s for (s,) in stored]  # a reading may be committed just before the signal, not yet printed
+    assert stored[:len(reported)] == [r["sequence"] for r in reported] and len(stored) <= len(reported) + 1
+    assert stored == list(range(1, len(stored) + 1))
+    assert rows(db_url, "SELECT state, error FROM measurement_sessions")[0] == ("interrupted",
+                                                                                "stopped by the operator")
 
 
 def test_garbled_frames_become_rejections_with_reasons_never_readings(app, api, world, db_url, spawn_sim):

@@ -4,6 +4,7 @@ The simulators are the instruments library's, in their own processes (``sim.spaw
 ``python -m instruments simulate mtsics``); ``lims bench run`` writes to this test's database
 through LIMS_DATABASE_URL (a SQLite file, or PostgreSQL when LIMS_TEST_DATABASE_URL is set).
 """
+import datetime as dt
 import json
 import os
 import select
@@ -276,3 +277,34 @@ def test_api_created_session_is_run_by_resume(app, api, world, run_cli):
     assert result.exit_code == 0, result.output
     assert [json.loads(line)["sequence"] for line in result.stdout.splitlines()] == [1, 2]
     assert api("get", f"/api/v1/sessions/{sid}").json["state"] == "completed"
+
+
+def test_duplicate_sequence_from_a_second_worker_is_refused_and_changes_nothing(app, api, world):
+    from tests.lims.test_measurements_api import store_readings
+
+    from instruments import AcceptedReading, Reading
+    from lims.modules.measurements.acquisition import DatabaseSink
+
+    job = make_ready(api, world)
+    sid = api("post", f"/api/v1/jobs/{job}/sessions", json={"count": 5}).json["id"]
+    store_readings(app, sid, 3)
+    with app.app_context():
+        sink = DatabaseSink(sid)
+        assert sink.last_sequence() == 3
+        dup = AcceptedReading(3, Reading(7.0, "g", True, dt.datetime.now(dt.timezone.utc), b"S S 7.00 g"), None)
+        with pytest.raises(sa.exc.IntegrityError):
+            sink.accept(dup)
+        sink.reject(b"\x00", "garbled: still usable after the failed commit")
+    s = api("get", f"/api/v1/sessions/{sid}").json
+    assert (s["accepted_count"], s["last_sequence"], s["rejected_count"]) == (3, 3, 1)
+    values = [r["value"] for r in api("get", f"/api/v1/sessions/{sid}/readings").json["items"]]
+    assert values == [1.0, 2.0, 3.0]
+
+
+def test_resume_refused_once_the_job_was_submitted(app, api, world, run_cli):
+    job = make_ready(api, world)
+    sid = api("post", f"/api/v1/jobs/{job}/sessions", json={"count": 2}).json["id"]
+    resp = api("post", f"/api/v1/jobs/{job}/transitions", json={"version": 3, "action": "submit", "result": "pass"})
+    assert resp.status_code == 200, resp.json
+    one_line_error(run_cli("--resume", sid), f"job {job} is awaiting_approval")
+    assert api("get", f"/api/v1/sessions/{sid}").json["state"] == "open"

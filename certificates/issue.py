@@ -124,14 +124,20 @@ def _render_chunk(jobs: list[tuple[CertificateData, str, str]]) -> tuple[list[Is
     return issued, sheet
 
 
-def issue_batch(records: list[CertificateData], key: SigningKey, host: str,
-                workers: int | None = None) -> tuple[list[IssuedCertificate], list[bytes]]:
+def issue_batch(records: list[CertificateData], key: SigningKey, host: str, workers: int | None = None,
+                mp_context=None) -> tuple[list[IssuedCertificate], list[bytes]]:
     """Issue many certificates on all cores, with one A4 sticker sheet per 21 certificates.
+
+    Meant for a command or background job. The default start method (fork on Linux) starts
+    workers fastest and does not re-import the caller's main module; from a threaded server
+    pass ``workers=1`` or a ``multiprocessing.get_context("forkserver")`` (whose workers
+    import the main module, which then needs an ``if __name__ == "__main__"`` guard).
 
     :param records: the records, in order
     :param key: the active signing key (used in this process only)
     :param host: verification host for the QR URLs
     :param workers: worker processes (default: the number of CPUs; 1 = no subprocesses)
+    :param mp_context: multiprocessing context for the workers (default: the platform's)
     :returns: the issued certificates in input order, and the sticker sheet PDFs in order
     """
     jobs = [(d, *_sign(d, key, host)) for d in records]
@@ -140,7 +146,7 @@ def issue_batch(records: list[CertificateData], key: SigningKey, host: str,
     if workers == 1 or len(chunks) == 1:
         results = [_render_chunk(c) for c in chunks]
     else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
+        with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=mp_context) as pool:
             results = list(pool.map(_render_chunk, chunks))
     log.info("issued %d certificates in %d sticker sheets", len(jobs), len(chunks))
     return [i for issued, _ in results for i in issued], [sheet for _, sheet in results]

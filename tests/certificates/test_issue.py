@@ -1,5 +1,6 @@
 """Issuing: one call gives PDF, DCC, token and sticker; stored hashes detect any change."""
 import dataclasses
+import multiprocessing
 
 import pytest
 
@@ -44,10 +45,11 @@ def test_notice_and_calibration_stickers(dummy_notice, dummy_calibration, dummy_
     assert cal.due_date is None and cal.result.startswith("已校准")
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_batch_keeps_order_and_makes_sheets(dummy_verification, dummy_key, dummy_jwks, workers):
+@pytest.mark.parametrize("workers, start", [(1, None), (2, None), (2, "forkserver")])
+def test_batch_keeps_order_and_makes_sheets(dummy_verification, dummy_key, dummy_jwks, workers, start):
     records = [dataclasses.replace(dummy_verification, number=f"JD2026-{i:06d}") for i in range(23)]
-    issued, sheets = issue_batch(records, dummy_key, "lims.example.com", workers=workers)
+    context = multiprocessing.get_context(start) if start else None
+    issued, sheets = issue_batch(records, dummy_key, "lims.example.com", workers=workers, mp_context=context)
     assert [i.number for i in issued] == [r.number for r in records]
     assert len(sheets) == 2 and all(s.startswith(b"%PDF-") for s in sheets)
     assert issued[5].pdf == issue(records[5], dummy_key, "lims.example.com").pdf

@@ -59,3 +59,19 @@ def test_module_entry_point(preview_dir):
     proc = subprocess.run([sys.executable, "-m", "certificates", "verify", "NOTATOKEN!", "--keys",
                            str(preview_dir / "jwks.json")], capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stderr.startswith("error: ")
+
+
+def test_verify_against_key_directory(tmp_path, dummy_verification, capsys):
+    from certificates import signing
+    from certificates.qr import verification_url
+    from certificates.token import record_for
+
+    keydir = tmp_path / "keys"
+    signing.create_key(keydir)
+    token = signing.encode_token(signing.sign_record(record_for(dummy_verification),
+                                                     signing.load_signing_key(keydir)))
+    url = verification_url("lims.example.com", token)
+    signing.rotate(keydir)  # the old public key must still verify
+    assert main(["verify", url, "--keys", str(keydir), "--today", "2026-12-01"]) == 0
+    assert "GENUINE" in capsys.readouterr().out
+    assert main(["verify", url, "--keys", str(tmp_path / "empty-dir-missing")]) == 2

@@ -8,6 +8,12 @@ Create Date: 2026-11-23 09:31:00
 from alembic import op
 import sqlalchemy as sa
 
+# written once at issue; the ORM refuses changes too (lims/modules/issuance/models.py IMMUTABLE)
+_CONTENT = ("number", "kind", "job_id", "instrument_id", "revision", "replaces_id", "record", "content_hash", "pdf",
+            "pdf_sha256", "dcc_xml", "dcc_sha256", "token", "url", "key_id", "issued_dt", "issued_by_id",
+            "performed_on", "due_date", "result")
+_REFUSE = "certificate content is immutable after issue; revoke or replace it instead"
+
 revision = 'b7d2f1e4c6a8'
 down_revision = 'a1c9e0d2b3f4'
 branch_labels = None
@@ -67,9 +73,40 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_certificates_due_date'), ['due_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_certificates_instrument_id'), ['instrument_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_certificates_job_id'), ['job_id'], unique=False)
+    _immutable_content()
+
+
+def _immutable_content():
+    """Database triggers that refuse any UPDATE of content columns and any DELETE, whatever the client."""
+    cols = ", ".join(_CONTENT)
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        op.execute(f"CREATE TRIGGER certificates_content_immutable BEFORE UPDATE OF {cols} ON certificates "
+                   f"BEGIN SELECT RAISE(ABORT, '{_REFUSE}'); END")
+        op.execute("CREATE TRIGGER certificates_no_delete BEFORE DELETE ON certificates "
+                   f"BEGIN SELECT RAISE(ABORT, '{_REFUSE}'); END")
+    elif dialect == "postgresql":
+        op.execute("CREATE FUNCTION certificates_refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                   f"$$ BEGIN RAISE EXCEPTION '{_REFUSE}'; END $$")
+        op.execute(f"CREATE TRIGGER certificates_content_immutable BEFORE UPDATE OF {cols} ON certificates "
+                   "FOR EACH ROW EXECUTE FUNCTION certificates_refuse()")
+        op.execute("CREATE TRIGGER certificates_no_delete BEFORE DELETE OR TRUNCATE ON certificates "
+                   "FOR EACH STATEMENT EXECUTE FUNCTION certificates_refuse()")
+
+
+def _drop_triggers():
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        op.execute("DROP TRIGGER IF EXISTS certificates_content_immutable")
+        op.execute("DROP TRIGGER IF EXISTS certificates_no_delete")
+    elif dialect == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS certificates_content_immutable ON certificates")
+        op.execute("DROP TRIGGER IF EXISTS certificates_no_delete ON certificates")
+        op.execute("DROP FUNCTION IF EXISTS certificates_refuse()")
 
 
 def downgrade():
+    _drop_triggers()
     with op.batch_alter_table('certificates', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_certificates_job_id'))
         batch_op.drop_index(batch_op.f('ix_certificates_instrument_id'))

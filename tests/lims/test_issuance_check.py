@@ -5,7 +5,8 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from tests.lims.test_issuance_support import check_page, issue, keyed_app, token_of, verdict_of  # noqa: F401
+from tests.lims.test_issuance_support import (check_page, drop_db_guard, issue, keyed_app,  # noqa: F401
+                                              token_of, verdict_of)
 
 
 def _flip(token, index):
@@ -113,6 +114,23 @@ def test_content_pdf_and_hash_cannot_be_changed_through_the_orm(keyed_app, api, 
         db.session.rollback()
 
 
+@pytest.mark.parametrize("column", ["pdf", "pdf_sha256", "record", "due_date"])
+def test_the_database_itself_refuses_content_updates_and_deletes(keyed_app, api, world, column):
+    from lims.extensions import db
+
+    cert = issue(api, world)
+    value = {"pdf": b"%PDF-x", "pdf_sha256": "0" * 64, "record": "{}", "due_date": dt.date(2099, 1, 1)}[column]
+    with keyed_app.app_context():
+        for sql, params in ((f"UPDATE certificates SET {column} = :v WHERE id = :i", {"v": value, "i": cert["id"]}),
+                            ("DELETE FROM certificates WHERE id = :i", {"i": cert["id"]})):
+            with pytest.raises(sa.exc.DBAPIError, match="immutable"):
+                db.session.execute(sa.text(sql), params)
+            db.session.rollback()
+        db.session.execute(sa.text("UPDATE certificates SET revocation_reason = 'r', revoked_dt = :t WHERE id = :i"),
+                           {"t": dt.datetime.now(dt.timezone.utc), "i": cert["id"]})
+        db.session.commit()
+
+
 @pytest.mark.parametrize("column", ["pdf", "dcc_xml"])
 def test_a_changed_byte_behind_the_orms_back_is_detected_by_rehashing(keyed_app, api, world, column):
     from lims.extensions import db
@@ -123,6 +141,7 @@ def test_a_changed_byte_behind_the_orms_back_is_detected_by_rehashing(keyed_app,
         stored = bytearray(db.session.execute(sa.text(f"SELECT {column} FROM certificates WHERE id = :i"),
                                               {"i": cert["id"]}).scalar_one())
         assert integrity_report() == {}
+        drop_db_guard(db)
         stored[len(stored) // 2] ^= 0x20
         db.session.execute(sa.text(f"UPDATE certificates SET {column} = :b WHERE id = :i"),
                            {"b": bytes(stored), "i": cert["id"]})
@@ -143,6 +162,7 @@ def test_a_changed_record_is_detected_by_rehashing(keyed_app, api, world):
     with keyed_app.app_context():
         record = dict(db.session.get(Certificate, cert["id"]).record)
         record["location"] = record["location"] + "x"
+        drop_db_guard(db)
         db.session.execute(sa.update(Certificate.__table__).where(Certificate.__table__.c.id == cert["id"])
                            .values(record=record))
         db.session.commit()

@@ -5,7 +5,7 @@ import stat
 
 import sqlalchemy as sa
 
-from tests.lims.test_issuance_support import issue, keyed_app, pdf_to_png, token_of  # noqa: F401
+from tests.lims.test_issuance_support import drop_db_guard, issue, keyed_app, pdf_to_png, token_of  # noqa: F401
 
 
 def test_keys_create_rotate_export(app, tmp_path):
@@ -79,6 +79,7 @@ def test_check_integrity_command(keyed_app, api, world):
     with keyed_app.app_context():
         from lims.extensions import db
 
+        drop_db_guard(db)
         db.session.execute(sa.text("UPDATE certificates SET pdf_sha256 = :h WHERE id = :i"),
                            {"h": "f" * 64, "i": cert["id"]})
         db.session.commit()

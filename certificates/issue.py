@@ -84,13 +84,16 @@ def sticker_for(data: CertificateData, url: str, lab_name: str | None = None) ->
 
     :param data: the certificate record
     :param url: its QR content
-    :param lab_name: short lab name for the label (default: the lab's Chinese name, cut to 24 characters)
+    :param lab_name: short lab name for the label (default: the lab's Chinese name)
     :returns: the sticker item
+    :raises CertificateDataError: when the lab or instrument name is too long for a label
+        (names are never cut; pass a short ``lab_name``)
     """
     zh, en = CONFORMITY[data.conformity] if data.conformity else ("已校准", "Calibrated")
     due = data.due_date if data.kind is DocumentKind.VERIFICATION or data.due_date_agreed else None
-    return StickerItem(qr_text=url, certificate_number=data.number, lab_name=(lab_name or data.lab.name)[:24],
-                       result=f"{zh} {en}"[:12], due_date=due, instrument=data.instrument.name[:30])
+    result = f"{zh} {en}" if len(zh) + len(en) < 12 else zh
+    return StickerItem(qr_text=url, certificate_number=data.number, lab_name=lab_name or data.lab.name,
+                       result=result, due_date=due, instrument=data.instrument.name)
 
 
 def _sign(data: CertificateData, key: SigningKey, host: str) -> tuple[str, str]:
@@ -98,34 +101,37 @@ def _sign(data: CertificateData, key: SigningKey, host: str) -> tuple[str, str]:
     return token, verification_url(host, token)
 
 
-def _render(data: CertificateData, token: str, url: str) -> IssuedCertificate:
+def _render(data: CertificateData, token: str, url: str, lab_name: str | None = None) -> IssuedCertificate:
     pdf = render_pdf(data, url)
     xml = render_dcc(data)
     return IssuedCertificate(number=data.number, content_hash=content_hash(data), token=token, url=url, pdf=pdf,
                              pdf_sha256=sha256(pdf), dcc_xml=xml, dcc_sha256=sha256(xml),
-                             sticker=sticker_for(data, url))
+                             sticker=sticker_for(data, url, lab_name))
 
 
-def issue(data: CertificateData, key: SigningKey, host: str) -> IssuedCertificate:
+def issue(data: CertificateData, key: SigningKey, host: str,
+          sticker_lab_name: str | None = None) -> IssuedCertificate:
     """Issue one certificate.
 
     :param data: the frozen record
     :param key: the active signing key
     :param host: verification host for the QR URL
+    :param sticker_lab_name: short lab name for the sticker (default: the lab's name)
     :returns: the documents and their hashes
     """
     token, url = _sign(data, key, host)
-    return _render(data, token, url)
+    return _render(data, token, url, sticker_lab_name)
 
 
-def _render_chunk(jobs: list[tuple[CertificateData, str, str]]) -> tuple[list[IssuedCertificate], bytes]:
+def _render_chunk(jobs: list[tuple]) -> tuple[list[IssuedCertificate], bytes]:
     issued = [_render(*job) for job in jobs]
     sheet, _ = render_sticker_sheet([i.sticker for i in issued], day=jobs[0][0].issue_date)
     return issued, sheet
 
 
 def issue_batch(records: list[CertificateData], key: SigningKey, host: str, workers: int | None = None,
-                mp_context=None) -> tuple[list[IssuedCertificate], list[bytes]]:
+                mp_context=None, sticker_lab_name: str | None = None,
+                ) -> tuple[list[IssuedCertificate], list[bytes]]:
     """Issue many certificates on all cores, with one A4 sticker sheet per 21 certificates.
 
     Meant for a command or background job. The default start method (fork on Linux) starts
@@ -138,9 +144,10 @@ def issue_batch(records: list[CertificateData], key: SigningKey, host: str, work
     :param host: verification host for the QR URLs
     :param workers: worker processes (default: the number of CPUs; 1 = no subprocesses)
     :param mp_context: multiprocessing context for the workers (default: the platform's)
+    :param sticker_lab_name: short lab name for the stickers (default: the lab's name)
     :returns: the issued certificates in input order, and the sticker sheet PDFs in order
     """
-    jobs = [(d, *_sign(d, key, host)) for d in records]
+    jobs = [(d, *_sign(d, key, host), sticker_lab_name) for d in records]
     chunks = [jobs[i:i + SHEET_SIZE] for i in range(0, len(jobs), SHEET_SIZE)]
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(chunks) == 1:

@@ -55,7 +55,8 @@ def test_content_of_verification_dcc(dummy_verification):
     results = doc.findall(".//dcc:results/dcc:result", NS)
     assert len(results) == len(dummy_verification.results)
     err = results[3].find("dcc:data/dcc:quantity[@refType='basic_measurementError']/si:real", NS)
-    assert err.findtext("si:value", namespaces=NS) == "-0.010" and err.findtext("si:unit", namespaces=NS) == r"\kilogram"
+    assert err.findtext("si:value", namespaces=NS) == "-0.010"
+    assert err.findtext("si:unit", namespaces=NS) == r"\kilogram"
     lower = results[3].find("dcc:data/dcc:quantity[@refType='basic_toleranceLimitLower']/si:real/si:value", NS)
     assert lower.text == "-0.010"
 

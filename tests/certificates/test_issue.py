@@ -4,7 +4,7 @@ import multiprocessing
 
 import pytest
 
-from certificates.data import canonical_bytes, content_hash
+from certificates.data import CertificateDataError, canonical_bytes, content_hash
 from certificates.dcc import validate_dcc
 from certificates.issue import IntegrityError, check_stored, issue, issue_batch, sha256
 from certificates.qr import token_from_url
@@ -54,3 +54,13 @@ def test_batch_keeps_order_and_makes_sheets(dummy_verification, dummy_key, dummy
     assert len(sheets) == 2 and all(s.startswith(b"%PDF-") for s in sheets)
     assert issued[5].pdf == issue(records[5], dummy_key, "lims.example.com").pdf
     assert {verify_token(i.token, dummy_jwks).record.certificate_id for i in issued} == {r.number for r in records}
+
+
+def test_long_lab_name_needs_a_short_sticker_name(dummy_verification, dummy_key):
+    """Names on a legal mark are never cut: a long lab name needs an explicit short form."""
+    lab = dataclasses.replace(dummy_verification.lab, name="某某省某某市质量技术监督局计量检定测试研究所第三分所")
+    data = dataclasses.replace(dummy_verification, lab=lab)
+    with pytest.raises(CertificateDataError, match="lab_name: is longer than 24"):
+        issue(data, dummy_key, "lims.example.com")
+    out = issue(data, dummy_key, "lims.example.com", sticker_lab_name="某市计量所")
+    assert out.sticker.lab_name == "某市计量所"

@@ -52,18 +52,23 @@ class QRSymbol:
 def verification_url(host: str, token: str) -> str:
     """Build the QR content ``HTTPS://HOST/V/TOKEN``.
 
-    :param host: verification host name, optionally with ``:port`` (any case)
+    :param host: verification host name, optionally with ``:port`` (any case); a leading
+        ``https://`` is allowed, and ``http://`` gives ``HTTP://HOST/V/TOKEN`` for a test
+        server without TLS (e.g. the demo on 127.0.0.1)
     :param token: Base32 token text
     :returns: the upper-case URL, using only QR alphanumeric characters
     :raises ValueError: when the host or token contains anything else
     """
     h = host.upper() if isinstance(host, str) and host.isascii() else ""
-    if not _HOST.fullmatch(h) or len(h) > 253:
+    scheme, sep, rest = h.partition("://")
+    if not sep:
+        scheme, rest = "HTTPS", h
+    if scheme not in ("HTTP", "HTTPS") or not _HOST.fullmatch(rest) or len(rest) > 253:
         raise ValueError(f"host: not a plain host name: {host!r}")
     t = token.upper() if isinstance(token, str) and token.isascii() else ""
     if not t or not re.fullmatch(r"[A-Z2-7]+", t):
         raise ValueError("token: must be Base32 text (A-Z, 2-7)")
-    return f"HTTPS://{h}/V/{t}"
+    return f"{scheme}://{rest}/V/{t}"
 
 
 def token_from_url(text: str) -> str:

@@ -51,10 +51,18 @@ def test_symbol_errors():
     assert qr_symbol("hello").mode == "other"
 
 
-@pytest.mark.parametrize("host", ["lims.example.com/x", "a b", "", "exa_mple.com", "ä.cn", "ſ.cn", None])
+@pytest.mark.parametrize("host", ["lims.example.com/x", "a b", "", "exa_mple.com", "ä.cn", "ſ.cn", None,
+                                  "ftp://lims.example.com", "http://", "https://a/b", "http://http://a"])
 def test_bad_hosts_are_rejected(host):
     with pytest.raises(ValueError, match="host"):
         verification_url(host, "AAAA")
+
+
+def test_scheme_is_https_unless_http_is_asked_for():
+    assert verification_url("lims.example.com", "ab") == "HTTPS://LIMS.EXAMPLE.COM/V/AB"
+    assert verification_url("https://lims.example.com", "ab") == "HTTPS://LIMS.EXAMPLE.COM/V/AB"
+    url = verification_url("http://127.0.0.1:5000", "ab")
+    assert url == "HTTP://127.0.0.1:5000/V/AB" and token_from_url(url.lower()) == "AB"
 
 
 def test_bad_token_is_rejected():

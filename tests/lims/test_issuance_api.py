@@ -68,6 +68,8 @@ def test_revoke_needs_a_reason_and_the_check_page_shows_it(keyed_app, api, clien
     assert api("post", url, role="lab_manager", json={"reason": "again"}).status_code == 409
     html = check_page(client, token_of(cert))
     assert verdict_of(html) == "revoked" and "砝码证书有误 wrong weights certificate" in html
+    assert "有效期至 Valid until" not in html and "原有效期至 Originally valid until" in html
+    assert f"撤销日期 Revoked on</dt><dd>{dt.datetime.now(dt.timezone.utc).date().isoformat()}" in html
 
 
 def test_replace_issues_revision_1_and_old_shows_replaced_by_new_number(keyed_app, api, client, world):
@@ -81,7 +83,9 @@ def test_replace_issues_revision_1_and_old_shows_replaced_by_new_number(keyed_ap
     again = api("get", f"/api/v1/certificates/{old['id']}", role="lab_manager").get_json()
     assert again["status"] == "replaced" and again["replaced_by_number"] == new["number"]
     html = check_page(client, token_of(old))
-    assert verdict_of(html) == "replaced" and new["number"] in html
+    assert verdict_of(html) == "replaced" and new["number"] in html and "替代日期 Replaced on" in html
+    assert "有效期至 Valid until" not in html and "原有效期至 Originally valid until" in html
+    assert f'href="/V/{token_of(new)}"' in html
     assert verdict_of(check_page(client, token_of(new))) == "valid"
     r = api("post", f"/api/v1/certificates/{old['id']}/replace", role="lab_manager", json={"reason": "twice"})
     assert r.status_code == 409

@@ -188,3 +188,20 @@ def test_no_mutation_of_a_genuine_token_is_ever_shown_as_genuine(keyed_app, api,
         assert verdict_of(html) == "not_genuine"
 
     check()
+
+
+@pytest.mark.parametrize("host, base", [
+    ("127.0.0.1:5000", "HTTP://127.0.0.1:5000"),     # the demo: no TLS, so the QR must say HTTP to open
+    ("localhost:8080", "HTTP://LOCALHOST:8080"),
+    ("http://lims.test:8000", "HTTP://LIMS.TEST:8000"),
+    ("lims.example.org", "HTTPS://LIMS.EXAMPLE.ORG"),
+    ("127.0.0.1.example.org", "HTTPS://127.0.0.1.EXAMPLE.ORG"),
+    ("https://lims.example.org", "HTTPS://LIMS.EXAMPLE.ORG"),
+])
+def test_qr_url_opens_on_the_configured_host(keyed_app, api, client, world, host, base):
+    """A bare loopback PUBLIC_HOST gets http:// (the demo server); any other bare host HTTPS."""
+    keyed_app.config["PUBLIC_HOST"] = host
+    cert = issue(api, world)
+    assert cert["url"].startswith(base + "/V/")
+    r = client.get(cert["url"][len(base):])
+    assert r.status_code == 200 and verdict_of(r.get_data(as_text=True)) == "valid"

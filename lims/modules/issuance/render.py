@@ -6,6 +6,7 @@ objects.
 """
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 
 from certificates.data import CertificateDataError, content_hash, from_dict, to_dict
@@ -23,7 +24,7 @@ from werkzeug.exceptions import ServiceUnavailable
 from lims.core.http import Conflict, DomainValidationError
 from lims.modules.issuance import keys
 
-__all__ = ["Documents", "Verdict", "issue_documents", "integrity_problems", "verify_online", "verify_source",
+__all__ = ["Documents", "Verdict", "public_base", "issue_documents", "integrity_problems", "verify_online", "verify_source",
            "sticker_sheet", "dcc_problems", "NotGenuine", "QRDecodeError", "KeySetError", "KeyStoreError"]
 
 log = logging.getLogger(__name__)
@@ -76,11 +77,27 @@ def _validated(raw):
         raise DomainValidationError({exc.field: [exc.problem]}) from None
 
 
+_LOOPBACK = re.compile(r"(localhost|127(\.[0-9]{1,3}){3})(:[0-9]{1,5})?", re.I)
+
+
+def public_base(host):
+    """Scheme and host the QR URL points at, from the ``PUBLIC_HOST`` setting.
+
+    An explicit ``http://`` or ``https://`` is kept. A bare loopback host (``127.0.0.1:5000``,
+    ``localhost``: the demo and development servers, which have no TLS) gets ``http://``, so
+    the URL in the QR code opens; any other bare host gets HTTPS.
+
+    :param host: the ``PUBLIC_HOST`` setting, e.g. ``lims.example.org`` or ``127.0.0.1:5000``
+    :returns: the host, prefixed with ``http://`` when it is a bare loopback host
+    """
+    return "http://" + host if _LOOPBACK.fullmatch(host) else host
+
+
 def issue_documents(raw, host):
     """Validate a record, sign it with the active key and render the PDF and DCC XML.
 
     :param raw: the record as JSON-compatible data (``certificates.data.to_dict`` form)
-    :param host: the public verification host for the QR URL
+    :param host: the public verification host for the QR URL (see :func:`public_base`)
     :returns: :class:`Documents`
     :raises DomainValidationError: naming the record field that the library refuses
     :raises Conflict: when there is no usable signing key
@@ -92,7 +109,7 @@ def issue_documents(raw, host):
     except KeyStoreError as exc:
         raise Conflict(f"cannot sign: {exc}") from None
     try:
-        issued = issue(data, key, host)
+        issued = issue(data, key, public_base(host))
     except MissingGlyphs as exc:
         raise DomainValidationError({exc.field: [str(exc).split(": ", 1)[-1]]}) from None
     except FontNotFound as exc:

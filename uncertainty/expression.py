@@ -40,6 +40,12 @@ MAX_LENGTH = 4000
 MAX_NODES = 2000
 MAX_DEPTH = 100
 MAX_EXPONENT = 100.0
+#: Largest total size (elements, shared sub-trees counted each time they occur) of the
+#: derivative trees of one expression, for the first and again for the higher derivatives.
+#: Derivatives of deeply nested expressions grow polynomially (sin(sin(...)) of depth n has
+#: third derivatives of size ~n**4); beyond this budget the model is refused instead of
+#: taking unbounded time and memory.
+MAX_DERIVATIVE_SIZE = 400_000
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
 _UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "pow": np.power}
@@ -207,10 +213,55 @@ def parse(text, names=None):
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise ExpressionError(f"syntax error: {exc.msg}", (exc.offset or 0) + lead or None) from None
-    except (ValueError, RecursionError, MemoryError) as exc:
+    except RecursionError:
+        raise ExpressionError(f"expression is nested deeper than {MAX_DEPTH} levels") from None
+    except (ValueError, MemoryError) as exc:
         raise ExpressionError(f"expression cannot be parsed: {type(exc).__name__}") from None
     names = None if names is None else frozenset(names)
     return _Translator(names, lead)(tree.body)
+
+
+def tree_size(node, limit=math.inf, memo=None):
+    """Number of elements of a tree, counting shared sub-trees every time they occur.
+
+    Runs in time proportional to the number of *distinct* nodes, so it can measure derivative
+    trees whose expanded size is far too large to walk.
+
+    :param node: a tree
+    :param limit: stop counting (and return a value > ``limit``) once it is exceeded
+    :returns: the size
+
+    >>> tree_size(parse("a*b + sin(a)"))
+    6
+    """
+    memo = {} if memo is None else memo
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    size = 1
+    if node[0] not in ("const", "var"):
+        for child in node[1:]:
+            if isinstance(child, tuple):
+                size += tree_size(child, limit, memo)
+                if size > limit:
+                    break
+    memo[key] = size
+    return size
+
+
+class _SizeBudget:
+    """Running total of derivative-tree sizes; refuses the model beyond ``limit``."""
+
+    def __init__(self, what, limit=None):
+        self.what = what
+        self.limit = MAX_DERIVATIVE_SIZE if limit is None else limit
+        self.total = 0
+
+    def charge(self, tree):
+        self.total += tree_size(tree, self.limit - self.total)
+        if self.total > self.limit:
+            raise ExpressionError(f"model is too complex: its {self.what} exceed {self.limit} elements")
+        return tree
 
 
 def variables(node, found=None):
@@ -292,12 +343,23 @@ def _outer(name, a):
     return table[name]()
 
 
-def compile_tree(node):
+def compile_tree(node, memo=None):
     """Turn a tree into a fast evaluator ``f(env) -> value`` built from closures.
 
+    Sub-trees shared by several parts of a derivative tree are compiled once.
+
     :param node: a tree from :func:`parse` or :func:`derivative`
+    :param memo: cache of compiled sub-trees (by identity), shared by recursive calls
     :returns: a callable taking a mapping of input name to float or NumPy array
     """
+    memo = {} if memo is None else memo
+    key = id(node)
+    if key not in memo:
+        memo[key] = (_compile(node, memo), node)  # keep node alive so its id stays unique
+    return memo[key][0]
+
+
+def _compile(node, memo):
     kind = node[0]
     if kind == "const":
         value = node[1]
@@ -306,12 +368,12 @@ def compile_tree(node):
         name = node[1]
         return lambda env: env[name]
     if kind == "neg":
-        inner = compile_tree(node[1])
+        inner = compile_tree(node[1], memo)
         return lambda env: np.negative(inner(env))
     if kind == "call":
-        func, inner = (FUNCTIONS | _INTERNAL)[node[1]], compile_tree(node[2])
+        func, inner = (FUNCTIONS | _INTERNAL)[node[1]], compile_tree(node[2], memo)
         return lambda env: func(inner(env))
-    left, right = compile_tree(node[1]), compile_tree(node[2])
+    left, right = compile_tree(node[1], memo), compile_tree(node[2], memo)
     if kind == "pow" and node[2][0] == "const":
         return _compile_const_pow(left, node[2][1])
     op = _UFUNCS[kind]
@@ -374,7 +436,10 @@ class Expression:
         self.names = tuple(names)
         self.tree = parse(text, self.names)
         self._f = compile_tree(self.tree)
-        self._grad_trees = [derivative(self.tree, n) for n in self.names]
+        self._used = frozenset(variables(self.tree))
+        budget = _SizeBudget("first derivatives")
+        self._grad_trees = [budget.charge(derivative(self.tree, n)) if n in self._used else ZERO
+                            for n in self.names]
         self._grad = [compile_tree(t) for t in self._grad_trees]
         self._second = None
 
@@ -399,13 +464,20 @@ class Expression:
 
         :param env: mapping of input name to value
         :returns: ``(H, T)`` with ``H[i, j] = d2f/dxi dxj`` and ``T[i, j] = d3f/dxi dxj2``
+        :raises ExpressionError: if the derivative trees exceed :data:`MAX_DERIVATIVE_SIZE`
         """
         n = len(self.names)
         if self._second is None:
-            hess = [[derivative(self._grad_trees[i], self.names[j]) for j in range(n)] for i in range(n)]
-            third = [[derivative(hess[j][j], self.names[i]) for j in range(n)] for i in range(n)]
-            self._second = ([[compile_tree(t) for t in row] for row in hess],
-                            [[compile_tree(t) for t in row] for row in third])
+            budget = _SizeBudget("second and third derivatives")
+
+            def diff(tree, name):
+                return budget.charge(derivative(tree, name)) if name in self._used and tree[0] != "const" else ZERO
+
+            hess = [[diff(self._grad_trees[i], self.names[j]) for j in range(n)] for i in range(n)]
+            third = [[diff(hess[j][j], self.names[i]) for j in range(n)] for i in range(n)]
+            memo = {}
+            self._second = ([[compile_tree(t, memo) for t in row] for row in hess],
+                            [[compile_tree(t, memo) for t in row] for row in third])
         hess_f, third_f = self._second
         hess = np.array([[float(f(env)) for f in row] for row in hess_f])
         third = np.array([[float(f(env)) for f in row] for row in third_f])

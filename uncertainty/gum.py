@@ -72,10 +72,13 @@ def welch_satterthwaite(u_c, contributions, dofs):
     >>> round(welch_satterthwaite(1.03, [0.25, 0.57, 0.82], [9, 4, 14]), 1)  # GUM G.4.1 ex. 1
     19.0
     """
-    denom = sum(c**4 / nu for c, nu in zip(contributions, dofs) if not math.isinf(nu) and c != 0)
-    if denom == 0 or u_c == 0:
+    if u_c == 0:
         return math.inf
-    return u_c**4 / denom
+    # in terms of c_i/u_c, so that neither the 4th powers overflow nor 0/0 arises
+    denom = sum((c / u_c)**4 / nu for c, nu in zip(contributions, dofs) if not math.isinf(nu) and c != 0)
+    if denom == 0:
+        return math.inf
+    return 1.0 / denom
 
 
 def _prepare(model, inputs, correlations, outputs):
@@ -113,12 +116,13 @@ def gum_multi(model, inputs, correlations=(), *, coverage=0.95, k=None, dof_rule
         jac = model.jacobian(x, u)
     check_finite(values, "the model value")
     check_finite(jac, "a sensitivity coefficient")
-    scaled = jac * u  # c_ij u_j
-    cov = scaled @ r @ scaled.T
-    results = tuple(
-        _single(model, i, inputs, r, x, u, values[i], scaled[i], jac[i], cov[i, i],
-                coverage, k, dof_rule, second_order)
-        for i in range(model.n_outputs))
+    with np.errstate(all="ignore"):
+        scaled = jac * u  # c_ij u_j
+        cov = scaled @ r @ scaled.T
+        results = tuple(
+            _single(model, i, inputs, r, x, u, values[i], scaled[i], jac[i], cov[i, i],
+                    coverage, k, dof_rule, second_order)
+            for i in range(model.n_outputs))
     variances = np.array([res.u**2 for res in results])
     np.fill_diagonal(cov, variances)
     return results, cov
@@ -157,6 +161,9 @@ def _single(model, index, inputs, r, x, u, value, scaled, jac, variance, coverag
         if np.any(r != np.eye(len(u))):
             warnings.append("second-order terms (GUM 5.1.2 note) assume independent inputs")
     total = max(first + extra, 0.0)
+    if not math.isfinite(total):
+        raise BudgetError("inputs", "the combined standard uncertainty overflows (is not finite); "
+                                    "check the magnitudes of the estimates and uncertainties")
     u_c = math.sqrt(total)
     contributions = np.abs(scaled)
     dofs = [q.dof for q in inputs]
@@ -177,6 +184,8 @@ def _single(model, index, inputs, r, x, u, value, scaled, jac, variance, coverag
         BudgetRow(q.name, q.value, q.u, float(c), float(ci), float(s), q.dof, q.distribution)
         for q, c, ci, s in zip(inputs, jac, contributions, shares))
     expanded = kk * u_c
+    if not math.isfinite(expanded) or not math.isfinite(value + expanded) or not math.isfinite(value - expanded):
+        raise BudgetError("inputs", "the expanded uncertainty or the coverage interval overflows (is not finite)")
     return GumResult(
         name=model.outputs[index], value=value, u=u_c, dof=nu, dof_used=used, k=kk, U=expanded,
         coverage=float(coverage), interval=(value - expanded, value + expanded), budget=budget,

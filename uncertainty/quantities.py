@@ -276,7 +276,10 @@ def type_a(name, readings):
     if len(values) < 2:
         raise BudgetError(f"{name}.readings", f"needs at least 2 readings, got {len(values)}")
     arr = np.asarray(values)
-    mean, s = float(arr.mean()), float(arr.std(ddof=1))
+    with np.errstate(all="ignore"):
+        mean, s = float(arr.mean()), float(arr.std(ddof=1))
+    if not (math.isfinite(mean) and math.isfinite(s)):
+        raise BudgetError(f"{name}.readings", "mean or standard deviation overflows (is not finite)")
     u = s / math.sqrt(len(values))
     return InputQuantity(_name(name), mean, u, float(len(values) - 1), "type_a", scale=u, readings=tuple(values))
 

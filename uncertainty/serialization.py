@@ -22,6 +22,9 @@ __all__ = ["SCHEMA_VERSION", "parse_budget", "evaluate_budget", "budget_schema",
 
 log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
+#: Largest number of input quantities of one budget (the correlation matrix and the
+#: second-order terms grow with its square; real budgets have tens of inputs).
+MAX_INPUTS = 500
 METHODS = ("gum", "mcm", "both")
 _TOP_KEYS = {"schema_version", "title", "description", "source", "notes", "model", "output", "inputs", "correlations", "coverage",
              "k", "dof_rule", "second_order", "trials", "seed", "adaptive", "validation_digits"}
@@ -145,6 +148,8 @@ def parse_budget(data):
     inputs_spec = _require_mapping("inputs", data.get("inputs"))
     if not inputs_spec:
         raise BudgetError("inputs", "needs at least one input quantity")
+    if len(inputs_spec) > MAX_INPUTS:
+        raise BudgetError("inputs", f"has {len(inputs_spec)} input quantities, at most {MAX_INPUTS} are accepted")
     inputs = [_input(name, spec) for name, spec in inputs_spec.items()]
     output = _require_mapping("output", data.get("output", {"name": "y"}))
     _unknown("output", output, {"name", "unit", "description"})
@@ -237,8 +242,11 @@ def evaluate_budget(data, *, method="both", trials=None, seed=None, adaptive=Non
     result = {"schema_version": SCHEMA_VERSION, "output": spec["output"]}
     common = (spec["model"], spec["inputs"], spec["correlations"])
     if method in ("gum", "both"):
-        g = gum(*common, coverage=spec["coverage"], k=spec["k"], dof_rule=spec["dof_rule"],
-                second_order=spec["second_order"])
+        try:
+            g = gum(*common, coverage=spec["coverage"], k=spec["k"], dof_rule=spec["dof_rule"],
+                    second_order=spec["second_order"])
+        except ExpressionError as exc:  # only the second-order derivatives can still be refused here
+            raise BudgetError("second_order", str(exc)) from None
         result["gum"] = gum_to_dict(g)
     if method in ("mcm", "both"):
         m = monte_carlo(*common, trials=spec["trials"], coverage=spec["coverage"], seed=spec["seed"],

@@ -1,7 +1,9 @@
 """``python -m uncertainty evaluate``: JSON on stdout, one-line errors and exit status 2."""
+import contextlib
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -74,3 +76,103 @@ def test_stdin_and_gum_only(capsys, monkeypatch):
     assert main(["evaluate", "-", "--method", "gum"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out) == {"schema_version", "output", "gum"} and out["gum"]["u"] == 1.0
+
+
+def _budget(**extra):
+    return dict({"model": "a", "inputs": {"a": {"value": 1, "u": 0.1}}}, **extra)
+
+
+@pytest.mark.parametrize("budget, fragment", [
+    # a user trying to run code or exhaust the machine through the model
+    (_budget(model="__import__('os').system('echo x')"), "model: method call"),
+    (_budget(model="a.__class__"), "model: attribute access"),
+    (_budget(model="(lambda: a)()"), "model: calling lambda"),
+    (_budget(model="[a for a in (1, 2)]"), "model: comprehension"),
+    (_budget(model="9**9**9"), "model: exponent"),
+    (_budget(model="(" * 10000 + "a" + ")" * 10000), "model: expression is longer than"),
+    (_budget(model="(" * 1999 + "a" + ")" * 1999), "model: syntax error: too many nested parentheses"),
+    (_budget(model="abs(" * 200 + "a" + ")" * 200), "model: expression is nested deeper"),
+    (_budget(model="-" * 3000 + "a"), "model: expression is nested deeper"),
+    (_budget(model="a + " * 1500 + "a"), "model: expression is longer than"),
+    (_budget(model="system(a)"), "model: function 'system' is not allowed"),
+    (_budget(model="a + c"), "model: unknown name 'c'"),
+    (_budget(model="sin(" * 90 + "a" + ")" * 90, second_order=True), "second_order: model is too complex"),
+    # wrong types and values
+    ({"model": "a", "inputs": {"a": {"value": 1, "u": "0.1"}}}, "inputs.a.u: must be a number"),
+    ({"model": "a", "inputs": {"a": {"value": 1, "u": -0.1}}}, "inputs.a.u: must be >= 0"),
+    ({"model": "a", "inputs": {"a": {"value": 1, "u": 0.1, "dof": 0}}}, "inputs.a.dof: must be > 0"),
+    ({"model": "a", "inputs": {"a": {"value": 1, "u": 1e308}, "b": {"value": 1, "u": 1e308}}, "model": "a + b"},
+     "inputs: the combined standard uncertainty overflows"),
+    ({"model": "a", "inputs": {"a": {"distribution": "type_a", "readings": [1.0]}}}, "inputs.a.readings: needs at least 2"),
+    ({"model": "a", "inputs": {"a": {"distribution": "type_a", "readings": [1e308, -1e308]}}},
+     "inputs.a.readings: mean or standard deviation overflows"),
+    ({"model": "a + b", "inputs": {"a": {"value": 1, "u": 0.1}, "b": {"value": 1, "u": 0.1}},
+      "correlations": [["a", "b", 1.5]]}, "correlations[0]: r must be a number between -1 and 1"),
+    ({"model": "a + b + c", "inputs": {n: {"value": 1, "u": 0.1} for n in "abc"},
+      "correlations": [["a", "b", 0.9], ["a", "c", 0.9], ["b", "c", -0.9]]}, "correlations: the correlation matrix is not positive"),
+    (_budget(coverage=1.5), "coverage: must be a probability"),
+    (_budget(trials=0), "trials: must be an integer between 2 and"),
+    (_budget(trials=10**12), "trials: must be an integer between 2 and"),
+    ({"model": "x0", "inputs": {f"x{i}": {"value": 1, "u": 0.1} for i in range(501)}}, "inputs: has 501 input quantities"),
+])
+def test_hostile_budgets_exit_2_with_one_line_naming_the_key(tmp_path, capsys, budget, fragment):
+    """Every refused budget gives exit status 2 and one line naming the key, quickly."""
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(budget), encoding="utf-8")
+    start = time.perf_counter()
+    assert main(["evaluate", str(path), "--trials", "1000", "--seed", "1"] if "trials" not in budget
+                else ["evaluate", str(path), "--seed", "1"]) == 2
+    assert time.perf_counter() - start < 10
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("error: ") and captured.err.count("\n") == 1, captured.err
+    assert fragment in captured.err
+
+
+@pytest.mark.parametrize("content, fragment", [
+    ('{"model": "a", "model": "b", "inputs": {"a": {"value": 1, "u": 1}, "b": {"value": 1, "u": 1}}}',
+     "not valid JSON: duplicate key 'model'"),
+    ('{"model": "a", "inputs": {"a": {"value": 1, "u": Infinity}}}', "invalid JSON number Infinity"),
+    ('{"model": "a", "inputs": {"a": {"value": 1, "u": -Infinity}}}', "invalid JSON number -Infinity"),
+    ('{"model": "a", "inputs": ', "not valid JSON"),
+])
+def test_malformed_json_exit_2(tmp_path, capsys, content, fragment):
+    path = tmp_path / "b.json"
+    path.write_text(content, encoding="utf-8")
+    assert main(["evaluate", str(path), "--method", "gum"]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and err.count("\n") == 1
+
+
+def test_not_utf8_names_the_file(tmp_path, capsys):
+    path = tmp_path / "b.json"
+    path.write_bytes('{"model": "a"}'.encode("utf-16"))
+    assert main(["evaluate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "b.json: not UTF-8 text" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("option", [["--trials", "0"], ["--trials", str(10**12)], ["--seed", "-1"],
+                                    ["--adaptive", "9"], ["--indent", "100000000"], ["--method", "exec"]])
+def test_bad_command_line_options_exit_2(tmp_path, capsys, option):
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(_budget()), encoding="utf-8")
+    with pytest.raises(SystemExit) if option[0] in ("--indent", "--method") else contextlib.nullcontext():
+        assert main(["evaluate", str(path), *option]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+
+
+def test_unexpected_failure_is_one_line(tmp_path, capsys, monkeypatch):
+    """A bug inside the engine still gives one line and status 2, not a traceback."""
+    import uncertainty.cli as cli
+
+    def boom(*args, **kwargs):
+        raise ZeroDivisionError("simulated")
+
+    monkeypatch.setattr(cli, "evaluate_budget", boom)
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(_budget()), encoding="utf-8")
+    assert main(["evaluate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: unexpected failure (ZeroDivisionError): simulated\n"

@@ -145,3 +145,23 @@ def test_to_text_round_trips(text):
 def test_derivative_is_simplified():
     assert to_text(derivative(parse("3*a + 2"), "a")) == "3"
     assert derivative(parse("b*x"), "a") == ("const", 0.0)
+
+
+def test_derivative_size_is_bounded_for_deeply_nested_models():
+    """sin(sin(...)) of depth n has third derivatives of size ~n**4: refused, quickly, not run."""
+    import time
+
+    from uncertainty.expression import MAX_DERIVATIVE_SIZE, tree_size
+    text = "sin(" * 90 + "a" + ")" * 90
+    f = Expression(text, ["a"])  # first derivatives are small enough
+    assert tree_size(f._grad_trees[0]) < MAX_DERIVATIVE_SIZE
+    start = time.perf_counter()
+    with pytest.raises(ExpressionError, match="too complex"):
+        f.higher_derivatives({"a": 1.0})
+    assert time.perf_counter() - start < 10
+
+
+def test_unused_inputs_have_zero_derivatives_without_work():
+    f = Expression("x0", [f"x{i}" for i in range(500)])
+    grad = f.gradient({f"x{i}": 1.0 for i in range(500)})
+    assert grad[0] == 1.0 and not any(grad[1:])

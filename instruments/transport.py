@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
+import stat
 import time
 from collections.abc import Mapping
 from typing import Protocol
@@ -16,6 +18,13 @@ from typing import Protocol
 import serial
 
 from .errors import ConfigurationError, DisconnectedError, GarbledFrame, InstrumentTimeout, TransportError
+
+try:
+    import termios
+except ImportError:  # Windows: pyserial raises only SerialException/OSError there
+    _PORT_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError)
+else:  # termios.error (a failed tcsetattr) is not an OSError
+    _PORT_ERRORS = (serial.SerialException, OSError, termios.error)
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +153,7 @@ class SerialTransport:
         """
         try:
             self._port.write(command + self.settings.write_termination)
-        except (serial.SerialException, OSError) as exc:
+        except _PORT_ERRORS as exc:
             raise DisconnectedError(f"port {self.port_name}: write failed ({exc})") from None
 
     def _fill(self, wait: float) -> None:
@@ -152,7 +161,7 @@ class SerialTransport:
             if self._port.timeout != wait:  # setting it reconfigures a native port: only when it changes
                 self._port.timeout = wait
             chunk = self._port.read(self._port.in_waiting or 1)
-        except (serial.SerialException, OSError) as exc:
+        except _PORT_ERRORS as exc:
             raise DisconnectedError(f"port {self.port_name}: read failed ({exc})") from None
         self._buf += chunk
 
@@ -205,14 +214,14 @@ class SerialTransport:
         self._buf.clear()
         try:
             self._port.reset_input_buffer()
-        except (serial.SerialException, OSError) as exc:
+        except _PORT_ERRORS as exc:
             raise DisconnectedError(f"port {self.port_name}: reset failed ({exc})") from None
 
     def close(self) -> None:
         """Control: close the port (idempotent)."""
         try:
             self._port.close()
-        except (serial.SerialException, OSError):  # closing a dead port must not mask the real error
+        except _PORT_ERRORS:  # closing a dead port must not mask the real error
             log.debug("error while closing %s", self.port_name, exc_info=True)
 
     def __enter__(self) -> "SerialTransport":
@@ -222,16 +231,43 @@ class SerialTransport:
         self.close()
 
 
-def _configure(port: serial.SerialBase, settings: LineSettings) -> None:
+def is_pseudo_terminal(url: str) -> bool:
+    """Get whether *url* names a pseudo-terminal (a simulator's pty) rather than a serial line.
+
+    :param url: port name or pyserial URL.
+    :returns: True for a Unix98 pty slave (``/dev/pts/N``).
+    """
+    if "://" in url or not hasattr(os, "major"):
+        return False
+    try:
+        info = os.stat(url)
+    except OSError:
+        return False
+    return stat.S_ISCHR(info.st_mode) and (136 <= os.major(info.st_rdev) <= 143
+                                           or os.path.realpath(url).startswith("/dev/pts/"))
+
+
+def _configure(port: serial.SerialBase, settings: LineSettings, pty: bool = False) -> None:
     port.baudrate = settings.baudrate
-    port.bytesize = settings.bytesize
-    port.parity = _PARITIES[settings.parity]
+    # A pty has no character format: Linux keeps it at 8 bits without parity and refuses (EINVAL)
+    # a tcsetattr whose only changes are a smaller character size or parity.  Frames are the same
+    # bytes either way, and the simulator paces output with the instrument's real format.
+    port.bytesize = 8 if pty else settings.bytesize
+    port.parity = serial.PARITY_NONE if pty else _PARITIES[settings.parity]
     port.stopbits = settings.stopbits
     port.xonxoff = settings.handshake == "xonxoff"
     port.rtscts = settings.handshake == "rtscts"
     port.dsrdtr = settings.handshake == "dsrdtr"
     port.timeout = SerialTransport._POLL
     port.write_timeout = max(settings.timeout, 1.0)
+
+
+def _port_error_text(exc: BaseException) -> str:
+    """Get pyserial's message without its repeated ``[Errno n] could not open port X:`` prefix."""
+    cause = exc.__context__ if isinstance(exc.__context__, OSError) else exc
+    if isinstance(cause, OSError) and cause.strerror:
+        return cause.strerror
+    return str(exc)
 
 
 def open_transport(url: str, settings: LineSettings) -> SerialTransport:
@@ -247,11 +283,11 @@ def open_transport(url: str, settings: LineSettings) -> SerialTransport:
         raise ConfigurationError("port: must be a non-empty port name or URL")
     try:
         port = serial.serial_for_url(url, do_not_open=True)
-        _configure(port, settings)
+        _configure(port, settings, is_pseudo_terminal(url))
         port.open()
     except ValueError as exc:
         raise ConfigurationError(f"port: {url!r} is not usable ({exc})") from None
-    except (serial.SerialException, OSError) as exc:
-        raise TransportError(f"port {url}: cannot open ({exc})") from None
+    except _PORT_ERRORS as exc:
+        raise TransportError(f"port {url}: cannot open ({_port_error_text(exc)})") from None
     log.debug("opened %s with %s", url, settings)
     return SerialTransport(port, settings)

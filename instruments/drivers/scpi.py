@@ -22,18 +22,24 @@ FUNCTIONS = {"VOLT:DC": "V", "VOLT:AC": "V", "CURR:DC": "A", "CURR:AC": "A", "RE
 OVERLOAD = 9.9e37
 
 
+def strip_cr(frame: bytes) -> bytes:
+    """Get *frame* without the CR of a CR LF line end (RS-232 SCPI instruments may send either).
+
+    :param frame: frame as split on LF.
+    :returns: the frame without its terminator, as every driver's ``raw``.
+    """
+    return frame[:-1] if frame.endswith(b"\r") else frame
+
+
 def _reply_text(frame: bytes) -> str:
-    """Decode a reply without its trailing CR; a GarbledFrame carries the whole frame as received."""
-    try:
-        return ascii_text(frame.rstrip(b"\r")).strip()
-    except GarbledFrame as exc:
-        raise GarbledFrame(str(exc), frame) from None
+    """Decode a reply (already without its line end)."""
+    return ascii_text(frame).strip()
 
 
 def parse_number(frame: bytes, unit: str) -> Reading:
     """Measure: get the value of a SCPI numeric reply.
 
-    :param frame: reply without LF (a trailing CR is ignored).
+    :param frame: reply without LF (the CR of a CR LF is stripped, also from ``raw``).
     :param unit: unit of the function that was measured.
     :returns: reading with ``stable=None``.
     :raises GarbledFrame: not a number.
@@ -42,6 +48,7 @@ def parse_number(frame: bytes, unit: str) -> Reading:
     >>> parse_number(b"+9.99987000E+00", "V").value
     9.99987
     """
+    frame = strip_cr(frame)
     text = _reply_text(frame)
     if not _NUMBER.fullmatch(text):
         raise GarbledFrame(f"SCPI reply {text[:40]!r} is not a number", frame)
@@ -58,6 +65,7 @@ def parse_error(frame: bytes) -> tuple[int, str]:
     :returns: code (0 = no error) and message.
     :raises GarbledFrame: not ``<code>,"<message>"``.
     """
+    frame = strip_cr(frame)
     text = _reply_text(frame)
     match = _ERROR.fullmatch(text)
     if not match:
@@ -85,7 +93,7 @@ class ScpiMeter(Driver):
 
     def identify(self) -> str:
         """Get the ``*IDN?`` string (maker,model,serial,firmware)."""
-        return _reply_text(self.transport.query(b"*IDN?"))
+        return _reply_text(strip_cr(self.transport.query(b"*IDN?")))
 
     def remote(self) -> None:
         """Control: enter remote mode (``SYST:REM``)."""

@@ -54,3 +54,13 @@ def test_not_a_number():
 def test_bad_function():
     with pytest.raises(ConfigurationError, match="function"):
         ScpiMeter(None, function="VOLT:XX")
+
+
+def test_raw_has_no_cr_of_a_crlf_line_end():
+    """``raw`` is the frame without its line end, for readings and for rejected frames alike."""
+    pairs = [(b"MEAS:VOLT:DC?", b"+9.99987000E+00\r"), (b"MEAS:VOLT:DC?", b"+9.9\x0799E+00\r")]
+    with expected_protocol(ScpiMeter, pairs) as dmm:
+        assert dmm.read().raw == b"+9.99987000E+00"
+        with pytest.raises(GarbledFrame) as info:
+            dmm.read()
+    assert info.value.raw == b"+9.9\x0799E+00"

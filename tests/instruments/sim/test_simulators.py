@@ -172,3 +172,27 @@ def test_spawned_simulator_kill_removes_its_socket():
         assert not os.path.exists(handle.control_path)
     finally:
         handle.close()
+
+
+@pytest.mark.parametrize("kind", ["mtsics", "sbi", "dpi740", "fluke1502", "scpi"])
+def test_raw_is_the_frame_without_its_line_end(create_sim, create_driver, kind):
+    """Every driver's ``Reading.raw`` is the frame without CR, LF or CR LF (SCPI's CR included)."""
+    handle = create_sim(kind)
+    reading = create_driver(kind, handle.port).read()
+    assert reading.raw and reading.raw == reading.raw.strip(b"\r\n")
+    assert b"\r" not in reading.raw and b"\n" not in reading.raw
+
+
+@pytest.mark.parametrize("kind", ["mtsics", "sbi", "dpi740", "fluke1502", "scpi"])
+def test_same_pty_reopens_with_the_instruments_line_settings(create_sim, create_driver, kind):
+    """Linux refuses (EINVAL) a pty tcsetattr whose only change is 7 bits or parity; opening twice must work.
+
+    The silent fault makes the transport change the port timeout, which reconfigures the port again.
+    """
+    handle = create_sim(kind)
+    for _ in range(3):
+        assert create_driver(kind, handle.port).read().raw
+    handle.set_fault("silent")
+    driver = create_driver(kind, handle.port, timeout=0.13)
+    with pytest.raises(InstrumentTimeout):
+        driver.read()

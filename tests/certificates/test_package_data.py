@@ -22,6 +22,6 @@ def _patterns():
 def test_every_certificates_data_file_matches_a_package_data_pattern():
     data = {p for p in PKG.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")
             and "__pycache__" not in p.parts}
-    assert {p.name for p in data} >= {"COPYING.LESSER", "SOURCE.txt", "dcc.xsd", "scale_verification.json"}
+    assert {p.name for p in data} >= {"COPYING", "COPYING.LESSER", "SOURCE.txt", "dcc.xsd", "scale_verification.json"}
     matched = {Path(m) for pattern in _patterns() for m in glob.glob(str(PKG / pattern), recursive=True)}
     assert sorted(str(p.relative_to(PKG)) for p in data - matched) == []

@@ -193,3 +193,25 @@ def test_text_the_certificate_font_cannot_draw_is_422_not_500(keyed_app, api, wo
     (field, messages), = r.get_json()["errors"].items()
     assert "results" in field or "item" in field, field
     assert "\U0001F600" in messages[0] or "1F600" in messages[0].upper()
+
+
+def test_outsider_walkthrough_with_the_documented_verifier(keyed_app, api, client, world, tmp_path):
+    """As a third party: QR from the rendered PDF, keys from the URL docs/qr-format.md names, the doc's verifier."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "qr-format.md").read_text(encoding="utf-8")
+    namespace = {}
+    exec(re.search(r"<!-- reference-verifier.*?```python\n(.*?)```", doc, re.S).group(1), namespace)
+    keyed_app.config["PUBLIC_HOST"] = "127.0.0.1:5000"  # the demo's setting
+    cert = issue(api, world)
+    pdf = api("get", f"/api/v1/certificates/{cert['id']}/pdf", role="lab_manager").data
+    [url] = decode_qr(pdf_to_png(pdf, tmp_path, dpi=150))
+    base = url.split("/V/")[0].lower()
+    assert base == "http://127.0.0.1:5000"  # the demo serves HTTP, so the QR must say so
+    jwks = client.get(base + "/.well-known/lims-keys.json").get_json()
+    state, record = namespace["verify"](url, jwks, dt.date.today())
+    assert state == "valid" and record[1] == cert["number"] and record[5].isoformat() == cert["due_date"]
+    html = client.get(url.split(base.upper(), 1)[1]).get_data(as_text=True)
+    assert verdict_of(html) == "valid" and f"有效期至 {cert['due_date']}" in html
+    assert f"valid until {cert['due_date']}" in html

@@ -19,11 +19,11 @@ from .quantities import (InputQuantity, arcsine, normal, rectangular, student_t,
                          type_a, type_a_correlated)
 from .reporting import budget_table, round_result, round_uncertainty
 from .results import BudgetRow, GumResult, McResult, Validation
-from .serialization import SCHEMA_VERSION, budget_schema, evaluate_budget, parse_budget
+from .serialization import SCHEMA_VERSION, budget_schema, evaluate_budget, parse_budget, result_schema
 
 __version__ = "0.1.0"
 __all__ = [
-    "evaluate_budget", "parse_budget", "budget_schema", "SCHEMA_VERSION",
+    "evaluate_budget", "parse_budget", "budget_schema", "result_schema", "SCHEMA_VERSION",
     "evaluate_instrument", "scale_budget", "sphygmomanometer_budget", "thermometer_budget",
     "decide", "Decision", "probability_of_conformity",
     "round_result", "round_uncertainty", "budget_table",

@@ -18,7 +18,7 @@ from .model import Model
 from .montecarlo import MAX_TRIALS, monte_carlo, validate
 from .reporting import round_result
 
-__all__ = ["SCHEMA_VERSION", "parse_budget", "evaluate_budget", "budget_schema", "METHODS"]
+__all__ = ["SCHEMA_VERSION", "parse_budget", "evaluate_budget", "budget_schema", "result_schema", "METHODS"]
 
 log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
@@ -45,6 +45,15 @@ def budget_schema():
     :returns: dict
     """
     text = resources.files(__package__).joinpath("schema/budget-v1.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def result_schema():
+    """The JSON Schema (draft 2020-12) of result dicts, version :data:`SCHEMA_VERSION`.
+
+    :returns: dict
+    """
+    text = resources.files(__package__).joinpath("schema/result-v1.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 

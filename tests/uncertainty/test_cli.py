@@ -176,3 +176,47 @@ def test_unexpected_failure_is_one_line(tmp_path, capsys, monkeypatch):
     assert main(["evaluate", str(path)]) == 2
     err = capsys.readouterr().err
     assert err == "error: unexpected failure (ZeroDivisionError): simulated\n"
+
+
+ISSUE_SHAPE = {
+    "gum": {"value", "u", "dof", "k", "U", "interval", "budget"},
+    "gum.budget": {"name", "value", "u", "sensitivity", "contribution", "dof"},
+    "mcm": {"value", "u", "interval", "shortest_interval", "trials", "seed"},
+    "validation": {"tolerance", "d_low", "d_high", "passed"},
+}
+
+
+def _strict(text):
+    def refuse(name):
+        raise AssertionError(f"output is not strict JSON: {name}")
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize("method, parts", [("gum", {"gum"}), ("mcm", {"mcm"}), ("both", {"gum", "mcm", "validation"})])
+@pytest.mark.parametrize("dof", [None, 4])
+def test_result_shape_and_strict_json(tmp_path, method, parts, dof):
+    """The result has the documented shape, only the requested parts, and is strict JSON
+    (infinite dof is null) valid under the published result schema."""
+    budget = {"model": "a + 2*b", "inputs": {"a": {"value": 1, "u": 0.1},
+                                            "b": {"value": 2, "distribution": "rectangular", "half_width": 0.3}}}
+    if dof:
+        budget["inputs"]["a"]["dof"] = dof
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(budget), encoding="utf-8")
+    proc = run("evaluate", str(path), "--method", method, "--trials", "20000", "--seed", "3")
+    assert proc.returncode == 0, proc.stderr
+    out = _strict(proc.stdout)
+    assert set(out) == {"schema_version", "output"} | parts
+    for part in parts:
+        assert ISSUE_SHAPE[part] <= set(out[part])
+    if "gum" in parts:
+        for row in out["gum"]["budget"]:
+            assert ISSUE_SHAPE["gum.budget"] <= set(row)
+        assert len(out["gum"]["interval"]) == 2
+        assert (out["gum"]["dof"] is None) == (dof is None)
+        assert out["gum"]["budget"][1]["dof"] is None
+    if "mcm" in parts:
+        assert out["mcm"]["trials"] == 20000 and out["mcm"]["seed"] == 3
+    jsonschema = pytest.importorskip("jsonschema")
+    from uncertainty import result_schema
+    jsonschema.Draft202012Validator(result_schema()).validate(out)

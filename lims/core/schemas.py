@@ -12,8 +12,44 @@ class LoadSchema(ma.Schema):
     @pre_load
     def _strip(self, data, **kwargs):
         if isinstance(data, dict):
-            return {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items()}
+            return {k: (v.strip() if isinstance(v, str) and not self._too_long(k, v) else v)
+                    for k, v in data.items()}
         return data
+
+    def _too_long(self, key, value):
+        """True when ``value`` is over its field's published maxLength before stripping.
+
+        The OpenAPI document states maxLength of the text as sent; a value over it is refused
+        (422) even if trimming blanks would bring it under, so the schema and the API agree.
+        """
+        field = self._by_data_key().get(key)
+        if field is None:
+            return False
+        for v in field.validators:
+            if isinstance(v, validate.Length) and v.max is not None and len(value) > v.max:
+                return True
+        return False
+
+    def _by_data_key(self):
+        cache = self.__dict__.get("_data_key_fields")
+        if cache is None:
+            cache = {(f.data_key or name): f for name, f in self.load_fields.items()}
+            self.__dict__["_data_key_fields"] = cache
+        return cache
+
+
+class Bool(fields.Boolean):
+    """A JSON boolean in a request body: only ``true`` and ``false``.
+
+    marshmallow's Boolean also takes 0, 1, "yes", "on"…; a body that sends those is malformed
+    for our published schema (``type: boolean``), so it gets 422 rather than a guess.
+    Query strings keep ``fields.Boolean`` (they can only carry text).
+    """
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
 
 
 class DumpSchema(ma.Schema):

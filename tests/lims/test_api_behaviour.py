@@ -51,8 +51,32 @@ def test_revoked_token_stops_working(api, client, world):
     created = api("post", "/api/v1/me/tokens", role="technician", json={"name": "t"}).json
     headers = {"Authorization": f"Bearer {created['token']}"}
     assert client.get("/api/v1/me", headers=headers).status_code == 200
-    assert client.delete(f"/api/v1/me/tokens/{created['id']}", headers=headers).status_code == 204
+    # The token in use cannot revoke itself (no lock-out mid-request) ...
+    resp = client.delete(f"/api/v1/me/tokens/{created['id']}", headers=headers)
+    assert resp.status_code == 409 and "authenticates this request" in resp.json["message"]
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    # ... another of the user's tokens can.
+    assert api("delete", f"/api/v1/me/tokens/{created['id']}", role="technician").status_code == 204
     assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_admin_cannot_deactivate_own_account(api, world):
+    me = api("get", "/api/v1/me", role="admin").json
+    resp = api("patch", f"/api/v1/users/{me['id']}", role="admin",
+               json={"version": me["version"], "is_active": False})
+    assert resp.status_code == 409 and "your own account" in resp.json["message"]
+    assert api("get", "/api/v1/me", role="admin").status_code == 200
+
+
+def test_json_booleans_are_strict(api, world):
+    """A body must carry true/false for a boolean: 0, 1 and "yes" are refused with the field named."""
+    body = {"code": "x.strict", "category": "other", "name_zh": "甲", "name_en": "x", "regulation": "R",
+            "characteristics": [{"key": "a", "kind": "text", "label_zh": "甲", "label_en": "a", "required": 0}]}
+    resp = api("post", "/api/v1/instrument-types", role="admin", json=body)
+    assert resp.status_code == 422, resp.json
+    assert "required" in str(resp.json["errors"])
+    body["characteristics"][0]["required"] = False
+    assert api("post", "/api/v1/instrument-types", role="admin", json=body).status_code == 201
 
 
 def test_duplicate_identity_is_409(api):
@@ -127,3 +151,11 @@ def test_two_concurrent_updates_give_one_success_and_one_409(app, world):
     assert sorted(codes) == [200, 409]
     final = app.test_client().get(url, headers=headers).json
     assert final["version"] == version + 1 and final["location"] in ("loc-0", "loc-1")
+
+
+def test_text_is_trimmed_but_max_length_is_of_the_text_as_sent(api, world):
+    """Blanks around text are trimmed; the published maxLength still applies to what was sent."""
+    resp = api("post", "/api/v1/instruments", role="market_manager", json=_new("trim-1", location="  stall 7 "))
+    assert resp.status_code == 201 and resp.json["location"] == "stall 7"
+    resp = api("post", "/api/v1/instruments", role="market_manager", json=_new("trim-2", location=" " + "x" * 200))
+    assert resp.status_code == 422 and "location" in resp.json["errors"]

@@ -1,7 +1,7 @@
 """Load and dump schemas of the register."""
 from marshmallow import fields, validate, validates_schema, ValidationError
 
-from lims.core.schemas import DumpSchema, LoadSchema, PageArgsSchema, VersionSchema, page_schema
+from lims.core.schemas import Bool, DumpSchema, LoadSchema, PageArgsSchema, VersionSchema, page_schema
 from lims.modules.equipment.models import CATEGORIES, STANDARD_KINDS, STATUSES
 
 _name = validate.Length(min=1, max=120)
@@ -13,7 +13,7 @@ class CharacteristicSpecSchema(LoadSchema):
     label_en = fields.String(required=True, validate=validate.Length(min=1, max=50))
     kind = fields.String(required=True, validate=validate.OneOf(["number", "choice", "text"]))
     unit = fields.String(load_default="", validate=validate.Length(max=16))
-    required = fields.Boolean(load_default=True)
+    required = Bool(load_default=True)
     choices = fields.Raw(load_default=None)
 
 
@@ -38,7 +38,7 @@ class InstrumentTypeCreateSchema(LoadSchema):
     name_zh = fields.String(required=True, validate=validate.Length(min=1, max=100))
     name_en = fields.String(required=True, validate=validate.Length(min=1, max=100))
     regulation = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    is_mandatory = fields.Boolean(load_default=True)
+    is_mandatory = Bool(load_default=True)
     period_months = fields.Integer(load_default=12, allow_none=True, validate=validate.Range(min=1, max=120))
     accuracy_classes = fields.List(fields.String(validate=validate.Length(min=1, max=16)), load_default=list)
     characteristics = fields.List(fields.Nested(CharacteristicSpecSchema), load_default=list)
@@ -49,7 +49,7 @@ class InstrumentTypeUpdateSchema(VersionSchema):
     name_zh = fields.String(validate=validate.Length(min=1, max=100))
     name_en = fields.String(validate=validate.Length(min=1, max=100))
     regulation = fields.String(validate=validate.Length(min=1, max=200))
-    is_mandatory = fields.Boolean()
+    is_mandatory = Bool()
     period_months = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=120))
     notes = fields.String(validate=validate.Length(max=2000))
 
@@ -104,7 +104,7 @@ class InstrumentUpdateSchema(VersionSchema):
     model = fields.String(validate=_name)
     serial_number = fields.String(validate=_name)
     characteristics = fields.Dict(keys=fields.String())
-    is_withdrawn = fields.Boolean()
+    is_withdrawn = Bool()
 
 
 class InstrumentQuerySchema(PageArgsSchema):

@@ -1,7 +1,7 @@
 """Load and dump schemas of the issuance API."""
 from marshmallow import fields, post_load, validate
 
-from lims.core.schemas import DumpSchema, LoadSchema, PageArgsSchema, page_schema
+from lims.core.schemas import Bool, DumpSchema, LoadSchema, PageArgsSchema, page_schema
 from lims.modules.issuance.models import CERT_KINDS, STATUSES
 
 _DEC = {"validate": validate.Length(min=1, max=40)}
@@ -51,10 +51,10 @@ class IssueSchema(LoadSchema):
     environment = fields.List(fields.Nested(ConditionSchema), validate=validate.Length(max=20))
     remarks = _REMARKS
     location = fields.String(validate=validate.Length(min=1, max=200))
-    on_site = fields.Boolean()
+    on_site = Bool()
     due_date = fields.Date(metadata={"description": "calibration only: a recalibration date agreed with the "
                                                     "customer (ISO/IEC 17025 7.8.4.3)"})
-    statement_of_conformity = fields.Boolean(metadata={"description": "calibration only: state pass/fail"})
+    statement_of_conformity = Bool(metadata={"description": "calibration only: state pass/fail"})
 
 
 class RevokeSchema(LoadSchema):

@@ -51,7 +51,7 @@ class JobCreateSchema(LoadSchema):
 
 class BatchCreateSchema(LoadSchema):
     instrument_ids = fields.List(fields.Integer(validate=validate.Range(min=1, max=2**31 - 1)), required=True,
-                                 validate=validate.Length(min=1, max=500))
+                                 validate=validate.Length(min=1, max=500), metadata={"uniqueItems": True})
     kind = fields.String(load_default="verification", validate=validate.OneOf(JOB_KINDS))
     verification_kind = fields.String(load_default="subsequent", validate=validate.OneOf(VERIFICATION_KINDS))
     booked_for = fields.Date(load_default=None, allow_none=True)

@@ -1,7 +1,7 @@
 """Load and dump schemas of the measurements API."""
 from marshmallow import fields, validate
 
-from lims.core.schemas import DumpSchema, LoadSchema, PageArgsSchema, page_schema
+from lims.core.schemas import Bool, DumpSchema, LoadSchema, PageArgsSchema, page_schema
 from lims.modules.measurements.models import SESSION_STATES
 
 ID = validate.Range(min=1, max=2**31 - 1)
@@ -52,7 +52,7 @@ class SessionCreateSchema(LoadSchema):
                               metadata={"description": "role of the bench port to use (the bench's only "
                                                        "port when omitted)"})
     count = fields.Integer(required=True, validate=validate.Range(min=1, max=1_000_000))
-    require_stable = fields.Boolean(load_default=False)
+    require_stable = Bool(load_default=False)
     test_point = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
 
 

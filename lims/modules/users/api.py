@@ -1,4 +1,5 @@
 """JSON API of users, the caller's profile and API tokens."""
+from flask import g
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
@@ -7,7 +8,7 @@ from sqlalchemy import select
 
 from lims.core.auth import login_required, require_roles
 from lims.core.db import generic_update, get_or_404
-from lims.core.schemas import DumpSchema, LoadSchema, PageArgsSchema, VersionSchema, page_schema, paginate
+from lims.core.schemas import Bool, DumpSchema, LoadSchema, PageArgsSchema, VersionSchema, page_schema, paginate
 from lims.modules.users import operations as ops
 from lims.modules.users.models import ROLES, ApiToken, User
 
@@ -37,7 +38,7 @@ class UserCreateSchema(LoadSchema):
 class UserUpdateSchema(VersionSchema):
     display_name = fields.String(validate=validate.Length(min=1, max=120))
     email = fields.String(validate=validate.Length(max=200))
-    is_active_user = fields.Boolean(data_key="is_active")
+    is_active_user = Bool(data_key="is_active")
 
 
 class TokenSchema(DumpSchema):
@@ -91,6 +92,8 @@ class UserItem(MethodView):
     def patch(self, data, user_id):
         """Update a user (admin)"""
         user = get_or_404(User, user_id)
+        if user.id == current_user.id and data.get("is_active_user") is False:
+            abort(409, message="you cannot deactivate your own account; another admin can")
         generic_update(user, data)
         return user
 
@@ -132,4 +135,9 @@ def revoke_my_token(token_id):
     token = get_or_404(ApiToken, token_id)
     if token.user_id != current_user.id:
         abort(403, message="not your token")
+    if getattr(g, "api_token", None) is not None and g.api_token.id == token.id:
+        # Revoking the credential in use would lock the caller out mid-request; a token is
+        # retired from another token, the profile page or `lims tokens revoke`.
+        abort(409, message="this token authenticates this request; revoke it with another token, "
+                           "on the profile page or with `lims tokens revoke`")
     ops.revoke_token(token)

@@ -2,6 +2,7 @@
 
 Input errors print one readable line and exit with code 2 (click's usage-error convention).
 """
+import os
 import sys
 
 import click
@@ -201,6 +202,10 @@ def demo_cmd(host, port, no_serve):
     """Create or reuse the database, load demo data, and serve on http://HOST:PORT."""
     from lims.demo import DEMO_USERS, ensure_demo
 
+    if not os.environ.get("LIMS_PUBLIC_HOST"):
+        # QR codes of certificates issued in this demo must open on this server.
+        public = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        current_app.config["PUBLIC_HOST"] = f"{public}:{port}"
     ensure_demo(current_app._get_current_object())
     click.echo(f"Database: {current_app.config['SQLALCHEMY_DATABASE_URI']}")
     click.echo("Demo accounts (username / password — role, organisation):")

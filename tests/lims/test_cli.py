@@ -42,3 +42,17 @@ def test_bad_input_is_one_line_and_exit_code_2(app, args, message):
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_demo_qr_urls_point_at_the_port_it_serves_on(tmp_path):
+    """`lims demo --port P` issues the demo certificates with QR URLs that open on that server."""
+    import os
+    import sqlite3
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIMS_")}
+    env["LIMS_INSTANCE_PATH"] = str(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "lims.cli", "demo", "--no-serve", "--port", "5123"],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    urls = [r[0] for r in sqlite3.connect(tmp_path / "lims.db").execute("SELECT url FROM certificates")]
+    assert urls and all(u.startswith("HTTP://127.0.0.1:5123/V/") for u in urls), urls

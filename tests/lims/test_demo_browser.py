@@ -1,0 +1,75 @@
+"""The demo as a newcomer meets it: the landing page names the accounts, and each one logs in.
+
+A real browser (Debian's Chromium via Playwright) against the demo data set, with CSRF on.
+"""
+import os
+import re
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.lims.conftest import make_app
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium not installed "
+                                 "(make system-deps installs it)")]
+ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    from lims.demo import ensure_demo
+
+    tmp = tmp_path_factory.mktemp("demo")
+    app = make_app(f"sqlite:///{tmp / 'demo.db'}", KEY_DIR=str(tmp / "keys"), TESTING=False, DEMO=True,
+                   WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        ensure_demo(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def _users():
+    from lims.demo import DEMO_USERS
+
+    return DEMO_USERS
+
+
+@pytest.mark.parametrize("user", _users(), ids=lambda u: u["username"])
+def test_every_demo_account_on_the_landing_page_logs_in(browser, demo_server, user):
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    try:
+        page.goto(demo_server + "/")
+        landing = page.inner_text("body")
+        assert user["username"] in landing and user["password"] in landing
+        page.goto(demo_server + "/login")
+        page.fill("#username", user["username"])
+        page.fill("#password", user["password"])
+        page.click("#submit")
+        page.wait_for_url(re.compile(r".*/instruments.*"))
+        assert f"({user['role']})" in page.inner_text("#profile-link")
+        total = int(re.search(r"\d+", page.inner_text("#total")).group())
+        assert page.locator("#instruments tbody tr").count() == min(total, 50)
+        owners = set(page.locator("#instruments tbody tr td:nth-child(2)").all_inner_texts())
+        if user["role"] in ("market_manager", "equipment_officer"):
+            assert owners == {user["organisation"]}, owners  # only their own organisation's
+            assert total < 200
+        else:
+            assert total > 200  # lab staff see every customer's register (two markets, two hospitals)
+    finally:
+        context.close()

@@ -17,7 +17,9 @@ import numpy as np
 from scipy import special
 
 from .errors import BudgetError
+from .expression import compile_tree, merge_gaussian_sums, variables
 from .model import as_model, correlation_matrix
+from .quantities import InputQuantity
 from .results import McResult, Validation
 
 __all__ = ["monte_carlo", "coverage_intervals", "numerical_tolerance", "validate", "resolve_seed"]
@@ -236,7 +238,10 @@ def monte_carlo(model, inputs, correlations=(), *, trials=10**6, coverage=0.95, 
     inputs = tuple(inputs)
     names = [q.name for q in inputs]
     model = as_model(model, names)
-    sampler = _Sampler(inputs, correlation_matrix(names, correlations))
+    r = correlation_matrix(names, correlations)
+    name = model.outputs[output]
+    model, inputs, r, output = _reduce(model, inputs, r, output)
+    sampler = _Sampler(inputs, r)
     entropy = resolve_seed(seed)
     workers = workers or min(2, os.cpu_count() or 1)
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
@@ -254,8 +259,50 @@ def monte_carlo(model, inputs, correlations=(), *, trials=10**6, coverage=0.95, 
     else:
         y, moments = _adaptive(model, run, adaptive, coverage, chunk, workers, max_trials, warnings)
     mean, u, symmetric, shortest, used = _summary(y, moments, coverage, warnings)
-    return McResult(model.outputs[output], mean, u, coverage, symmetric, shortest, used, entropy,
-                    adaptive, tuple(warnings))
+    return McResult(name, mean, u, coverage, symmetric, shortest, used, entropy, adaptive, tuple(warnings))
+
+
+class _Reduced:
+    """One output expression over a reduced set of inputs (see :func:`_reduce`)."""
+
+    def __init__(self, tree):
+        self._f = compile_tree(tree)
+
+    def __call__(self, env):
+        return [self._f(env)]
+
+
+def _reduce(model, inputs, r, output):
+    """Sample only what the output needs, exactly (same output distribution, fewer draws).
+
+    For an expression model: inputs the output does not use are not sampled, and each sum of
+    independent Gaussian inputs that occur nowhere else becomes one Gaussian input
+    (:func:`~uncertainty.expression.merge_gaussian_sums`).  Callables are left as they are.
+
+    :returns: ``(model, inputs, r, output)`` to sample and evaluate
+    """
+    if model.expressions is None:
+        return model, inputs, r, output
+    linked = np.any(r != np.eye(len(inputs)), axis=1)
+    gaussian = {q.name: (q.value, q.u) for q, c in zip(inputs, linked)
+                if not c and q.distribution == "normal" and q.u > 0}
+    tree, merged = merge_gaussian_sums(model.expressions[output].tree, gaussian)
+    used = variables(tree)
+    first = {group[0]: (name, mean, u) for name, mean, u, group in merged}
+    keep, new_inputs = [], []
+    for i, q in enumerate(inputs):
+        if q.name in first:
+            new_inputs.append(InputQuantity(*first[q.name]))
+            keep.append(None)
+        elif q.name in used:
+            new_inputs.append(q)
+            keep.append(i)
+    idx = [k for k in keep if k is not None]
+    new_r = np.eye(len(new_inputs))
+    pos = [j for j, k in enumerate(keep) if k is not None]
+    new_r[np.ix_(pos, pos)] = r[np.ix_(idx, idx)]
+    return _Reduced(tree), tuple(new_inputs), new_r, 0
+
 
 
 def _adaptive(model, run, digits, coverage, chunk, workers, max_trials, warnings):

@@ -123,3 +123,32 @@ def test_multi_output_model_selects_output():
     model = Model({"s": "a + b", "d": "a - b"}, ["a", "b"])
     res = monte_carlo(model, INPUTS, trials=100_000, seed=2, output=1)
     assert res.name == "d" and res.value == pytest.approx(-1.0, abs=0.005)
+
+
+def test_gaussian_sums_are_sampled_as_one_gaussian_exactly():
+    """Independent Gaussian inputs used only in one sum are merged (exact: the sum is Gaussian).
+
+    The output distribution is unchanged: MCM u and interval agree with the GUM (exact for a
+    linear Gaussian model) to Monte Carlo precision, with and without other terms in the sum.
+    """
+    from uncertainty.expression import merge_gaussian_sums, parse, to_text
+    tree, merged = merge_gaussian_sums(parse("r - 2*X1 + X2/4 - X3"), {n: (1.0, 0.5) for n in ("X1", "X2", "X3")})
+    assert to_text(tree) == "_g0 + r"
+    (name, mean, u, members), = merged
+    assert members == ("X1", "X2", "X3") and mean == pytest.approx(-2.0 + 0.25 - 1.0)
+    assert u == pytest.approx(0.5 * math.sqrt(4 + 1 / 16 + 1))
+    inputs = [normal("X1", 1.0, 0.5), normal("X2", 1.0, 0.5), normal("X3", 1.0, 0.5), rectangular("r", 0.0, 0.2),
+              normal("unused", 5.0, 1.0)]
+    model = "r - 2*X1 + X2/4 - X3"
+    res = monte_carlo(model, inputs, trials=10**6, seed=3)
+    ref = gum(model, inputs)
+    assert res.value == pytest.approx(ref.value, abs=4 * ref.u / 1e3)
+    assert res.u == pytest.approx(ref.u, rel=3e-3)
+
+
+def test_gaussian_inputs_used_twice_or_correlated_are_not_merged():
+    from uncertainty.expression import merge_gaussian_sums, parse
+    assert merge_gaussian_sums(parse("a + b + a*c"), {"a": (1, 1), "b": (1, 1)})[1] == []
+    inputs = [normal("a", 0.0, 1.0), normal("b", 0.0, 1.0)]
+    res = monte_carlo("a + b", inputs, [("a", "b", 0.8)], trials=400_000, seed=5)
+    assert res.u == pytest.approx(math.sqrt(2 + 2 * 0.8), rel=5e-3)

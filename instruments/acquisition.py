@@ -203,7 +203,10 @@ class AcquisitionSession:
         if not self.stream:
             self.driver.transport.discard_input()
         if errors >= self.max_errors:
-            raise InstrumentTimeout(f"{errors} timeouts or rejected frames in a row; last: {exc}", exc.raw)
+            heard = self.summary.accepted or self.summary.rejected or self.summary.skipped_unstable or exc.raw
+            hint = "" if heard else (
+                "no answer from the instrument (check the port, cable, driver and line settings): ")
+            raise InstrumentTimeout(f"{hint}{errors} timeouts or rejected frames in a row; last: {exc}", exc.raw)
         return errors
 
     def _on_reject(self, exc: InstrumentError, errors: int) -> int:

@@ -5,6 +5,7 @@ Errors print one line ``error: …`` to stderr and exit with code 2 (never a tra
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import logging
 import signal
@@ -78,7 +79,8 @@ def _build_parser() -> _Parser:
     read.add_argument("--count", type=_positive_int, default=1, help="number of readings (default 1)")
     read.add_argument("--stable", action="store_true", help="print only stable readings")
     read.add_argument("--stream", action="store_true", help="use continuous output instead of polling")
-    read.add_argument("--timeout", type=_positive_float, help="frame timeout in seconds")
+    read.add_argument("--timeout", type=_positive_float,
+                      help="frame timeout in seconds (MT-SICS: also how long S may wait for stability)")
     read.add_argument("--baud", type=_positive_int, help="override the driver's baud rate")
     read.add_argument("--window", type=_positive_int, help="software stability: readings in the window")
     read.add_argument("--band", type=float, help="software stability: allowed spread in the window")
@@ -111,9 +113,12 @@ def _read(args, out, err) -> int:
     criterion = None
     if args.window or args.band is not None:
         criterion = StabilityCriterion(args.window or 5, cls.stability_band if args.band is None else args.band)
+    options = {}
+    if args.timeout is not None and "stable_timeout" in inspect.signature(cls).parameters:
+        options["stable_timeout"] = args.timeout  # --timeout bounds MT-SICS S as well
     transport = open_transport(args.port, settings)
     try:
-        driver = cls(transport)
+        driver = cls(transport, **options)
         AcquisitionSession(driver, JsonLinesSink(out, err), args.count, require_stable=args.stable,
                            criterion=criterion, stream=args.stream, stable_within=args.stable_within,
                            max_consecutive_errors=3).run()

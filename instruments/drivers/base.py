@@ -6,7 +6,7 @@ import math
 import time
 from typing import ClassVar
 
-from ..errors import GarbledFrame, NeverStable
+from ..errors import ConfigurationError, GarbledFrame, NeverStable, Overload, Underload
 from ..reading import Reading
 from ..transport import LineSettings, Transport
 
@@ -41,6 +41,49 @@ def finite_number(text: str, frame: bytes) -> float:
     if not math.isfinite(value):
         raise GarbledFrame(f"value {text[:20]!r} is out of floating-point range", frame)
     return value
+
+
+def measuring_range(value, name: str) -> tuple[float, float] | None:
+    """Get a validated ``(low, high)`` measuring range (None: no check).
+
+    :param value: None or a pair of finite numbers with low < high.
+    :param name: option name for the error.
+    :returns: the range as floats.
+    :raises ConfigurationError: not such a pair.
+    """
+    if value is None:
+        return None
+    try:
+        low, high = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{name}: must be None or (low, high), got {value!r}") from None
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ConfigurationError(f"{name}: must be finite with low < high, got {value!r}")
+    return low, high
+
+
+def check_range(reading: Reading, limits: tuple[float, float] | None, what: str) -> Reading:
+    """Measure: get *reading* if it lies within *limits*, else raise the range error.
+
+    For protocols without an over-range indication, a value outside the instrument's measuring
+    range is not a measurement (a dropped sign or digit, or the readout's over-range display).
+
+    :param reading: parsed reading.
+    :param limits: ``(low, high)`` in the reading's unit, or None.
+    :param what: instrument name for the message.
+    :returns: *reading*.
+    :raises Overload: above *high*.
+    :raises Underload: below *low*.
+    """
+    if limits is not None:
+        low, high = limits
+        if reading.value > high:
+            raise Overload(f"{what}: {reading.value:g} {reading.unit} is above the measuring range ({high:g})",
+                           reading.raw)
+        if reading.value < low:
+            raise Underload(f"{what}: {reading.value:g} {reading.unit} is below the measuring range ({low:g})",
+                            reading.raw)
+    return reading
 
 
 class Driver:

@@ -14,7 +14,7 @@ from ..errors import ConfigurationError, GarbledFrame, InstrumentReportedError
 from ..reading import Reading, utc_now
 from ..transport import LineSettings
 from ..units import convert, linear_map
-from .base import Driver, ascii_text, finite_number
+from .base import Driver, ascii_text, check_range, finite_number
 
 _REPLY = re.compile(r"!(\d\d)(\d\d)([A-Z]{2})\s*=\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?)(?::(\d\d))?")
 _ERROR = re.compile(r"!(\d\d)(\d\d)(?:ER|ERR)\s*=?\s*(\d+)")
@@ -75,6 +75,9 @@ class DruckDpi740(Driver):
     :param address: instrument address 0–99 (99 is the global address).
     :param host_address: our address 0–99.
     :param use_checksum: append and verify block checksums.
+    :param full_scale: kPa; readings beyond ±full scale raise :class:`~instruments.errors.Overload`/
+        :class:`~instruments.errors.Underload` (the protocol has no over-range flag).  Default 115 kPa,
+        the DPI 740's 1150 mbar sensor limit; None disables the check.
     """
 
     kind = "dpi740"
@@ -83,14 +86,19 @@ class DruckDpi740(Driver):
     stability_band = 0.01
 
     def __init__(self, transport, unit: str = "kPa", address: int = 1, host_address: int = 0,
-                 use_checksum: bool = False):
+                 use_checksum: bool = False, full_scale: float | None = 115.0):
         super().__init__(transport)
+        if full_scale is not None and (isinstance(full_scale, bool) or not isinstance(full_scale, (int, float))
+                                       or not 0 < full_scale < 1e6):
+            raise ConfigurationError(f"full_scale: must be None or a number of kPa > 0, got {full_scale!r}")
         if unit not in ("kPa", "mmHg"):
             raise ConfigurationError(f"unit: must be 'kPa' or 'mmHg', got {unit!r}")
         for name, val in (("address", address), ("host_address", host_address)):
             if not isinstance(val, int) or not 0 <= val <= 99:
                 raise ConfigurationError(f"{name}: must be an integer 0..99, got {val!r}")
         self.unit, self.address, self.host_address, self.use_checksum = unit, address, host_address, use_checksum
+        limit = None if full_scale is None else round(convert(float(full_scale), "kPa", unit), 9)
+        self.limits = None if limit is None else (-limit, limit)
         linear_map("mbar", unit)  # compute the factor now, not during the first timed read
 
     def _block(self, command: str) -> bytes:
@@ -101,7 +109,8 @@ class DruckDpi740(Driver):
 
     def read(self) -> Reading:
         """Measure the pressure (``PR?``) in the configured unit."""
-        return parse_reply(self.transport.query(self._block("PR?")), "PR", self.unit, self.use_checksum)
+        reading = parse_reply(self.transport.query(self._block("PR?")), "PR", self.unit, self.use_checksum)
+        return check_range(reading, self.limits, "DPI 740")
 
     def start_stream(self) -> None:
         """Control: enable automatic sending of every conversion (``PA=1``)."""
@@ -109,7 +118,8 @@ class DruckDpi740(Driver):
 
     def read_streamed(self) -> Reading:
         """Measure the next automatically sent reading."""
-        return parse_reply(self.transport.read_frame(), "PR", self.unit, self.use_checksum)
+        reading = parse_reply(self.transport.read_frame(), "PR", self.unit, self.use_checksum)
+        return check_range(reading, self.limits, "DPI 740")
 
     def stop_stream(self) -> None:
         """Control: disable automatic sending (``PA=0``) and drop what is in flight."""

@@ -13,7 +13,7 @@ from ..errors import GarbledFrame, InstrumentReportedError
 from ..reading import Reading, utc_now
 from ..transport import LineSettings
 from ..units import normalise
-from .base import Driver, ascii_text, finite_number
+from .base import Driver, ascii_text, check_range, finite_number, measuring_range
 
 _REPLY = re.compile(r"t\s*:\s*([+-]?(?:\d+\.?\d*|\.\d+))\s+([CFKO])(?:\s+[\d:/ -]+)?", re.IGNORECASE)
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?")
@@ -48,6 +48,9 @@ class FlukeThermometer(Driver):
     (the 1521/1522 are fixed at 2400 baud: pass other settings to ``open_transport``).
 
     :param transport: open transport.
+    :param temperature_range: ``(low, high)`` in °C; temperatures outside raise
+        :class:`~instruments.errors.Overload`/:class:`~instruments.errors.Underload` (the protocol
+        has no over-range flag).  Default −200…962 °C, the 1502A's PRT range; None disables it.
     """
 
     kind = "fluke1502"
@@ -55,9 +58,17 @@ class FlukeThermometer(Driver):
     settings = LineSettings(9600, 8, "N", 1, "none", b"\r", b"\r\n", timeout=2.0, max_frame=96)
     stability_band = 0.005
 
+    def __init__(self, transport, temperature_range: tuple[float, float] | None = (-200.0, 962.0)):
+        super().__init__(transport)
+        self.temperature_range = measuring_range(temperature_range, "temperature_range")
+
+    def _checked(self, frame: bytes) -> Reading:
+        reading = parse_reading(frame)
+        return check_range(reading, self.temperature_range if reading.unit == "°C" else None, "thermometer")
+
     def read(self) -> Reading:
         """Measure the current temperature (``T``)."""
-        return parse_reading(self.transport.query(b"T"))
+        return self._checked(self.transport.query(b"T"))
 
     def identify(self) -> str:
         """Get the identification string (``*IDN?``)."""
@@ -69,7 +80,7 @@ class FlukeThermometer(Driver):
 
     def read_streamed(self) -> Reading:
         """Measure the next auto-sent reading."""
-        return parse_reading(self.transport.read_frame())
+        return self._checked(self.transport.read_frame())
 
     def stop_stream(self) -> None:
         """Control: stop auto-send (``SA=0``) and drop what is in flight."""

@@ -122,6 +122,7 @@ class PressureLine(Model):
     def __init__(self, params, rng, clock=time.monotonic):
         super().__init__(params, rng, clock)
         self.range = _number(params, "range", None, 0.0)
+        self.overload_value = _number(params, "overload_value", self.range * 1.2)
         self.pump_rate = _number(params, "pump_rate", 5.0, 0.0)
         self.leak_rate = _number(params, "leak_rate", 0.2, 0.0) / 60.0
         self.p, self.target, self.pumping, self.t = 0.0, 0.0, False, clock()
@@ -155,9 +156,9 @@ class PressureLine(Model):
         """Measure ``(pressure kPa, settled, range)``."""
         with self.lock:
             self._advance()
-            value = self.range * 1.2 if self.overload else self.p + self._noise()
-            if self.unstable:
-                value += 0.5 * math.sin(self.clock() * 7.0)
+            value = self.overload_value if self.overload else self.p + self._noise()
+            if self.unstable:  # pump pulsation plus turbulence: 5 readings within 0.01 kPa are ~1e-8 likely
+                value += 0.5 * math.sin(self.clock() * 7.0) + self.rng.gauss(0.0, 0.3)
             return value, not self.pumping, 1 if value > self.range * 1.05 else 0
 
 
@@ -186,7 +187,8 @@ class Bath(Model):
         age = self.clock() - self.changed_at
         decay = math.exp(-age / self.tau) if self.tau > 0 else 0.0
         drift = self.drift * math.sin(age / 20.0)
-        wobble = 0.3 * math.sin(age * 3.0) if self.unstable else 0.0
+        # stirrer failure: slow swings plus fast fluctuation (5 readings within 0.005 °C: ~1e-8 likely)
+        wobble = 0.3 * math.sin(age * 3.0) + self.rng.gauss(0.0, 0.2) if self.unstable else 0.0
         return self.setpoint + (self.start - self.setpoint) * decay + drift + wobble + self._noise()
 
     def sample(self) -> tuple[float, bool, int]:
@@ -217,6 +219,8 @@ class Source(Model):
         """Measure ``(value, True, range)``."""
         with self.lock:
             value = self.value + self._noise()
+            if self.unstable:  # a drifting, noisy source: spread far beyond the DMM's 1e-4 band
+                value += 1e-3 * max(1.0, abs(self.value)) * (math.sin(self.clock() * 5.0) + self.rng.gauss(0.0, 1.0))
             over = self.overload or abs(value) > self.range * 1.2
             return value, not self.unstable, 1 if over else 0
 

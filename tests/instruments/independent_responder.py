@@ -12,7 +12,8 @@ import tty
 class IndependentMtSics:
     """Serve a fixed 100.00 g load: the first two SI replies are dynamic, then stable."""
 
-    def __init__(self):
+    def __init__(self, answers_s=True):
+        self.answers_s = answers_s  # False: a level-0 device that knows only SI (answers ES to S)
         self.master, self.slave = os.openpty()
         tty.setraw(self.slave)
         self.port = os.ttyname(self.slave)
@@ -24,6 +25,8 @@ class IndependentMtSics:
     def _answer(self, line):
         if line == b"I4":
             return b'I4 A "0123456789"'
+        if line == b"S" and not self.answers_s:
+            return b"ES"
         if line in (b"S", b"SI"):
             self.count += 1
             if line == b"SI" and self.count <= 2:

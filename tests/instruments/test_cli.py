@@ -116,3 +116,22 @@ def test_cli_subprocess_read_error_has_no_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "instruments", "read", "--driver", "sbi", "--port",
                            str(tmp_path / "none")], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("answers_s", [True, False], ids=["S", "ES-to-S"])
+def test_cli_subprocess_reads_independent_responder(answers_s):
+    """Exactly the author's command, in a new process, against a responder sharing no code with the simulator.
+
+    A device answering ``ES`` to ``S`` is polled with ``SI`` until its readings are stable.
+    """
+    responder = IndependentMtSics(answers_s=answers_s)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "instruments", "read", "--driver", "mtsics", "--port",
+                               responder.port, "--count", "5", "--stable"], capture_output=True, text=True,
+                              timeout=60)
+    finally:
+        responder.close()
+    assert proc.returncode == 0, proc.stderr
+    readings = _lines(proc.stdout)
+    assert [r["value"] for r in readings] == [100.0] * 5 and all(r["stable"] for r in readings)
+    assert all(r["raw"] == "S S      100.00 g" for r in readings)

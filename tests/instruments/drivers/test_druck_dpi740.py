@@ -50,3 +50,31 @@ def test_auto_send_stream():
 def test_bad_options(kwargs, field):
     with pytest.raises(ConfigurationError, match=field):
         DruckDpi740(None, **kwargs)
+
+
+@pytest.mark.parametrize("frame, error", [(b"!0001PR = 1200.00", "Overload"), (b"!0001PR = -1200.00", "Underload")])
+def test_pressure_beyond_full_scale_is_a_range_error(frame, error):
+    """The protocol has no over-range flag: beyond ±1150 mbar (115 kPa) is refused with its raw frame."""
+    import instruments.errors as errors
+
+    with expected_protocol(DruckDpi740, [(b"#0100PR?", frame)]) as gauge, \
+            pytest.raises(getattr(errors, error)) as info:
+        gauge.read()
+    assert info.value.raw == frame
+
+
+def test_full_scale_applies_in_mmhg_and_can_be_disabled():
+    import instruments.errors as errors
+
+    with expected_protocol(DruckDpi740, [(b"#0100PR?", b"!0001PR = 1100.00")], unit="mmHg", full_scale=100.0) as g, \
+            pytest.raises(errors.Overload, match="above the measuring range"):
+        g.read()
+    with expected_protocol(DruckDpi740, [(b"#0100PR?", b"!0001PR = 5000.00")], full_scale=None) as gauge:
+        assert gauge.read().value == pytest.approx(500.0)
+
+
+@pytest.mark.parametrize("bad", [0, -1, True, "100"])
+def test_full_scale_is_validated(bad):
+    with pytest.raises(ConfigurationError, match="full_scale"), \
+            expected_protocol(DruckDpi740, [], full_scale=bad):
+        pass

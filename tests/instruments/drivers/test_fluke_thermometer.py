@@ -35,3 +35,30 @@ def test_identify_and_auto_send():
         readout.start_stream()
         assert readout.read_streamed().value == 23.001
         readout.stop_stream()
+
+
+@pytest.mark.parametrize("frame, error", [(b"t: 9999.000 C", "Overload"), (b"t: -250.000 C", "Underload")])
+def test_temperature_outside_the_measuring_range_is_a_range_error(frame, error):
+    """The protocol has no over-range flag: a value outside −200…962 °C is refused with its raw frame."""
+    import instruments.errors as errors
+
+    with expected_protocol(FlukeThermometer, [(b"T", frame)]) as readout, \
+            pytest.raises(getattr(errors, error)) as info:
+        readout.read()
+    assert info.value.raw == frame
+
+
+def test_measuring_range_can_be_changed_or_disabled():
+    with expected_protocol(FlukeThermometer, [(b"T", b"t: 9999.000 C"), (b"T", b"t: 400.0 O")],
+                           temperature_range=None) as readout:
+        assert readout.read().value == 9999.0
+        assert readout.read().unit == "Ω"  # resistance is never range-checked in °C
+
+
+@pytest.mark.parametrize("bad", [(1, 1), (5, -5), ("a", 2), 3, (float("nan"), 1)])
+def test_measuring_range_is_validated(bad):
+    from instruments.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="temperature_range"), \
+            expected_protocol(FlukeThermometer, [], temperature_range=bad):
+        pass

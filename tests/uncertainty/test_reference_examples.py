@@ -6,7 +6,11 @@ use a fixed seed and 10^6 trials; their tolerance is the printed half-unit plus 
 errors of the estimator at that trial count (``mc_se``), because the published values are
 themselves one Monte Carlo realisation.
 """
+import json
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,9 +19,12 @@ from uncertainty import Model, evaluate_budget, fit_line, gum_multi
 from uncertainty.quantities import type_a_correlated
 from uncertainty.serialization import parse_budget
 
-from .conftest import check, load_reference
+from .conftest import REFERENCE, check, load_reference
 
 TRIALS = 10**6
+ROOT = Path(__file__).resolve().parents[2]
+#: every reference file that holds a budget in the CLI JSON format
+BUDGET_FILES = sorted(p.stem for p in REFERENCE.glob("*.json") if "budget" in load_reference(p.stem))
 
 
 def mc_se(u, trials=TRIALS, p=0.95):
@@ -182,10 +189,7 @@ def test_gum_h3_thermometer_calibration():
     check(u30, pub["u_b30"], "u(b(30))")
 
 
-@pytest.mark.parametrize("name", [
-    "jcgm101_9_2_2_additive_normal", "jcgm101_9_2_3_additive_rectangular", "jcgm101_9_2_4_additive_rect_dominant",
-    "jcgm101_9_3_mass_calibration", "gum_h1_gauge_block", "gum_g41_welch_satterthwaite", "ea402_s2_weight_10kg",
-])
+@pytest.mark.parametrize("name", BUDGET_FILES)
 def test_reference_budgets_match_json_schema(name):
     """Every reference budget file is valid under the published JSON Schema and the parser."""
     jsonschema = pytest.importorskip("jsonschema")
@@ -193,3 +197,62 @@ def test_reference_budgets_match_json_schema(name):
     budget = load_reference(name)["budget"]
     jsonschema.Draft202012Validator(budget_schema()).validate(budget)
     assert parse_budget(budget)["model"].names == tuple(budget["inputs"])
+
+
+# --------------------------------------------------------------------------------------------
+# Every budget file, exactly as a user runs it: ``python -m uncertainty evaluate FILE --method
+# both --seed 1`` (M = 10^6), compared with every published figure the file records.
+# --------------------------------------------------------------------------------------------
+CLI_SEED = 1
+
+
+def run_cli(budget, tmp_path, method="both", name="budget"):
+    """Write ``budget`` to a file and evaluate it with the command line, as a user would."""
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(budget, indent=1), encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "uncertainty", "evaluate", str(path), "--method", method,
+                           "--seed", str(CLI_SEED)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def check_mcm(result, published, label, factors):
+    """MCM figures: printed half-unit plus three standard errors at M trials (JCGM 101 7.6)."""
+    se = mc_se(result["u"], result["trials"])
+    for key in ("value", "u"):
+        if key in published:
+            check(result[key], published[key], f"{label}.{key}", 3 * se[key] * factors.get(key, 1.0))
+    for key in ("interval", "shortest_interval"):
+        for end, pub in zip(result[key], published.get(key, ())):
+            check(end, pub, f"{label}.{key}", 3 * se["interval"] * factors.get("interval", 1.0))
+
+
+@pytest.mark.parametrize("name", BUDGET_FILES)
+def test_published_example_through_the_cli(name, tmp_path):
+    """Each reference budget, run through the CLI JSON format, gives the published digits.
+
+    GUM figures are asserted to half a unit of the last printed digit; Monte Carlo figures with
+    seed 1 and M = 10^6 to the printed half-unit plus 3 standard errors at that M (times the
+    file's ``mc_se_factor`` where the output's tails make the Gaussian standard error too small;
+    each such factor is explained in the file).
+    """
+    ref = load_reference(name)
+    pub = ref["published"]
+    factors = ref.get("mc_se_factor", {})
+    out = run_cli(ref["budget"], tmp_path)
+    assert out["mcm"]["seed"] == CLI_SEED and out["mcm"]["trials"] == ref["budget"].get("trials", TRIALS)
+    if "gum" in pub:
+        check_block(out["gum"], pub["gum"], f"{name} gum")
+        if "interval_high" in pub["gum"]:
+            check(out["gum"]["interval"][1], pub["gum"]["interval_high"], f"{name} gum.interval[1]")
+    if "mcm" in pub:
+        check_mcm(out["mcm"], pub["mcm"], f"{name} mcm", factors)
+    for row in out["gum"]["budget"]:
+        if row["name"] in pub.get("contributions", {}):
+            check(row["contribution"], pub["contributions"][row["name"]], f"{name} u_i({row['name']})")
+    if "gum_second_order" in pub:
+        second = run_cli(dict(ref["budget"], second_order=True), tmp_path, "gum", "second")
+        check(second["gum"]["u"], pub["gum_second_order"]["u"], f"{name} gum(2nd order).u")
+    if "mcm_68" in pub:
+        other = run_cli(dict(ref["budget"], coverage=0.68), tmp_path, "mcm", "p68")
+        check_mcm(other["mcm"], pub["mcm_68"], f"{name} mcm(68 %)", factors)

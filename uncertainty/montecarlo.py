@@ -157,13 +157,14 @@ class _Sampler:
         return env
 
 
-def _simulate(model, sampler, output, entropy, first_chunk, trials, chunk, workers):
+def _simulate(model, sampler, output, entropy, first_chunk, trials, chunk, workers, out=None):
     """Run ``trials`` trials starting at chunk index ``first_chunk``.
 
+    :param out: array of ``trials`` values to fill (default: a new one)
     :returns: ``(values, moments, next_chunk)``; ``moments`` holds ``(n, mean, variance)`` of the
         finite values of each chunk, computed in the worker threads while the chunk is in cache
     """
-    y = np.empty(trials)
+    y = np.empty(trials) if out is None else out
     bounds = [(s, min(s + chunk, trials)) for s in range(0, trials, chunk)]
     moments = [None] * len(bounds)
 
@@ -313,25 +314,29 @@ def _adaptive(model, run, digits, coverage, chunk, workers, max_trials, warnings
     if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 6:
         raise BudgetError("adaptive", f"must be an integer number of significant digits 1..6, got {digits!r}")
     block = max(math.ceil(100 / (1 - coverage)), 10**4)
-    blocks, stats, moments, next_chunk = [], [], [], 0
+    # One buffer for all blocks: np.empty only reserves address space, the pages are committed as
+    # blocks are written, so the memory used is 8 bytes per trial actually run, never two copies.
+    buffer = np.empty(max(max_trials // block, 2) * block)
+    stats, moments, next_chunk, n = [], [], 0, 0
     while True:
-        y, block_moments, next_chunk = _simulate(model, *run, next_chunk, block, chunk, workers)
+        y = buffer[n:n + block]
+        _, block_moments, next_chunk = _simulate(model, *run, next_chunk, block, chunk, workers, out=y)
+        n += block
         finite = y[np.isfinite(y)]
         if finite.size < 2:
             raise BudgetError("model", "gives no finite values for the sampled inputs")
         (low, high), _ = coverage_intervals(finite, coverage)
-        blocks.append(y)
         moments.extend(block_moments)
         stats.append((*_pooled(block_moments), low, high))
-        if len(blocks) >= 2:
-            spread = np.std(np.array(stats), axis=0, ddof=1) / math.sqrt(len(blocks))
+        if len(stats) >= 2:
+            spread = np.std(np.array(stats), axis=0, ddof=1) / math.sqrt(len(stats))
             if np.all(2 * spread <= numerical_tolerance(_pooled(moments)[1], digits)):
-                return np.concatenate(blocks), moments
-            if (len(blocks) + 1) * block > max_trials:
+                return buffer[:n], moments
+            if n + block > buffer.size:
                 warnings.append(f"adaptive procedure stopped at max_trials = {max_trials} before reaching "
                                 f"{digits} significant digits")
-                return np.concatenate(blocks), moments
-        log.debug("adaptive MCM: %d trials so far", len(blocks) * block)
+                return buffer[:n], moments
+        log.debug("adaptive MCM: %d trials so far", n)
 
 
 def validate(gum_result, mc_result, digits=2):

@@ -17,7 +17,8 @@ import numpy as np
 from scipy import special
 
 from .errors import BudgetError
-from .expression import compile_tree, merge_gaussian_sums, variables
+from .expression import compile_tree, variables
+from .gaussian_sums import merge_gaussian_sums
 from .model import as_model, correlation_matrix
 from .quantities import InputQuantity
 from .results import McResult, Validation
@@ -278,7 +279,7 @@ def _reduce(model, inputs, r, output):
 
     For an expression model: inputs the output does not use are not sampled, and each sum of
     independent Gaussian inputs that occur nowhere else becomes one Gaussian input
-    (:func:`~uncertainty.expression.merge_gaussian_sums`).  Callables are left as they are.
+    (:func:`~uncertainty.gaussian_sums.merge_gaussian_sums`).  Callables are left as they are.
 
     :returns: ``(model, inputs, r, output)`` to sample and evaluate
     """

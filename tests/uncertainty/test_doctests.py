@@ -4,7 +4,7 @@ import importlib
 
 import pytest
 
-MODULES = ["errors", "expression", "quantities", "model", "gum", "montecarlo", "results", "reporting",
+MODULES = ["errors", "expression", "gaussian_sums", "quantities", "model", "gum", "montecarlo", "results", "reporting",
            "conformity", "curves", "budgets", "serialization"]
 
 

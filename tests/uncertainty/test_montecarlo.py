@@ -131,7 +131,8 @@ def test_gaussian_sums_are_sampled_as_one_gaussian_exactly():
     The output distribution is unchanged: MCM u and interval agree with the GUM (exact for a
     linear Gaussian model) to Monte Carlo precision, with and without other terms in the sum.
     """
-    from uncertainty.expression import merge_gaussian_sums, parse, to_text
+    from uncertainty.expression import parse, to_text
+    from uncertainty.gaussian_sums import merge_gaussian_sums
     tree, merged = merge_gaussian_sums(parse("r - 2*X1 + X2/4 - X3"), {n: (1.0, 0.5) for n in ("X1", "X2", "X3")})
     assert to_text(tree) == "_g0 + r"
     (name, mean, u, members), = merged
@@ -147,7 +148,8 @@ def test_gaussian_sums_are_sampled_as_one_gaussian_exactly():
 
 
 def test_gaussian_inputs_used_twice_or_correlated_are_not_merged():
-    from uncertainty.expression import merge_gaussian_sums, parse
+    from uncertainty.expression import parse
+    from uncertainty.gaussian_sums import merge_gaussian_sums
     assert merge_gaussian_sums(parse("a + b + a*c"), {"a": (1, 1), "b": (1, 1)})[1] == []
     inputs = [normal("a", 0.0, 1.0), normal("b", 0.0, 1.0)]
     res = monte_carlo("a + b", inputs, [("a", "b", 0.8)], trials=400_000, seed=5)

@@ -64,6 +64,13 @@ def logout():
 @login_required
 def instruments():
     """The register, scoped to the user's organisation unless lab staff."""
+    return render_instruments()
+
+
+def render_instruments(book_form=None, code=200):
+    """Render the register page; ``book_form`` carries the messages of a refused booking."""
+    from lims.web.work_forms import BookForm
+
     args = {"page": request.args.get("page", 1, type=int) or 1, "per_page": 50}
     status = request.args.get("status")
     if status in STATUSES:
@@ -73,7 +80,8 @@ def instruments():
         args["q"] = q
     args["page"] = max(1, min(args["page"], 100000))
     page = paginate(instruments_for(current_user, args), args)
-    return render_template("pages/instruments.html", page=page, statuses=STATUSES, status=status, q=q)
+    return render_template("pages/instruments.html", page=page, statuses=STATUSES, status=status, q=q,
+                           book_form=book_form or BookForm(formdata=None)), code
 
 
 @bp.route("/instruments/<int:instrument_id>")

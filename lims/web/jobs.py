@@ -1,0 +1,211 @@
+"""Job pages: the work list, one job with its history and the steps the user may take now.
+
+Every step calls :func:`lims.modules.jobs.operations.transition` (the state machine, the
+four-eyes rule, the standards' due dates) and issuing calls
+:func:`lims.modules.issuance.operations.issue_certificate`, exactly as the API does.
+"""
+import datetime as dt
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from lims.core.auth import check_org, login_required, require_roles, sees_all_organisations
+from lims.core.db import get_or_404
+from lims.core.schemas import paginate
+from lims.extensions import db
+from lims.modules.equipment.models import Bench, Instrument
+from lims.modules.issuance import operations as issue_ops
+from lims.modules.issuance.models import Certificate
+from lims.modules.issuance.schemas import IssueSchema
+from lims.modules.jobs import operations as ops
+from lims.modules.jobs.models import STATES, TRANSITIONS, Job
+from lims.web.common import PER_PAGE, page_number, run, template_globals
+from lims.web.work_forms import IssueForm, TransitionForm, choices, lines
+
+bp = Blueprint("jobs_pages", __name__)
+
+# column prefix of each step in a job's history -> the state it led to
+HISTORY = (("booked", "booked"), ("received", "received"), ("started", "in_progress"),
+           ("submitted", "awaiting_approval"), ("decided", None), ("returned", "returned"))
+
+
+def history(job):
+    """``[(prefix, label, user id, when)]`` of the steps done so far, in workflow order."""
+    from lims.web.labels import JOB_STATE_LABELS
+
+    rows = []
+    for prefix, state in HISTORY:
+        when = getattr(job, f"{prefix}_dt")
+        if when is None:
+            continue
+        if state is None:  # approve or reject: the state says which when it is still the current one
+            label = JOB_STATE_LABELS[job.state] if job.state in ("approved", "rejected") else _("approved or rejected")
+        else:
+            label = JOB_STATE_LABELS[state]
+        rows.append((prefix, str(label), getattr(job, f"{prefix}_by_id"), when))
+    return rows
+
+
+@bp.app_context_processor
+def _inject():
+    return template_globals()
+
+
+def jobs_query(user, state=None, q=None):
+    """The jobs ``user`` may see (as ``GET /api/v1/jobs``), newest first, filtered."""
+    query = select(Job).join(Instrument, Job.instrument_id == Instrument.id).order_by(Job.id.desc())
+    if not sees_all_organisations(user):
+        query = query.where(Instrument.owner_id == user.organisation_id)
+    if state:
+        query = query.where(Job.state == state)
+    if q:
+        needle = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Instrument.serial_number.ilike(f"%{needle}%", escape="\\"))
+    return query
+
+
+@bp.route("/jobs")
+@login_required
+def jobs():
+    """Lab staff: the work list. Customers: their organisation's bookings."""
+    state = request.args.get("state")
+    state = state if state in STATES else None
+    q = (request.args.get("q") or "").strip()[:120]
+    page = paginate(jobs_query(current_user, state, q), {"page": page_number(), "per_page": PER_PAGE})
+    return render_template("work/jobs.html", page=page, states=STATES, state=state, q=q)
+
+
+def allowed_actions(job, user):
+    """The steps ``user`` may take on ``job`` now (the role table and the state machine's sources)."""
+    out = []
+    for action, (sources, _target, _who) in TRANSITIONS.items():
+        if job.state not in sources:
+            continue
+        if user.role != "admin" and user.role not in ops.ACTION_ROLES[action]:
+            continue
+        if action in ("approve", "reject") and job.submitted_by_id == user.id and user.role != "admin":
+            continue
+        out.append(action)
+    return out
+
+
+def current_certificate(job):
+    """The job's certificate that is not revoked (the one ``issue_certificate`` would refuse to duplicate)."""
+    return db.session.execute(select(Certificate).where(
+        Certificate.job_id == job.id, Certificate.revoked_dt.is_(None))).scalars().first()
+
+
+def _sessions(job):
+    """The job's measurement sessions with a summary of their readings (lab staff only)."""
+    from lims.modules.measurements import operations as m_ops
+    from lims.modules.measurements.models import Reading
+
+    sessions = db.session.execute(m_ops.sessions_query(job_id=job.id)).scalars().all()
+    stats = {}
+    if sessions:
+        rows = db.session.execute(
+            select(Reading.session_id, Reading.unit, func.count(), func.min(Reading.value), func.max(Reading.value),
+                   func.avg(Reading.value))
+            .where(Reading.session_id.in_([s.id for s in sessions]))
+            .group_by(Reading.session_id, Reading.unit)).all()
+        for sid, unit, n, lo, hi, mean in rows:
+            stats.setdefault(sid, []).append({"unit": unit, "n": n, "min": lo, "max": hi, "mean": mean})
+    return sessions, stats
+
+
+def _forms(job, actions, bad=None):
+    benches = db.session.execute(select(Bench).where(Bench.is_deleted.is_(False)).order_by(Bench.name)
+                                 ).scalars().all()
+    forms = {}
+    for action in actions:
+        form = bad if bad is not None and bad._prefix == f"{action}-" else TransitionForm(prefix=action,
+                                                                                          formdata=None)
+        form.version.data = job.version
+        form.bench_id.choices = choices([(b.id, b.name) for b in benches])
+        if action == "start" and job.bench_id and form.bench_id.data is None:
+            form.bench_id.data = job.bench_id
+        forms[action] = form
+    return forms
+
+
+def render_job(job, bad_form=None, issue_form=None, code=200):
+    """Render the job page; ``bad_form``/``issue_form`` carry messages of a refused step."""
+    actions = allowed_actions(job, current_user)
+    certificate = current_certificate(job)
+    can_issue = (current_user.role in ("lab_manager", "admin") and job.state == "approved" and certificate is None)
+    four_eyes = (job.state == "awaiting_approval" and job.submitted_by_id == current_user.id
+                 and current_user.role == "lab_manager")
+    sessions, stats = _sessions(job) if current_user.is_lab_staff else ([], {})
+    certs = db.session.execute(select(Certificate).where(Certificate.job_id == job.id).order_by(Certificate.id)
+                               ).scalars().all()
+    orphan = []
+    if bad_form is not None and bad_form._prefix[:-1] not in actions:  # the step is no longer offered
+        orphan = list(bad_form.form_errors) + [m for f in bad_form for m in f.errors]
+    return render_template("work/job.html", job=job, history=history(job), today=dt.date.today(),
+                           forms=_forms(job, actions, bad_form), orphan_errors=orphan, can_issue=can_issue,
+                           issue_form=issue_form or IssueForm(formdata=None),
+                           four_eyes=four_eyes, sessions=sessions, stats=stats, certs=certs), code
+
+
+def _readable_job(job_id):
+    job = get_or_404(Job, job_id)
+    check_org(current_user, job.instrument.owner_id)
+    return job
+
+
+@bp.route("/jobs/<int:job_id>")
+@login_required
+def job(job_id):
+    return render_job(_readable_job(job_id))
+
+
+@bp.route("/jobs/<int:job_id>/steps/<action>", methods=["POST"])
+@login_required
+def step(job_id, action):
+    """Take one step of the workflow (the same checks as ``POST /api/v1/jobs/<id>/transitions``)."""
+    if action not in TRANSITIONS:
+        abort(404)
+    job = _readable_job(job_id)
+    if current_user.role != "admin" and current_user.role not in ops.ACTION_ROLES[action]:
+        abort(403, description=_("Your role may not do this step."))
+    form = TransitionForm(prefix=action)
+    form.bench_id.choices = []
+    if not form.validate_on_submit():
+        return render_job(job, bad_form=form, code=400 if form.csrf_token.errors else 422)
+    data = {"version": form.version.data}
+    if action == "start" and form.bench_id.data:
+        data["bench_id"] = form.bench_id.data
+    if action == "submit":
+        data.update(result=form.result.data or None, performed_on=form.performed_on.data)
+    if form.notes.data and form.notes.data.strip():
+        data["notes"] = form.notes.data.strip()
+    _done, status = run(form, lambda: ops.transition(job, action, current_user, data))
+    if status:
+        return render_job(db.session.get(Job, job_id), bad_form=form, code=status)
+    flash(_("Job %(id)d: %(state)s.", id=job.id, state=template_globals()["job_state_label"](job.state)))
+    return redirect(url_for("jobs_pages.job", job_id=job.id))
+
+
+@bp.route("/jobs/<int:job_id>/certificate", methods=["POST"])
+@require_roles("lab_manager")
+def issue(job_id):
+    """Issue the certificate of an approved job (as ``POST /api/v1/jobs/<id>/certificate``)."""
+    job = get_or_404(Job, job_id)
+    form = IssueForm()
+    if not form.validate_on_submit():
+        return render_job(job, issue_form=form, code=422)
+    options = {}
+    remarks = lines(form.remarks.data)
+    if remarks:
+        options["remarks"] = remarks
+
+    def _issue():
+        return issue_ops.issue_certificate(job, current_user, IssueSchema().load(options))
+
+    cert, status = run(form, _issue)
+    if status:
+        return render_job(db.session.get(Job, job_id), issue_form=form, code=status)
+    flash(_("Certificate %(number)s issued.", number=cert.number))
+    return redirect(url_for("cert_pages.certificate", cert_id=cert.id))

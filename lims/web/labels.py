@@ -1,0 +1,88 @@
+"""Translatable labels of codes shown on pages (roles, states, statuses, actions).
+
+The codes come from the modules; the labels are marked here so that ``pybabel extract``
+finds them (a template writing ``_(state)`` has no literal for the extractor to see).
+"""
+from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
+
+ROLE_LABELS = {
+    "admin": _l("admin"),
+    "lab_manager": _l("lab_manager"),
+    "technician": _l("technician"),
+    "market_manager": _l("market_manager"),
+    "equipment_officer": _l("equipment_officer"),
+}
+
+INSTRUMENT_STATUS_LABELS = {
+    "never_verified": _l("never_verified"),
+    "verified": _l("verified"),
+    "due_soon": _l("due_soon"),
+    "overdue": _l("overdue"),
+    "failed": _l("failed"),
+    "withdrawn": _l("withdrawn"),
+}
+
+JOB_STATE_LABELS = {
+    "booked": _l("booked"),
+    "received": _l("received"),
+    "in_progress": _l("in progress"),
+    "awaiting_approval": _l("awaiting approval"),
+    "approved": _l("approved"),
+    "rejected": _l("rejected"),
+    "returned": _l("returned"),
+}
+
+ACTION_LABELS = {
+    "receive": _l("Receive"),
+    "start": _l("Start work"),
+    "submit": _l("Submit for approval"),
+    "approve": _l("Approve"),
+    "reject": _l("Reject"),
+    "return": _l("Return to customer"),
+}
+
+RESULT_LABELS = {"pass": _l("pass"), "fail": _l("fail")}
+
+JOB_KIND_LABELS = {"verification": _l("verification"), "calibration": _l("calibration")}
+
+SESSION_STATE_LABELS = {
+    "open": _l("open"),
+    "interrupted": _l("interrupted"),
+    "completed": _l("completed"),
+    "failed": _l("failed"),
+}
+
+
+def cert_status_label(status):
+    """Return the label of a certificate status (its own context: 'revoked' differs from a token's)."""
+    return {
+        "valid": pgettext("certificate", "valid"),
+        "expired": pgettext("certificate", "expired"),
+        "failed": pgettext("certificate", "failed"),
+        "revoked": pgettext("certificate", "revoked"),
+        "replaced": pgettext("certificate", "replaced"),
+    }.get(status, status)
+
+
+def cert_kind_label(kind):
+    """Return the label of a certificate kind."""
+    return {
+        "verification": pgettext("certificate", "verification certificate"),
+        "failure_notice": pgettext("certificate", "verification result notice"),
+        "calibration": pgettext("certificate", "calibration certificate"),
+    }.get(kind, kind)
+
+
+def label(table, code):
+    """Return ``table[code]`` as text, or the code itself when it has no label."""
+    return str(table.get(code, code)) if code is not None else ""
+
+# what each demo account can do (lims.demo.DEMO_USERS "summary"), shown on the landing page
+DEMO_SUMMARIES = (
+    _l("everything: organisations, users, types"),
+    _l("approves and signs; standards and benches"),
+    _l("receives, verifies and submits jobs"),
+    _l("the scales of own market"),
+    _l("the instruments of own hospital; books batches"),
+)

@@ -1,0 +1,149 @@
+"""Customer pages: register an instrument, book a batch for verification.
+
+Registering loads the form through the API's ``InstrumentCreateSchema`` and calls
+:func:`lims.modules.equipment.operations.create_instrument` (the type's characteristics are
+checked by :func:`lims.modules.equipment.rules.validate_characteristics` there). Booking calls
+:func:`lims.modules.jobs.operations.book_job` for each ticked instrument with the checks of
+``POST /api/v1/jobs/batch``: all or none.
+"""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from lims.core.auth import check_org, login_required, require_roles, sees_all_organisations
+from lims.core.db import get_or_404
+from lims.core.http import DomainValidationError
+from lims.extensions import db
+from lims.modules.equipment import operations as eq_ops
+from lims.modules.equipment.models import Instrument, InstrumentType
+from lims.modules.equipment.schemas import InstrumentCreateSchema
+from lims.modules.jobs import operations as job_ops
+from lims.modules.organisations.models import Organisation
+from lims.web.common import apply_errors, run
+from lims.web.work_forms import BookForm, choices, register_form_for
+
+bp = Blueprint("register_pages", __name__)
+
+CUSTOMERS = ("market_manager", "equipment_officer")  # who may register (admin too), as the API
+MAX_BATCH = 500  # as BatchCreateSchema
+
+
+def _number(text):
+    """The JSON value a number field would carry: int when written without a point, else float."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+
+
+def _characteristics(itype, form):
+    """Read the characteristic fields; returns ``(values, {key: [messages]})`` for unreadable numbers."""
+    values, errors = {}, {}
+    for c in itype.characteristics:
+        raw = (form[f"char_{c['key']}"].data or "").strip()
+        if not raw:
+            continue
+        if c["kind"] == "number":
+            value = _number(raw)
+            if value is None:
+                errors[f"char_{c['key']}"] = [_("not a number")]
+                continue
+            values[c["key"]] = value
+        else:
+            values[c["key"]] = raw
+    return values, errors
+
+
+@bp.route("/instruments/new", methods=["GET", "POST"])
+@require_roles(*CUSTOMERS)
+def register():
+    """Register an instrument: choose its type, then fill in identity and characteristics."""
+    types = db.session.execute(select(InstrumentType).order_by(InstrumentType.code)).scalars().all()
+    code = request.values.get("type_code") or request.values.get("type") or ""
+    itype = next((t for t in types if t.code == code), None)
+    if itype is None:
+        return render_template("work/register.html", types=types, itype=None, form=None,
+                               unknown=bool(code)), (422 if code else 200)
+    form = register_form_for(itype, str(get_locale()))(type_code=itype.code)
+    if current_user.role == "admin":
+        orgs = db.session.execute(select(Organisation).where(Organisation.kind != "lab").order_by(Organisation.name)
+                                  ).scalars().all()
+        form.owner_id.choices = choices([(0, "—")] + [(o.id, o.name) for o in orgs])
+    if request.method == "GET" or not form.validate_on_submit():
+        code = 400 if form.csrf_token.errors else 422
+        return render_template("work/register.html", types=types, itype=itype, form=form), (
+            code if request.method == "POST" else 200)
+    inst, status = _create(itype, form)
+    if status:
+        return render_template("work/register.html", types=types, itype=itype, form=form), status
+    flash(_("Instrument %(serial)s registered.", serial=inst.serial_number))
+    return redirect(url_for("pages.instrument", instrument_id=inst.id))
+
+
+def _create(itype, form):
+    chars, errors = _characteristics(itype, form)
+    if errors:
+        apply_errors(form, errors)
+        return None, 422
+    body = {"type_code": itype.code, "manufacturer": form.manufacturer.data, "model": form.model.data,
+            "serial_number": form.serial_number.data, "location": form.location.data or "", "characteristics": chars}
+    owner = current_user.organisation
+    if current_user.role == "admin":
+        owner = db.session.get(Organisation, form.owner_id.data or 0)
+        if owner is None:
+            apply_errors(form, {"owner_id": [_("required for admins")]})
+            return None, 422
+
+    def _do():
+        try:
+            return eq_ops.create_instrument(InstrumentCreateSchema().load(body), owner)
+        except DomainValidationError as exc:  # characteristics: {key: [messages]} -> beside each field
+            errors = dict(exc.errors)
+            nested = errors.pop("characteristics", {})
+            errors.update({f"char_{k}": v for k, v in nested.items()} if isinstance(nested, dict)
+                          else {"_schema": nested})
+            raise DomainValidationError(errors) from exc
+
+    inst, status = run(form, _do)
+    if status == 409:  # the only conflict is an identity already registered
+        form.serial_number.errors = list(form.serial_number.errors) + form.form_errors
+        form.form_errors = []
+    return inst, status
+
+
+@bp.route("/instruments/book", methods=["POST"])
+@login_required
+def book():
+    """Book the ticked instruments for verification: all or none (as ``POST /api/v1/jobs/batch``)."""
+    from lims.web.views import render_instruments
+
+    form = BookForm()
+    raw = request.form.getlist("instrument_ids")
+    ids = [int(v) for v in raw if v.isdigit() and len(v) <= 9]
+    if not form.validate_on_submit():
+        return render_instruments(book_form=form, code=400 if form.csrf_token.errors else 422)
+    if not raw:
+        form.form_errors.append(_("Tick the instruments to book."))
+    elif len(ids) != len(raw) or len(set(ids)) != len(ids) or len(ids) > MAX_BATCH:
+        form.form_errors.append(_("The selection is not a list of instruments (at most %(n)d).", n=MAX_BATCH))
+    if form.form_errors:
+        return render_instruments(book_form=form, code=422)
+
+    def _book():
+        jobs = []
+        for iid in ids:
+            inst = get_or_404(Instrument, iid)
+            if not sees_all_organisations(current_user):
+                check_org(current_user, inst.owner_id, "write")
+            jobs.append(job_ops.book_job(inst, current_user, booked_for=form.booked_for.data,
+                                         notes=(form.notes.data or "").strip()))
+        return jobs
+
+    jobs, status = run(form, _book)
+    if status:
+        return render_instruments(book_form=form, code=status)
+    flash(_("%(n)d instruments booked for verification.", n=len(jobs)))
+    return redirect(url_for("jobs_pages.jobs"))

@@ -1,11 +1,13 @@
 """Pages in a real browser: Debian's Chromium driven by Playwright (headless, no sandbox)."""
 import os
+import re
 import threading
 
 import pytest
 from werkzeug.serving import make_server
 
 from tests.lims.conftest import PASSWORD
+from tests.lims.test_issuance_support import keyed_app  # noqa: F401  (fixture)
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [pytest.mark.browser,
@@ -97,3 +99,48 @@ def test_login_form_without_csrf_token_is_refused(live_server):
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(urllib.request.Request(f"{live_server}/login", data=data))
     assert err.value.code == 400
+
+
+def test_technician_and_lab_manager_take_a_job_to_a_certificate(browser, live_server, keyed_app, world):
+    """The whole lab workflow in the browser: receive, start, submit; approve, issue, open, check."""
+    job = world.jobs["market_a"]
+    tech = browser.new_context(locale="zh-CN").new_page()
+    login(tech, live_server, "technician")
+    tech.wait_for_url(f"{live_server}/instruments")
+    tech.click("#nav-jobs")
+    tech.click(f"#jobs tr[data-job='{job}'] a")
+    assert tech.get_attribute("#job-state", "data-state") == "booked"
+    tech.click("#do-receive")
+    assert tech.get_attribute("#job-state", "data-state") == "received"
+    tech.select_option("#start-bench_id", str(world.benches["good"]))
+    tech.click("#do-start")
+    assert tech.get_attribute("#job-state", "data-state") == "in_progress"
+    tech.click("#do-submit")  # no result: the message appears beside the field
+    assert "required to submit" in tech.inner_text("#submit-result-error")
+    tech.select_option("#submit-result", "pass")
+    tech.fill("#submit-notes", "R: item=称量 10 kg; item_en=Weighing; nominal=10.000; measured=10.010; "
+                               "mpe=0.010; unit=kg; result=pass")
+    tech.click("#do-submit")
+    assert tech.get_attribute("#job-state", "data-state") == "awaiting_approval"
+    assert tech.locator("#do-approve").count() == 0
+    tech.context.close()
+
+    mgr = browser.new_context(locale="zh-CN").new_page()
+    login(mgr, live_server, "lab_manager")
+    mgr.wait_for_url(f"{live_server}/instruments")
+    mgr.goto(f"{live_server}/jobs/{job}")
+    assert "technician" in mgr.inner_text("#history")
+    mgr.click("#do-approve")
+    assert mgr.get_attribute("#job-state", "data-state") == "approved"
+    mgr.fill("#remarks", "客户送检 / brought in by the customer")
+    mgr.click("#do-issue")
+    mgr.wait_for_url(re.compile(r".*/certificates/\d+$"))
+    assert mgr.get_attribute("#cert-status", "data-status") == "valid"
+    assert "有效期至" in mgr.inner_text("#cert-status")
+    pdf = mgr.request.get(live_server + mgr.get_attribute("#pdf-link", "href"))
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
+    mgr.click("#check-link")
+    mgr.wait_for_url(re.compile(r".*/V/.*"))
+    assert mgr.get_attribute("div.verdict", "data-verdict") == "valid"
+    assert "valid until" in mgr.inner_text("body").lower()
+    mgr.context.close()

@@ -207,7 +207,11 @@ def _summary(y, moments, coverage, warnings):
         if finite < 2:
             raise BudgetError("model", "gives no finite values for the sampled inputs")
         y = y[np.isfinite(y)]
-    mean, u = _pooled(moments)
+    with np.errstate(all="ignore"):
+        mean, u = _pooled(moments)
+    if not (math.isfinite(mean) and math.isfinite(u)):
+        raise BudgetError("model", "the Monte Carlo mean or standard deviation overflows (is not finite); "
+                                   "check the magnitudes of the inputs")
     symmetric, shortest = coverage_intervals(y, coverage, overwrite=True)
     return mean, u, symmetric, shortest, y.size
 

@@ -223,3 +223,13 @@ def test_result_shape_and_strict_json(tmp_path, method, parts, dof):
     jsonschema = pytest.importorskip("jsonschema")
     from uncertainty import result_schema
     jsonschema.Draft202012Validator(result_schema()).validate(out)
+
+
+def test_monte_carlo_overflow_is_one_line(tmp_path, capsys):
+    """Model values too large for their mean or variance: one line, status 2 (not invalid JSON out)."""
+    budget = {"model": "a*a*a", "inputs": {"a": {"value": 1e100, "distribution": "t", "scale": 1, "dof": 0.3}}}
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(budget), encoding="utf-8")
+    assert main(["evaluate", str(path), "--method", "mcm", "--trials", "10000", "--seed", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: model: the Monte Carlo mean or standard deviation overflows") and err.count("\n") == 1

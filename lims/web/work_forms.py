@@ -43,7 +43,8 @@ class RevokeCertificateForm(FlaskForm):
 
 class ReplaceCertificateForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
-    amendment = SelectField(_l("Amendment"), choices=choices([("amended", _l("amended")), ("substituted", _l("substituted"))]))
+    amendment = SelectField(_l("Amendment"),
+                            choices=choices([("amended", _l("amended")), ("substituted", _l("substituted"))]))
     remarks = TextAreaField(_l("Remarks (one per line, optional)"), validators=[Optional(), Length(max=20000)])
     go = SubmitField(_l("Issue replacement"))
 

@@ -18,7 +18,6 @@ from lims.core.schemas import paginate
 from lims.modules.equipment.models import Instrument
 from lims.modules.issuance import operations as ops
 from lims.modules.issuance import render
-from lims.modules.issuance.api import _status_filter as status_filter
 from lims.modules.issuance.models import STATUSES, Certificate
 from lims.modules.issuance.schemas import ReplaceSchema
 from lims.web.common import PER_PAGE, page_number, run
@@ -36,7 +35,7 @@ def certificates_query(user, status=None, q=None, today=None):
     if not sees_all_organisations(user):
         query = query.where(Instrument.owner_id == user.organisation_id)
     if status:
-        query = query.where(status_filter(status, today or dt.date.today()))
+        query = query.where(Certificate.status_clause(status, today or dt.date.today()))
     if q:
         needle = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(or_(Certificate.number.ilike(f"%{needle}%", escape="\\"),

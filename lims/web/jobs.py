@@ -77,18 +77,6 @@ def jobs():
     return render_template("work/jobs.html", page=page, states=STATES, state=state, q=q)
 
 
-def allowed_actions(job, user):
-    """The steps ``user`` may take on ``job`` now (the role table and the state machine's sources)."""
-    out = []
-    for action, (sources, _target, _who) in TRANSITIONS.items():
-        if job.state not in sources:
-            continue
-        if user.role != "admin" and user.role not in ops.ACTION_ROLES[action]:
-            continue
-        if action in ("approve", "reject") and job.submitted_by_id == user.id and user.role != "admin":
-            continue
-        out.append(action)
-    return out
 
 
 def current_certificate(job):
@@ -132,7 +120,7 @@ def _forms(job, actions, bad=None):
 
 def render_job(job, bad_form=None, issue_form=None, code=200):
     """Render the job page; ``bad_form``/``issue_form`` carry messages of a refused step."""
-    actions = allowed_actions(job, current_user)
+    actions = ops.allowed_actions(job, current_user)
     certificate = current_certificate(job)
     can_issue = (current_user.role in ("lab_manager", "admin") and job.state == "approved" and certificate is None)
     four_eyes = (job.state == "awaiting_approval" and job.submitted_by_id == current_user.id
@@ -168,7 +156,7 @@ def step(job_id, action):
     if action not in TRANSITIONS:
         abort(404)
     job = _readable_job(job_id)
-    if current_user.role != "admin" and current_user.role not in ops.ACTION_ROLES[action]:
+    if not ops.role_may(current_user, action):
         abort(403, description=_("Your role may not do this step."))
     form = TransitionForm(prefix=action)
     form.bench_id.choices = []

@@ -12,12 +12,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from lims.core.auth import check_org, login_required, require_roles, sees_all_organisations
-from lims.core.db import get_or_404
+from lims.core.auth import login_required, require_roles
 from lims.core.http import DomainValidationError
 from lims.extensions import db
 from lims.modules.equipment import operations as eq_ops
-from lims.modules.equipment.models import Instrument, InstrumentType
+from lims.modules.equipment.models import InstrumentType
 from lims.modules.equipment.schemas import InstrumentCreateSchema
 from lims.modules.jobs import operations as job_ops
 from lims.modules.organisations.models import Organisation
@@ -30,31 +29,10 @@ CUSTOMERS = ("market_manager", "equipment_officer")  # who may register (admin t
 MAX_BATCH = 500  # as BatchCreateSchema
 
 
-def _number(text):
-    """The JSON value a number field would carry: int when written without a point, else float."""
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
-
-
 def _characteristics(itype, form):
-    """Read the characteristic fields; returns ``(values, {key: [messages]})`` for unreadable numbers."""
-    values, errors = {}, {}
-    for c in itype.characteristics:
-        raw = (form[f"char_{c['key']}"].data or "").strip()
-        if not raw:
-            continue
-        if c["kind"] == "number":
-            value = _number(raw)
-            if value is None:
-                errors[f"char_{c['key']}"] = [_("not a number")]
-                continue
-            values[c["key"]] = value
-        else:
-            values[c["key"]] = raw
-    return values, errors
+    """Read the characteristic fields; returns ``(values, {field: [messages]})`` for unreadable numbers."""
+    values, bad = eq_ops.read_characteristics(itype, lambda key: form[f"char_{key}"].data)
+    return values, {f"char_{key}": [_("not a number")] for key, _raw in bad}
 
 
 @bp.route("/instruments/new", methods=["GET", "POST"])
@@ -90,12 +68,11 @@ def _create(itype, form):
         return None, 422
     body = {"type_code": itype.code, "manufacturer": form.manufacturer.data, "model": form.model.data,
             "serial_number": form.serial_number.data, "location": form.location.data or "", "characteristics": chars}
-    owner = current_user.organisation
-    if current_user.role == "admin":
-        owner = db.session.get(Organisation, form.owner_id.data or 0)
-        if owner is None:
-            apply_errors(form, {"owner_id": [_("required for admins")]})
-            return None, 422
+    try:
+        owner = eq_ops.owner_for_new_instrument(current_user, form.owner_id.data or None)
+    except DomainValidationError as exc:
+        apply_errors(form, exc.errors)
+        return None, 422
 
     def _do():
         try:
@@ -133,14 +110,8 @@ def book():
         return render_instruments(book_form=form, code=422)
 
     def _book():
-        jobs = []
-        for iid in ids:
-            inst = get_or_404(Instrument, iid)
-            if not sees_all_organisations(current_user):
-                check_org(current_user, inst.owner_id, "write")
-            jobs.append(job_ops.book_job(inst, current_user, booked_for=form.booked_for.data,
-                                         notes=(form.notes.data or "").strip()))
-        return jobs
+        return job_ops.book_batch(current_user, ids, booked_for=form.booked_for.data,
+                                  notes=(form.notes.data or "").strip())
 
     jobs, status = run(form, _book)
     if status:

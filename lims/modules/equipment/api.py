@@ -1,5 +1,4 @@
 """JSON API of the register: instrument types, instruments, reference standards, benches."""
-from flask import request
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
@@ -7,12 +6,10 @@ from flask_smorest import Blueprint, abort
 from lims.core.auth import check_org, login_required, require_roles, sees_all_organisations
 from lims.core.db import generic_update, get_or_404
 from lims.core.schemas import PageArgsSchema, paginate
-from lims.extensions import db
 from lims.modules.equipment import operations as ops
 from lims.modules.equipment import schemas as s
 from lims.modules.equipment.models import Bench, Instrument, InstrumentType, ReferenceStandard
 from lims.modules.equipment.queries import instruments_for
-from lims.modules.organisations.models import Organisation
 
 LAB = ("lab_manager", "technician")
 CUSTOMERS = ("market_manager", "equipment_officer")
@@ -57,20 +54,6 @@ class InstrumentTypeItem(MethodView):
         return itype
 
 
-def _owner_for_create(owner_id):
-    user = current_user
-    if user.role == "admin":
-        if owner_id is None:
-            abort(422, errors={"owner_id": ["required for admins"]})
-        owner = db.session.get(Organisation, owner_id)
-        if owner is None:
-            abort(422, errors={"owner_id": [f"no organisation {owner_id}"]})
-        return owner
-    if owner_id is not None and owner_id != user.organisation_id:
-        abort(403, message="you may register instruments only for your own organisation")
-    return user.organisation
-
-
 @blp.route("/instruments")
 class Instruments(MethodView):
     @login_required
@@ -87,7 +70,7 @@ class Instruments(MethodView):
     @blp.response(201, s.InstrumentSchema)
     def post(self, data):
         """Register an instrument"""
-        owner = _owner_for_create(data.pop("owner_id"))
+        owner = ops.owner_for_new_instrument(current_user, data.pop("owner_id"))
         return ops.create_instrument(data, owner)
 
 

@@ -132,29 +132,63 @@ def ensure_standards_usable(standards, day):
 IMPORT_COLUMNS = ("type_code", "manufacturer", "model", "serial_number", "location")
 
 
-def _parse_number(text):
+def parse_number(text):
+    """The JSON value a typed-in number carries: int when written without a point or exponent, else float.
+
+    :returns: the number, or None when ``text`` is not one
+    """
     try:
         value = float(text)
     except ValueError:
         return None
-    return int(value) if value.is_integer() and "." not in text else value
+    if value != value or value in (float("inf"), float("-inf")):
+        return None
+    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
 
 
-def _row_characteristics(itype, row):
-    chars, problems = {}, []
+def read_characteristics(itype, lookup):
+    """Read an instrument type's characteristics from text (a CSV row, a form).
+
+    :param lookup: ``lookup(key)`` returns the text given for characteristic ``key`` (or None)
+    :returns: ``(values, bad)``: the values given, and ``[(key, text)]`` of number fields that
+        are not numbers. Whether the values satisfy the type is :func:`create_instrument`'s job.
+    """
+    values, bad = {}, []
     for c in itype.characteristics:
-        raw = (row.get(c["key"]) or "").strip()
+        raw = (lookup(c["key"]) or "").strip()
         if not raw:
             continue
         if c["kind"] == "number":
-            value = _parse_number(raw)
+            value = parse_number(raw)
             if value is None:
-                problems.append((c["key"], f"{raw!r} is not a number"))
+                bad.append((c["key"], raw))
                 continue
-            chars[c["key"]] = value
+            values[c["key"]] = value
         else:
-            chars[c["key"]] = raw
-    return chars, problems
+            values[c["key"]] = raw
+    return values, bad
+
+
+def owner_for_new_instrument(user, owner_id):
+    """The organisation a new instrument of ``user``'s is registered for.
+
+    Customers register for their own organisation only; an admin must name the owner.
+
+    :raises DomainValidationError: an admin gave no owner, or one that does not exist
+    :raises Forbidden: a customer named another organisation
+    """
+    from werkzeug.exceptions import Forbidden
+
+    if user.role == "admin":
+        if owner_id is None:
+            raise DomainValidationError({"owner_id": ["required for admins"]})
+        owner = db.session.get(Organisation, owner_id)
+        if owner is None:
+            raise DomainValidationError({"owner_id": [f"no organisation {owner_id}"]})
+        return owner
+    if owner_id is not None and owner_id != user.organisation_id:
+        raise Forbidden("you may register instruments only for your own organisation")
+    return user.organisation
 
 
 def import_instruments(text, user_org, allow_owner_column):
@@ -226,9 +260,9 @@ def _validate_row(rownum, row, user_org, allow_owner_column, seen, errors):
         err("type_code", f"unknown instrument type {data['type_code']!r}")
     data["characteristics"] = {}
     if itype is not None:
-        chars, problems = _row_characteristics(itype, row)
-        for column, problem in problems:
-            err(column, problem)
+        chars, problems = read_characteristics(itype, row.get)
+        for column, raw in problems:
+            err(column, f"{raw!r} is not a number")
         if not problems:
             for key, msgs in validate_characteristics(itype, chars).items():
                 err(key, "; ".join(msgs))

@@ -5,7 +5,7 @@ from flask import Response
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
 from lims.core.auth import check_org, login_required, require_roles, sees_all_organisations
 from lims.core.db import get_or_404
@@ -29,18 +29,6 @@ def certificate_view(cert, today=None):
     out.update(ops.status_info(cert, today or dt.date.today()))
     out["replaces_number"] = cert.replaces.number if cert.replaces_id else None
     return out
-
-
-def _status_filter(status, today):
-    current = and_(Certificate.revoked_dt.is_(None), Certificate.replaced_by_id.is_(None))
-    return {
-        "revoked": Certificate.revoked_dt.is_not(None),
-        "replaced": and_(Certificate.revoked_dt.is_(None), Certificate.replaced_by_id.is_not(None)),
-        "failed": and_(current, Certificate.kind == "failure_notice"),
-        "expired": and_(current, Certificate.kind != "failure_notice", Certificate.due_date < today),
-        "valid": and_(current, Certificate.kind != "failure_notice",
-                      or_(Certificate.due_date.is_(None), Certificate.due_date >= today)),
-    }[status]
 
 
 def _readable(cert_id):
@@ -86,7 +74,7 @@ class Certificates(MethodView):
         if args.get("instrument_id"):
             q = q.where(Certificate.instrument_id == args["instrument_id"])
         if args.get("status"):
-            q = q.where(_status_filter(args["status"], dt.date.today()))
+            q = q.where(Certificate.status_clause(args["status"], dt.date.today()))
         page = paginate(q, args)
         page["items"] = [certificate_view(c) for c in page["items"]]
         return page

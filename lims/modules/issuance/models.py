@@ -83,6 +83,19 @@ class Certificate(db.Model):
             return "expired"
         return "valid"
 
+    @staticmethod
+    def status_clause(status, today):
+        """The SQL condition for certificates whose :meth:`status` on ``today`` is ``status``."""
+        current = sa.and_(Certificate.revoked_dt.is_(None), Certificate.replaced_by_id.is_(None))
+        return {
+            "revoked": Certificate.revoked_dt.is_not(None),
+            "replaced": sa.and_(Certificate.revoked_dt.is_(None), Certificate.replaced_by_id.is_not(None)),
+            "failed": sa.and_(current, Certificate.kind == "failure_notice"),
+            "expired": sa.and_(current, Certificate.kind != "failure_notice", Certificate.due_date < today),
+            "valid": sa.and_(current, Certificate.kind != "failure_notice",
+                             sa.or_(Certificate.due_date.is_(None), Certificate.due_date >= today)),
+        }[status]
+
     def __repr__(self):
         return f"<Certificate {self.id} {self.number}>"
 

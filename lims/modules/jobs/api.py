@@ -108,16 +108,7 @@ class Jobs(MethodView):
 @blp.response(201, JobSchema(many=True))
 def book_batch(data):
     """Book a batch of instruments (e.g. a hospital's sphygmomanometers) for one date: all or none"""
-    ids = data.pop("instrument_ids")
-    if len(set(ids)) != len(ids):
-        abort(422, errors={"instrument_ids": ["contains duplicates"]})
-    jobs = []
-    for iid in ids:
-        inst = get_or_404(Instrument, iid)
-        if current_user.role not in ("admin", "lab_manager", "technician"):
-            check_org(current_user, inst.owner_id, "write")
-        jobs.append(ops.book_job(inst, current_user, **data))
-    return jobs
+    return ops.book_batch(current_user, data.pop("instrument_ids"), **data)
 
 
 @blp.route("/jobs/<int:job_id>")
@@ -137,7 +128,6 @@ def get_job(job_id):
 def transition_job(data, job_id):
     """Move a job: receive, start (with a bench), submit (with the result), approve, reject, return"""
     job = get_or_404(Job, job_id)
-    roles = ops.ACTION_ROLES[data["action"]]
-    if current_user.role != "admin" and current_user.role not in roles:
+    if not ops.role_may(current_user, data["action"]):
         abort(403, message=f"a {current_user.role} may not {data['action']} a job")
     return ops.transition(job, data.pop("action"), current_user, data)

@@ -19,6 +19,23 @@ ACTION_ROLES = {
 }
 
 
+def role_may(user, action):
+    """True when ``user``'s role may take ``action`` on a job (admins may take every step)."""
+    return user.role == "admin" or user.role in ACTION_ROLES[action]
+
+
+def allowed_actions(job, user):
+    """The steps ``user`` may take on ``job`` now: the role table, the state machine, four-eyes."""
+    out = []
+    for action, (sources, _target, _who) in TRANSITIONS.items():
+        if job.state not in sources or not role_may(user, action):
+            continue
+        if action in ("approve", "reject") and job.submitted_by_id == user.id and user.role != "admin":
+            continue
+        out.append(action)
+    return out
+
+
 def add_months(day, months):
     """``day`` plus ``months`` calendar months (clamped to the month's last day)."""
     month0 = day.month - 1 + months
@@ -44,6 +61,32 @@ def book_job(instrument, user, kind="verification", verification_kind="subsequen
     db.session.add(job)
     db.session.flush()
     return job
+
+
+def book_batch(user, instrument_ids, **options):
+    """Book every instrument of ``instrument_ids`` for ``user``: all or none.
+
+    Customers book only their own organisation's instruments (403 otherwise); lab staff book any.
+    The caller's transaction commits or rolls back the whole batch.
+
+    :param options: passed to :func:`book_job` (``kind``, ``verification_kind``, ``booked_for``, ``notes``)
+    :raises DomainValidationError: the list names an instrument twice
+    :raises NotFound: an id names no instrument
+    :raises Conflict: an instrument is withdrawn or already has an open job
+    """
+    from lims.core.auth import check_org, sees_all_organisations
+    from lims.core.db import get_or_404
+    from lims.modules.equipment.models import Instrument
+
+    if len(set(instrument_ids)) != len(instrument_ids):
+        raise DomainValidationError({"instrument_ids": ["contains duplicates"]})
+    jobs = []
+    for iid in instrument_ids:
+        inst = get_or_404(Instrument, iid)
+        if not sees_all_organisations(user):
+            check_org(user, inst.owner_id, "write")
+        jobs.append(book_job(inst, user, **options))
+    return jobs
 
 
 def transition(job, action, user, data):

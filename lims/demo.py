@@ -94,7 +94,37 @@ def load_demo(seed=2026):
     from lims.modules.issuance.operations import issue_demo_certificates
 
     issue_demo_certificates(users)
+    _work_queue(users, orgs, today)
     return users
+
+
+def _work_queue(users, orgs, today):
+    """Work in every state, so each role has something to do when it logs in.
+
+    The hospital has booked a batch of eight instruments for next week; of four scales the market
+    booked, the lab has received one, one is on the weighing bench, and one waits for the lab
+    manager's approval (the technician submitted it, so the manager may approve: four-eyes).
+    """
+    from lims.modules.equipment.models import Bench, Instrument
+    from lims.modules.issuance.operations import demo_result_notes
+    from lims.modules.jobs.operations import book_batch, transition
+
+    def first(org, n, skip=0):
+        return db.session.execute(select(Instrument.id).where(Instrument.owner_id == org.id)
+                                  .order_by(Instrument.id).offset(skip).limit(n)).scalars().all()
+
+    book_batch(users["hospital"], first(orgs["hospital0"], 8), booked_for=today + dt.timedelta(days=7),
+               notes="心内科、急诊科血压计及体温计 / cardiology and emergency")
+    jobs = book_batch(users["market"], first(orgs["market0"], 4, skip=20), booked_for=today,
+                      notes="东门市场集中送检 / market batch")
+    bench = db.session.execute(select(Bench).order_by(Bench.id)).scalars().first()
+    tech = users["tech"]
+    plan = {1: ["receive"], 2: ["receive", "start"], 3: ["receive", "start", "submit"]}
+    for i, job in enumerate(jobs):
+        for action in plan.get(i, []):
+            data = {"start": {"bench_id": bench.id},
+                    "submit": {"result": "pass", "notes": demo_result_notes(job.instrument, False)}}.get(action, {})
+            transition(job, action, tech, {**data, "version": job.version})
 
 
 def _history(inst, rng, today):

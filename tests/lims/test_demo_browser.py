@@ -25,9 +25,10 @@ def demo_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("demo")
     app = make_app(f"sqlite:///{tmp / 'demo.db'}", KEY_DIR=str(tmp / "keys"), TESTING=False, DEMO=True,
                    WTF_CSRF_ENABLED=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["PUBLIC_HOST"] = f"127.0.0.1:{server.server_port}"  # as `lims demo --port` does
     with app.app_context():
         ensure_demo(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
@@ -73,3 +74,44 @@ def test_every_demo_account_on_the_landing_page_logs_in(browser, demo_server, us
             assert total > 200  # lab staff see every customer's register (two markets, two hospitals)
     finally:
         context.close()
+
+
+def _login(browser, base, username):
+    from lims.demo import DEMO_USERS
+
+    page = browser.new_context(locale="zh-CN").new_page()
+    page.goto(base + "/login")
+    page.fill("#username", username)
+    page.fill("#password", next(u["password"] for u in DEMO_USERS if u["username"] == username))
+    page.click("#submit")
+    page.wait_for_url(re.compile(r".*/instruments.*"))
+    return page
+
+
+def test_demo_has_work_in_every_state_and_the_manager_takes_one_to_a_certificate(browser, demo_server):
+    """docs/issuance.md's browser walkthrough, on the demo data: the work queue is not empty."""
+    tech = _login(browser, demo_server, "tech")
+    tech.goto(demo_server + "/jobs")
+    states = set(tech.locator("#jobs tbody tr td.state").evaluate_all(
+        "cells => cells.map(c => c.className.replace('state state-', ''))"))
+    assert {"booked", "received", "in_progress", "awaiting_approval", "approved"} <= states, states
+    tech.context.close()
+
+    hospital = _login(browser, demo_server, "hospital")
+    hospital.goto(demo_server + "/jobs")
+    assert hospital.locator("#jobs tbody tr").count() == 8  # the batch the equipment officer booked
+    hospital.context.close()
+
+    mgr = _login(browser, demo_server, "manager")
+    mgr.goto(demo_server + "/jobs?state=awaiting_approval")
+    mgr.locator("#jobs tbody tr a").first.click()
+    mgr.click("#do-approve")
+    assert mgr.get_attribute("#job-state", "data-state") == "approved"
+    mgr.click("#do-issue")
+    mgr.wait_for_url(re.compile(r".*/certificates/\d+$"))
+    assert mgr.get_attribute("#cert-status", "data-status") == "valid"
+    mgr.click("#check-link")
+    mgr.wait_for_url(re.compile(r".*/V/.*"))
+    assert mgr.get_attribute("div.verdict", "data-verdict") == "valid"
+    assert "valid until" in mgr.inner_text("body").lower()
+    mgr.context.close()

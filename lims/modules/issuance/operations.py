@@ -162,7 +162,8 @@ def integrity_report():
     return out
 
 
-def _demo_notes(inst, fail):
+def demo_result_notes(inst, fail):
+    """The ``R:`` result lines a technician would submit for a demo scale (three test loads)."""
     chars = inst.characteristics or {}
     e, mx = chars.get("e", 10), chars.get("max", 30000)
     lines = []
@@ -203,7 +204,7 @@ def issue_demo_certificates(users, count=5):
         job = book_job(inst, tech)
         fail = n == len(scales) - 1
         steps = [("receive", tech, {}), ("start", tech, {"bench_id": bench.id}),
-                 ("submit", tech, {"result": "fail" if fail else "pass", "notes": _demo_notes(inst, fail)}),
+                 ("submit", tech, {"result": "fail" if fail else "pass", "notes": demo_result_notes(inst, fail)}),
                  ("approve", manager, {})]
         for action, user, data in steps:
             transition(job, action, user, {**data, "version": job.version})

@@ -1,0 +1,78 @@
+"""Import an instrument register from CSV (market managers, equipment officers; admins choose the owner).
+
+The page calls :func:`lims.modules.equipment.operations.import_instruments`, the operation behind
+``POST /api/v1/instruments/import`` and ``lims instruments import``: every row is checked, and
+either all rows are stored or none, with a report of each problem (row, column, problem).
+"""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from lims.core.auth import require_roles
+from lims.extensions import db
+from lims.modules.equipment import operations as eq_ops
+from lims.modules.equipment.models import InstrumentType
+from lims.modules.organisations.models import Organisation
+from lims.web.lab_forms import ImportForm
+from lims.web.work_forms import choices
+
+bp = Blueprint("import_pages", __name__)
+
+CUSTOMERS = ("market_manager", "equipment_officer")  # who may import (admin too), as the API
+MAX_BYTES = 10 * 1024 * 1024  # as the API
+SHOWN_PROBLEMS = 500
+
+
+def _render(form, problems=None, code=200):
+    types = db.session.execute(select(InstrumentType).order_by(InstrumentType.code)).scalars().all()
+    columns = list(eq_ops.IMPORT_COLUMNS)
+    return render_template("lab/import.html", form=form, types=types, columns=columns,
+                           problems=(problems or [])[:SHOWN_PROBLEMS], total_problems=len(problems or []),
+                           is_admin=current_user.role == "admin"), code
+
+
+def _owner(form):
+    """``(owner organisation, allow owner_id column)`` as the API and the CLI decide it, or None on error."""
+    if current_user.role != "admin":
+        return current_user.organisation, False
+    if not form.owner_id.data:
+        return None, True  # every row names its owner in the owner_id column
+    owner = db.session.get(Organisation, form.owner_id.data)
+    if owner is None:
+        form.owner_id.errors = list(form.owner_id.errors) + [_("No such organisation.")]
+        return None
+    return owner, False
+
+
+@bp.route("/instruments/import", methods=["GET", "POST"])
+@require_roles(*CUSTOMERS)
+def import_csv():
+    """Upload a CSV; show the problems of every row (nothing stored) or the count imported."""
+    form = ImportForm()
+    if current_user.role == "admin":
+        orgs = db.session.execute(select(Organisation).where(Organisation.kind != "lab").order_by(Organisation.name)
+                                  ).scalars().all()
+        form.owner_id.choices = choices([(0, _("— from the owner_id column"))] + [(o.id, o.name) for o in orgs])
+    if request.method == "GET":
+        return _render(form)
+    if not form.validate_on_submit():
+        return _render(form, code=400 if form.csrf_token.errors else 422)
+    raw = form.file.data.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:
+        form.file.errors = [_("The file is larger than 10 MiB.")]
+        return _render(form, code=413)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        form.file.errors = [_("Not UTF-8 text (byte %(n)d); save the sheet as CSV UTF-8.", n=exc.start)]
+        return _render(form, code=422)
+    owner = _owner(form)
+    if owner is None:
+        return _render(form, code=422)
+    created, problems = eq_ops.import_instruments(text, *owner)
+    if problems:
+        db.session.rollback()
+        return _render(form, problems, 422)
+    flash(_("%(n)d instruments imported.", n=created))
+    return redirect(url_for("pages.instruments"))

@@ -21,6 +21,7 @@ def create_app(config=None):
 
     load_config(app, config)
     register_extensions(app)
+    register_procedures(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -67,7 +68,15 @@ def import_all_models():
     import lims.modules.measurements.models  # noqa: F401
     import lims.modules.jobs.models  # noqa: F401
     import lims.modules.organisations.models  # noqa: F401
+    import lims.modules.procedures.models  # noqa: F401
     import lims.modules.users.models  # noqa: F401
+
+
+def register_procedures(app):
+    """Load and check the verification procedure files once (a malformed file stops the start)."""
+    from lims.modules.procedures.definitions import load_all
+
+    app.extensions["procedures"] = load_all()
 
 
 def register_blueprints(app):

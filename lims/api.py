@@ -5,6 +5,7 @@ from lims.modules.issuance.api import blp as issuance
 from lims.modules.jobs.api import blp as jobs
 from lims.modules.measurements.api import blp as measurements
 from lims.modules.organisations.api import blp as organisations
+from lims.modules.procedures.api import blp as procedures
 from lims.modules.users.api import blp as users
 
-BLUEPRINTS = [organisations, users, equipment, jobs, measurements, issuance, audit]
+BLUEPRINTS = [organisations, users, equipment, jobs, procedures, measurements, issuance, audit]

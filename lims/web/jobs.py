@@ -8,8 +8,12 @@ import datetime as dt
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from wtforms import HiddenField, StringField
+from wtforms.validators import InputRequired, Length, Optional
 
 from lims.core.auth import check_org, login_required, require_roles, sees_all_organisations
 from lims.core.db import get_or_404
@@ -21,10 +25,25 @@ from lims.modules.issuance.models import Certificate
 from lims.modules.issuance.schemas import IssueSchema
 from lims.modules.jobs import operations as ops
 from lims.modules.jobs.models import STATES, TRANSITIONS, Job
+from lims.modules.procedures import operations as proc_ops
+from lims.modules.procedures.schemas import ResultEntrySchema
 from lims.web.common import PER_PAGE, page_number, run, template_globals
 from lims.web.work_forms import IssueForm, TransitionForm, choices, lines
 
 bp = Blueprint("jobs_pages", __name__)
+
+
+VERIFICATION_KIND_LABELS = {"initial": _l("initial verification"), "subsequent": _l("subsequent verification"),
+                            "in_service": _l("in-service inspection")}
+
+
+class PointForm(FlaskForm):
+    """One test point's indication (scales: the flash-point ΔL and the zero error E0 as well)."""
+
+    point = HiddenField(validators=[InputRequired(), Length(max=64)])
+    indication = StringField(_l("Indication"), validators=[InputRequired(), Length(max=40)])
+    flash_delta = StringField(_l("ΔL"), validators=[Optional(), Length(max=40)])
+    zero_error = StringField(_l("E0"), validators=[Optional(), Length(max=40)])
 
 # column prefix of each step in a job's history -> the state it led to
 HISTORY = (("booked", "booked"), ("received", "received"), ("started", "in_progress"),
@@ -118,8 +137,29 @@ def _forms(job, actions, bad=None):
     return forms
 
 
-def render_job(job, bad_form=None, issue_form=None, code=200):
-    """Render the job page; ``bad_form``/``issue_form`` carry messages of a refused step."""
+def _procedure(job, bad_point=None):
+    """The job's plan with results, and a form per point for lab staff while the job is in progress."""
+    from lims.core.http import Conflict
+
+    try:
+        view = proc_ops.procedure_view(job)
+    except Conflict:
+        return None, {}
+    forms = {}
+    if current_user.is_lab_staff and job.state == "in_progress":
+        for pt in view["points"]:
+            if bad_point is not None and bad_point.point.data == pt["point"]:
+                forms[pt["point"]] = bad_point
+                continue
+            form = PointForm(formdata=None, prefix=f"p{len(forms)}")
+            form.point.data = pt["point"]
+            forms[pt["point"]] = form
+    return view, forms
+
+
+def render_job(job, bad_form=None, issue_form=None, code=200, bad_point=None):
+    """Render the job page; ``bad_form``/``issue_form``/``bad_point`` carry messages of a refused step."""
+    procedure, point_forms = _procedure(job, bad_point)
     actions = ops.allowed_actions(job, current_user)
     certificate = current_certificate(job)
     can_issue = (current_user.role in ("lab_manager", "admin") and job.state == "approved" and certificate is None)
@@ -134,7 +174,9 @@ def render_job(job, bad_form=None, issue_form=None, code=200):
     return render_template("work/job.html", job=job, history=history(job), today=dt.date.today(),
                            forms=_forms(job, actions, bad_form), orphan_errors=orphan, can_issue=can_issue,
                            issue_form=issue_form or IssueForm(formdata=None),
-                           four_eyes=four_eyes, sessions=sessions, stats=stats, certs=certs), code
+                           four_eyes=four_eyes, sessions=sessions, stats=stats, certs=certs,
+                           procedure=procedure, point_forms=point_forms,
+                           verification_kind_label=lambda k: VERIFICATION_KIND_LABELS.get(k, k)), code
 
 
 def _readable_job(job_id):
@@ -174,6 +216,27 @@ def step(job_id, action):
         return render_job(db.session.get(Job, job_id), bad_form=form, code=status)
     flash(_("Job %(id)d: %(state)s.", id=job.id, state=template_globals()["job_state_label"](job.state)))
     return redirect(url_for("jobs_pages.job", job_id=job.id))
+
+
+@bp.route("/jobs/<int:job_id>/points", methods=["POST"])
+@require_roles("lab_manager", "technician")
+def point(job_id):
+    """Enter one test point's indication (as ``POST /api/v1/jobs/<id>/results``)."""
+    job = get_or_404(Job, job_id)
+    prefix = request.form.get("prefix", "")
+    form = PointForm(prefix=prefix if prefix.startswith("p") and prefix[1:].isdigit() else "p0")
+    if not form.validate_on_submit():
+        return render_job(job, bad_point=form, code=400 if form.csrf_token.errors else 422)
+    data = {"point": form.point.data, "indication": form.indication.data.strip()}
+    for key in ("flash_delta", "zero_error"):
+        if (getattr(form, key).data or "").strip():
+            data[key] = getattr(form, key).data.strip()
+    row, status = run(form, lambda: proc_ops.enter_result(job, current_user, ResultEntrySchema().load(data)))
+    if status:
+        return render_job(db.session.get(Job, job_id), bad_point=form, code=status)
+    flash(_("Test point %(point)s: error %(error)s, %(verdict)s.", point=row.point, error=row.corrected_error,
+            verdict=template_globals()["result_label"](row.verdict)))
+    return redirect(url_for("jobs_pages.job", job_id=job.id) + "#test-points")
 
 
 @bp.route("/jobs/<int:job_id>/certificate", methods=["POST"])

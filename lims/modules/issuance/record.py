@@ -2,9 +2,10 @@
 
 Everything here returns plain JSON-compatible data in the shape of
 ``certificates.data.to_dict``; :mod:`lims.modules.issuance.render` validates it into a
-``CertificateData``. Results come from the issue request or, until the measurements area
-supplies them, from ``R:`` lines in the job notes (see ``docs/issuance.md``); a verification
-without any result line gets one summary line with the overall verdict.
+``CertificateData``. Results come from the issue request, else from the test points judged by
+the procedures area (``docs/procedures.md``), else from ``R:`` lines in the job notes (see
+``docs/issuance.md``); a verification without any result line gets one summary line with the
+overall verdict.
 """
 import datetime as dt
 
@@ -137,10 +138,16 @@ def build_record(job, issuer, number, options, today):
     :returns: a dict accepted by ``certificates.data.from_dict``
     """
     kind, conformity, due, agreed = _verdict(job, options)
-    results = options.get("results") or results_from_notes(job.notes) or default_results(job, conformity)
+    from lims.modules.procedures import operations as procedures
+
+    judged = procedures.certificate_results(job)
+    results = (options.get("results") or judged or results_from_notes(job.notes)
+               or default_results(job, conformity))
     inst = job.instrument
     received = job.received_dt.date() if job.received_dt else None
     rule = f"依据 {job.instrument.type.regulation}，|示值误差| ≤ MPE 判合格 / simple acceptance, |error| ≤ MPE"
+    if judged and not options.get("results"):
+        rule = procedures.decision_rule(job) or rule
     return {
         "schema_version": SCHEMA_VERSION, "number": number, "kind": kind, "revision": 0,
         "lab": lab_record(),

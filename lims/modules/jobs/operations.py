@@ -95,7 +95,8 @@ def transition(job, action, user, data):
     :param data: validated payload (``version``, and per action: ``bench_id``, ``result``,
         ``performed_on``, ``notes``).
     :raises Conflict: not allowed from the current state, a stale version, the approver is the
-        person who did the work, or a standard on the bench is past its due date.
+        person who did the work, a standard on the bench is past its due date, or a submitted
+        result differs from the judged test points (:func:`lims.modules.procedures.operations.check_submission`).
     """
     from lims.core.db import check_version
 
@@ -133,8 +134,11 @@ def _start(job, data):
 
 
 def _submit(job, data):
+    from lims.modules.procedures.operations import check_submission
+
     if data.get("result") not in ("pass", "fail"):
         raise DomainValidationError({"result": ["required to submit: pass or fail"]})
+    check_submission(job, data["result"])
     job.result = data["result"]
     job.performed_on = data.get("performed_on") or dt.date.today()
 

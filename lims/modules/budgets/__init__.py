@@ -1,0 +1,1 @@
+"""Uncertainty budgets and conformity decisions: the application's only door to ``uncertainty``."""

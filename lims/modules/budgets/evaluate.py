@@ -1,0 +1,32 @@
+"""The gateway to the ``uncertainty`` library (STYLE.md import rules; tests/test_architecture.py).
+
+Other modules call these functions with plain numbers and get plain data back; they never import
+``uncertainty`` themselves.
+"""
+from uncertainty import BudgetError, decide
+
+SIMPLE = "simple"
+
+
+def judge(error, mpe, U=None, k=2.0):
+    """Judge a measured error against ±``mpe`` with simple acceptance (ILAC-G8:09/2019 4.2.1).
+
+    JJG verifications use simple acceptance because the regulation fixes the standards at
+    ≤ 1/3 MPE (REFERENCE.md 2.3). Without an expanded uncertainty the decision is plain
+    |E| ≤ MPE; with one, U/MPE is recorded and a ratio over 1/3 is reported in ``warnings``.
+
+    :param error: the (corrected) error E, a number
+    :param mpe: the MPE magnitude (> 0)
+    :param U: expanded uncertainty of E, or None
+    :param k: coverage factor of ``U``
+    :returns: ``{"verdict", "rule", "rule_name", "ratio", "ratio_ok", "warnings"}``; ``ratio`` is
+        None without ``U``
+    :raises ValueError: an argument the library refuses (the message names it)
+    """
+    try:
+        d = decide(float(error), float(U) if U is not None else 0.0, float(mpe), rule=SIMPLE, k=float(k))
+    except BudgetError as exc:
+        raise ValueError(str(exc)) from exc
+    return {"verdict": d.verdict, "rule": d.rule, "rule_name": d.rule_name,
+            "ratio": d.ratio if U is not None else None, "ratio_ok": d.ratio_ok if U is not None else None,
+            "warnings": list(d.warnings) if U is not None else []}

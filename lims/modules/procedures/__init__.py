@@ -1,0 +1,1 @@
+"""Verification procedures: the regulation's test points, entered results, judged errors."""

@@ -1,0 +1,277 @@
+"""Verification procedures as data: load and check the regulation files, plan a job's test points.
+
+Each file under ``data/`` describes one regulation (its id, ``data_version``, the instrument
+types it covers, the test points or how to plan them, the MPE per verification kind, the
+source of every number and whether REFERENCE.md marks it unconfirmed). Nothing here touches the
+database or Flask: :func:`load_all` is called once by the application factory, which refuses to
+start on a malformed file, and :func:`plan` turns an instrument's declared characteristics into
+test points. Numbers are :class:`decimal.Decimal` throughout, so an MPE of 2.5 g stays 2.5 g.
+"""
+import math
+import pathlib
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+DATA_DIR = pathlib.Path(__file__).with_name("data")
+KINDS = ("initial", "subsequent", "in_service")
+_COMMON = ("id", "data_version", "regulation", "title_zh", "title_en", "instrument_types", "kind", "unit",
+           "item_zh", "item_en", "source")
+
+
+class ProcedureDataError(ValueError):
+    """A procedure file is malformed; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class TestPoint:
+    """One planned test point.
+
+    :ivar id: the point's name in requests (e.g. ``"5000 g"``, ``"150 mmHg"``)
+    :ivar nominal: nominal value (the load, the pressure, the bath temperature)
+    :ivar unit: unit of nominal, indication, error and MPE
+    :ivar mpe: magnitude of the maximum permissible error (±mpe) for this job's verification kind
+    :ivar item_zh: test item in Chinese (certificate line)
+    :ivar item_en: test item in English
+    :ivar unconfirmed: its MPE rests on a number REFERENCE.md marks unconfirmed (see :attr:`Plan.unconfirmed`)
+    :ivar note: how the MPE was found (e.g. "500 e, class III: 0.5 e × 1")
+    """
+
+    __test__ = False  # not a pytest class
+
+    id: str
+    nominal: Decimal
+    unit: str
+    mpe: Decimal
+    item_zh: str
+    item_en: str
+    unconfirmed: bool
+    note: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A job's test points under one procedure."""
+
+    procedure_id: str
+    data_version: int
+    regulation: str
+    kind: str
+    unit: str
+    points: tuple
+    e: Decimal | None = None  # verification scale interval of a scale (for the rounding correction)
+    unconfirmed: tuple = ()  # what of this plan rests on numbers REFERENCE.md marks unconfirmed, with sources
+
+    def point(self, point_id):
+        """Return the point named ``point_id`` or None."""
+        return next((p for p in self.points if p.id == point_id), None)
+
+
+def fmt(value):
+    """A decimal without exponent or trailing zeros (``Decimal("5E+3")`` → ``"5000"``)."""
+    text = format(Decimal(value).normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def _dec(where, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise ProcedureDataError(f"{where}: must be a number, got {value!r}")
+    try:
+        out = Decimal(str(value)) if not isinstance(value, Decimal) else value
+    except InvalidOperation as exc:
+        raise ProcedureDataError(f"{where}: not a number: {value!r}") from exc
+    if out.is_nan():
+        raise ProcedureDataError(f"{where}: must not be NaN")
+    return out
+
+
+def _check_mpe_table(where, table, positive=True):
+    if not isinstance(table, dict):
+        raise ProcedureDataError(f"{where}: must be a table with {', '.join(KINDS)}")
+    for k in KINDS:
+        if k not in table:
+            raise ProcedureDataError(f"{where}.{k}: missing")
+        if _dec(f"{where}.{k}", table[k]) <= 0 and positive:
+            raise ProcedureDataError(f"{where}.{k}: must be > 0")
+    if not isinstance(table.get("source"), str) or not table["source"].strip():
+        raise ProcedureDataError(f"{where}.source: every number needs its source")
+    if not isinstance(table.get("unconfirmed", False), bool):
+        raise ProcedureDataError(f"{where}.unconfirmed: must be true or false")
+
+
+def validate(data, name="<data>"):
+    """Check one procedure document; return it with numbers as Decimal.
+
+    :param data: the parsed TOML document
+    :param name: file name used in messages
+    :raises ProcedureDataError: naming the file and the key
+    """
+    for key in _COMMON:
+        if key not in data:
+            raise ProcedureDataError(f"{name}: {key}: missing")
+    if not isinstance(data["data_version"], int) or data["data_version"] < 1:
+        raise ProcedureDataError(f"{name}: data_version: must be an integer >= 1")
+    if not isinstance(data["instrument_types"], list) or not data["instrument_types"]:
+        raise ProcedureDataError(f"{name}: instrument_types: must be a non-empty list")
+    if data["kind"] == "scale":
+        classes = data.get("classes")
+        if not isinstance(classes, dict) or not classes:
+            raise ProcedureDataError(f"{name}: classes: missing")
+        for cls, spec in classes.items():
+            bands = spec.get("bands") if isinstance(spec, dict) else None
+            if not isinstance(bands, list) or len(bands) < 2:
+                raise ProcedureDataError(f"{name}: classes.{cls}.bands: at least two [upper e, MPE e] pairs")
+            last = Decimal(0)
+            for i, band in enumerate(bands):
+                if not isinstance(band, list) or len(band) != 2:
+                    raise ProcedureDataError(f"{name}: classes.{cls}.bands[{i}]: must be [upper e, MPE e]")
+                upper, mpe = _dec(f"{name}: classes.{cls}.bands[{i}][0]", band[0]), \
+                    _dec(f"{name}: classes.{cls}.bands[{i}][1]", band[1])
+                if upper <= last or mpe <= 0:
+                    raise ProcedureDataError(f"{name}: classes.{cls}.bands[{i}]: upper limits must increase "
+                                             "and the MPE be > 0")
+                last = upper
+        _check_mpe_table(f"{name}: mpe_factor", data.get("mpe_factor"))
+        half = data.get("plan", {}).get("half_max")
+        if half is None or not 0 < _dec(f"{name}: plan.half_max", half) < 1:
+            raise ProcedureDataError(f"{name}: plan.half_max: must be between 0 and 1")
+    elif data["kind"] == "points":
+        pts = data.get("points", {}).get("nominal")
+        if not isinstance(pts, list) or not pts:
+            raise ProcedureDataError(f"{name}: points.nominal: must be a non-empty list")
+        values = [_dec(f"{name}: points.nominal[{i}]", v) for i, v in enumerate(pts)]
+        if len({fmt(v) for v in values}) != len(values):
+            raise ProcedureDataError(f"{name}: points.nominal: contains duplicates")
+        if not isinstance(data["points"].get("source"), str):
+            raise ProcedureDataError(f"{name}: points.source: every number needs its source")
+        _check_mpe_table(f"{name}: mpe", data.get("mpe"))
+    else:
+        raise ProcedureDataError(f"{name}: kind: must be 'scale' or 'points', got {data['kind']!r}")
+    return data
+
+
+def load_all(directory=DATA_DIR):
+    """Load and check every ``*.toml`` procedure file.
+
+    :returns: ``{instrument type code: procedure document}``
+    :raises ProcedureDataError: a malformed file, two files with the same id, or two files for one type
+    """
+    by_type, ids = {}, set()
+    for path in sorted(pathlib.Path(directory).glob("*.toml")):
+        with path.open("rb") as fh:
+            try:
+                data = tomllib.load(fh, parse_float=Decimal)
+            except tomllib.TOMLDecodeError as exc:
+                raise ProcedureDataError(f"{path.name}: {exc}") from exc
+        validate(data, path.name)
+        if data["id"] in ids:
+            raise ProcedureDataError(f"{path.name}: id {data['id']!r} is used by another file")
+        ids.add(data["id"])
+        for code in data["instrument_types"]:
+            if code in by_type:
+                raise ProcedureDataError(f"{path.name}: {code} already has procedure {by_type[code]['id']}")
+            by_type[code] = data
+    return by_type
+
+
+def compute_error(indication, reference, e=None, flash_delta=None, zero_error=None):
+    """Error of indication, with the rounding correction of a digital scale (flash-point method).
+
+    ``E = I + 0.5 e − ΔL − L`` when ΔL is given (else ``E = I − L``) and ``Ec = E − E0``
+    (REFERENCE.md 1.1; ``E0`` is the error at or near zero found the same way).
+
+    :returns: ``(E, Ec)`` as Decimals
+    """
+    error = indication - reference
+    if flash_delta is not None:
+        error = indication + e / 2 - flash_delta - reference
+    corrected = error - zero_error if zero_error is not None else error
+    return error, corrected
+
+
+class PlanError(ValueError):
+    """The instrument's characteristics do not allow a plan (e.g. no accuracy class)."""
+
+
+def _scale_mpe(proc, cls, load, e, kind):
+    bands = proc["classes"][cls]["bands"]
+    m_e = load / e
+    for upper, mpe_e in bands:
+        if m_e <= Decimal(str(upper)):
+            break
+    factor = Decimal(str(proc["mpe_factor"][kind]))
+    return Decimal(str(mpe_e)) * e * factor, f"{fmt(m_e)} e, class {cls}: {fmt(mpe_e)} e × {fmt(factor)}"
+
+
+def _char(chars, key):
+    value = chars.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise PlanError(f"the instrument has no valid {key}")
+    return Decimal(str(value))
+
+
+def _scale_plan(proc, chars, kind):
+    cls = chars.get("accuracy_class")
+    if cls not in proc["classes"]:
+        raise PlanError(f"accuracy class {cls!r} has no MPE table in {proc['id']}")
+    mx, mn, e = _char(chars, "max"), _char(chars, "min"), _char(chars, "e")
+    if e <= 0 or mx <= mn:
+        raise PlanError("the instrument's max, min and e do not allow a plan")
+    bands = proc["classes"][cls]["bands"]
+    half = (mx * Decimal(str(proc["plan"]["half_max"])) / e).to_integral_value(rounding="ROUND_FLOOR") * e
+    loads = [mn] + [Decimal(str(b[0])) * e for b in bands[:2]] + [half, mx]
+    unconfirmed = bool(proc["mpe_factor"].get("unconfirmed") and kind == "in_service")
+    points, seen = [], set()
+    for load in sorted(v for v in loads if v.is_finite() and mn <= v <= mx):
+        key = fmt(load)
+        if key in seen:
+            continue
+        seen.add(key)
+        mpe, note = _scale_mpe(proc, cls, load, e, kind)
+        points.append(TestPoint(f"{key} {proc['unit']}", load, proc["unit"], mpe, f"{proc['item_zh']} {key} {proc['unit']}",
+                                f"{proc['item_en']} {key} {proc['unit']}", unconfirmed, note))
+    return points, e
+
+
+def plan(proc, chars, verification_kind):
+    """Plan the test points of an instrument.
+
+    :param proc: a procedure document from :func:`load_all`
+    :param chars: the instrument's declared characteristics (a scale: max, min, e in g, accuracy_class;
+        others: optional range_min, range_max)
+    :param verification_kind: ``initial``, ``subsequent`` or ``in_service`` (the job's)
+    :returns: :class:`Plan`
+    :raises PlanError: the characteristics do not allow a plan
+    """
+    if verification_kind not in KINDS:
+        raise PlanError(f"unknown verification kind {verification_kind!r}")
+    chars = chars or {}
+    e = None
+    notes = []
+    if proc["kind"] == "scale":
+        points, e = _scale_plan(proc, chars, verification_kind)
+        if proc["plan"].get("unconfirmed"):
+            notes.append(f"test loads: {proc['plan']['source']}")
+        if proc["mpe_factor"].get("unconfirmed") and verification_kind == "in_service":
+            notes.append(f"in-service MPE factor: {proc['mpe_factor']['source']}")
+    else:
+        mpe = Decimal(str(proc["mpe"][verification_kind]))
+        unconfirmed = bool(proc["mpe"].get("unconfirmed"))
+        if proc["points"].get("unconfirmed"):
+            notes.append(f"test points: {proc['points']['source']}")
+        if unconfirmed:
+            notes.append(f"MPE: {proc['mpe']['source']}")
+        lo, hi = chars.get("range_min"), chars.get("range_max")
+        points = []
+        for v in proc["points"]["nominal"]:
+            nominal = Decimal(str(v))
+            if isinstance(lo, (int, float)) and nominal < Decimal(str(lo)):
+                continue
+            if isinstance(hi, (int, float)) and nominal > Decimal(str(hi)):
+                continue
+            points.append(TestPoint(f"{fmt(nominal)} {proc['unit']}", nominal, proc["unit"], mpe,
+                                    f"{proc['item_zh']} {fmt(nominal)} {proc['unit']}",
+                                    f"{proc['item_en']} {fmt(nominal)} {proc['unit']}", unconfirmed,
+                                    f"{verification_kind}: ±{fmt(mpe)} {proc['unit']}"))
+    return Plan(proc["id"], proc["data_version"], proc["regulation"], proc["kind"], proc["unit"], tuple(points), e,
+                tuple(notes))

@@ -1,0 +1,96 @@
+"""Input and output schemas of the procedures API (numbers out as decimal text, exactly as judged)."""
+from marshmallow import ValidationError, fields, validate
+
+from lims.core.schemas import DumpSchema, LoadSchema
+
+_BIG = 10**9
+
+
+def _within(low, high):
+    """A range check for Decimal fields (the bounds are published as numbers in ``metadata``)."""
+
+    def check(value):
+        if value is not None and not low <= value <= high:
+            raise ValidationError(f"must be between {low} and {high}")
+
+    return check
+
+
+def _number(description, low=-_BIG, **kwargs):
+    return fields.Decimal(allow_nan=False, validate=_within(low, _BIG), load_default=None,
+                          metadata={"description": description, "minimum": low, "maximum": _BIG}, **kwargs)
+
+
+class ResultEntrySchema(LoadSchema):
+    point = fields.String(required=True, validate=validate.Length(min=1, max=64),
+                          metadata={"description": "the test point's name from GET …/procedure, e.g. `5000 g`"})
+    indication = _number("the instrument's indication I (or give session_id and sequences)", allow_none=True)
+    reference = _number("reference value L (default: the nominal value)", allow_none=True)
+    flash_delta = _number("scales: the added small weights ΔL of the flash-point method", allow_none=True)
+    zero_error = _number("scales: error E0 at or near zero, subtracted from E", allow_none=True)
+    uncertainty = _number("expanded uncertainty U of the error, if known", low=0, allow_none=True)
+    k = fields.Decimal(allow_nan=False, allow_none=True, load_default=None, validate=_within(1, 10),
+                       metadata={"description": "coverage factor of U (default 2)", "minimum": 1, "maximum": 10})
+    session_id = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1, max=2**31 - 1),
+                                metadata={"description": "take the indication from readings of this session"})
+    sequences = fields.List(fields.Integer(validate=validate.Range(min=1, max=2**31 - 1)), allow_none=True,
+                            load_default=None, validate=validate.Length(min=1, max=100),
+                            metadata={"description": "sequence numbers of the readings (their mean is used)"})
+
+
+class PointResultSchema(DumpSchema):
+    indication = fields.String()
+    reference = fields.String()
+    flash_delta = fields.String(allow_none=True)
+    zero_error = fields.String(allow_none=True)
+    error = fields.String(metadata={"description": "E = I − L (scales with ΔL: I + 0.5 e − ΔL − L)"})
+    corrected_error = fields.String(metadata={"description": "Ec = E − E0, the value judged"})
+    mpe = fields.String()
+    uncertainty = fields.String(allow_none=True)
+    k = fields.String(allow_none=True)
+    ratio = fields.String(allow_none=True, metadata={"description": "U/MPE when U is given"})
+    rule = fields.String()
+    rule_name = fields.String()
+    verdict = fields.String()
+    session_id = fields.Integer(allow_none=True)
+    sequences = fields.List(fields.Integer(), allow_none=True)
+    entered_by_id = fields.Integer()
+    entered_dt = fields.DateTime()
+    version = fields.Integer()
+
+
+class EnteredResultSchema(PointResultSchema):
+    job_id = fields.Integer()
+    point = fields.String()
+    unit = fields.String()
+    nominal = fields.String()
+
+
+class PlannedPointSchema(DumpSchema):
+    point = fields.String()
+    nominal = fields.String()
+    unit = fields.String()
+    mpe = fields.String(metadata={"description": "magnitude of the MPE (±)"})
+    item_zh = fields.String()
+    item_en = fields.String()
+    unconfirmed = fields.Boolean(metadata={"description": "the MPE rests on a number not yet checked"})
+    note = fields.String()
+    result = fields.Nested(PointResultSchema, allow_none=True)
+
+
+class ProcedureSchema(DumpSchema):
+    job_id = fields.Integer()
+    procedure_id = fields.String()
+    data_version = fields.Integer()
+    regulation = fields.String()
+    title_zh = fields.String()
+    title_en = fields.String()
+    verification_kind = fields.String()
+    kind = fields.String()
+    unit = fields.String()
+    e = fields.String(allow_none=True)
+    unconfirmed = fields.List(fields.String())
+    overall = fields.String(allow_none=True, metadata={"description": "pass, fail, or null while points are missing"})
+    failing = fields.List(fields.String())
+    missing = fields.List(fields.String())
+    points = fields.List(fields.Nested(PlannedPointSchema))

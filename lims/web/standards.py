@@ -101,7 +101,9 @@ def _load(form, schema, body, rows_key, used):
 
 
 def _pad(field_list):
-    for _i in range(BLANK_ROWS):
+    """Offer ``BLANK_ROWS`` empty rows after the filled ones."""
+    filled = sum(1 for e in field_list.entries if any((f.data or "") for f in e.form))
+    while len(field_list.entries) < filled + BLANK_ROWS:
         field_list.append_entry()
 
 

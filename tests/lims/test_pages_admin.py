@@ -156,3 +156,17 @@ def test_navigation_per_role(client):
     page = client.get("/standards").get_data(as_text=True)
     assert 'id="nav-standards"' in page and 'id="nav-benches"' in page and 'id="nav-audit"' not in page
     assert 'id="nav-import"' not in page
+
+
+def test_edit_form_offers_blank_rows_after_the_values(client, app, world):
+    from lims.extensions import db
+    from lims.modules.equipment.models import ReferenceStandard
+
+    sid = world.standards["good"]
+    with app.app_context():
+        std = db.session.get(ReferenceStandard, sid)
+        std.values = [{"nominal": "1 kg", "value": 1.000001, "U": 2e-06, "k": 2.0, "unit": "kg"}]
+        db.session.commit()
+    login(client, "lab_manager")
+    page = client.get(f"/standards/{sid}/edit").get_data(as_text=True)
+    assert 'value="1 kg"' in page and 'id="values-3-nominal"' in page and 'id="values-4-nominal"' not in page

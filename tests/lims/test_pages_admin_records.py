@@ -155,3 +155,9 @@ def test_admin_chooses_the_owner_or_uses_the_owner_column(client, world):
     assert r.status_code == 302
     login(client, "market_manager_b")
     assert "ADM-1" in text_of(client.get("/instruments?q=ADM"))
+
+
+def test_audit_leaves_out_empty_fields_of_a_created_record(client, world):
+    login(client, "lab_manager")
+    page = text_of(client.get(f"/audit?entity=Bench&entity_id={world.benches['good']}"))
+    assert "<code>name</code>: — → bench good" in page and "<code>location</code>" not in page

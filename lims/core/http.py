@@ -67,11 +67,11 @@ def handle_http_exception(error):
     if errors is not None:
         errors = flatten_errors(errors)
     message = data.get("message") or error.description or error.name
-    resp = error_response(error.code, message, errors)
+    resp = make_response(error_response(error.code, message, errors))
     if error.code == 405 and error.valid_methods:
-        resp[0].headers["Allow"] = ", ".join(error.valid_methods)
+        resp.headers["Allow"] = ", ".join(error.valid_methods)
     for key, value in (data.get("headers") or {}).items():
-        resp[0].headers[key] = value
+        resp.headers[key] = value
     return resp
 
 

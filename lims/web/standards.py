@@ -3,7 +3,7 @@
 Reading is for lab staff, as ``GET /api/v1/standards`` and ``/benches``; changing is for lab
 managers (and admins). Forms are loaded through the API's schemas and handed to the same
 operations: :func:`lims.modules.equipment.operations.create_standard`,
-:func:`lims.core.db.generic_update` (what ``PATCH /api/v1/standards/<id>`` does) and
+:func:`lims.modules.equipment.operations.update_standard` (what ``PATCH /api/v1/standards/<id>`` does) and
 :func:`lims.modules.equipment.operations.update_bench`. Updates carry the version read, so a stale
 form is refused (409) instead of overwriting someone else's change.
 """
@@ -16,7 +16,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from lims.core.auth import require_roles
-from lims.core.db import generic_update, get_or_404
+from lims.core.db import get_or_404
 from lims.core.schemas import paginate
 from lims.extensions import db
 from lims.modules.equipment import operations as ops
@@ -188,7 +188,7 @@ def edit_standard(standard_id):
     data = _load(form, s.ReferenceStandardUpdateSchema(), body, "values", used)
     if data is None:
         return render_template("lab/standard_form.html", form=form, std=std), 422
-    _done, status = run(form, lambda: generic_update(std, data))
+    _done, status = run(form, lambda: ops.update_standard(std, data))
     if status:
         _conflict_note(form, status)
         return render_template("lab/standard_form.html", form=form, std=get_or_404(ReferenceStandard, standard_id)

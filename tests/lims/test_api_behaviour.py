@@ -159,3 +159,19 @@ def test_text_is_trimmed_but_max_length_is_of_the_text_as_sent(api, world):
     assert resp.status_code == 201 and resp.json["location"] == "stall 7"
     resp = api("post", "/api/v1/instruments", role="market_manager", json=_new("trim-2", location=" " + "x" * 200))
     assert resp.status_code == 422 and "location" in resp.json["errors"]
+
+
+def test_standard_edit_keeps_due_after_calibration(api, world):
+    std = api("get", "/api/v1/standards", role="lab_manager").json["items"][0]
+    resp = api("patch", f"/api/v1/standards/{std['id']}", role="lab_manager",
+               json={"version": std["version"], "due_on": "2000-01-01"})
+    assert resp.status_code == 422 and "must be after calibrated_on" in resp.json["errors"]["due_on"][0]
+
+
+def test_bench_rename_to_a_taken_name_is_409(api, world):
+    benches = api("get", "/api/v1/benches", role="lab_manager").json["items"]
+    assert len(benches) >= 2
+    first, second = benches[0], benches[1]
+    resp = api("patch", f"/api/v1/benches/{first['id']}", role="lab_manager",
+               json={"version": first["version"], "name": second["name"]})
+    assert resp.status_code == 409 and "already exists" in resp.json["message"]

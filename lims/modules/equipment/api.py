@@ -162,7 +162,7 @@ class StandardItem(MethodView):
     def patch(self, data, standard_id):
         """Update a standard (e.g. after its recalibration)"""
         std = get_or_404(ReferenceStandard, standard_id)
-        generic_update(std, data)
+        ops.update_standard(std, data)
         return std
 
 

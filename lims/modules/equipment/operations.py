@@ -88,6 +88,23 @@ def create_standard(data):
     return std
 
 
+def update_standard(std, data):
+    """Version-checked update of a reference standard (e.g. after its recalibration).
+
+    :raises DomainValidationError: the due date would not be after the calibration date
+    :raises Conflict: a stale version
+    """
+    check_version(std, data.pop("version"))
+    calibrated_on = data.get("calibrated_on", std.calibrated_on)
+    due_on = data.get("due_on", std.due_on)
+    if due_on <= calibrated_on:
+        field = "due_on" if "due_on" in data else "calibrated_on"
+        raise DomainValidationError({field: [f"due_on ({due_on}) must be after calibrated_on ({calibrated_on})"]})
+    changes = populate_from_dict(std, data)
+    db.session.flush()
+    return changes
+
+
 def _standards(ids):
     stds = []
     for sid in ids:
@@ -109,7 +126,15 @@ def create_bench(data):
 
 
 def update_bench(bench, data):
+    """Version-checked update of a bench: name, location, ports, attached standards.
+
+    :raises Conflict: a stale version, or another bench already has the new name
+    :raises DomainValidationError: a standard id that does not exist
+    """
     check_version(bench, data.pop("version"))
+    if "name" in data and data["name"] != bench.name and db.session.execute(
+            select(Bench.id).where(Bench.name == data["name"])).first():
+        raise Conflict(f"a bench named {data['name']} already exists")
     if "standard_ids" in data:
         bench.standards = _standards(data.pop("standard_ids"))
     changes = populate_from_dict(bench, data)

@@ -26,6 +26,7 @@ from lims.modules.issuance.schemas import IssueSchema
 from lims.modules.jobs import operations as ops
 from lims.modules.jobs.models import STATES, TRANSITIONS, Job
 from lims.modules.procedures import operations as proc_ops
+from lims.modules.procedures.definitions import PlanError
 from lims.modules.procedures.schemas import ResultEntrySchema
 from lims.web.common import PER_PAGE, page_number, run, template_globals
 from lims.web.work_forms import IssueForm, TransitionForm, choices, lines
@@ -227,11 +228,20 @@ def point(job_id):
     form = PointForm(prefix=prefix if prefix.startswith("p") and prefix[1:].isdigit() else "p0")
     if not form.validate_on_submit():
         return render_job(job, bad_point=form, code=400 if form.csrf_token.errors else 422)
-    data = {"point": form.point.data, "indication": form.indication.data.strip()}
+    text = form.indication.data.strip()
+    data = {"point": form.point.data, "indication": text}
+    try:
+        planned = proc_ops.job_plan(job)
+    except PlanError:  # enter_result refuses it with its message
+        planned = None
+    pt = planned.point(form.point.data) if planned is not None else None
+    if pt is not None and pt.test != "error":  # repeatability, eccentricity: several values in one field
+        data = {"point": form.point.data, "indications": text.replace(";", " ").replace(",", " ").split()}
     for key in ("flash_delta", "zero_error"):
         if (getattr(form, key).data or "").strip():
             data[key] = getattr(form, key).data.strip()
-    row, status = run(form, lambda: proc_ops.enter_result(job, current_user, ResultEntrySchema().load(data)))
+    row, status = run(form, lambda: proc_ops.enter_result(job, current_user, ResultEntrySchema().load(data)),
+                      field_map={"indications": "indication"})
     if status:
         return render_job(db.session.get(Job, job_id), bad_point=form, code=status)
     flash(_("Test point %(point)s: error %(error)s, %(verdict)s.", point=row.point, error=row.corrected_error,

@@ -6,6 +6,13 @@ import pytest
 from tests.lims.test_issuance_support import keyed_app  # noqa: F401 (fixture)
 
 SCALE_POINTS = ["200 g", "5000 g", "15000 g", "20000 g", "30000 g"]
+EXTRA = {"repeatability 15000 g": [15000, 15010, 15005], "eccentricity 10000 g": [10000, 10010, 9990, 10005]}
+
+
+def enter_extra(api, job):
+    for point, values in EXTRA.items():
+        r = api("post", f"/api/v1/jobs/{job}/results", role="technician", json={"point": point, "indications": values})
+        assert r.status_code == 200 and r.json["verdict"] == "pass", r.json
 
 
 def _move(api, job_id, action, role="technician", **extra):
@@ -28,10 +35,13 @@ def enter(api, job, role="technician", **body):
 def test_plan_of_a_30_kg_scale_subsequent_verification(api, world):
     body = api("get", f"/api/v1/jobs/{world.jobs['market_a']}/procedure", role="technician").json
     assert body["procedure_id"] == "jjg539-2016" and body["verification_kind"] == "subsequent"
-    assert [(p["point"], p["nominal"], p["unit"], p["mpe"]) for p in body["points"]] == [
-        ("200 g", "200", "g", "5"), ("5000 g", "5000", "g", "5"), ("15000 g", "15000", "g", "10"),
-        ("20000 g", "20000", "g", "10"), ("30000 g", "30000", "g", "15")]
-    assert body["overall"] is None and body["missing"] == SCALE_POINTS and body["e"] == "10"
+    assert [(p["point"], p["nominal"], p["unit"], p["mpe"], p["test"], p["count"]) for p in body["points"]] == [
+        ("200 g", "200", "g", "5", "error", 1), ("5000 g", "5000", "g", "5", "error", 1),
+        ("15000 g", "15000", "g", "10", "error", 1), ("20000 g", "20000", "g", "10", "error", 1),
+        ("30000 g", "30000", "g", "15", "error", 1),
+        ("repeatability 15000 g", "15000", "g", "10", "repeatability", 3),
+        ("eccentricity 10000 g", "10000", "g", "10", "eccentricity", 4)]
+    assert body["overall"] is None and body["missing"] == SCALE_POINTS + list(EXTRA) and body["e"] == "10"
     assert all(p["result"] is None for p in body["points"])
 
 
@@ -40,7 +50,7 @@ def test_in_service_job_doubles_the_mpe(api, world):
     job = api("post", "/api/v1/jobs", role="technician",
               json={"instrument_id": inst, "verification_kind": "in_service"}).json["id"]
     body = api("get", f"/api/v1/jobs/{job}/procedure").json
-    assert [p["mpe"] for p in body["points"]] == ["10", "10", "20", "20", "30"]
+    assert [p["mpe"] for p in body["points"]] == ["10", "10", "20", "20", "30", "20", "20"]
     assert all(p["unconfirmed"] for p in body["points"]) and body["unconfirmed"]
 
 
@@ -56,7 +66,7 @@ def test_flash_point_example_with_zero_error_passes(api, world):
     assert _move(api, job, "receive").status_code == 200
     assert _move(api, job, "start", bench_id=world.benches["good"]).status_code == 200
     plan = api("get", f"/api/v1/jobs/{job}/procedure").json
-    assert [(p["point"], p["mpe"]) for p in plan["points"]] == [
+    assert [(p["point"], p["mpe"]) for p in plan["points"] if p["test"] == "error"] == [
         ("100 g", "2.5"), ("2500 g", "2.5"), ("7500 g", "5"), ("10000 g", "5"), ("15000 g", "7.5")]
     # the example's 1000 g load is not a planned point; judge it at 2500 g (also ±2.5 g) with L = 1000 g given
     r = enter(api, job, point="2500 g", indication=1000, reference=1000, flash_delta=2.0, zero_error=0.2)
@@ -76,9 +86,10 @@ def test_errors_verdicts_and_overall(api, world):
     assert (r.json["error"], r.json["verdict"]) == ("-10.5", "fail")
     body = api("get", f"/api/v1/jobs/{job}/procedure").json
     assert body["overall"] == "fail" and body["failing"] == ["15000 g"]
-    assert body["missing"] == ["200 g", "5000 g", "20000 g"]
+    assert body["missing"] == ["200 g", "5000 g", "20000 g"] + list(EXTRA)
     for point, ind in (("200 g", 200), ("5000 g", 5005), ("20000 g", 19990), ("15000 g", 15010)):
         assert enter(api, job, point=point, indication=ind).json["verdict"] == "pass"
+    enter_extra(api, job)
     body = api("get", f"/api/v1/jobs/{job}/procedure").json
     assert body["overall"] == "pass" and body["failing"] == body["missing"] == []
     assert body["points"][2]["result"]["indication"] == "15010" and body["points"][2]["result"]["version"] == 2
@@ -178,6 +189,7 @@ def test_results_only_while_in_progress_and_history_is_audited(api, world):
     assert [None, "200"] in values and ["200", "207"] in values
     for point in SCALE_POINTS:
         enter(api, job, point=point, indication=point.split()[0])
+    enter_extra(api, job)
     assert _move(api, job, "submit", result="fail").status_code == 409
     assert _move(api, job, "submit", result="pass").status_code == 200
     r = enter(api, job, point="200 g", indication=200)
@@ -198,7 +210,8 @@ def test_submit_must_match_the_judged_result(api, world):
     job = start(api, world)
     enter(api, job, point="200 g", indication=200)
     r = _move(api, job, "submit", result="pass")
-    assert r.status_code == 409 and "not measured yet: 5000 g, 15000 g, 20000 g, 30000 g" in r.json["message"]
+    assert r.status_code == 409 and "not measured yet: 5000 g, 15000 g, 20000 g, 30000 g, repeatability" \
+        in r.json["message"]
     enter(api, job, point="20000 g", indication=20020)
     r = _move(api, job, "submit", result="pass")
     assert r.status_code == 409 and "20000 g" in r.json["message"] and "fail" in r.json["message"]
@@ -224,6 +237,7 @@ def test_certificate_shows_the_judged_points(keyed_app, api, world, tmp_path):  
     for point, ind in (("200 g", 200), ("5000 g", 5005), ("15000 g", 14990), ("20000 g", 20000),
                        ("30000 g", 30015)):
         enter(api, job, point=point, indication=ind)
+    enter_extra(api, job)
     # notes with R: lines are ignored once points are judged
     assert _move(api, job, "submit", result="pass", notes="R: item=x; measured=1; unit=g; result=pass").status_code == 200
     assert _move(api, job, "approve", role="lab_manager").status_code == 200
@@ -234,13 +248,15 @@ def test_certificate_shows_the_judged_points(keyed_app, api, world, tmp_path):  
         from lims.modules.issuance.models import Certificate
 
         record = db.session.get(Certificate, cert.json["id"]).record
-    assert [(r["item_en"], r["nominal"], r["measured"], r["error"], r["mpe"], r["conformity"])
+    assert [(r["item_en"], r["nominal"], r["measured"], r.get("error"), r["mpe"], r["conformity"])
             for r in record["results"]] == [
         ("Error of indication (weighing) 200 g", "200", "200", "0", "5", "pass"),
         ("Error of indication (weighing) 5000 g", "5000", "5005", "5", "5", "pass"),
         ("Error of indication (weighing) 15000 g", "15000", "14990", "-10", "10", "pass"),
         ("Error of indication (weighing) 20000 g", "20000", "20000", "0", "10", "pass"),
-        ("Error of indication (weighing) 30000 g", "30000", "30015", "15", "15", "pass")]
+        ("Error of indication (weighing) 30000 g", "30000", "30015", "15", "15", "pass"),
+        ("Repeatability (spread) 15000 g", "15000", "10", None, "10", "pass"),
+        ("Eccentric load error 10000 g", "10000", "10010", "10", "10", "pass")]
     assert "JJG 539-2016" in record["decision_rule"] and "ILAC-G8" in record["decision_rule"]
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed")
@@ -264,3 +280,24 @@ def test_failed_points_give_a_notice_listing_them(keyed_app, api, world):  # noq
     assert record["kind"] == "verification_notice"
     assert [(r["item"], r["measured"], r["error"], r["mpe"], r["unit"], r["conformity"]) for r in record["results"]] \
         == [("静态压力示值误差 100 mmHg", "106", "6", "4", "mmHg", "fail")]
+
+
+def test_repeatability_and_eccentricity(api, world):
+    job = start(api, world)
+    r = enter(api, job, point="repeatability 15000 g", indications=[15000, 15009, 14999])
+    assert (r.json["error"], r.json["indication"], r.json["indications"], r.json["verdict"]) == (
+        "10", "15002.7", ["15000", "15009", "14999"], "pass")  # spread 10 g = |MPE| passes
+    r = enter(api, job, point="repeatability 15000 g", indications=[15000, 15011, 15000])
+    assert (r.json["error"], r.json["verdict"]) == ("11", "fail")
+    r = enter(api, job, point="repeatability 15000 g", indications=[15011, 15011, 15011])  # spread 0, error 11
+    assert (r.json["error"], r.json["verdict"]) == ("0", "fail")
+    r = enter(api, job, point="eccentricity 10000 g", indications=[10000, 9990, 10004, 10010])
+    assert (r.json["indication"], r.json["error"], r.json["verdict"]) == ("9990", "-10", "pass")
+    r = enter(api, job, point="eccentricity 10000 g", indications=[10000, 10011, 10004, 10010])
+    assert (r.json["error"], r.json["verdict"]) == ("11", "fail")
+    for body, field in (({"indications": [1, 2]}, "indications"), ({"indication": 10000}, "indication"),
+                        ({"indications": [1, 2, 3, 4], "flash_delta": 1}, "flash_delta")):
+        r = enter(api, job, point="eccentricity 10000 g", **body)
+        assert r.status_code == 422 and field in r.json["errors"], r.json
+    r = enter(api, job, point="200 g", indications=[200, 200])
+    assert r.status_code == 422 and "indications" in r.json["errors"]

@@ -16,7 +16,8 @@ def procs():
 
 
 def mpes(p):
-    return {pt.id: pt.mpe for pt in p.points}
+    """MPE of each weighing point (repeatability and eccentricity items left out)."""
+    return {pt.id: pt.mpe for pt in p.points if pt.test == "error"}
 
 
 def test_every_file_loads_and_covers_the_reference_instruments(procs):
@@ -31,7 +32,7 @@ def test_30_kg_by_10_g_class_iii_reference_example(procs):
     for kind in ("initial", "subsequent"):
         p = plan(procs["scale.price_computing"], SCALE_30KG, kind)
         assert mpes(p) == {"200 g": 5, "5000 g": 5, "15000 g": 10, "20000 g": 10, "30000 g": 15}
-        assert [pt.nominal for pt in p.points] == [200, 5000, 15000, 20000, 30000]
+        assert [pt.nominal for pt in p.points if pt.test == "error"] == [200, 5000, 15000, 20000, 30000]
         assert p.e == 10 and p.unit == "g" and not any(pt.unconfirmed for pt in p.points)
     p = plan(procs["scale.price_computing"], SCALE_30KG, "in_service")
     assert mpes(p) == {"200 g": 10, "5000 g": 10, "15000 g": 20, "20000 g": 20, "30000 g": 30}
@@ -50,14 +51,14 @@ def test_15_kg_by_5_g_reference_example(procs):
 def test_plan_skips_duplicates_and_loads_outside_min_max(procs):
     # class III, e = 1 g, Max = 1000 g: 2000 e is above Max, 500 e = Max/2 appears once
     p = plan(procs["scale.digital"], {"max": 1000, "min": 20, "e": 1, "d": 1, "accuracy_class": "III"}, "initial")
-    assert [pt.id for pt in p.points] == ["20 g", "500 g", "1000 g"]
+    assert [pt.id for pt in p.points if pt.test == "error"] == ["20 g", "500 g", "1000 g"]
     assert mpes(p) == {"20 g": Decimal("0.5"), "500 g": Decimal("0.5"), "1000 g": 1}
 
 
 def test_class_ii_and_iiii_use_their_own_change_points(procs):
     p = plan(procs["scale.digital"], {"max": 3000, "min": 0.5, "e": 0.1, "d": 0.01, "accuracy_class": "II"},
              "initial")
-    assert [pt.id for pt in p.points] == ["0.5 g", "500 g", "1500 g", "2000 g", "3000 g"]
+    assert [pt.id for pt in p.points if pt.test == "error"] == ["0.5 g", "500 g", "1500 g", "2000 g", "3000 g"]
     assert mpes(p)["500 g"] == Decimal("0.05") and mpes(p)["2000 g"] == Decimal("0.1")
     assert mpes(p)["3000 g"] == Decimal("0.15")
     p = plan(procs["scale.digital"], {"max": 5000, "min": 50, "e": 5, "d": 5, "accuracy_class": "IIII"}, "initial")
@@ -118,3 +119,13 @@ def test_flash_point_worked_example():
     """REFERENCE.md 1.1: e = 5 g, L = 1000 g, I = 1000 g, ΔL = 2.0 g → P = 1000.5 g, E = +0.5 g; E0 = +0.2 g → Ec = +0.3 g."""
     e, corrected = compute_error(Decimal("1000"), Decimal("1000"), Decimal("5"), Decimal("2.0"), Decimal("0.2"))
     assert e == Decimal("0.5") and corrected == Decimal("0.3")
+
+
+def test_repeatability_and_eccentricity_items(procs):
+    p = plan(procs["scale.price_computing"], SCALE_30KG, "initial")
+    extra = [(pt.id, pt.test, pt.count, pt.mpe) for pt in p.points if pt.test != "error"]
+    assert extra == [("repeatability 15000 g", "repeatability", 3, 10), ("eccentricity 10000 g", "eccentricity", 4, 10)]
+    p = plan(procs["scale.digital"], {"max": 3000, "min": 0.5, "e": 0.1, "d": 0.01, "accuracy_class": "II"},
+             "in_service")
+    extra = [(pt.id, pt.count, pt.mpe) for pt in p.points if pt.test != "error"]
+    assert extra == [("repeatability 1500 g", 6, Decimal("0.2")), ("eccentricity 1000 g", 4, Decimal("0.2"))]

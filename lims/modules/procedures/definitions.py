@@ -35,6 +35,9 @@ class TestPoint:
     :ivar item_en: test item in English
     :ivar unconfirmed: its MPE rests on a number REFERENCE.md marks unconfirmed (see :attr:`Plan.unconfirmed`)
     :ivar note: how the MPE was found (e.g. "500 e, class III: 0.5 e × 1")
+    :ivar test: ``error`` (one indication), ``repeatability`` (``count`` weighings of one load, the
+        spread judged) or ``eccentricity`` (``count`` positions, the largest error judged)
+    :ivar count: number of indications the test takes
     """
 
     __test__ = False  # not a pytest class
@@ -47,6 +50,8 @@ class TestPoint:
     item_en: str
     unconfirmed: bool
     note: str
+    test: str = "error"
+    count: int = 1
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,26 @@ def _check_mpe_table(where, table, positive=True):
         raise ProcedureDataError(f"{where}.unconfirmed: must be true or false")
 
 
+def _check_performance(name, data):
+    rep, ecc = data.get("repeatability"), data.get("eccentricity")
+    if rep is not None:
+        if not 0 < _dec(f"{name}: repeatability.load_fraction", rep.get("load_fraction")) <= 1:
+            raise ProcedureDataError(f"{name}: repeatability.load_fraction: must be in (0, 1]")
+        counts = rep.get("count")
+        if not isinstance(counts, dict) or set(counts) != set(data["classes"]) or \
+                not all(isinstance(v, int) and 2 <= v <= 20 for v in counts.values()):
+            raise ProcedureDataError(f"{name}: repeatability.count: an integer 2..20 for every class")
+    if ecc is not None:
+        if not _dec(f"{name}: eccentricity.load_divisor", ecc.get("load_divisor")) >= 1:
+            raise ProcedureDataError(f"{name}: eccentricity.load_divisor: must be >= 1")
+        if not isinstance(ecc.get("positions"), int) or not 2 <= ecc["positions"] <= 20:
+            raise ProcedureDataError(f"{name}: eccentricity.positions: an integer 2..20")
+    for key, section in (("repeatability", rep), ("eccentricity", ecc)):
+        if section is not None and not all(isinstance(section.get(k), str) and section[k].strip()
+                                           for k in ("item_zh", "item_en", "source")):
+            raise ProcedureDataError(f"{name}: {key}: item_zh, item_en and source are required")
+
+
 def validate(data, name="<data>"):
     """Check one procedure document; return it with numbers as Decimal.
 
@@ -132,6 +157,7 @@ def validate(data, name="<data>"):
                                              "and the MPE be > 0")
                 last = upper
         _check_mpe_table(f"{name}: mpe_factor", data.get("mpe_factor"))
+        _check_performance(name, data)
         half = data.get("plan", {}).get("half_max")
         if half is None or not 0 < _dec(f"{name}: plan.half_max", half) < 1:
             raise ProcedureDataError(f"{name}: plan.half_max: must be between 0 and 1")
@@ -230,7 +256,37 @@ def _scale_plan(proc, chars, kind):
         mpe, note = _scale_mpe(proc, cls, load, e, kind)
         points.append(TestPoint(f"{key} {proc['unit']}", load, proc["unit"], mpe, f"{proc['item_zh']} {key} {proc['unit']}",
                                 f"{proc['item_en']} {key} {proc['unit']}", unconfirmed, note))
+    points += _performance_points(proc, cls, mx, mn, e, kind, unconfirmed)
     return points, e
+
+
+def _multiple_of_e(value, e):
+    return (value / e).to_integral_value(rounding="ROUND_FLOOR") * e
+
+
+def _performance_points(proc, cls, mx, mn, e, kind, unconfirmed):
+    """Repeatability and eccentricity items of a scale (when the file defines them)."""
+    out = []
+    rep, ecc = proc.get("repeatability"), proc.get("eccentricity")
+    if rep:
+        load = _multiple_of_e(mx * Decimal(str(rep["load_fraction"])), e)
+        if load >= mn:
+            mpe, note = _scale_mpe(proc, cls, load, e, kind)
+            key = fmt(load)
+            out.append(TestPoint(f"repeatability {key} {proc['unit']}", load, proc["unit"], mpe,
+                                 f"{rep['item_zh']} {key} {proc['unit']}", f"{rep['item_en']} {key} {proc['unit']}",
+                                 unconfirmed, f"spread of {rep['count'][cls]} weighings ≤ {note}",
+                                 "repeatability", int(rep["count"][cls])))
+    if ecc:
+        load = _multiple_of_e(mx / Decimal(str(ecc["load_divisor"])), e)
+        if load >= mn:
+            mpe, note = _scale_mpe(proc, cls, load, e, kind)
+            key = fmt(load)
+            out.append(TestPoint(f"eccentricity {key} {proc['unit']}", load, proc["unit"], mpe,
+                                 f"{ecc['item_zh']} {key} {proc['unit']}", f"{ecc['item_en']} {key} {proc['unit']}",
+                                 unconfirmed, f"each of {ecc['positions']} positions within {note}",
+                                 "eccentricity", int(ecc["positions"])))
+    return out
 
 
 def plan(proc, chars, verification_kind):
@@ -252,6 +308,9 @@ def plan(proc, chars, verification_kind):
         points, e = _scale_plan(proc, chars, verification_kind)
         if proc["plan"].get("unconfirmed"):
             notes.append(f"test loads: {proc['plan']['source']}")
+        for item in ("repeatability", "eccentricity"):
+            if proc.get(item, {}).get("unconfirmed"):
+                notes.append(f"{item}: {proc[item]['source']}")
         if proc["mpe_factor"].get("unconfirmed") and verification_kind == "in_service":
             notes.append(f"in-service MPE factor: {proc['mpe_factor']['source']}")
     else:

@@ -1,6 +1,7 @@
 """A judged test point of a job: indication, error, MPE and verdict (one row per job and point).
 
-Numbers are stored as decimal text (as entered and as computed, never through a float) so that
+A repeatability or eccentricity item keeps all its indications in ``indications`` (and the
+mean, or the position with the largest error, in ``indication``). Numbers are stored as decimal text (as entered and as computed, never through a float) so that
 the certificate prints exactly what was judged. A re-entered point updates its row; the audit
 trail keeps every earlier value (the model is audited).
 """
@@ -38,6 +39,7 @@ class PointResult(db.Model):
     nominal: Mapped[str] = _num(False)
     reference: Mapped[str] = _num(False)
     indication: Mapped[str] = _num(False)
+    indications: Mapped[list | None] = mapped_column(sa.JSON, nullable=True)
     flash_delta: Mapped[str | None] = _num()
     zero_error: Mapped[str | None] = _num()
     error: Mapped[str] = _num(False)

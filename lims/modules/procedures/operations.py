@@ -66,7 +66,7 @@ def result_view(r):
     """Plain data of one stored point result."""
     if r is None:
         return None
-    return {f: getattr(r, f) for f in ("indication", "reference", "flash_delta", "zero_error", "error",
+    return {f: getattr(r, f) for f in ("indication", "indications", "reference", "flash_delta", "zero_error", "error",
                                         "corrected_error", "mpe", "uncertainty", "k", "ratio", "rule",
                                         "rule_name", "verdict", "session_id", "sequences", "entered_by_id",
                                         "entered_dt", "version")}
@@ -94,11 +94,12 @@ def procedure_view(job):
         "overall": overall, "failing": failing, "missing": missing,
         "points": [{"point": pt.id, "nominal": fmt(pt.nominal), "unit": pt.unit, "mpe": fmt(pt.mpe),
                     "item_zh": pt.item_zh, "item_en": pt.item_en, "unconfirmed": pt.unconfirmed, "note": pt.note,
-                    "result": result_view(results.get(pt.id))} for pt in p.points],
+                    "test": pt.test, "count": pt.count, "result": result_view(results.get(pt.id))} for pt in p.points],
     }
 
 
-def _indication_from_readings(job, point, session_id, sequences):
+def _reading_values(job, point, session_id, sequences):
+    """The values of stored readings ``sequences`` of session ``session_id`` (checked against the point)."""
     from lims.modules.measurements.models import MeasurementSession, Reading
 
     session = db.session.get(MeasurementSession, session_id)
@@ -120,17 +121,75 @@ def _indication_from_readings(job, point, session_id, sequences):
         if r.test_point and r.test_point != point.id:
             raise DomainValidationError({"sequences": [f"reading {seq} was taken for test point {r.test_point!r}, "
                                                        f"not {point.id!r}"]})
-    values = [Decimal(repr(rows[s].value)) for s in sequences]
+    return [Decimal(repr(rows[s].value)) for s in sequences]
+
+
+def _mean(values):
+    """Mean of decimals, with one digit more than the most precise value."""
+    if len(values) == 1:
+        return values[0]
     places = min(v.as_tuple().exponent for v in values)
-    mean = sum(values) / len(values)
-    return mean.quantize(Decimal(10) ** (places - 1)) if len(values) > 1 else values[0]
+    return (sum(values) / len(values)).quantize(Decimal(10) ** (places - 1))
+
+
+def _check_input(p, point, data, has_readings):
+    """Refuse fields that do not fit the point's test (422 naming the field)."""
+    multi = point.test != "error"
+    given = "indications" if multi else "indication"
+    other = "indication" if multi else "indications"
+    if data.get(other) is not None:
+        raise DomainValidationError({other: [f"this test point takes `{given}`" + (
+            f" ({point.count} values)" if multi else "")]})
+    if (data.get(given) is None) == (not has_readings):
+        raise DomainValidationError({given: [f"give the {given}, or session_id and sequences of stored readings "
+                                             "(not both)"]})
+    for key in ("flash_delta", "zero_error"):
+        if data.get(key) is not None and (p.kind != "scale" or multi):
+            raise DomainValidationError({key: ["only for the weighing points of scales (the flash-point method)"]})
+    flash = data.get("flash_delta")
+    if flash is not None and not 0 <= flash <= p.e:
+        raise DomainValidationError({"flash_delta": [f"must be between 0 and e = {fmt(p.e)} {p.unit}"]})
+    if data.get("k") is not None and data.get("uncertainty") is None:
+        raise DomainValidationError({"k": ["only with an uncertainty"]})
+    if has_readings and data.get("session_id") is None:
+        raise DomainValidationError({"session_id": ["required with sequences"]})
+
+
+def _judge(judge, value, mpe, big_u, k):
+    try:
+        return judge(value, mpe, big_u, k)
+    except ValueError as exc:
+        raise DomainValidationError({"uncertainty": [str(exc)]}) from exc
+
+
+def _evaluate(point, values, reference, p, data, judge):
+    """Return (indication, E, Ec, decision) for the point's test."""
+    big_u, k = data.get("uncertainty"), data.get("k") or Decimal(2)
+    if point.test == "error":
+        indication = _mean(values)
+        error, corrected = compute_error(indication, reference, p.e, data.get("flash_delta"), data.get("zero_error"))
+        return indication, error, corrected, _judge(judge, corrected, point.mpe, big_u, k)
+    if len(values) != point.count:
+        key = "sequences" if data.get("sequences") else "indications"
+        raise DomainValidationError({key: [f"this test takes {point.count} indications, got {len(values)}"]})
+    errors = [v - reference for v in values]
+    singles = [_judge(judge, err, point.mpe, None, k) for err in errors]
+    if point.test == "repeatability":  # R 76-1 3.6.1: spread ≤ |MPE| and every single error within MPE
+        spread = max(values) - min(values)
+        decision = _judge(judge, spread, point.mpe, big_u, k)
+        if any(d["verdict"] == "fail" for d in singles):
+            decision = {**decision, "verdict": "fail"}
+        return _mean(values), spread, spread, decision
+    worst = max(range(len(errors)), key=lambda i: abs(errors[i]))  # eccentricity: every position within MPE
+    return values[worst], errors[worst], errors[worst], _judge(judge, errors[worst], point.mpe, big_u, k)
 
 
 def enter_result(job, user, data):
     """Store (or re-enter) the result of one test point and judge it.
 
-    :param data: validated request (``point``; ``indication`` or ``session_id`` + ``sequences``;
-        optional ``reference``, ``flash_delta``, ``zero_error`` (scales), ``uncertainty``, ``k``)
+    :param data: validated request (``point``; ``indication`` — or ``indications`` for repeatability
+        and eccentricity — or ``session_id`` + ``sequences``; optional ``reference``, ``flash_delta``,
+        ``zero_error`` (weighing points of scales), ``uncertainty``, ``k``)
     :returns: the :class:`PointResult`
     :raises Conflict: the job is not in progress or has no procedure
     :raises DomainValidationError: naming the field (unknown point, two or no indications, a
@@ -150,39 +209,24 @@ def enter_result(job, user, data):
     if point is None:
         raise DomainValidationError({"point": [f"not a test point of this job; the points are: "
                                                f"{', '.join(pt.id for pt in p.points)}"]})
-    has_readings = data.get("session_id") is not None or data.get("sequences")
-    if (data.get("indication") is None) == (not has_readings):
-        raise DomainValidationError({"indication": ["give the indication, or session_id and sequences of "
-                                                    "stored readings (not both)"]})
-    if p.kind != "scale":
-        for key in ("flash_delta", "zero_error"):
-            if data.get(key) is not None:
-                raise DomainValidationError({key: ["only for scales (the flash-point method)"]})
-    flash = data.get("flash_delta")
-    if flash is not None and not 0 <= flash <= p.e:
-        raise DomainValidationError({"flash_delta": [f"must be between 0 and e = {fmt(p.e)} {p.unit}"]})
-    if data.get("k") is not None and data.get("uncertainty") is None:
-        raise DomainValidationError({"k": ["only with an uncertainty"]})
+    has_readings = bool(data.get("session_id") is not None or data.get("sequences"))
+    _check_input(p, point, data, has_readings)
     if has_readings:
-        if data.get("session_id") is None:
-            raise DomainValidationError({"session_id": ["required with sequences"]})
-        indication = _indication_from_readings(job, point, data["session_id"], data.get("sequences"))
+        values = _reading_values(job, point, data["session_id"], data.get("sequences"))
     else:
-        indication = data["indication"]
+        values = list(data["indications"]) if point.test != "error" else [data["indication"]]
     reference = data.get("reference") if data.get("reference") is not None else point.nominal
-    error, corrected = compute_error(indication, reference, p.e, flash, data.get("zero_error"))
+    indication, error, corrected, verdict = _evaluate(point, values, reference, p, data, judge)
     big_u, k = data.get("uncertainty"), data.get("k") or Decimal(2)
-    try:
-        verdict = judge(corrected, point.mpe, big_u, k)
-    except ValueError as exc:
-        raise DomainValidationError({"uncertainty": [str(exc)]}) from exc
+    flash = data.get("flash_delta")
     row = results_of(job).get(point.id)
     if row is None:
         row = PointResult(job_id=job.id, point=point.id)
         db.session.add(row)
-    values = {
+    fields = {
         "procedure_id": p.procedure_id, "data_version": p.data_version, "unit": point.unit,
         "nominal": fmt(point.nominal), "reference": fmt(reference), "indication": fmt(indication),
+        "indications": [fmt(v) for v in values] if point.test != "error" or len(values) > 1 else None,
         "flash_delta": fmt(flash) if flash is not None else None,
         "zero_error": fmt(data["zero_error"]) if data.get("zero_error") is not None else None,
         "error": fmt(error), "corrected_error": fmt(corrected), "mpe": fmt(point.mpe),
@@ -193,7 +237,7 @@ def enter_result(job, user, data):
         "sequences": list(data["sequences"]) if has_readings else None,
         "entered_by_id": user.id, "entered_dt": now_utc(),
     }
-    for key, value in values.items():
+    for key, value in fields.items():
         setattr(row, key, value)
     db.session.flush()
     return row
@@ -231,6 +275,9 @@ def certificate_results(job):
         line = {"item": pt.item_zh[:100], "item_en": pt.item_en[:100], "nominal": r.reference,
                 "measured": r.indication, "error": r.corrected_error, "mpe": r.mpe, "unit": r.unit,
                 "conformity": r.verdict}
+        if pt.test == "repeatability":  # the spread is the measured value; there is no error of indication
+            line.update(measured=r.corrected_error)
+            line.pop("error")
         if r.uncertainty is not None:
             line.update(uncertainty=r.uncertainty, k=r.k, coverage_probability=COVERAGE_PROBABILITY)
         lines.append(line)

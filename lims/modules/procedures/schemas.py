@@ -25,6 +25,10 @@ class ResultEntrySchema(LoadSchema):
     point = fields.String(required=True, validate=validate.Length(min=1, max=64),
                           metadata={"description": "the test point's name from GET …/procedure, e.g. `5000 g`"})
     indication = _number("the instrument's indication I (or give session_id and sequences)", allow_none=True)
+    indications = fields.List(
+        fields.Decimal(allow_nan=False, validate=_within(-_BIG, _BIG), metadata={"minimum": -_BIG, "maximum": _BIG}),
+        allow_none=True, load_default=None, validate=validate.Length(min=2, max=20),
+        metadata={"description": "repeatability: the weighings of one load; eccentricity: one indication per position"})
     reference = _number("reference value L (default: the nominal value)", allow_none=True)
     flash_delta = _number("scales: the added small weights ΔL of the flash-point method", allow_none=True)
     zero_error = _number("scales: error E0 at or near zero, subtracted from E", allow_none=True)
@@ -40,6 +44,7 @@ class ResultEntrySchema(LoadSchema):
 
 class PointResultSchema(DumpSchema):
     indication = fields.String()
+    indications = fields.List(fields.String(), allow_none=True)
     reference = fields.String()
     flash_delta = fields.String(allow_none=True)
     zero_error = fields.String(allow_none=True)
@@ -75,6 +80,8 @@ class PlannedPointSchema(DumpSchema):
     item_en = fields.String()
     unconfirmed = fields.Boolean(metadata={"description": "the MPE rests on a number not yet checked"})
     note = fields.String()
+    test = fields.String(metadata={"description": "error, repeatability (spread judged) or eccentricity"})
+    count = fields.Integer(metadata={"description": "number of indications the test takes"})
     result = fields.Nested(PointResultSchema, allow_none=True)
 
 

@@ -80,3 +80,12 @@ def test_no_table_without_a_procedure_or_forms_after_submission(client, app, wor
     page = text_of(client.get(f"/jobs/{job}"))
     assert 'id="points"' in page and 'class="point-form"' not in page
     assert _save(client, job, 0, "200 g", indication="200").status_code == 409
+
+
+def test_submitting_against_the_judged_result_is_refused_on_the_page(client, app, world):
+    login(client, "technician")
+    job = _start(client, app, world)
+    assert _save(client, job, 1, "5000 g", indication="5020").status_code == 302
+    r = step(client, app, job, "submit", result="pass")
+    assert r.status_code == 409 and "5000 g" in text_of(r) and "exceed the MPE" in text_of(r)
+    assert step(client, app, job, "submit", result="fail").status_code == 302

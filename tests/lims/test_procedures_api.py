@@ -301,3 +301,23 @@ def test_repeatability_and_eccentricity(api, world):
         assert r.status_code == 422 and field in r.json["errors"], r.json
     r = enter(api, job, point="200 g", indications=[200, 200])
     assert r.status_code == 422 and "indications" in r.json["errors"]
+
+
+def test_reference_defaults_to_a_bench_standards_calibrated_value(api, world, app):
+    from lims.extensions import db
+    from lims.modules.equipment.models import ReferenceStandard
+
+    with app.app_context():
+        std = db.session.get(ReferenceStandard, world.standards["good"])
+        std.values = [{"nominal": "5 kg", "value": 5000.12, "U": 0.08, "k": 2, "unit": "g"},
+                      {"nominal": "200 g", "value": 0.19998, "U": 0.00001, "k": 2, "unit": "kg"}]
+        db.session.commit()
+    job = start(api, world)
+    points = {p["point"]: p for p in api("get", f"/api/v1/jobs/{job}/procedure").json["points"]}
+    assert (points["5000 g"]["reference"], points["5000 g"]["reference_source"]) == ("5000.12", "W-1")
+    assert (points["200 g"]["reference"], points["200 g"]["reference_source"]) == ("199.98", "W-1")
+    assert (points["30000 g"]["reference"], points["30000 g"]["reference_source"]) == ("30000", "nominal")
+    r = enter(api, job, point="5000 g", indication=5000)
+    assert (r.json["reference"], r.json["error"]) == ("5000.12", "-0.12")
+    r = enter(api, job, point="5000 g", indication=5000, reference=5000)  # an explicit value wins
+    assert (r.json["reference"], r.json["error"]) == ("5000", "0")

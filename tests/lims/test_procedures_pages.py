@@ -89,3 +89,16 @@ def test_submitting_against_the_judged_result_is_refused_on_the_page(client, app
     r = step(client, app, job, "submit", result="pass")
     assert r.status_code == 409 and "5000 g" in text_of(r) and "exceed the MPE" in text_of(r)
     assert step(client, app, job, "submit", result="fail").status_code == 302
+
+
+def test_the_table_shows_a_bench_standards_calibrated_value(client, app, world):
+    from lims.extensions import db
+    from lims.modules.equipment.models import ReferenceStandard
+
+    with app.app_context():
+        db.session.get(ReferenceStandard, world.standards["good"]).values = [
+            {"nominal": "5 kg", "value": 5000.12, "U": 0.08, "k": 2, "unit": "g"}]
+        db.session.commit()
+    login(client, "technician")
+    job = _start(client, app, world)
+    assert "L = 5000.12 (W-1)" in text_of(client.get(f"/jobs/{job}"))

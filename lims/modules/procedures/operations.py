@@ -4,7 +4,8 @@ The plan comes from the procedure files (:mod:`lims.modules.procedures.definitio
 start-up into ``app.extensions["procedures"]``; results are :class:`PointResult` rows judged by
 :func:`lims.modules.budgets.evaluate.judge` (simple acceptance). Operations only ``flush()``.
 """
-from decimal import Decimal
+import re
+from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 from sqlalchemy import select
@@ -16,6 +17,43 @@ from lims.modules.procedures.definitions import PlanError, compute_error, fmt, p
 from lims.modules.procedures.models import PointResult
 
 COVERAGE_PROBABILITY = "0.95"
+# unit -> (dimension, factor to the dimension's base unit), for matching a standard's calibrated values
+_UNITS = {"mg": ("mass", Decimal("0.001")), "g": ("mass", Decimal(1)), "kg": ("mass", Decimal(1000)),
+          "t": ("mass", Decimal(1000000)), "Pa": ("pressure", Decimal("0.001")), "kPa": ("pressure", Decimal(1)),
+          "MPa": ("pressure", Decimal(1000)), "mmHg": ("mmHg", Decimal(1)), "°C": ("temperature", Decimal(1)),
+          "℃": ("temperature", Decimal(1))}
+_NOMINAL = re.compile(r"\s*([-+]?[0-9]+(?:\.[0-9]+)?)\s*(\S+)\s*")
+
+
+def _convert(value, unit, target):
+    a, b = _UNITS.get(unit), _UNITS.get(target)
+    if a is None or b is None or a[0] != b[0]:
+        return None
+    return value * a[1] / b[1]
+
+
+def conventional_value(job, point):
+    """The calibrated (conventional) value of a standard on the job's bench for exactly this nominal value.
+
+    A standard's ``values`` rows (``{"nominal": "10 kg", "value": 10000.12, "unit": "g", ...}``)
+    are matched by nominal value, converted into the point's unit.
+
+    :returns: ``(value, standard code)`` or None
+    """
+    if job.bench is None:
+        return None
+    for std in sorted(job.bench.standards, key=lambda s: s.code):
+        for row in std.values or []:
+            m = _NOMINAL.fullmatch(str(row.get("nominal", "")))
+            if not m or _convert(Decimal(m[1]), m[2], point.unit) != point.nominal:
+                continue
+            try:
+                value = _convert(Decimal(repr(float(row["value"]))), row.get("unit"), point.unit)
+            except (KeyError, TypeError, ValueError, InvalidOperation):
+                continue
+            if value is not None:
+                return value, std.code
+    return None
 
 
 def procedure_for(job):
@@ -94,8 +132,16 @@ def procedure_view(job):
         "overall": overall, "failing": failing, "missing": missing,
         "points": [{"point": pt.id, "nominal": fmt(pt.nominal), "unit": pt.unit, "mpe": fmt(pt.mpe),
                     "item_zh": pt.item_zh, "item_en": pt.item_en, "unconfirmed": pt.unconfirmed, "note": pt.note,
-                    "test": pt.test, "count": pt.count, "result": result_view(results.get(pt.id))} for pt in p.points],
+                    "test": pt.test, "count": pt.count, **_reference(job, pt),
+                    "result": result_view(results.get(pt.id))} for pt in p.points],
     }
+
+
+def _reference(job, pt):
+    conventional = conventional_value(job, pt)
+    if conventional is None:
+        return {"reference": fmt(pt.nominal), "reference_source": "nominal"}
+    return {"reference": fmt(conventional[0]), "reference_source": conventional[1]}
 
 
 def _reading_values(job, point, session_id, sequences):
@@ -215,7 +261,10 @@ def enter_result(job, user, data):
         values = _reading_values(job, point, data["session_id"], data.get("sequences"))
     else:
         values = list(data["indications"]) if point.test != "error" else [data["indication"]]
-    reference = data.get("reference") if data.get("reference") is not None else point.nominal
+    reference = data.get("reference")
+    if reference is None:
+        conventional = conventional_value(job, point)
+        reference = conventional[0] if conventional else point.nominal
     indication, error, corrected, verdict = _evaluate(point, values, reference, p, data, judge)
     big_u, k = data.get("uncertainty"), data.get("k") or Decimal(2)
     flash = data.get("flash_delta")

@@ -29,7 +29,8 @@ class ResultEntrySchema(LoadSchema):
         fields.Decimal(allow_nan=False, validate=_within(-_BIG, _BIG), metadata={"minimum": -_BIG, "maximum": _BIG}),
         allow_none=True, load_default=None, validate=validate.Length(min=2, max=20),
         metadata={"description": "repeatability: the weighings of one load; eccentricity: one indication per position"})
-    reference = _number("reference value L (default: the nominal value)", allow_none=True)
+    reference = _number("reference value L (default: the calibrated value of a bench standard for this nominal "
+                        "value, else the nominal value)", allow_none=True)
     flash_delta = _number("scales: the added small weights ΔL of the flash-point method", allow_none=True)
     zero_error = _number("scales: error E0 at or near zero, subtracted from E", allow_none=True)
     uncertainty = _number("expanded uncertainty U of the error, if known", low=0, allow_none=True)
@@ -81,6 +82,9 @@ class PlannedPointSchema(DumpSchema):
     unconfirmed = fields.Boolean(metadata={"description": "the MPE rests on a number not yet checked"})
     note = fields.String()
     test = fields.String(metadata={"description": "error, repeatability (spread judged) or eccentricity"})
+    reference = fields.String(metadata={"description": "the reference value used when none is given"})
+    reference_source = fields.String(metadata={"description": "`nominal`, or the code of the bench standard "
+                                                              "whose calibrated value it is"})
     count = fields.Integer(metadata={"description": "number of indications the test takes"})
     result = fields.Nested(PointResultSchema, allow_none=True)
 

@@ -56,8 +56,6 @@ def test_in_service_job_doubles_the_mpe(api, world):
 
 def test_flash_point_example_with_zero_error_passes(api, world):
     """REFERENCE.md 1.1 in a job of a 15 kg × 5 g scale: I = L = 1000 g, ΔL = 2.0 g, E0 = 0.2 g → Ec = 0.3 g."""
-    from lims.modules.equipment import operations as eq  # noqa: F401
-
     inst = api("post", "/api/v1/instruments", role="market_manager", json={
         "type_code": "scale.digital", "manufacturer": "ACME", "model": "S15", "serial_number": "S15-1",
         "characteristics": {"max": 15000, "min": 100, "e": 5, "d": 5, "accuracy_class": "III"}})
@@ -239,7 +237,8 @@ def test_certificate_shows_the_judged_points(keyed_app, api, world, tmp_path):  
         enter(api, job, point=point, indication=ind)
     enter_extra(api, job)
     # notes with R: lines are ignored once points are judged
-    assert _move(api, job, "submit", result="pass", notes="R: item=x; measured=1; unit=g; result=pass").status_code == 200
+    notes = "R: item=x; measured=1; unit=g; result=pass"
+    assert _move(api, job, "submit", result="pass", notes=notes).status_code == 200
     assert _move(api, job, "approve", role="lab_manager").status_code == 200
     cert = api("post", f"/api/v1/jobs/{job}/certificate", role="lab_manager", json={})
     assert cert.status_code == 201, cert.json

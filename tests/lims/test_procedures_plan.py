@@ -116,7 +116,7 @@ def test_a_malformed_file_stops_loading(tmp_path):
 
 
 def test_flash_point_worked_example():
-    """REFERENCE.md 1.1: e = 5 g, L = 1000 g, I = 1000 g, ΔL = 2.0 g → P = 1000.5 g, E = +0.5 g; E0 = +0.2 g → Ec = +0.3 g."""
+    """REFERENCE.md 1.1: e = 5 g, L = I = 1000 g, ΔL = 2.0 g → P = 1000.5 g, E = +0.5 g; E0 = +0.2 g → Ec = +0.3 g."""
     e, corrected = compute_error(Decimal("1000"), Decimal("1000"), Decimal("5"), Decimal("2.0"), Decimal("0.2"))
     assert e == Decimal("0.5") and corrected == Decimal("0.3")
 

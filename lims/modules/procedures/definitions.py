@@ -254,8 +254,9 @@ def _scale_plan(proc, chars, kind):
             continue
         seen.add(key)
         mpe, note = _scale_mpe(proc, cls, load, e, kind)
-        points.append(TestPoint(f"{key} {proc['unit']}", load, proc["unit"], mpe, f"{proc['item_zh']} {key} {proc['unit']}",
-                                f"{proc['item_en']} {key} {proc['unit']}", unconfirmed, note))
+        points.append(TestPoint(f"{key} {proc['unit']}", load, proc["unit"], mpe,
+                                f"{proc['item_zh']} {key} {proc['unit']}", f"{proc['item_en']} {key} {proc['unit']}",
+                                unconfirmed, note))
     points += _performance_points(proc, cls, mx, mn, e, kind, unconfirmed)
     return points, e
 

@@ -1,8 +1,9 @@
 """A judged test point of a job: indication, error, MPE and verdict (one row per job and point).
 
 A repeatability or eccentricity item keeps all its indications in ``indications`` (and the
-mean, or the position with the largest error, in ``indication``). Numbers are stored as decimal text (as entered and as computed, never through a float) so that
-the certificate prints exactly what was judged. A re-entered point updates its row; the audit
+mean, or the position with the largest error, in ``indication``). Numbers are stored as decimal
+text (as entered and as computed, never through a float) so that the certificate prints exactly
+what was judged. A re-entered point updates its row; the audit
 trail keeps every earlier value (the model is audited).
 """
 import datetime as dt

@@ -159,7 +159,8 @@ def _reading_values(job, point, session_id, sequences):
         Reading.session_id == session_id, Reading.sequence.in_(sequences))).scalars()}
     absent = [s for s in sequences if s not in rows]
     if absent:
-        raise DomainValidationError({"sequences": [f"session {session_id} has no reading {', '.join(map(str, absent))}"]})
+        missing = ", ".join(map(str, absent))
+        raise DomainValidationError({"sequences": [f"session {session_id} has no reading {missing}"]})
     for seq in sequences:
         r = rows[seq]
         if r.unit != point.unit:

@@ -102,8 +102,9 @@ def _work_queue(users, orgs, today):
     """Work in every state, so each role has something to do when it logs in.
 
     The hospital has booked a batch of eight instruments for next week; of four scales the market
-    booked, the lab has received one, one is on the weighing bench, and one waits for the lab
-    manager's approval (the technician submitted it, so the manager may approve: four-eyes).
+    booked, the lab has received one, one is on the weighing bench, and two wait for the lab
+    manager's approval (the technician submitted them, so the manager may approve: four-eyes) — one
+    measured point by point through the verification procedure, one with result lines in its notes.
     """
     from lims.modules.equipment.models import Bench, Instrument
     from lims.modules.issuance.operations import demo_result_notes
@@ -119,12 +120,31 @@ def _work_queue(users, orgs, today):
                       notes="东门市场集中送检 / market batch")
     bench = db.session.execute(select(Bench).order_by(Bench.id)).scalars().first()
     tech = users["tech"]
-    plan = {1: ["receive"], 2: ["receive", "start"], 3: ["receive", "start", "submit"]}
+    plan = {1: ["receive"], 2: ["receive", "start"], 3: ["receive", "start", "measure", "submit"],
+            4: ["receive", "start", "submit"]}
+    jobs += book_batch(users["market"], first(orgs["market0"], 1, skip=24), booked_for=today)
     for i, job in enumerate(jobs):
         for action in plan.get(i, []):
+            if action == "measure":
+                _measure_every_point(job, tech)
+                continue
             data = {"start": {"bench_id": bench.id},
-                    "submit": {"result": "pass", "notes": demo_result_notes(job.instrument, False)}}.get(action, {})
+                    "submit": {"result": "pass", "notes": "" if i == 3 else
+                               demo_result_notes(job.instrument, False)}}.get(action, {})
             transition(job, action, tech, {**data, "version": job.version})
+
+
+def _measure_every_point(job, user):
+    """Enter an indication at every test point of the job's verification procedure (all within MPE)."""
+    from lims.modules.procedures.operations import enter_result, job_plan
+
+    for point in job_plan(job).points:
+        entry = {"point": point.id}
+        if point.test == "error":
+            entry["indication"] = point.nominal
+        else:  # repeatability, eccentricity: the same load read several times
+            entry["indications"] = [point.nominal] * point.count
+        enter_result(job, user, entry)
 
 
 def _history(inst, rng, today):

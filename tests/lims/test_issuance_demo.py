@@ -26,3 +26,31 @@ def test_demo_has_valid_failed_revoked_and_replaced_certificates(tmp_path):
     client = app.test_client()
     page = client.get(f"/v/{certs[0].token.lower()}").get_data(as_text=True)
     assert 'data-verdict="valid"' in page and "省计量测试研究院" in page
+
+
+def test_demo_job_measured_point_by_point_issues_with_the_judged_results(tmp_path):
+    """The demo's procedure-measured job: approve it, issue, and the certificate lists every judged point."""
+    from lims.demo import ensure_demo
+    from lims.extensions import db
+    from lims.modules.issuance.operations import issue_certificate
+    from lims.modules.jobs.models import Job
+    from lims.modules.jobs.operations import transition
+    from lims.modules.procedures.operations import judged
+    from lims.modules.users.models import User
+
+    app = make_app(f"sqlite:///{tmp_path / 'demo.db'}", KEY_DIR=str(tmp_path / "keys"))
+    with app.app_context():
+        ensure_demo(app)
+        waiting = db.session.execute(select(Job).where(Job.state == "awaiting_approval")).scalars().all()
+        measured = [j for j in waiting if judged(j)[2] == "pass"]
+        assert len(measured) == 1
+        job = measured[0]
+        plan = judged(job)[0]
+        manager = db.session.execute(select(User).where(User.username == "manager")).scalar_one()
+        transition(job, "approve", manager, {"version": job.version})
+        cert = issue_certificate(job, manager)
+        lines = cert.record["results"]
+        assert len(lines) == len(plan.points) and all(line["conformity"] == "pass" for line in lines)
+        db.session.rollback()
+        db.session.remove()
+        db.engine.dispose()

@@ -9,7 +9,21 @@ __all__ = ["UncertaintyError", "BudgetError", "ExpressionError"]
 
 
 class UncertaintyError(ValueError):
-    """Base class of every error raised deliberately by this package."""
+    r"""Base class of every error raised deliberately by this package.
+
+    The message is always one printable line: control characters that came in with untrusted
+    keys or text (a JSON key holding a line break, say) are shown escaped.
+
+    >>> str(UncertaintyError("inputs.a\nb: unknown key"))
+    'inputs.a\\nb: unknown key'
+    """
+
+    def __init__(self, message, *args):
+        super().__init__(_one_line(str(message)), *args)
+
+
+def _one_line(text):
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class BudgetError(UncertaintyError):

@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from uncertainty import gum, monte_carlo, normal, rectangular, triangular
@@ -86,6 +86,8 @@ budgets = st.fixed_dictionaries({"model": json_values | st.sampled_from(["a + b"
 
 @settings(max_examples=int(os.environ.get("UNC_FUZZ_EXAMPLES", "300")), deadline=None)
 @given(budgets)
+@example({"model": "a", "inputs": {"\n": None}})  # a key with a line break: still one line
+@example({"model": "a", "inputs": {"a": {"\n": 1}}})
 def test_untrusted_budgets_give_result_or_named_error(budget):
     """Whatever the JSON, evaluate_budget returns a result or raises UncertaintyError with a message."""
     from uncertainty import UncertaintyError, evaluate_budget

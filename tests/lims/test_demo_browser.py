@@ -95,6 +95,10 @@ def test_demo_has_work_in_every_state_and_the_manager_takes_one_to_a_certificate
     states = set(tech.locator("#jobs tbody tr td.state").evaluate_all(
         "cells => cells.map(c => c.className.replace('state state-', ''))"))
     assert {"booked", "received", "in_progress", "awaiting_approval", "approved"} <= states, states
+    tech.goto(demo_server + "/jobs?state=in_progress")
+    tech.locator("#jobs tbody tr a").first.click()
+    command = tech.inner_text("#bench-command pre")  # the bench's simulated balance, ready to run
+    assert command.startswith("lims bench run --job ") and "--port sim://mtsics --driver mtsics" in command
     tech.context.close()
 
     hospital = _login(browser, demo_server, "hospital")

@@ -73,6 +73,8 @@ def test_full_workflow_through_the_pages_with_four_eyes(client, app, world, keye
     r = step(client, app, job, "start", bench_id=world.benches["overdue"])
     assert r.status_code == 409 and "past its calibration due date" in text_of(r)
     assert step(client, app, job, "start", bench_id=world.benches["good"]).status_code == 302
+    page = text_of(client.get(f"/jobs/{job}"))  # where the readings come from: the bench command
+    assert 'id="bench-command"' in page and "no serial ports configured" in page  # this bench has none
     r = step(client, app, job, "submit", result="", notes="")
     assert r.status_code == 422 and "required to submit" in field_error(r, "submit-result")
     r = step(client, app, job, "submit", result="pass", performed_on="not a date")

@@ -74,3 +74,12 @@ def generic_update(obj, data):
     changes = populate_from_dict(obj, data)
     db.session.flush()
     return changes
+
+
+def contains(column, text):
+    """A case-insensitive "contains ``text``" condition on ``column``, with LIKE wildcards escaped.
+
+    ``%`` and ``_`` typed by a user are matched literally, not as wildcards.
+    """
+    needle = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{needle}%", escape="\\")

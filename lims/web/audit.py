@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from lims.core.audit import AuditEvent
 from lims.core.auth import require_roles
+from lims.core.db import contains
 from lims.core.schemas import paginate
 from lims.extensions import db
 from lims.web.common import PER_PAGE, page_number
@@ -40,8 +41,7 @@ def audit_query(entity=None, entity_id=None, actor=None, date_from=None, date_to
     if entity_id:
         q = q.where(AuditEvent.entity_id == entity_id)
     if actor:
-        needle = actor.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        q = q.where(AuditEvent.actor_name.ilike(f"%{needle}%", escape="\\"))
+        q = q.where(contains(AuditEvent.actor_name, actor))
     if date_from:
         q = q.where(AuditEvent.created_dt >= _day_start(date_from))
     if date_to:

@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from lims.core.auth import check_org, login_required, require_roles, sees_all_organisations
-from lims.core.db import get_or_404
+from lims.core.db import contains, get_or_404
 from lims.core.schemas import paginate
 from lims.modules.equipment.models import Instrument
 from lims.modules.issuance import operations as ops
@@ -37,9 +37,7 @@ def certificates_query(user, status=None, q=None, today=None):
     if status:
         query = query.where(Certificate.status_clause(status, today or dt.date.today()))
     if q:
-        needle = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(or_(Certificate.number.ilike(f"%{needle}%", escape="\\"),
-                                Instrument.serial_number.ilike(f"%{needle}%", escape="\\")))
+        query = query.where(or_(contains(Certificate.number, q), contains(Instrument.serial_number, q)))
     return query
 
 

@@ -16,7 +16,7 @@ from wtforms import HiddenField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from lims.core.auth import check_org, login_required, require_roles, sees_all_organisations
-from lims.core.db import get_or_404
+from lims.core.db import contains, get_or_404
 from lims.core.schemas import paginate
 from lims.extensions import db
 from lims.modules.equipment.models import Bench, Instrument
@@ -81,8 +81,7 @@ def jobs_query(user, state=None, q=None):
     if state:
         query = query.where(Job.state == state)
     if q:
-        needle = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Instrument.serial_number.ilike(f"%{needle}%", escape="\\"))
+        query = query.where(contains(Instrument.serial_number, q))
     return query
 
 

@@ -175,3 +175,10 @@ def test_bench_rename_to_a_taken_name_is_409(api, world):
     resp = api("patch", f"/api/v1/benches/{first['id']}", role="lab_manager",
                json={"version": first["version"], "name": second["name"]})
     assert resp.status_code == 409 and "already exists" in resp.json["message"]
+
+
+@pytest.mark.parametrize("q", ["%", "a_", "\\"])  # serials look like market_a-1
+def test_serial_search_takes_wildcards_literally(api, world, q):
+    """`%`, `_` and `\\` typed into a search match themselves, not everything."""
+    resp = api("get", f"/api/v1/instruments?q={q.replace('%', '%25')}", role="admin")
+    assert resp.status_code == 200 and resp.json["total"] == 0

@@ -1,39 +1,20 @@
 """Pages in a real browser: Debian's Chromium driven by Playwright (headless, no sandbox)."""
-import os
 import re
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
+from tests.lims.browser_support import BROWSER_MARKS, browser, serve  # noqa: F401  (fixture)
 from tests.lims.conftest import PASSWORD
 from tests.lims.test_issuance_support import keyed_app  # noqa: F401  (fixture)
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium not installed "
-                                 "(make system-deps installs it)")]
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
 def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = serve(app)
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -2,20 +2,14 @@
 
 A real browser (Debian's Chromium via Playwright) against the demo data set, with CSRF on.
 """
-import os
 import re
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
+from tests.lims.browser_support import BROWSER_MARKS, browser, serve  # noqa: F401  (fixture)
 from tests.lims.conftest import make_app
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium not installed "
-                                 "(make system-deps installs it)")]
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
@@ -25,23 +19,12 @@ def demo_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("demo")
     app = make_app(f"sqlite:///{tmp / 'demo.db'}", KEY_DIR=str(tmp / "keys"), TESTING=False, DEMO=True,
                    WTF_CSRF_ENABLED=True)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = serve(app)
     app.config["PUBLIC_HOST"] = f"127.0.0.1:{server.server_port}"  # as `lims demo --port` does
     with app.app_context():
         ensure_demo(app)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def _users():

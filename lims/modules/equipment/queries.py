@@ -6,6 +6,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from lims.core.auth import sees_all_organisations
+from lims.core.db import contains
 from lims.modules.equipment.models import Instrument, InstrumentType
 
 
@@ -49,6 +50,5 @@ def instruments_for(user, args):
     if args.get("due_before"):
         q = q.where(Instrument.verified_until < args["due_before"])
     if args.get("q"):
-        needle = args["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        q = q.where(Instrument.serial_number.ilike(f"%{needle}%", escape="\\"))
+        q = q.where(contains(Instrument.serial_number, args["q"]))
     return q.order_by(Instrument.id)

@@ -10,9 +10,9 @@ import datetime as dt
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 
-from lims.core.auth import check_org, login_required, require_roles, sees_all_organisations
+from lims.core.auth import check_org, login_required, require_roles
 from lims.core.db import contains, get_or_404
 from lims.core.schemas import paginate
 from lims.modules.equipment.models import Instrument
@@ -30,10 +30,7 @@ MAX_STICKERS = 210  # as StickerQuerySchema
 
 def certificates_query(user, status=None, q=None, today=None):
     """The certificates ``user`` may see (as ``GET /api/v1/certificates``), newest first."""
-    query = select(Certificate).join(Instrument, Certificate.instrument_id == Instrument.id).order_by(
-        Certificate.id.desc())
-    if not sees_all_organisations(user):
-        query = query.where(Instrument.owner_id == user.organisation_id)
+    query = ops.certificates_for(user).order_by(Certificate.id.desc())
     if status:
         query = query.where(Certificate.status_clause(status, today or dt.date.today()))
     if q:

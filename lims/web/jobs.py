@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from wtforms import HiddenField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
-from lims.core.auth import check_org, login_required, require_roles, sees_all_organisations
+from lims.core.auth import check_org, login_required, require_roles
 from lims.core.db import contains, get_or_404
 from lims.core.schemas import paginate
 from lims.extensions import db
@@ -75,9 +75,7 @@ def _inject():
 
 def jobs_query(user, state=None, q=None):
     """The jobs ``user`` may see (as ``GET /api/v1/jobs``), newest first, filtered."""
-    query = select(Job).join(Instrument, Job.instrument_id == Instrument.id).order_by(Job.id.desc())
-    if not sees_all_organisations(user):
-        query = query.where(Instrument.owner_id == user.organisation_id)
+    query = ops.jobs_for(user).order_by(Job.id.desc())
     if state:
         query = query.where(Job.state == state)
     if q:
@@ -94,14 +92,6 @@ def jobs():
     q = (request.args.get("q") or "").strip()[:120]
     page = paginate(jobs_query(current_user, state, q), {"page": page_number(), "per_page": PER_PAGE})
     return render_template("work/jobs.html", page=page, states=STATES, state=state, q=q)
-
-
-
-
-def current_certificate(job):
-    """The job's certificate that is not revoked (the one ``issue_certificate`` would refuse to duplicate)."""
-    return db.session.execute(select(Certificate).where(
-        Certificate.job_id == job.id, Certificate.revoked_dt.is_(None))).scalars().first()
 
 
 def _sessions(job):
@@ -161,7 +151,7 @@ def render_job(job, bad_form=None, issue_form=None, code=200, bad_point=None):
     """Render the job page; ``bad_form``/``issue_form``/``bad_point`` carry messages of a refused step."""
     procedure, point_forms = _procedure(job, bad_point)
     actions = ops.allowed_actions(job, current_user)
-    certificate = current_certificate(job)
+    certificate = issue_ops.current_certificate(job)
     can_issue = (current_user.role in ("lab_manager", "admin") and job.state == "approved" and certificate is None)
     four_eyes = (job.state == "awaiting_approval" and job.submitted_by_id == current_user.id
                  and current_user.role == "lab_manager")

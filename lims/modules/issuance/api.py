@@ -5,12 +5,10 @@ from flask import Response
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
-from sqlalchemy import select
 
-from lims.core.auth import check_org, login_required, require_roles, sees_all_organisations
+from lims.core.auth import check_org, login_required, require_roles
 from lims.core.db import get_or_404
 from lims.core.schemas import paginate
-from lims.modules.equipment.models import Instrument
 from lims.modules.issuance import operations as ops
 from lims.modules.issuance import render
 from lims.modules.issuance import schemas as s
@@ -67,10 +65,7 @@ class Certificates(MethodView):
     @blp.response(200, s.CertificatePageSchema)
     def get(self, args):
         """List certificates (customers see those of their own instruments)"""
-        q = select(Certificate).order_by(Certificate.id)
-        if not sees_all_organisations(current_user):
-            q = q.join(Instrument, Certificate.instrument_id == Instrument.id).where(
-                Instrument.owner_id == current_user.organisation_id)
+        q = ops.certificates_for(current_user).order_by(Certificate.id)
         if args.get("instrument_id"):
             q = q.where(Certificate.instrument_id == args["instrument_id"])
         if args.get("status"):

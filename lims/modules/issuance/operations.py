@@ -66,6 +66,23 @@ def _result(record):
     return {"pass": "pass", "fail": "fail"}.get(record.get("conformity") or "")
 
 
+def current_certificate(job):
+    """The job's certificate that is not revoked (a job has at most one; a correction replaces it)."""
+    return db.session.execute(select(Certificate).where(
+        Certificate.job_id == job.id, Certificate.revoked_dt.is_(None))).scalars().first()
+
+
+def certificates_for(user):
+    """The certificates ``user`` may see: all for lab staff, their organisation's for customers."""
+    from lims.core.auth import sees_all_organisations
+    from lims.modules.equipment.models import Instrument
+
+    query = select(Certificate).join(Instrument, Certificate.instrument_id == Instrument.id)
+    if not sees_all_organisations(user):
+        query = query.where(Instrument.owner_id == user.organisation_id)
+    return query
+
+
 def issue_certificate(job, issuer, options=None):
     """Issue the certificate of an approved job: build the record, sign, render, store.
 
@@ -80,10 +97,9 @@ def issue_certificate(job, issuer, options=None):
     options = options or {}
     if job.state != "approved":
         raise Conflict(f"job {job.id} is {job.state}; only an approved job gets a certificate")
-    current = db.session.execute(select(Certificate.number).where(
-        Certificate.job_id == job.id, Certificate.revoked_dt.is_(None))).scalars().first()
+    current = current_certificate(job)
     if current is not None:
-        raise Conflict(f"job {job.id} already has certificate {current}; replace it to correct it")
+        raise Conflict(f"job {job.id} already has certificate {current.number}; replace it to correct it")
     if job.kind == "verification" and options.get("due_date"):
         raise DomainValidationError({"due_date": ["a verification's due date is the instrument's valid-until "
                                                   "date and cannot be given"]})

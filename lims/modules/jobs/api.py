@@ -3,9 +3,8 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
 from marshmallow import fields, validate
-from sqlalchemy import select
 
-from lims.core.auth import check_org, login_required, sees_all_organisations
+from lims.core.auth import check_org, login_required
 from lims.core.db import get_or_404
 from lims.core.schemas import DumpSchema, LoadSchema, PageArgsSchema, VersionSchema, page_schema, paginate
 from lims.modules.equipment.models import Instrument
@@ -81,10 +80,7 @@ class Jobs(MethodView):
     @blp.response(200, JobPageSchema)
     def get(self, args):
         """List jobs (customers see the jobs of their own instruments)"""
-        q = select(Job).order_by(Job.id)
-        if not sees_all_organisations(current_user):
-            q = q.join(Instrument, Job.instrument_id == Instrument.id).where(
-                Instrument.owner_id == current_user.organisation_id)
+        q = ops.jobs_for(current_user).order_by(Job.id)
         if args.get("state"):
             q = q.where(Job.state == args["state"])
         if args.get("instrument_id"):

@@ -19,6 +19,17 @@ ACTION_ROLES = {
 }
 
 
+def jobs_for(user):
+    """The jobs ``user`` may see: all for lab staff, their own organisation's instruments' for customers."""
+    from lims.core.auth import sees_all_organisations
+    from lims.modules.equipment.models import Instrument
+
+    query = db.select(Job).join(Instrument, Job.instrument_id == Instrument.id)
+    if not sees_all_organisations(user):
+        query = query.where(Instrument.owner_id == user.organisation_id)
+    return query
+
+
 def role_may(user, action):
     """True when ``user``'s role may take ``action`` on a job (admins may take every step)."""
     return user.role == "admin" or user.role in ACTION_ROLES[action]

@@ -16,11 +16,10 @@ from lims.modules.equipment.models import InstrumentType
 from lims.modules.organisations.models import Organisation
 from lims.web.lab_forms import ImportForm
 from lims.web.work_forms import choices
+from lims.modules.users.models import CUSTOMER_ROLES
 
 bp = Blueprint("import_pages", __name__)
 
-CUSTOMERS = ("market_manager", "equipment_officer")  # who may import (admin too), as the API
-MAX_BYTES = 10 * 1024 * 1024  # as the API
 SHOWN_PROBLEMS = 500
 
 
@@ -46,7 +45,7 @@ def _owner(form):
 
 
 @bp.route("/instruments/import", methods=["GET", "POST"])
-@require_roles(*CUSTOMERS)
+@require_roles(*CUSTOMER_ROLES)
 def import_csv():
     """Upload a CSV; show the problems of every row (nothing stored) or the count imported."""
     form = ImportForm()
@@ -58,8 +57,8 @@ def import_csv():
         return _render(form)
     if not form.validate_on_submit():
         return _render(form, code=400 if form.csrf_token.errors else 422)
-    raw = form.file.data.read(MAX_BYTES + 1)
-    if len(raw) > MAX_BYTES:
+    raw = form.file.data.read(eq_ops.MAX_IMPORT_BYTES + 1)
+    if len(raw) > eq_ops.MAX_IMPORT_BYTES:
         form.file.errors = [_("The file is larger than 10 MiB.")]
         return _render(form, code=413)
     try:

@@ -30,6 +30,7 @@ from lims.modules.procedures.definitions import PlanError
 from lims.modules.procedures.schemas import ResultEntrySchema
 from lims.web.common import PER_PAGE, page_number, run, template_globals
 from lims.web.work_forms import IssueForm, TransitionForm, choices, lines
+from lims.modules.users.models import LAB_ROLES
 
 bp = Blueprint("jobs_pages", __name__)
 
@@ -209,7 +210,7 @@ def step(job_id, action):
 
 
 @bp.route("/jobs/<int:job_id>/points", methods=["POST"])
-@require_roles("lab_manager", "technician")
+@require_roles(*LAB_ROLES)
 def point(job_id):
     """Enter one test point's indication (as ``POST /api/v1/jobs/<id>/results``)."""
     job = get_or_404(Job, job_id)

@@ -22,10 +22,10 @@ from lims.modules.jobs import operations as job_ops
 from lims.modules.organisations.models import Organisation
 from lims.web.common import apply_errors, run
 from lims.web.work_forms import BookForm, choices, register_form_for
+from lims.modules.users.models import CUSTOMER_ROLES
 
 bp = Blueprint("register_pages", __name__)
 
-CUSTOMERS = ("market_manager", "equipment_officer")  # who may register (admin too), as the API
 MAX_BATCH = 500  # as BatchCreateSchema
 
 
@@ -36,7 +36,7 @@ def _characteristics(itype, form):
 
 
 @bp.route("/instruments/new", methods=["GET", "POST"])
-@require_roles(*CUSTOMERS)
+@require_roles(*CUSTOMER_ROLES)
 def register():
     """Register an instrument: choose its type, then fill in identity and characteristics."""
     types = db.session.execute(select(InstrumentType).order_by(InstrumentType.code)).scalars().all()

@@ -25,10 +25,10 @@ from lims.modules.equipment.models import STANDARD_KINDS, Bench, ReferenceStanda
 from lims.web.common import PER_PAGE, _messages, apply_errors, page_number, run
 from lims.web.lab_forms import BLANK_ROWS, BenchEditForm, StandardCreateForm, StandardEditForm
 from lims.web.work_forms import choices
+from lims.modules.users.models import LAB_ROLES
 
 bp = Blueprint("lab_pages", __name__)
 
-LAB = ("lab_manager", "technician")  # who reads (admin too), as the API
 
 STANDARD_KIND_LABELS = {
     "weight_set": _l("weight set"),
@@ -115,7 +115,7 @@ IDENTITY_FIELDS = ("code", "kind", "manufacturer", "model", "serial_number")
 
 
 @bp.route("/standards")
-@require_roles(*LAB)
+@require_roles(*LAB_ROLES)
 def standards():
     """The lab's reference standards with their calibration state (overdue ones in red)."""
     q = select(ReferenceStandard).where(ReferenceStandard.is_deleted.is_(False)).order_by(ReferenceStandard.code)
@@ -124,7 +124,7 @@ def standards():
 
 
 @bp.route("/standards/<int:standard_id>")
-@require_roles(*LAB)
+@require_roles(*LAB_ROLES)
 def standard(standard_id):
     std = get_or_404(ReferenceStandard, standard_id)
     benches = [b for b in db.session.execute(select(Bench).where(Bench.is_deleted.is_(False))
@@ -215,7 +215,7 @@ PORT_KEYS = ("role", "port", "driver")
 
 
 @bp.route("/benches")
-@require_roles(*LAB)
+@require_roles(*LAB_ROLES)
 def benches():
     """Benches with their location, serial ports and the standards on them (with their due state)."""
     q = select(Bench).where(Bench.is_deleted.is_(False)).order_by(Bench.name)

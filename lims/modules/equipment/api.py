@@ -114,8 +114,8 @@ def import_instruments(files):
     On any problem nothing is stored and the 422 body lists them as
     `errors.rows = [{"row": 12, "column": "e", "problem": "…"}, …]` (row 1 is the header).
     """
-    raw = files["file"].read(10 * 1024 * 1024 + 1)
-    if len(raw) > 10 * 1024 * 1024:
+    raw = files["file"].read(ops.MAX_IMPORT_BYTES + 1)
+    if len(raw) > ops.MAX_IMPORT_BYTES:
         abort(413, message="the file is larger than 10 MiB")
     try:
         text = raw.decode("utf-8-sig")

@@ -13,6 +13,7 @@ from lims.modules.organisations.models import Organisation
 
 CUSTOMER_ORG_KIND = {"market_manager": "market", "equipment_officer": "hospital"}
 MAX_IMPORT_ROWS = 20_000
+MAX_IMPORT_BYTES = 10 * 1024 * 1024  # an uploaded register (API and page); 20,000 rows fit easily
 
 
 def type_by_code(code):

@@ -4,7 +4,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint, abort
 from marshmallow import fields, validate
 
-from lims.core.auth import check_org, login_required
+from lims.core.auth import check_org, login_required, sees_all_organisations
 from lims.core.db import get_or_404
 from lims.core.schemas import DumpSchema, LoadSchema, PageArgsSchema, VersionSchema, page_schema, paginate
 from lims.modules.equipment.models import Instrument
@@ -93,7 +93,7 @@ class Jobs(MethodView):
     def post(self, data):
         """Book a verification or calibration of an instrument"""
         inst = get_or_404(Instrument, data.pop("instrument_id"))
-        if current_user.role not in ("admin", "lab_manager", "technician"):
+        if not sees_all_organisations(current_user):
             check_org(current_user, inst.owner_id, "write")
         return ops.book_job(inst, current_user, **data)
 

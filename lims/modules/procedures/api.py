@@ -11,6 +11,7 @@ from lims.core.db import get_or_404
 from lims.modules.jobs.models import Job
 from lims.modules.procedures import operations as ops
 from lims.modules.procedures.schemas import EnteredResultSchema, ProcedureSchema, ResultEntrySchema
+from lims.modules.users.models import LAB_ROLES
 
 blp = Blueprint("procedures", __name__, url_prefix="/api/v1",
                 description="Verification procedures: test points, entered results, judged errors")
@@ -31,7 +32,7 @@ def get_procedure(job_id):
 
 
 @blp.route("/jobs/<int:job_id>/results", methods=["POST"])
-@require_roles("lab_manager", "technician")
+@require_roles(*LAB_ROLES)
 @blp.arguments(ResultEntrySchema)
 @blp.response(200, EnteredResultSchema)
 def enter_result(data, job_id):

@@ -12,20 +12,19 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_
 
-from lims.core.auth import check_org, login_required, require_roles
+from lims.core.auth import login_required, require_roles
 from lims.core.db import contains, get_or_404
 from lims.core.schemas import paginate
 from lims.modules.equipment.models import Instrument
 from lims.modules.issuance import operations as ops
 from lims.modules.issuance import render
 from lims.modules.issuance.models import STATUSES, Certificate
-from lims.modules.issuance.schemas import ReplaceSchema
+from lims.modules.issuance.schemas import MAX_STICKERS, ReplaceSchema
 from lims.web.common import PER_PAGE, page_number, run
 from lims.web.work_forms import ReplaceCertificateForm, RevokeCertificateForm, lines
 
 bp = Blueprint("cert_pages", __name__)
 
-MAX_STICKERS = 210  # as StickerQuerySchema
 
 
 def certificates_query(user, status=None, q=None, today=None):
@@ -50,9 +49,7 @@ def certificates():
 
 
 def _readable(cert_id):
-    cert = get_or_404(Certificate, cert_id)
-    check_org(current_user, cert.instrument.owner_id)
-    return cert
+    return ops.readable_certificate(current_user, cert_id)
 
 
 def render_certificate(cert, revoke_form=None, replace_form=None, code=200):

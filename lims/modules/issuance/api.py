@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
 
-from lims.core.auth import check_org, login_required, require_roles
+from lims.core.auth import login_required, require_roles
 from lims.core.db import get_or_404
 from lims.core.schemas import paginate
 from lims.modules.issuance import operations as ops
@@ -30,9 +30,7 @@ def certificate_view(cert, today=None):
 
 
 def _readable(cert_id):
-    cert = get_or_404(Certificate, cert_id)
-    check_org(current_user, cert.instrument.owner_id)
-    return cert
+    return ops.readable_certificate(current_user, cert_id)
 
 
 def _intact(cert):

@@ -72,6 +72,16 @@ def current_certificate(job):
         Certificate.job_id == job.id, Certificate.revoked_dt.is_(None))).scalars().first()
 
 
+def readable_certificate(user, cert_id):
+    """The certificate ``cert_id`` if ``user`` may read it (404 unknown, 403 another organisation's)."""
+    from lims.core.auth import check_org
+    from lims.core.db import get_or_404
+
+    cert = get_or_404(Certificate, cert_id)
+    check_org(user, cert.instrument.owner_id)
+    return cert
+
+
 def certificates_for(user):
     """The certificates ``user`` may see: all for lab staff, their organisation's for customers."""
     from lims.core.auth import sees_all_organisations

@@ -77,9 +77,13 @@ class CertificateQuerySchema(PageArgsSchema):
     status = fields.String(validate=validate.OneOf(STATUSES))
 
 
+MAX_STICKERS = 210  # certificates on one sticker request (ten A4 sheets of 3 × 7)
+
+
 class StickerQuerySchema(LoadSchema):
     ids = fields.String(required=True, validate=validate.Regexp(
-        r"^[0-9]{1,9}(,[0-9]{1,9}){0,209}$", error="must be comma-separated certificate ids (at most 210)"),
+        rf"^[0-9]{{1,9}}(,[0-9]{{1,9}}){{0,{MAX_STICKERS - 1}}}$",
+        error=f"must be comma-separated certificate ids (at most {MAX_STICKERS})"),
         metadata={"description": "comma-separated certificate ids, e.g. 1,2,3"})
 
     @post_load

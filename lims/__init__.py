@@ -30,7 +30,7 @@ def create_app(config=None):
 
 def register_extensions(app):
     """Bind the unbound extensions of :mod:`lims.extensions`."""
-    from lims.core import i18n
+    from lims.core import i18n, security
     from lims.modules.users import auth
     from lims.extensions import api, babel, csrf, db, login_manager, migrate
 
@@ -45,6 +45,7 @@ def register_extensions(app):
     login_manager.init_app(app)
     auth.init_app(app)
     api.init_app(app)
+    security.init_app(app)
 
 
 def _sqlite_pragmas(engine):

@@ -29,7 +29,7 @@ def register(app):
     from lims.modules.issuance.cli import COMMANDS as issuance_commands
     from lims.modules.measurements.cli import COMMANDS as measurement_commands
 
-    for cmd in (tokens, users, instruments, demo_cmd, *issuance_commands, *measurement_commands):
+    for cmd in (tokens, users, audit, db_roles, instruments, demo_cmd, *issuance_commands, *measurement_commands):
         app.cli.add_command(cmd)
 
 
@@ -82,15 +82,16 @@ def tokens():
 @tokens.command("create")
 @click.argument("username")
 @click.option("--name", default="cli", show_default=True, help="a label for the token")
+@click.option("--expires-in-days", type=int, default=None, help="the token stops working after this many days")
 @with_appcontext
 @_domain_errors
-def tokens_create(username, name):
+def tokens_create(username, name, expires_in_days):
     """Create an API token for USERNAME and print its secret (shown once)."""
     from lims.modules.users.operations import create_token
 
     user = _user(username)
     with acting_as(None, "cli"):
-        row, secret = create_token(user, name)
+        row, secret = create_token(user, name, expires_in_days)
         _commit()
     click.echo(secret)
     click.echo(f"token {row.id} ({row.prefix}…) created for {user.username}", err=True)
@@ -100,16 +101,15 @@ def tokens_create(username, name):
 @click.argument("username")
 @with_appcontext
 def tokens_list(username):
-    """List USERNAME's tokens."""
-    from sqlalchemy import select
-
-    from lims.extensions import db
-    from lims.modules.users.models import ApiToken
+    """List USERNAME's tokens: id, prefix, name, state, expiry, last use."""
+    from lims.modules.users.operations import tokens_of
 
     user = _user(username)
-    for t in db.session.execute(select(ApiToken).where(ApiToken.user_id == user.id)).scalars():
-        state = f"revoked {t.revoked_dt:%Y-%m-%d}" if t.revoked_dt else "active"
-        click.echo(f"{t.id}\t{t.prefix}…\t{t.name}\t{state}")
+    for t in tokens_of(user):
+        state = f"revoked {t.revoked_dt:%Y-%m-%d}" if t.revoked_dt else t.state
+        expires = f"expires {t.expires_dt:%Y-%m-%d}" if t.expires_dt else "no expiry"
+        used = f"last used {t.last_used_dt:%Y-%m-%d %H:%M}" if t.last_used_dt else "never used"
+        click.echo(f"{t.id}\t{t.prefix}…\t{t.name}\t{state}\t{expires}\t{used}")
 
 
 @tokens.command("revoke")
@@ -148,12 +148,81 @@ def users_create(username, role, organisation_id, display_name, password):
     """Create a user."""
     from lims.modules.users.operations import create_user
 
-    if len(password) < 10:
-        _fail("password: must be at least 10 characters")
     with acting_as(None, "cli"):
         user = create_user(username, display_name or username, role, organisation_id, password)
         _commit()
     click.echo(f"user {user.id} {user.username} ({user.role}) created")
+
+
+@users.command("reset-password")
+@click.argument("username")
+@click.password_option(prompt="Temporary password")
+@with_appcontext
+@_domain_errors
+def users_reset_password(username, password):
+    """Set USERNAME's password; the user must change it at the next login, and every session ends."""
+    from lims.modules.users.operations import reset_password
+
+    user = _user(username)
+    with acting_as(None, "cli"):
+        reset_password(user, password)
+        _commit()
+    click.echo(f"password of {user.username} reset; it must be changed at the next login")
+
+
+@click.group()
+def audit():
+    """The audit trail."""
+
+
+@audit.command("verify")
+@with_appcontext
+def audit_verify():
+    """Recompute the audit hash chain; name the first broken link (exit code 1) or print the head."""
+    from sqlalchemy import select
+
+    from lims.core.audit import AuditEvent, verify_chain
+    from lims.extensions import db
+
+    checked, problem = verify_chain(db.session)
+    if problem:
+        event_id, reason = problem
+        click.echo(f"audit chain BROKEN at event {event_id} (after {checked} good events): {reason}", err=True)
+        sys.exit(1)
+    head = db.session.execute(select(AuditEvent.id, AuditEvent.chain_hash).order_by(AuditEvent.id.desc())
+                              .limit(1)).first()
+    if head is None:
+        click.echo("audit chain OK: no events yet")
+    else:
+        click.echo(f"audit chain OK: {checked} events; head event {head.id} hash {head.chain_hash}")
+
+
+@click.group("db-roles")
+def db_roles():
+    """PostgreSQL roles: the application's role may not change the audit trail."""
+
+
+@db_roles.command("grant-app")
+@click.argument("role")
+@with_appcontext
+def db_roles_grant_app(role):
+    """Grant ROLE what the application needs, and no more (run as the migration owner after each upgrade).
+
+    ROLE may read and write the records, but on the append-only tables (audit events, readings,
+    rejections) only SELECT and INSERT: no UPDATE, DELETE or TRUNCATE; it owns nothing, so it cannot
+    alter a table or drop its triggers.
+    """
+    from lims.core.roles import grant_app_role
+    from lims.extensions import db
+
+    if db.engine.dialect.name != "postgresql":
+        _fail("roles exist only on PostgreSQL; on SQLite the file's permissions are the boundary")
+    import re
+
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
+        _fail(f"role: {role!r} is not a plain lower-case PostgreSQL role name")
+    grant_app_role(db.engine, role)
+    click.echo(f"granted {role}: read/write on records, SELECT+INSERT only on append-only tables")
 
 
 @click.group()

@@ -2,6 +2,8 @@
 import os
 
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+ENV_NAMES = ("development", "test", "production")
+MIN_PRODUCTION_SECRET_LENGTH = 32
 
 
 class DefaultConfig:
@@ -16,6 +18,19 @@ class DefaultConfig:
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # True in production (load_config)
+    # the largest request body (a 10 MB register upload plus form overhead); a larger one is a 413 unread
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    MAX_JSON_BYTES = 2 * 1024 * 1024  # a JSON body larger than this is a 413 before it is parsed
+    # Flask-Limiter: memory in development; production sets LIMS_RATELIMIT_STORAGE_URL=redis://host:6379
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "lims"
+    # failed logins counted per account and per client address; a breach answers 429 with Retry-After
+    LOGIN_LIMIT_PER_ACCOUNT = "10 per 15 minutes"
+    LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"
+    PUBLIC_CHECK_LIMIT = "120 per minute;2000 per hour"  # generous: a market's shoppers share one address
+    HSTS_MAX_AGE = 31536000
     BABEL_DEFAULT_LOCALE = "zh"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh", "en")
@@ -45,6 +60,7 @@ _ENV = {
     "LIMS_PUBLIC_HOST": ("PUBLIC_HOST", str),
     "LIMS_KEY_DIR": ("KEY_DIR", str),
     "LIMS_DUE_SOON_DAYS": ("DUE_SOON_DAYS", int),
+    "LIMS_RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", str),
 }
 
 
@@ -57,7 +73,7 @@ def load_config(app, config=None):
 
     :param app: the Flask app being created.
     :param config: an optional mapping that wins over everything else (tests pass one).
-    :raises ConfigError: production with the default secret key.
+    :raises ConfigError: an unknown ``LIMS_ENV``; production with a missing or short secret key.
     """
     app.config.from_object(DefaultConfig)
     for var, (key, conv) in _ENV.items():
@@ -65,6 +81,8 @@ def load_config(app, config=None):
             app.config[key] = conv(os.environ[var])
     if config:
         app.config.update(config)
+    if app.config["ENV_NAME"] not in ENV_NAMES:
+        raise ConfigError(f"LIMS_ENV={app.config['ENV_NAME']!r} is not one of {', '.join(ENV_NAMES)}")
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         os.makedirs(app.instance_path, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "lims.db")
@@ -76,5 +94,19 @@ def load_config(app, config=None):
         opts = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         opts.setdefault("connect_args", {"timeout": 30})
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = opts
-    if app.config["ENV_NAME"] == "production" and app.config["SECRET_KEY"] in (DEFAULT_SECRET_KEY, "", None):
+    if app.config["ENV_NAME"] == "production":
+        _check_production(app)
+
+
+def _check_production(app):
+    secret = app.config["SECRET_KEY"]
+    if secret in (DEFAULT_SECRET_KEY, "", None):
         raise ConfigError("LIMS_SECRET_KEY must be set to a secret value in production")
+    if len(secret) < MIN_PRODUCTION_SECRET_LENGTH:
+        raise ConfigError(f"LIMS_SECRET_KEY is {len(secret)} characters; production needs at least "
+                          f"{MIN_PRODUCTION_SECRET_LENGTH} random characters (e.g. secrets.token_hex(32))")
+    app.config["SESSION_COOKIE_SECURE"] = True
+    app.config["REMEMBER_COOKIE_SECURE"] = True
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("memory"):
+        app.logger.warning("rate limits are kept in memory per worker; set LIMS_RATELIMIT_STORAGE_URL "
+                           "(redis://127.0.0.1:6379) so every worker shares them")

@@ -1,9 +1,12 @@
 """Unbound extension objects; ``create_app`` binds them."""
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
+from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -27,3 +30,6 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 api = Api()
+# storage and switches come from the RATELIMIT_* settings (lims.config); memory:// in development
+limiter = Limiter(key_func=get_remote_address)
+talisman = Talisman()

@@ -6,9 +6,9 @@ bp = Blueprint("apidocs", __name__)
 
 _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Metrology LIMS API</title>
 <link rel="stylesheet" href="{{ url_for('apidocs.asset', filename='swagger-ui.css') }}"></head>
-<body><div id="ui"></div>
+<body><div id="ui" data-spec-url="{{ url_for('api-docs.openapi_json') }}"></div>
 <script src="{{ url_for('apidocs.asset', filename='swagger-ui-bundle.js') }}"></script>
-<script>SwaggerUIBundle({url: "{{ url_for('api-docs.openapi_json') }}", dom_id: "#ui"});</script>
+<script src="{{ url_for('static', filename='apidocs.js') }}"></script>
 </body></html>"""
 
 

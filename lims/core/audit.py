@@ -1,15 +1,24 @@
-"""Append-only audit trail.
+"""Append-only, hash-chained audit trail.
 
 Every flush that creates, updates or deletes a row of an audited model (``__audited__ = True``)
-writes one :class:`AuditEvent` per row with the actor, the time and the field changes. Rows are
-written on the flush's own connection, so they commit or roll back with the change they describe.
-Audit rows are never updated or deleted: the ORM refuses it here, and database triggers created
-by the migration refuse it for any other client.
+records one :class:`AuditEvent` per row with the actor, the time and the field changes. The rows are
+collected per flush and written just before the transaction commits, on its own connection, so they
+commit or roll back with the change they describe (a rolled-back savepoint drops its own).
+
+Each row carries ``chain_hash`` = SHA-256 over the previous row's hash and this row's content
+(:func:`chain_hash`); writers take a lock for the tail (an advisory transaction lock on PostgreSQL,
+the database write lock on SQLite) only at commit time, so the chain is one line in id order.
+:func:`verify_chain` recomputes it and names the first row that does not fit — an edited,
+inserted or deleted row. Audit rows are never updated or deleted: the ORM refuses it here, database
+triggers refuse it for any other client, and on PostgreSQL the application's role is granted only
+SELECT and INSERT on the table (``lims db grant-app-role``).
 """
 import contextvars
 import datetime as dt
 import decimal
 import enum
+import hashlib
+import json
 from contextlib import contextmanager
 
 import sqlalchemy as sa
@@ -35,6 +44,7 @@ class AuditEvent(db.Model):
     entity: Mapped[str] = mapped_column(sa.String(64), nullable=False, index=True)
     entity_id: Mapped[str] = mapped_column(sa.String(64), nullable=False, index=True)
     changes: Mapped[dict] = mapped_column(sa.JSON, nullable=False)
+    chain_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False, default="", server_default="")
 
     def __repr__(self):
         return f"<AuditEvent {self.id} {self.action} {self.entity}:{self.entity_id}>"
@@ -104,8 +114,31 @@ def _refuse_audit_changes(session, flush_context, instances):
             raise PermissionError("audit events are append-only")
 
 
+GENESIS = "0" * 64
+# any constant: the key of the PostgreSQL advisory lock that serialises appends to the chain
+_PG_CHAIN_LOCK = 0x6C696D73  # "lims"
+
+
+def chain_hash(prev, created_dt, actor_id, actor_name, action, entity, entity_id, changes):
+    """SHA-256 (hex) of the previous row's hash and one row's content, in a canonical JSON form.
+
+    The migration that added the chain keeps a copy of this formula; both must stay the same.
+    """
+    if created_dt.tzinfo is None:
+        created_dt = created_dt.replace(tzinfo=dt.timezone.utc)
+    payload = [prev, created_dt.astimezone(dt.timezone.utc).isoformat(), actor_id, actor_name, action, entity,
+               entity_id, changes]
+    data = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def _row_hash(prev, row):
+    return chain_hash(prev, row["created_dt"], row["actor_id"], row["actor_name"], row["action"], row["entity"],
+                      row["entity_id"], row["changes"])
+
+
 @event.listens_for(Session, "after_flush")
-def _write_audit(session, flush_context):
+def _collect_audit(session, flush_context):
     actor_id, actor_name = _actor.get()
     rows = []
     for action, objs in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
@@ -127,4 +160,70 @@ def _write_audit(session, flush_context):
                 "changes": changes,
             })
     if rows:
-        session.connection().execute(sa.insert(AuditEvent), rows)
+        tx = session.get_nested_transaction() or session.get_transaction()
+        session.info.setdefault("audit_pending", []).append((tx, rows))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session, previous_transaction):
+    pending = session.info.get("audit_pending")
+    if not pending:
+        return
+
+    def inside(tx):
+        while tx is not None:
+            if tx is previous_transaction:
+                return True
+            tx = tx.parent
+        return False
+
+    session.info["audit_pending"] = [(tx, rows) for tx, rows in pending if not inside(tx)]
+
+
+@event.listens_for(Session, "before_commit")
+def _write_audit(session):
+    if session.in_nested_transaction():
+        return  # a savepoint's rows are written with the outer transaction
+    session.flush()  # the commit's own final flush comes after this hook; collect its rows now
+    pending = session.info.pop("audit_pending", None)
+    if not pending:
+        return
+    rows = [row for _tx, batch in pending for row in batch]
+    append_chained(session.connection(), rows)
+
+
+def append_chained(conn, rows):
+    """Insert audit ``rows`` (dicts) at the tail of the chain, on ``conn`` inside its transaction."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_CHAIN_LOCK)))
+    elif conn.dialect.name == "sqlite":
+        # take the write lock before reading the tail (a no-op write; the lock is held until commit)
+        conn.execute(sa.text("UPDATE audit_events SET id = id WHERE 0"))
+    prev = conn.execute(sa.select(AuditEvent.chain_hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()
+    prev = prev or GENESIS
+    for row in rows:
+        row["chain_hash"] = prev = _row_hash(prev, row)
+    conn.execute(sa.insert(AuditEvent), rows)
+
+
+def verify_chain(session, batch=5000):
+    """Recompute the chain in id order.
+
+    :returns: ``(checked, problem)``: the number of rows checked and ``None``, or the first broken
+        link as ``(event_id, reason)``.
+    """
+    prev, last_id, checked = GENESIS, 0, 0
+    cols = [AuditEvent.id, AuditEvent.created_dt, AuditEvent.actor_id, AuditEvent.actor_name, AuditEvent.action,
+            AuditEvent.entity, AuditEvent.entity_id, AuditEvent.changes, AuditEvent.chain_hash]
+    while True:
+        rows = session.execute(sa.select(*cols).where(AuditEvent.id > last_id).order_by(AuditEvent.id)
+                               .limit(batch)).mappings().all()
+        if not rows:
+            return checked, None
+        for row in rows:
+            expected = _row_hash(prev, row)
+            if row["chain_hash"] != expected:
+                reason = ("its hash does not match its content and the previous row's hash: the row was "
+                          "changed, inserted, or a row before it was deleted")
+                return checked, (row["id"], reason)
+            prev, last_id, checked = row["chain_hash"], row["id"], checked + 1

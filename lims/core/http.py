@@ -117,6 +117,15 @@ def init_app(app):
         log.exception("database error")
         return error_response(503, "the database is busy or unavailable; try again")
 
+    @app.errorhandler(RecursionError)
+    def _too_deep(error):
+        # json.loads (webargs, request.get_json) gives up on a body nested ~1000 levels deep
+        db.session.rollback()
+        if request.is_json:
+            return error_response(400, "the JSON body is nested too deeply")
+        log.exception("recursion error on %s %s", request.method, request.path)
+        return handle_http_exception(InternalServerError())
+
     @app.errorhandler(Exception)
     def _unexpected(error):
         db.session.rollback()

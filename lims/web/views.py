@@ -4,17 +4,17 @@ from urllib.parse import urlparse
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
 
 from lims.core.auth import check_org, login_required
 from lims.core.db import get_or_404
+from lims.core.http import DomainValidationError
 from lims.core.schemas import paginate
-from lims.extensions import db
+from lims.core.security import login_limits
 from lims.modules.equipment.models import STATUSES, Instrument
 from lims.modules.equipment.queries import instruments_for, status_of
 from lims.modules.users import operations as user_ops
 from lims.modules.users.models import ApiToken
-from lims.web.forms import LoginForm, RevokeForm, TokenForm
+from lims.web.forms import LoginForm, PasswordChangeForm, RevokeForm, TokenForm
 
 bp = Blueprint("pages", __name__)
 
@@ -42,22 +42,66 @@ def _safe_next(target):
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_limits()
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = user_ops.user_by_username(form.username.data.strip())
-        if user is None or not user.is_active or not user.check_password(form.password.data):
+        user = user_ops.authenticate(form.username.data.strip(), form.password.data)
+        if user is None:
             form.password.errors.append(_("Unknown username or wrong password."))
         else:
+            if not user.session_nonce:
+                user_ops.end_sessions(user)  # an account from before session nonces gets its first one
             login_user(user)
+            if user.must_change_password:
+                return redirect(url_for("pages.change_password"))
             return redirect(_safe_next(request.args.get("next")) or url_for("pages.instruments"))
     return render_template("pages/login.html", form=form), (422 if form.errors else 200)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        user_ops.end_sessions(current_user)  # the cookie (and any copy of it) is dead server-side
     logout_user()
     return redirect(url_for("pages.index"))
+
+
+@bp.route("/profile/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change your own password (the current one is required); your other sessions end."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            user_ops.change_password(user, form.old_password.data, form.new_password.data)
+        except DomainValidationError as exc:
+            for field, messages in exc.errors.items():
+                getattr(form, field).errors.extend(_password_message(m) for m in messages)
+        else:
+            login_user(user)  # this session goes on under the new nonce
+            flash(_("Your password was changed; your other sessions were ended."))
+            return redirect(url_for("pages.profile"))
+    return (render_template("pages/password.html", form=form, min_length=user_ops.PASSWORD_MIN_LENGTH),
+            422 if form.errors else 200)
+
+
+def _password_message(message):
+    """The page's words for the operations' password messages."""
+    from lims.modules.users.operations import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
+
+    known = {
+        "is not your current password": _("This is not your current password."),
+        "must differ from the current password": _("The new password must differ from the current one."),
+        f"must be at least {PASSWORD_MIN_LENGTH} characters":
+            _("At least %(n)d characters.", n=PASSWORD_MIN_LENGTH),
+        f"must be at most {PASSWORD_MAX_LENGTH} characters": _("At most %(n)d characters.", n=PASSWORD_MAX_LENGTH),
+        "is one of the most common passwords; choose another":
+            _("This is one of the most common passwords; choose another."),
+        "must not be the username": _("The password must not be your username."),
+    }
+    return known.get(message, message)
 
 
 @bp.route("/instruments")
@@ -95,13 +139,13 @@ def instrument(instrument_id):
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    """The user's profile: create and revoke API tokens."""
+    """The user's profile: create (optionally expiring) and revoke API tokens, see when each was last used."""
     form = TokenForm()
     new_secret = None
     if form.validate_on_submit():
-        _row, new_secret = user_ops.create_token(current_user, form.name.data.strip())
-    tokens = db.session.execute(select(ApiToken).where(ApiToken.user_id == current_user.id)
-                                .order_by(ApiToken.id.desc())).scalars().all()
+        days = int(form.expires_in_days.data) if form.expires_in_days.data else None
+        _row, new_secret = user_ops.create_token(current_user, form.name.data.strip(), days)
+    tokens = user_ops.tokens_of(current_user, newest_first=True)
     return render_template("pages/profile.html", form=form, tokens=tokens, new_secret=new_secret,
                            revoke_form=RevokeForm())
 

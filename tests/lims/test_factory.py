@@ -16,9 +16,24 @@ def test_production_refuses_the_default_secret(tmp_path, monkeypatch):
     monkeypatch.delenv("LIMS_SECRET_KEY", raising=False)
     with pytest.raises(ConfigError, match="LIMS_SECRET_KEY"):
         create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/a.db"})
-    monkeypatch.setenv("LIMS_SECRET_KEY", "a-real-secret-from-the-vault")
+    monkeypatch.setenv("LIMS_SECRET_KEY", "a-real-secret-from-the-vault-of-the-lab")
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/a.db"})
-    assert app.config["SECRET_KEY"] == "a-real-secret-from-the-vault"
+    assert app.config["SECRET_KEY"] == "a-real-secret-from-the-vault-of-the-lab"
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_production_refuses_a_short_secret(tmp_path, monkeypatch):
+    monkeypatch.setenv("LIMS_ENV", "production")
+    monkeypatch.setenv("LIMS_SECRET_KEY", "hunter2-hunter2")
+    with pytest.raises(ConfigError, match="at least 32"):
+        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/a.db"})
+
+
+@pytest.mark.parametrize("value", ["prod", "Production", "staging", "dev"])
+def test_lims_env_accepts_only_known_values(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("LIMS_ENV", value)
+    with pytest.raises(ConfigError, match="LIMS_ENV"):
+        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/a.db"})
 
 
 def test_default_database_is_sqlite_in_instance_folder_with_wal_and_foreign_keys(tmp_path, monkeypatch):

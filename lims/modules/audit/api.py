@@ -1,35 +1,19 @@
 """Read-only JSON API of the audit trail (there is no endpoint that changes it)."""
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
 from sqlalchemy import select
 
 from lims.core.audit import AuditEvent
 from lims.core.auth import require_roles
-from lims.core.schemas import DumpSchema, PageArgsSchema, page_schema, paginate
+from lims.core.schemas import paginate
+from lims.modules.audit.schemas import AuditEventPageSchema, AuditQuerySchema
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="The append-only audit trail")
-
-
-class AuditEventSchema(DumpSchema):
-    id = fields.Integer()
-    created_dt = fields.DateTime()
-    actor_id = fields.Integer(allow_none=True)
-    actor_name = fields.String()
-    action = fields.String()
-    entity = fields.String()
-    entity_id = fields.String()
-    changes = fields.Dict()
-
-
-class AuditQuerySchema(PageArgsSchema):
-    entity = fields.String(validate=validate.Length(min=1, max=64))
-    entity_id = fields.String(validate=validate.Length(min=1, max=64))
 
 
 @blp.route("/audit-events")
 @require_roles("lab_manager")
 @blp.arguments(AuditQuerySchema, location="query")
-@blp.response(200, page_schema(AuditEventSchema, "AuditEventPageSchema"))
+@blp.response(200, AuditEventPageSchema)
 def list_audit_events(args):
     """List audit events, newest first"""
     q = select(AuditEvent).order_by(AuditEvent.id.desc())

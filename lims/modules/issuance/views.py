@@ -7,6 +7,7 @@ import datetime as dt
 
 from flask import Blueprint, jsonify, render_template
 
+from lims.core.security import public_check_limit
 from lims.modules.issuance import keys
 from lims.modules.issuance import operations as ops
 from lims.modules.issuance import render
@@ -34,6 +35,7 @@ def _page(state, code=200, **ctx):
 
 @bp.route("/v/<token>")
 @bp.route("/V/<token>")
+@public_check_limit()
 def check(token):
     """The public check page of a certificate (QR content ``HTTPS://HOST/V/TOKEN``; any case)."""
     today = dt.date.today()

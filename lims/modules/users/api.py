@@ -1,64 +1,20 @@
-"""JSON API of users, the caller's profile and API tokens."""
+"""JSON API of users, the caller's profile, passwords and API tokens."""
 from flask import g
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
-from marshmallow import fields, validate
 from sqlalchemy import select
 
 from lims.core.auth import login_required, require_roles
 from lims.core.db import generic_update, get_or_404
-from lims.core.schemas import Bool, DumpSchema, LoadSchema, PageArgsSchema, VersionSchema, page_schema, paginate
+from lims.core.schemas import PageArgsSchema, paginate
 from lims.modules.users import operations as ops
-from lims.modules.users.models import ROLES, ApiToken, User
+from lims.modules.users.models import ApiToken, User
+from lims.modules.users.schemas import (PasswordChangeSchema, PasswordResetSchema, TokenCreatedSchema,
+                                        TokenCreateSchema, TokenSchema, UserCreateSchema, UserPageSchema,
+                                        UserSchema, UserUpdateSchema)
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1", description="Users, roles and API tokens")
-
-
-class UserSchema(DumpSchema):
-    id = fields.Integer()
-    username = fields.String()
-    display_name = fields.String()
-    email = fields.String()
-    role = fields.String()
-    organisation_id = fields.Integer()
-    is_active = fields.Boolean(attribute="is_active_user")
-    version = fields.Integer()
-
-
-class UserCreateSchema(LoadSchema):
-    username = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.-]{3,64}$"))
-    display_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    email = fields.String(load_default="", validate=validate.Length(max=200))
-    role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    organisation_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=10, max=200))
-
-
-class UserUpdateSchema(VersionSchema):
-    display_name = fields.String(validate=validate.Length(min=1, max=120))
-    email = fields.String(validate=validate.Length(max=200))
-    is_active_user = Bool(data_key="is_active")
-
-
-class TokenSchema(DumpSchema):
-    id = fields.Integer()
-    name = fields.String()
-    prefix = fields.String()
-    created_dt = fields.DateTime()
-    last_used_dt = fields.DateTime(allow_none=True)
-    revoked_dt = fields.DateTime(allow_none=True)
-
-
-class TokenCreatedSchema(TokenSchema):
-    token = fields.String(metadata={"description": "the secret; shown only once"})
-
-
-class TokenCreateSchema(LoadSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-
-
-UserPageSchema = page_schema(UserSchema, "UserPageSchema")
 
 
 @blp.route("/users")
@@ -98,6 +54,16 @@ class UserItem(MethodView):
         return user
 
 
+@blp.route("/users/<int:user_id>/password", methods=["PUT"])
+@require_roles()
+@blp.arguments(PasswordResetSchema)
+@blp.response(200, UserSchema)
+def reset_password(data, user_id):
+    """Reset a user's password (admin); the user must change it at the next login and every session ends"""
+    user = get_or_404(User, user_id)
+    return ops.reset_password(user, data["password"])
+
+
 @blp.route("/me")
 @login_required
 @blp.response(200, UserSchema)
@@ -106,23 +72,29 @@ def me():
     return current_user._get_current_object()
 
 
+@blp.route("/me/password", methods=["PUT"])
+@login_required
+@blp.arguments(PasswordChangeSchema)
+@blp.response(200, UserSchema)
+def change_my_password(data):
+    """Change your password (the current one is required); your sessions end, API tokens stay"""
+    return ops.change_password(current_user._get_current_object(), data["old_password"], data["new_password"])
+
+
 @blp.route("/me/tokens")
 class MyTokens(MethodView):
     @login_required
     @blp.response(200, TokenSchema(many=True))
     def get(self):
-        """List your API tokens"""
-        from lims.extensions import db
-
-        return db.session.execute(select(ApiToken).where(ApiToken.user_id == current_user.id)
-                                  .order_by(ApiToken.id)).scalars().all()
+        """List your API tokens (with expiry and last use)"""
+        return ops.tokens_of(current_user)
 
     @login_required
     @blp.arguments(TokenCreateSchema)
     @blp.response(201, TokenCreatedSchema)
     def post(self, data):
         """Create an API token; the secret is in the response only"""
-        row, secret = ops.create_token(current_user, data["name"])
+        row, secret = ops.create_token(current_user, data["name"], data.get("expires_in_days"))
         row.token = secret  # transient: dumped once, never stored
         return row
 

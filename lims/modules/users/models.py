@@ -22,7 +22,7 @@ class User(UserMixin, db.Model):
 
     __tablename__ = "users"
     __audited__ = True
-    __audit_exclude__ = ("password_hash",)
+    __audit_exclude__ = ("password_hash", "session_nonce")
     __table_args__ = (sa.CheckConstraint(f"role IN {ROLES!r}", name="role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -34,6 +34,11 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(256), nullable=False)
     is_active_user: Mapped[bool] = mapped_column(nullable=False, default=True)
     created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
+    # rotated on logout and on a password change: a session cookie carries it and dies with it
+    session_nonce: Mapped[str] = mapped_column(sa.String(32), nullable=False, default=lambda: secrets.token_hex(16),
+                                               server_default="")
+    must_change_password: Mapped[bool] = mapped_column(nullable=False, default=False, server_default=sa.false())
+    password_changed_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     version: Mapped[int] = mapped_column(nullable=False, default=1)
 
     organisation = relationship("Organisation", lazy="joined")
@@ -50,6 +55,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self):
         return self.is_active_user
+
+    def get_id(self):
+        """The session's user id for Flask-Login: the id and the current session nonce."""
+        return f"{self.id}.{self.session_nonce}"
 
     @property
     def is_lab_staff(self):
@@ -74,6 +83,7 @@ class ApiToken(db.Model):
     created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
     last_used_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    expires_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     user = relationship("User", lazy="joined")
 
@@ -91,6 +101,14 @@ class ApiToken(db.Model):
     @property
     def is_revoked(self):
         return self.revoked_dt is not None
+
+    def is_expired(self, now=None):
+        return self.expires_dt is not None and self.expires_dt <= (now or now_utc())
+
+    @property
+    def state(self):
+        """``active``, ``expired`` or ``revoked``."""
+        return "revoked" if self.is_revoked else "expired" if self.is_expired() else "active"
 
     def __repr__(self):
         return f"<ApiToken {self.id} {self.prefix}… user={self.user_id}>"

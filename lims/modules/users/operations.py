@@ -2,6 +2,7 @@
 import datetime as dt
 import functools
 import secrets
+import string
 
 import sqlalchemy as sa
 from sqlalchemy import select
@@ -34,6 +35,14 @@ def _common_passwords():
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 
+def _is_common(password):
+    """A common password, also with digits or punctuation added before or after ("password2024!")."""
+    common = _common_passwords()
+    low = password.lower()
+    noise = string.digits + string.punctuation + " "
+    return any(c in common for c in {low, low.rstrip(noise), low.lstrip(noise), low.strip(noise)} if c)
+
+
 def password_problems(password, username=None):
     """Return the reasons ``password`` is refused (an empty list when it is acceptable)."""
     problems = []
@@ -41,7 +50,7 @@ def password_problems(password, username=None):
         problems.append(f"must be at least {PASSWORD_MIN_LENGTH} characters")
     if len(password) > PASSWORD_MAX_LENGTH:
         problems.append(f"must be at most {PASSWORD_MAX_LENGTH} characters")
-    if password.lower() in _common_passwords():
+    if _is_common(password):
         problems.append("is one of the most common passwords; choose another")
     if username and password.lower() == username.lower():
         problems.append("must not be the username")

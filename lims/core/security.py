@@ -89,10 +89,15 @@ def login_limits():
         name = (request.form.get("username") or "").strip().lower()[:64]
         return f"account:{name}"
 
+    def message():
+        from flask_babel import gettext as _
+
+        return _("Too many failed log-in attempts; wait a few minutes and try again.")
+
     per_account = limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=account_key,
-                                methods=["POST"], deduct_when=failed, scope="login-account")
+                                methods=["POST"], deduct_when=failed, scope="login-account", error_message=message)
     per_address = limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"],
-                                deduct_when=failed, scope="login-address")
+                                deduct_when=failed, scope="login-address", error_message=message)
 
     def decorator(fn):
         return per_account(per_address(fn))

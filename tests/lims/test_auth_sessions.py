@@ -25,6 +25,10 @@ def test_fifty_wrong_passwords_in_a_row_get_429_with_retry_after(client):
     r = _try_login(client, "technician", PASSWORD)  # even the right password waits now
     assert r.status_code == 429
     assert int(r.headers["Retry-After"]) > 0
+    assert "Too many failed log-in attempts" in r.get_data(as_text=True)
+    token = csrf_of(client.get("/login?lang=zh").get_data(as_text=True))
+    page = client.post("/login?lang=zh", data={"csrf_token": token, "username": "technician", "password": "x"})
+    assert page.status_code == 429 and "登录失败次数过多" in page.get_data(as_text=True)
 
 
 def test_the_account_limit_holds_across_client_addresses(client):

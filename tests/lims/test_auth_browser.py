@@ -16,7 +16,7 @@ def live_server(app):
 
 
 @pytest.fixture
-def phone(browser):
+def phone(browser):  # noqa: F811  (the fixture)
     context = browser.new_context(locale="zh-CN", viewport=PHONE)
     page = context.new_page()
     page.csp_errors = []

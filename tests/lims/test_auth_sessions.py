@@ -291,3 +291,41 @@ def test_cli_lists_tokens_with_expiry_and_last_use(app, api):
     assert runner.invoke(args=["tokens", "create", "technician", "--expires-in-days", "7"]).exit_code == 0
     out = runner.invoke(args=["tokens", "list", "technician"]).output
     assert "last used" in out and "expires" in out and "no expiry" in out
+
+
+@pytest.mark.postgres
+def test_a_request_never_waits_for_a_lock_on_its_token_row(app, world):
+    """Another transaction holds the token's row lock (as a concurrent request's would have, when last
+    use was written inside the request's transaction); requests with that token still go through."""
+    import threading
+
+    from tests.lims.conftest import PG_URL
+
+    if not PG_URL:
+        pytest.skip("row locks are PostgreSQL's; SQLite serialises every writer anyway")
+    tid = _fixture_token_id(app, "technician")
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {world.tokens['technician']}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200  # last use now fresh
+    with app.app_context():
+        from lims.extensions import db
+
+        engine = db.engine
+        holder = engine.connect()
+        tx = holder.begin()
+        holder.execute(sa.text("SELECT id FROM api_tokens WHERE id = :i FOR UPDATE"), {"i": tid})
+        results = []
+
+        def four_requests():
+            for _ in range(4):
+                results.append(client.get("/api/v1/instruments", headers=headers).status_code)
+
+        worker = threading.Thread(target=four_requests, daemon=True)
+        worker.start()
+        worker.join(timeout=30)
+        blocked = worker.is_alive()
+        tx.rollback()
+        holder.close()
+        worker.join(timeout=30)
+    assert not blocked, "a request waited for the token row's lock"
+    assert results == [200] * 4

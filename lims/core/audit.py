@@ -112,6 +112,19 @@ def _refuse_audit_changes(session, flush_context, instances):
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEvent):
             raise PermissionError("audit events are append-only")
+    # an AuditEvent added through the ORM joins the chain like every other row (written at commit)
+    added = [obj for obj in session.new if isinstance(obj, AuditEvent)]
+    if added:
+        rows = []
+        for obj in added:
+            session.expunge(obj)
+            actor_id, actor_name = _actor.get()
+            rows.append({"created_dt": obj.created_dt or now_utc(),
+                         "actor_id": obj.actor_id if obj.actor_id is not None else actor_id,
+                         "actor_name": obj.actor_name or actor_name, "action": obj.action, "entity": obj.entity,
+                         "entity_id": str(obj.entity_id), "changes": _jsonable(obj.changes or {})})
+        tx = session.get_nested_transaction() or session.get_transaction()
+        session.info.setdefault("audit_pending", []).append((tx, rows))
 
 
 GENESIS = "0" * 64

@@ -252,3 +252,16 @@ def test_grant_app_refuses_sqlite_and_bad_names(app):
     else:
         r = runner.invoke(args=["db-roles", "grant-app", "lims_app"])
         assert r.exit_code == 2 and "only on PostgreSQL" in r.output
+
+
+def test_an_audit_event_added_through_the_orm_joins_the_chain(app):
+    from lims.core.audit import acting_as
+
+    with app.app_context(), acting_as(7, "someone"):
+        from lims.extensions import db
+
+        db.session.add(AuditEvent(action="approve", entity="Job", entity_id="1", changes={"note": "ok"}))
+        db.session.commit()
+        last = db.session.execute(sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
+    assert (last.action, last.actor_name, last.actor_id) == ("approve", "someone", 7) and len(last.chain_hash) == 64
+    assert _verify(app)[1] is None

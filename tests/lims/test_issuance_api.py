@@ -50,7 +50,7 @@ def test_failed_verification_gives_a_notice_listing_failed_items_without_due_dat
 
 
 def test_expired_certificate_shows_expired(keyed_app, api, client, world):
-    cert = issue(api, world, performed_on=dt.date.today() - dt.timedelta(days=800))
+    cert = issue(api, world, performed_on=dt.date.today() - dt.timedelta(days=800), app=keyed_app)
     assert dt.date.fromisoformat(cert["due_date"]) < dt.date.today() and cert["status"] == "expired"
     html = check_page(client, token_of(cert))
     assert verdict_of(html) == "expired" and "已过有效期" in html

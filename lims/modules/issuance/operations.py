@@ -15,6 +15,8 @@ from lims.extensions import db
 from lims.modules.issuance import record as rec
 from lims.modules.issuance import render
 from lims.modules.issuance.models import Certificate
+from lims.modules.jobs import operations as jobs_ops
+from lims.modules.jobs.models import Job
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +109,7 @@ def issue_certificate(job, issuer, options=None):
     options = options or {}
     if job.state != "approved":
         raise Conflict(f"job {job.id} is {job.state}; only an approved job gets a certificate")
+    jobs_ops.ensure_four_eyes(job, issuer)
     current = current_certificate(job)
     if current is not None:
         raise Conflict(f"job {job.id} already has certificate {current.number}; replace it to correct it")
@@ -148,11 +151,11 @@ def replace(cert, user, data):
     if cert.revoked_dt is not None or cert.replaced_by_id is not None:
         state = "revoked" if cert.revoked_dt is not None else "already replaced"
         raise Conflict(f"certificate {cert.number} is {state}; only a current certificate can be replaced")
+    job = db.session.get(Job, cert.job_id)
+    jobs_ops.ensure_four_eyes(job, user)
     today = rec.today_local()
     raw = rec.amended_record(cert.record, user, next_number(cert.kind, today.year), data, today)
-    from lims.modules.jobs.models import Job
-
-    new = _store(raw, db.session.get(Job, cert.job_id), user, replaces=cert)
+    new = _store(raw, job, user, replaces=cert)
     cert.replaced_by_id, cert.replaced_dt = new.id, now_utc()
     db.session.flush()
     return new
@@ -216,6 +219,7 @@ def issue_demo_certificates(users, count=5):
     from lims.modules.equipment.models import Bench, Instrument, InstrumentType
     from lims.modules.issuance import keys
     from lims.modules.jobs.operations import book_job, transition
+    from lims.modules.procedures import operations as procedures
 
     tech = next(u for u in users.values() if u.role == "technician")
     manager = next(u for u in users.values() if u.role == "lab_manager")
@@ -229,10 +233,13 @@ def issue_demo_certificates(users, count=5):
     for n, inst in enumerate(scales):
         job = book_job(inst, tech)
         fail = n == len(scales) - 1
-        steps = [("receive", tech, {}), ("start", tech, {"bench_id": bench.id}),
+        steps = [("receive", tech, {}), ("start", tech, {"bench_id": bench.id}), ("measure", tech, {}),
                  ("submit", tech, {"result": "fail" if fail else "pass", "notes": demo_result_notes(inst, fail)}),
                  ("approve", manager, {})]
         for action, user, data in steps:
+            if action == "measure":
+                procedures.demo_measure_every_point(job, user, fail=fail)
+                continue
             transition(job, action, user, {**data, "version": job.version})
         certs.append(issue_certificate(job, manager))
     if len(certs) >= 4:

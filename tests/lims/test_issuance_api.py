@@ -180,7 +180,9 @@ def test_audit_events_exist_for_issue_revoke_replace(keyed_app, api, world, acti
     if action == "revoke":
         assert events[-1].action == "update" and events[-1].changes["revocation_reason"] == [None, "error"]
     if action == "replace":
-        assert [e.action for e in events] == ["create", "create", "update"]
+        # the old one stops being current (replaced_dt) before the new one is stored: one current per job
+        assert [e.action for e in events] == ["create", "update", "create", "update"]
+        assert "replaced_dt" in events[1].changes
         assert events[-1].changes["replaced_by_id"] == [None, cert["id"] + 1]
 
 

@@ -205,7 +205,8 @@ def step(job_id, action):
         data = {k: v for k, v in data.items() if v is not None}
     if form.notes.data and form.notes.data.strip():
         data["notes"] = form.notes.data.strip()
-    _done, status = run(form, lambda: ops.transition(job, action, current_user, data))
+    # the notes typed with a fail are its stated reason (jobs.operations), so a missing reason shows beside them
+    _done, status = run(form, lambda: ops.transition(job, action, current_user, data), field_map={"reason": "notes"})
     if status:
         return render_job(db.session.get(Job, job_id), bad_form=form, code=status)
     flash(_("Job %(id)d: %(state)s.", id=job.id, state=template_globals()["job_state_label"](job.state)))

@@ -181,3 +181,16 @@ def test_an_approved_job_can_always_be_certified(keyed_app, api, world):  # noqa
     assert _move(api, job, "approve", "lab_manager").status_code == 200
     resp = api("post", f"/api/v1/jobs/{job}/certificate", role="lab_manager", json={"remarks": ["kept"]})
     assert resp.status_code == 201, resp.json
+
+
+def test_the_job_page_asks_for_the_reason_of_a_fail_beside_the_notes(app, world):
+    from tests.lims.test_pages_support import field_error, login, step
+
+    job = world.jobs["hospital_a"]
+    client = app.test_client()
+    login(client, "technician")
+    assert step(client, app, job, "receive").status_code == 302
+    assert step(client, app, job, "start", bench_id=world.benches["good"]).status_code == 302
+    r = step(client, app, job, "submit", result="fail", notes="")
+    assert r.status_code == 422 and "stated reason" in field_error(r, "submit-notes")
+    assert step(client, app, job, "submit", result="fail", notes="cuff torn").status_code == 302

@@ -109,3 +109,14 @@ def test_a_lab_correction_is_audited_and_withdraws_the_verification(api, world):
     assert change["changes"]["serial_number"] == ["market_a-0", "market_a-0-corrected"]
     assert change["changes"]["verified_until"][1] is None, change
     assert change["actor_id"] == world.users["lab_manager"]
+
+
+def test_a_reference_standards_identity_refuses_invisible_characters_too(api, world):
+    body = {"code": "W-\u200b2", "name": "weights", "kind": "weight_set", "certificate_number": "C-2",
+            "certificate_issuer": "NIM", "calibrated_on": "2026-01-01", "due_on": "2027-01-01"}
+    r = api("post", "/api/v1/standards", role="lab_manager", json=body)
+    assert r.status_code == 422 and "code" in r.json["errors"]
+    std = api("get", f"/api/v1/standards/{world.standards['good']}", role="lab_manager").json
+    r = api("patch", f"/api/v1/standards/{std['id']}", role="lab_manager",
+            json={"version": std["version"], "serial_number": "S\u202e1"})
+    assert r.status_code == 422 and "serial_number" in r.json["errors"]

@@ -113,7 +113,13 @@ def create_type(data):
     return itype
 
 
+STANDARD_IDENTITY = ("code", "name", "manufacturer", "model", "serial_number", "certificate_number")
+
+
 def create_standard(data):
+    problems = identity_problems(data, STANDARD_IDENTITY)
+    if problems:
+        raise DomainValidationError(problems)
     if db.session.execute(select(ReferenceStandard).where(ReferenceStandard.code == data["code"])).first():
         raise Conflict(f"a reference standard with code {data['code']} already exists")
     std = ReferenceStandard(**data)
@@ -129,6 +135,9 @@ def update_standard(std, data):
     :raises Conflict: a stale version
     """
     check_version(std, data.pop("version"))
+    problems = identity_problems(data, STANDARD_IDENTITY)
+    if problems:
+        raise DomainValidationError(problems)
     calibrated_on = data.get("calibrated_on", std.calibrated_on)
     due_on = data.get("due_on", std.due_on)
     if due_on <= calibrated_on:

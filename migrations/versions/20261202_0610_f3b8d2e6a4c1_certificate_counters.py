@@ -31,7 +31,8 @@ def upgrade():
                "MAX(CAST(substr(number, 9) AS INTEGER)) FROM certificates "
                "GROUP BY substr(number, 1, 2), CAST(substr(number, 4, 4) AS INTEGER)")
     # a replaced certificate always had replaced_dt; make sure before the index
-    op.execute("UPDATE certificates SET replaced_dt = issued_dt WHERE replaced_by_id IS NOT NULL AND replaced_dt IS NULL")
+    op.execute("UPDATE certificates SET replaced_dt = issued_dt "
+               "WHERE replaced_by_id IS NOT NULL AND replaced_dt IS NULL")
     with op.batch_alter_table('certificates', schema=None) as batch_op:
         batch_op.create_index('uq_certificates_one_current_per_job', ['job_id'], unique=True,
                               sqlite_where=sa.text(_CURRENT), postgresql_where=sa.text(_CURRENT))

@@ -103,7 +103,7 @@ def test_a_lab_correction_is_audited_and_withdraws_the_verification(api, world):
             json={"version": body["version"], "serial_number": "market_a-0-corrected"})
     assert r.status_code == 200, r.json
     assert r.json["status"] != "verified" and r.json["verified_until"] is None
-    events = api("get", f"/api/v1/audit-events?entity=Instrument&per_page=100", role="admin").json["items"]
+    events = api("get", "/api/v1/audit-events?entity=Instrument&per_page=100", role="admin").json["items"]
     change = next(e for e in events if e["entity_id"] == str(inst) and e["action"] == "update"
                   and "serial_number" in e["changes"])
     assert change["changes"]["serial_number"] == ["market_a-0", "market_a-0-corrected"]

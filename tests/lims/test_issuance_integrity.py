@@ -15,7 +15,7 @@ def test_revoking_the_current_certificate_changes_the_register_at_once(keyed_app
     assert r.status_code == 200
     inst = _instrument(api, world)
     assert inst["status"] != "verified" and inst["verified_until"] is None and inst["last_result"] is None
-    listed = api("get", f"/api/v1/instruments?status=verified&per_page=100", role="lab_manager").json["items"]
+    listed = api("get", "/api/v1/instruments?status=verified&per_page=100", role="lab_manager").json["items"]
     assert world.instruments["market_a_0"] not in [i["id"] for i in listed]
 
 

@@ -123,5 +123,5 @@ def verdict_of(html):
     return html.split('data-verdict="', 1)[1].split('"', 1)[0]
 
 
-__all__ = ["keyed_app", "measure_all", "backdate_receipt", "approve_job", "issue", "token_of", "pdf_to_png", "decode_qr", "check_page", "verdict_of", "drop_db_guard",
-           "acting_as"]
+__all__ = ["keyed_app", "measure_all", "backdate_receipt", "approve_job", "issue", "token_of", "pdf_to_png",
+           "decode_qr", "check_page", "verdict_of", "drop_db_guard", "acting_as"]

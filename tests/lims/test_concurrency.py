@@ -1,13 +1,15 @@
 """Issue 11 items 6 and 7 under real parallel requests to a multi-threaded server (SQLite and PostgreSQL).
 
-The app runs in werkzeug's threaded server on a free port; requests come from a thread pool through
-``requests``, each thread with its own database connection, so the races happen in the database.
+The app runs in werkzeug's threaded server on a free port; requests come from a thread pool (urllib),
+each server thread with its own database connection, so the races happen in the database.
 """
+import json
 import threading
+import urllib.error
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 from werkzeug.serving import make_server
 
 from tests.lims.conftest import SCALE_CHARS
@@ -28,8 +30,23 @@ def server(keyed_app):  # noqa: F811
     thread.join(10)
 
 
-def _auth(token):
-    return {"Authorization": f"Bearer {token}"}
+class Answer:
+    def __init__(self, status_code, body):
+        self.status_code, self.text = status_code, body
+
+    def json(self):
+        return json.loads(self.text)
+
+
+def _post(url, token, body, timeout):
+    """POST JSON with a bearer token; returns an :class:`Answer` for every status."""
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return Answer(resp.status, resp.read().decode())
+    except urllib.error.HTTPError as exc:
+        return Answer(exc.code, exc.read().decode())
 
 
 def _instruments(app, count, tag):
@@ -62,8 +79,7 @@ def test_twenty_two_user_booking_races_never_make_two_open_jobs(keyed_app, serve
 
             def book(role, inst_id=inst_id, barrier=barrier):
                 barrier.wait(10)
-                return requests.post(f"{server}/api/v1/jobs", json={"instrument_id": inst_id},
-                                     headers=_auth(world.tokens[role]), timeout=60)
+                return _post(f"{server}/api/v1/jobs", world.tokens[role], {"instrument_id": inst_id}, 60)
 
             answers = list(pool.map(book, users))
             outcomes.append((serial, sorted(r.status_code for r in answers), answers))
@@ -135,8 +151,7 @@ def test_forty_parallel_issues_by_four_signatories_all_succeed_with_distinct_num
 
     def issue(n):
         barrier.wait(60)
-        return requests.post(f"{server}/api/v1/jobs/{jobs[n]}/certificate", json={},
-                             headers=_auth(tokens[n % SIGNATORIES]), timeout=300)
+        return _post(f"{server}/api/v1/jobs/{jobs[n]}/certificate", tokens[n % SIGNATORIES], {}, 300)
 
     with ThreadPoolExecutor(max_workers=ISSUES) as pool:
         answers = list(pool.map(issue, range(ISSUES)))
@@ -160,7 +175,7 @@ def test_two_signatories_racing_for_one_job_get_one_certificate(keyed_app, serve
 
     def issue(token):
         barrier.wait(10)
-        return requests.post(f"{server}/api/v1/jobs/{jobs[0]}/certificate", json={}, headers=_auth(token), timeout=120)
+        return _post(f"{server}/api/v1/jobs/{jobs[0]}/certificate", token, {}, 120)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         answers = list(pool.map(issue, tokens))

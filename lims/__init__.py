@@ -75,6 +75,7 @@ def import_all_models():
 
 def register_procedures(app):
     """Load and check the verification procedure files once (a malformed file stops the start)."""
+    from lims.modules.procedures import operations  # noqa: F401 (registers the judgement jobs ask at submit)
     from lims.modules.procedures.definitions import load_all
 
     app.extensions["procedures"] = load_all()

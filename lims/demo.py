@@ -104,7 +104,7 @@ def _work_queue(users, orgs, today):
     The hospital has booked a batch of eight instruments for next week; of four scales the market
     booked, the lab has received one, one is on the weighing bench, and two wait for the lab
     manager's approval (the technician submitted them, so the manager may approve: four-eyes) — one
-    measured point by point through the verification procedure, one with result lines in its notes.
+    measured point by point through the verification procedure, one with result lines in its notes as well.
     """
     from lims.modules.equipment.models import Bench, Instrument
     from lims.modules.issuance.operations import demo_result_notes
@@ -121,7 +121,7 @@ def _work_queue(users, orgs, today):
     bench = db.session.execute(select(Bench).order_by(Bench.id)).scalars().first()
     tech = users["tech"]
     plan = {1: ["receive"], 2: ["receive", "start"], 3: ["receive", "start", "measure", "submit"],
-            4: ["receive", "start", "submit"]}
+            4: ["receive", "start", "measure", "submit"]}  # no pass without every test point measured
     jobs += book_batch(users["market"], first(orgs["market0"], 1, skip=24), booked_for=today)
     for i, job in enumerate(jobs):
         for action in plan.get(i, []):
@@ -136,15 +136,9 @@ def _work_queue(users, orgs, today):
 
 def _measure_every_point(job, user):
     """Enter an indication at every test point of the job's verification procedure (all within MPE)."""
-    from lims.modules.procedures.operations import enter_result, job_plan
+    from lims.modules.procedures.operations import demo_measure_every_point
 
-    for point in job_plan(job).points:
-        entry = {"point": point.id}
-        if point.test == "error":
-            entry["indication"] = point.nominal
-        else:  # repeatability, eccentricity: the same load read several times
-            entry["indications"] = [point.nominal] * point.count
-        enter_result(job, user, entry)
+    demo_measure_every_point(job, user)
 
 
 def _history(inst, rng, today):

@@ -64,3 +64,26 @@ def test_the_scan_sees_a_violation(tmp_path):
     bad = tmp_path / "x.py"
     bad.write_text("import os\nfrom lims.extensions import db\n")
     assert [t for t, _, _ in imports_of(bad)] == ["os", "lims"]
+
+
+def _area(module):
+    parts = module.split(".")
+    return ".".join(parts[:3]) if module.startswith("lims.modules.") and len(parts) > 2 else None
+
+
+def test_module_areas_import_each_other_without_a_cycle():
+    """jobs sits below procedures and measurements; no area reaches itself, even through function-level imports."""
+    graph = {}
+    for path in py_files("lims/modules"):
+        here = _area(".".join(path.relative_to(ROOT).with_suffix("").parts))
+        for _top, _line, name in imports_of(path):
+            there = _area(name)
+            if here and there and there != here:
+                graph.setdefault(here, set()).add(there)
+
+    def reaches(start, goal, seen=()):
+        return any(n == goal or (n not in seen and reaches(n, goal, (*seen, n))) for n in graph.get(start, ()))
+
+    cyclic = sorted(a for a in graph if reaches(a, a))
+    assert not cyclic, f"import cycle through {', '.join(cyclic)}: {graph}"
+    assert "lims.modules.procedures" not in graph.get("lims.modules.jobs", set())

@@ -112,10 +112,13 @@ def stickers():
         error = _("The selection is not a list of certificates.")
     elif len(ids) > MAX_STICKERS:
         error = _("At most %(n)d certificates per sticker sheet.", n=MAX_STICKERS)
+    certs = [_readable(i) for i in ids] if not error else []
+    stale = [c.number for c in certs if c.status(dt.date.today()) in ("revoked", "replaced")]
+    if stale:  # ops.printable_for_stickers refuses them too; here the message is translated
+        error = _("No sticker for a revoked or replaced certificate: %(numbers)s", numbers=", ".join(stale))
     if error:
         page = paginate(certificates_query(current_user), {"page": 1, "per_page": PER_PAGE})
         return render_template("work/certificates.html", page=page, statuses=STATUSES, status=None, q="",
                                today=dt.date.today(), error=error), 422
-    certs = [_readable(i) for i in ids]
-    return Response(render.sticker_sheet(certs), mimetype="application/pdf",
+    return Response(render.sticker_sheet(ops.printable_for_stickers(certs)), mimetype="application/pdf",
                     headers={"Content-Disposition": 'inline; filename="stickers.pdf"'})

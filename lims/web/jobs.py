@@ -153,9 +153,11 @@ def render_job(job, bad_form=None, issue_form=None, code=200, bad_point=None):
     procedure, point_forms = _procedure(job, bad_point)
     actions = ops.allowed_actions(job, current_user)
     certificate = issue_ops.current_certificate(job)
-    can_issue = (current_user.role in ("lab_manager", "admin") and job.state == "approved" and certificate is None)
-    four_eyes = (job.state == "awaiting_approval" and job.submitted_by_id == current_user.id
-                 and current_user.role == "lab_manager")
+    # four-eyes: the operations layer says whether this user did work on the job (pages only ask it)
+    did_work = current_user.is_lab_staff and ops.four_eyes_problem(job, current_user) is not None
+    can_issue = (current_user.role in ("lab_manager", "admin") and job.state == "approved" and certificate is None
+                 and not did_work)
+    four_eyes = job.state == "awaiting_approval" and did_work and current_user.role in ("lab_manager", "admin")
     sessions, stats = _sessions(job) if current_user.is_lab_staff else ([], {})
     certs = db.session.execute(select(Certificate).where(Certificate.job_id == job.id).order_by(Certificate.id)
                                ).scalars().all()
@@ -200,9 +202,11 @@ def step(job_id, action):
         data["bench_id"] = form.bench_id.data
     if action == "submit":
         data.update(result=form.result.data or None, performed_on=form.performed_on.data)
+        data = {k: v for k, v in data.items() if v is not None}
     if form.notes.data and form.notes.data.strip():
         data["notes"] = form.notes.data.strip()
-    _done, status = run(form, lambda: ops.transition(job, action, current_user, data))
+    # the notes typed with a fail are its stated reason (jobs.operations), so a missing reason shows beside them
+    _done, status = run(form, lambda: ops.transition(job, action, current_user, data), field_map={"reason": "notes"})
     if status:
         return render_job(db.session.get(Job, job_id), bad_form=form, code=status)
     flash(_("Job %(id)d: %(state)s.", id=job.id, state=template_globals()["job_state_label"](job.state)))

@@ -50,7 +50,7 @@ def test_failed_verification_gives_a_notice_listing_failed_items_without_due_dat
 
 
 def test_expired_certificate_shows_expired(keyed_app, api, client, world):
-    cert = issue(api, world, performed_on=dt.date.today() - dt.timedelta(days=800))
+    cert = issue(api, world, performed_on=dt.date.today() - dt.timedelta(days=800), app=keyed_app)
     assert dt.date.fromisoformat(cert["due_date"]) < dt.date.today() and cert["status"] == "expired"
     html = check_page(client, token_of(cert))
     assert verdict_of(html) == "expired" and "已过有效期" in html
@@ -180,7 +180,9 @@ def test_audit_events_exist_for_issue_revoke_replace(keyed_app, api, world, acti
     if action == "revoke":
         assert events[-1].action == "update" and events[-1].changes["revocation_reason"] == [None, "error"]
     if action == "replace":
-        assert [e.action for e in events] == ["create", "create", "update"]
+        # the old one stops being current (replaced_dt) before the new one is stored: one current per job
+        assert [e.action for e in events] == ["create", "update", "create", "update"]
+        assert "replaced_dt" in events[1].changes
         assert events[-1].changes["replaced_by_id"] == [None, cert["id"] + 1]
 
 

@@ -21,8 +21,40 @@ def keyed_app(app, tmp_path):
     return app
 
 
-def approve_job(api, world, job_key="market_a", result="pass", performed_on=None, notes=None):
-    """Drive a booked fixture job to ``approved`` through the API; return its id."""
+def measure_all(api, job_id, fail=False, role="technician"):
+    """Enter the nominal value at every planned test point of a job (one weighing point 3 MPE off if ``fail``)."""
+    r = api("get", f"/api/v1/jobs/{job_id}/procedure", role=role)
+    if r.status_code == 409:  # no procedure: nothing to measure
+        return
+    points = r.get_json()["points"]
+    last = [p["point"] for p in points if p["test"] == "error"][-1]
+    for p in points:
+        nominal = float(p["nominal"])
+        if p["test"] == "error":
+            body = {"point": p["point"], "indication": nominal + (3 * float(p["mpe"]) if fail and p["point"] == last
+                                                                 else 0)}
+        else:
+            body = {"point": p["point"], "indications": [nominal] * p["count"]}
+        resp = api("post", f"/api/v1/jobs/{job_id}/results", role=role, json=body)
+        assert resp.status_code == 200, resp.get_json()
+
+
+def backdate_receipt(app, job_id, day):
+    """Make a fixture job received on ``day`` (an instrument brought in long ago), directly in the database."""
+    with app.app_context():
+        from lims.extensions import db
+        from lims.modules.jobs.models import Job
+
+        job = db.session.get(Job, job_id)
+        job.received_dt = dt.datetime.combine(day, dt.time(9)).astimezone(dt.timezone.utc)
+        db.session.commit()
+
+
+def approve_job(api, world, job_key="market_a", result="pass", performed_on=None, notes=None, app=None):
+    """Drive a booked fixture job to ``approved`` through the API (every test point measured); return its id.
+
+    With ``app`` and a past ``performed_on``, the job is marked received on that day.
+    """
     job_id = world.jobs[job_key]
     steps = [("technician", {"action": "receive"}),
              ("technician", {"action": "start", "bench_id": world.benches["good"]}),
@@ -30,10 +62,13 @@ def approve_job(api, world, job_key="market_a", result="pass", performed_on=None
                              "performed_on": (performed_on or dt.date.today()).isoformat(),
                              **({"notes": notes} if notes else {})}),
              ("lab_manager", {"action": "approve"})]
-    version = api("get", f"/api/v1/jobs/{job_id}").get_json()["version"]
     for role, body in steps:
+        if body["action"] == "submit":
+            measure_all(api, job_id, fail=result == "fail")
+            if app is not None and performed_on is not None:
+                backdate_receipt(app, job_id, performed_on)
+        version = api("get", f"/api/v1/jobs/{job_id}").get_json()["version"]
         r = api("post", f"/api/v1/jobs/{job_id}/transitions", role=role, json={**body, "version": version})
-        version += 1
         assert r.status_code == 200, r.get_json()
     return job_id
 
@@ -88,5 +123,5 @@ def verdict_of(html):
     return html.split('data-verdict="', 1)[1].split('"', 1)[0]
 
 
-__all__ = ["keyed_app", "approve_job", "issue", "token_of", "pdf_to_png", "decode_qr", "check_page", "verdict_of", "drop_db_guard",
-           "acting_as"]
+__all__ = ["keyed_app", "measure_all", "backdate_receipt", "approve_job", "issue", "token_of", "pdf_to_png",
+           "decode_qr", "check_page", "verdict_of", "drop_db_guard", "acting_as"]

@@ -304,7 +304,8 @@ def test_duplicate_sequence_from_a_second_worker_is_refused_and_changes_nothing(
 def test_resume_refused_once_the_job_was_submitted(app, api, world, run_cli):
     job = make_ready(api, world)
     sid = api("post", f"/api/v1/jobs/{job}/sessions", json={"count": 2}).json["id"]
-    resp = api("post", f"/api/v1/jobs/{job}/transitions", json={"version": 3, "action": "submit", "result": "pass"})
+    resp = api("post", f"/api/v1/jobs/{job}/transitions", json={"version": 3, "action": "submit", "result": "fail",
+                                                                  "reason": "display broken"})
     assert resp.status_code == 200, resp.json
     one_line_error(run_cli("--resume", sid), f"job {job} is awaiting_approval")
     assert api("get", f"/api/v1/sessions/{sid}").json["state"] == "open"

@@ -13,7 +13,7 @@ def test_job_list_is_scoped_to_the_organisation(client, world, role, count):
     assert r.status_code == 200
     assert f"{count} jobs" in text_of(r)
     assert text_of(r).count('<tr data-job=') == count
-from tests.lims.test_issuance_support import keyed_app  # noqa: E402,F401  (fixture)
+from tests.lims.test_issuance_support import keyed_app, measure_all  # noqa: E402,F401  (fixture)
 
 
 def test_anonymous_is_sent_to_the_login_page(client, world):
@@ -62,7 +62,7 @@ def test_unknown_step_is_404(client, app, world):
     assert step(client, app, world.jobs["market_a"], "teleport").status_code == 404
 
 
-def test_full_workflow_through_the_pages_with_four_eyes(client, app, world, keyed_app):
+def test_full_workflow_through_the_pages_with_four_eyes(client, app, world, keyed_app, api):
     job = world.jobs["market_a"]
     login(client, "technician")
     page = text_of(client.get(f"/jobs/{job}"))
@@ -79,6 +79,7 @@ def test_full_workflow_through_the_pages_with_four_eyes(client, app, world, keye
     assert r.status_code == 422 and "required to submit" in field_error(r, "submit-result")
     r = step(client, app, job, "submit", result="pass", performed_on="not a date")
     assert r.status_code == 422 and field_error(r, "submit-performed_on")
+    measure_all(api, job)  # no pass without every planned test point measured
     r = step(client, app, job, "submit", result="pass",
              notes="R: item=称量 10 kg; item_en=Weighing; nominal=10.000; measured=10.010; mpe=0.010; unit=kg; "
                    "result=pass")
@@ -117,7 +118,7 @@ def test_the_person_who_did_the_work_cannot_approve_it(client, app, world):
     job = world.jobs["hospital_a"]
     login(client, "lab_manager")
     for action, data in (("receive", {}), ("start", {"bench_id": world.benches["good"]}),
-                         ("submit", {"result": "fail"})):
+                         ("submit", {"result": "fail", "notes": "the cuff leaks"})):
         assert step(client, app, job, action, **data).status_code == 302
     page = text_of(client.get(f"/jobs/{job}"))
     assert 'id="four-eyes"' in page and 'id="do-approve"' not in page and 'id="do-reject"' not in page

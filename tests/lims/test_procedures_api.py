@@ -216,9 +216,10 @@ def test_submit_must_match_the_judged_result(api, world):
     assert _move(api, job, "submit", result="fail").status_code == 200  # a failing point: the rest need not be measured
 
 
-def test_jobs_without_results_submit_as_before(api, world):
+def test_jobs_without_results_cannot_pass(api, world):
     job = start(api, world)
-    assert _move(api, job, "submit", result="pass").status_code == 200
+    r = _move(api, job, "submit", result="pass")
+    assert r.status_code == 409 and "not measured yet" in r.json["message"]
 
 
 def _pdf_text(pdf, tmp_path):

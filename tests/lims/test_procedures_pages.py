@@ -76,7 +76,9 @@ def test_chinese_page(client, app, world):
 def test_no_table_without_a_procedure_or_forms_after_submission(client, app, world):
     login(client, "technician")
     job = _start(client, app, world)
-    assert step(client, app, job, "submit", result="pass").status_code == 302
+    r = step(client, app, job, "submit", result="pass")
+    assert r.status_code == 409 and "not measured yet" in text_of(r)
+    assert step(client, app, job, "submit", result="fail", notes="the seal is broken").status_code == 302
     page = text_of(client.get(f"/jobs/{job}"))
     assert 'id="points"' in page and 'class="point-form"' not in page
     assert _save(client, job, 0, "200 g", indication="200").status_code == 409

@@ -92,7 +92,7 @@ class InstrumentItem(MethodView):
         inst = get_or_404(Instrument, instrument_id)
         if current_user.role != "lab_manager":
             check_org(current_user, inst.owner_id, "write")
-        ops.update_instrument(inst, data)
+        ops.update_instrument(inst, data, current_user)
         return inst
 
     @require_roles(*CUSTOMERS)

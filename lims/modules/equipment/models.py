@@ -46,6 +46,8 @@ class Instrument(db.Model):
     __audited__ = True
     __table_args__ = (
         sa.UniqueConstraint("manufacturer", "model", "serial_number", name="uq_instruments_identity"),
+        # serial numbers compare case-insensitively within a make and model
+        sa.Index("uq_instruments_identity_ci", "manufacturer", "model", sa.text("lower(serial_number)"), unique=True),
         sa.CheckConstraint("last_result IS NULL OR last_result IN ('pass', 'fail')", name="last_result"),
     )
 

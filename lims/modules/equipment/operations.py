@@ -2,10 +2,11 @@
 import csv
 import io
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from lims.core.http import Conflict, DomainValidationError
 from lims.core.db import check_version, populate_from_dict
+from lims.core.http import Conflict, DomainValidationError
+from lims.core.text import identity_problems
 from lims.extensions import db
 from lims.modules.equipment.models import Bench, Instrument, InstrumentType, ReferenceStandard
 from lims.modules.equipment.rules import validate_characteristics
@@ -14,6 +15,10 @@ from lims.modules.organisations.models import Organisation
 CUSTOMER_ORG_KIND = {"market_manager": "market", "equipment_officer": "hospital"}
 MAX_IMPORT_ROWS = 20_000
 MAX_IMPORT_BYTES = 10 * 1024 * 1024  # an uploaded register (API and page); 20,000 rows fit easily
+IDENTITY_TEXT = ("manufacturer", "model", "serial_number")
+#: what identifies an instrument metrologically: fixed once it is verified (a lab correction withdraws it)
+IDENTITY = IDENTITY_TEXT + ("characteristics",)
+CORRECTING_ROLES = ("lab_manager", "admin")
 
 
 def type_by_code(code):
@@ -26,6 +31,9 @@ def create_instrument(data, owner):
     :raises DomainValidationError: unknown type, characteristics that do not fit the type.
     :raises Conflict: the manufacturer+model+serial number is already registered.
     """
+    problems = identity_problems(data, IDENTITY_TEXT + ("location",))
+    if problems:
+        raise DomainValidationError(problems)
     itype = type_by_code(data["type_code"])
     if itype is None:
         raise DomainValidationError({"type_code": [f"unknown instrument type {data['type_code']!r}"]})
@@ -43,23 +51,48 @@ def create_instrument(data, owner):
 
 
 def _check_identity_free(manufacturer, model, serial, exclude_id=None):
+    """:raises Conflict: the make and model already have this serial number (compared case-insensitively)."""
     q = select(Instrument.id).where(Instrument.manufacturer == manufacturer, Instrument.model == model,
-                                    Instrument.serial_number == serial)
+                                    func.lower(Instrument.serial_number) == serial.lower())
     if exclude_id is not None:
         q = q.where(Instrument.id != exclude_id)
     if db.session.execute(q).first() is not None:
         raise Conflict(f"an instrument {manufacturer} {model} with serial number {serial} is already registered")
 
 
-def update_instrument(inst, data):
-    """Apply a partial update to ``inst`` (``data`` carries the client's ``version``)."""
+def is_verified(inst):
+    """True once a verification of ``inst`` is on record (its identity is then fixed)."""
+    return inst.last_verified_on is not None or inst.last_result is not None
+
+
+def update_instrument(inst, data, user):
+    """Apply a partial update to ``inst`` (``data`` carries the client's ``version``).
+
+    After a verification, serial number, make, model and characteristics are fixed for customers
+    (409); a lab manager's (or admin's) correction is allowed, recorded in the audit trail like every
+    change, and withdraws the verified status (``verified_until`` cleared) until the next verification.
+
+    :raises Conflict: a stale version, a customer changing a verified instrument's identity, or an
+        identity that is already registered
+    :raises DomainValidationError: characteristics that do not fit the type, identity text with
+        invisible or control characters
+    """
     check_version(inst, data.pop("version"))
+    problems = identity_problems(data, IDENTITY_TEXT + ("location",))
+    if problems:
+        raise DomainValidationError(problems)
     if "characteristics" in data:
         errors = validate_characteristics(inst.type, data["characteristics"])
         if errors:
             raise DomainValidationError({"characteristics": errors})
-    ident = {k: data.get(k, getattr(inst, k)) for k in ("manufacturer", "model", "serial_number")}
+    changed = [k for k in IDENTITY if k in data and data[k] != getattr(inst, k)]
+    if changed and is_verified(inst) and user.role not in CORRECTING_ROLES:
+        raise Conflict(f"instrument {inst.serial_number} has been verified: its {', '.join(changed)} cannot be "
+                       "changed; ask the laboratory to correct it (the correction withdraws the verification)")
+    ident = {k: data.get(k, getattr(inst, k)) for k in IDENTITY_TEXT}
     _check_identity_free(*ident.values(), exclude_id=inst.id)
+    if changed and is_verified(inst):  # a lab correction: one audited change with the withdrawal
+        data["verified_until"] = None
     changes = populate_from_dict(inst, data)
     db.session.flush()
     return changes
@@ -80,7 +113,13 @@ def create_type(data):
     return itype
 
 
+STANDARD_IDENTITY = ("code", "name", "manufacturer", "model", "serial_number", "certificate_number")
+
+
 def create_standard(data):
+    problems = identity_problems(data, STANDARD_IDENTITY)
+    if problems:
+        raise DomainValidationError(problems)
     if db.session.execute(select(ReferenceStandard).where(ReferenceStandard.code == data["code"])).first():
         raise Conflict(f"a reference standard with code {data['code']} already exists")
     std = ReferenceStandard(**data)
@@ -96,6 +135,9 @@ def update_standard(std, data):
     :raises Conflict: a stale version
     """
     check_version(std, data.pop("version"))
+    problems = identity_problems(data, STANDARD_IDENTITY)
+    if problems:
+        raise DomainValidationError(problems)
     calibrated_on = data.get("calibrated_on", std.calibrated_on)
     due_on = data.get("due_on", std.due_on)
     if due_on <= calibrated_on:
@@ -273,6 +315,8 @@ def _validate_row(rownum, row, user_org, allow_owner_column, seen, errors):
             err(key, "required")
         elif len(data[key]) > 120:
             err(key, "longer than 120 characters")
+    for key, msgs in identity_problems(data, IDENTITY_TEXT + ("location",)).items():
+        err(key, msgs[0])
     owner = user_org
     oid = (row.get("owner_id") or "").strip()
     if not allow_owner_column and oid and oid != str(user_org.id):
@@ -295,10 +339,11 @@ def _validate_row(rownum, row, user_org, allow_owner_column, seen, errors):
         data["characteristics"] = chars
     ident = (data["manufacturer"], data["model"], data["serial_number"])
     if all(ident):
-        if ident in seen:
-            err("serial_number", f"duplicates row {seen[ident]}")
+        key = (*ident[:2], ident[2].lower())  # serial numbers compare case-insensitively within make and model
+        if key in seen:
+            err("serial_number", f"duplicates row {seen[key]}")
         else:
-            seen[ident] = rownum
+            seen[key] = rownum
             try:
                 _check_identity_free(*ident)
             except Conflict as exc:

@@ -130,6 +130,6 @@ def replace_certificate(data, cert_id):
               content_type="application/pdf")
 def sticker_sheet(args):
     """Print the verification marks (QR stickers) of several certificates, in the order given"""
-    certs = [_readable(i) for i in args["ids"]]
+    certs = ops.printable_for_stickers([_readable(i) for i in args["ids"]])
     return Response(render.sticker_sheet(certs), mimetype="application/pdf",
                     headers={"Content-Disposition": 'inline; filename="stickers.pdf"'})

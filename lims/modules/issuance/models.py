@@ -22,6 +22,23 @@ IMMUTABLE = ("number", "kind", "job_id", "instrument_id", "revision", "replaces_
              "pdf", "pdf_sha256", "dcc_xml", "dcc_sha256", "token", "url", "key_id", "issued_dt", "issued_by_id",
              "performed_on", "due_date", "result")
 
+#: a job's current certificate: neither revoked nor replaced (at most one per job, by a partial unique index)
+_CURRENT = "revoked_dt IS NULL AND replaced_dt IS NULL"
+
+
+class CertificateCounter(db.Model):
+    """The last certificate number given for a prefix and year (taken under a row lock: no two issues collide)."""
+
+    __tablename__ = "certificate_counters"
+    __table_args__ = (sa.CheckConstraint("last >= 0", name="last"),)
+
+    prefix: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
+
+    def __repr__(self):
+        return f"<CertificateCounter {self.prefix}-{self.year} {self.last}>"
+
 
 class Certificate(db.Model):
     """One issued certificate (检定证书, 检定结果通知书 or 校准证书)."""
@@ -30,6 +47,8 @@ class Certificate(db.Model):
     __audited__ = True
     __audit_exclude__ = ("pdf", "dcc_xml", "record")
     __table_args__ = (
+        sa.Index("uq_certificates_one_current_per_job", "job_id", unique=True,
+                 sqlite_where=sa.text(_CURRENT), postgresql_where=sa.text(_CURRENT)),
         sa.CheckConstraint(f"kind IN {CERT_KINDS!r}", name="kind"),
         sa.CheckConstraint("result IS NULL OR result IN ('pass', 'fail')", name="result"),
         sa.CheckConstraint("revision >= 0", name="revision"),

@@ -7,14 +7,19 @@ import datetime as dt
 import logging
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from lims.core.db import now_utc
 from lims.core.http import Conflict, DomainValidationError
 from lims.extensions import db
 from lims.modules.issuance import record as rec
 from lims.modules.issuance import render
-from lims.modules.issuance.models import Certificate
+from lims.modules.equipment.models import Instrument
+from lims.modules.issuance.models import Certificate, CertificateCounter
+from lims.modules.jobs import operations as jobs_ops
+from lims.modules.jobs.models import Job
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +37,23 @@ MESSAGES = {
 
 
 def next_number(kind, year):
-    """Return the next free number, e.g. ``JD-2026-000123`` (JD: verification, JZ: calibration).
+    """Return the next number, e.g. ``JD-2026-000123`` (JD: verification, JZ: calibration).
+
+    The number comes from the per-prefix, per-year counter row, incremented by one ``UPDATE …
+    RETURNING``: PostgreSQL holds the row lock until the transaction ends and SQLite holds its write
+    lock, so signatories issuing at the same moment get distinct numbers in turn, never a collision.
 
     :param kind: certificate kind
     :param year: year of issue
     """
-    stem = f"{PREFIXES[kind]}-{year}-"
-    last = db.session.execute(select(func.max(Certificate.number)).where(Certificate.number.like(stem + "%"))
-                              ).scalar()
-    return f"{stem}{int(last[len(stem):]) + 1 if last else 1:06d}"
+    prefix = PREFIXES[kind]
+    table = CertificateCounter.__table__
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    db.session.execute(insert(table).values(prefix=prefix, year=year, last=0)
+                       .on_conflict_do_nothing(index_elements=["prefix", "year"]))
+    number = db.session.execute(update(table).where(table.c.prefix == prefix, table.c.year == year)
+                                .values(last=table.c.last + 1).returning(table.c.last)).scalar_one()
+    return f"{prefix}-{year}-{number:06d}"
 
 
 def _store(raw, job, issuer, replaces=None):
@@ -53,7 +66,13 @@ def _store(raw, job, issuer, replaces=None):
         dcc_sha256=docs.dcc_sha256, token=docs.token, url=docs.url, key_id=docs.key_id, issued_by_id=issuer.id,
         performed_on=job.performed_on, due_date=_date(record.get("due_date")), result=_result(record))
     db.session.add(cert)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as exc:  # another signatory certified the same job at the same moment
+        db.session.rollback()
+        if "uq_certificates_one_current_per_job" in str(exc.orig) or "certificates.job_id" in str(exc.orig):
+            raise Conflict(f"job {job.id} already has a current certificate; replace it to correct it") from exc
+        raise
     log.info("issued certificate %s for job %s (key %s)", cert.number, job.id, docs.key_id)
     return cert
 
@@ -67,9 +86,10 @@ def _result(record):
 
 
 def current_certificate(job):
-    """The job's certificate that is not revoked (a job has at most one; a correction replaces it)."""
+    """The job's certificate that is neither revoked nor replaced (at most one, by a partial unique index)."""
     return db.session.execute(select(Certificate).where(
-        Certificate.job_id == job.id, Certificate.revoked_dt.is_(None))).scalars().first()
+        Certificate.job_id == job.id, Certificate.revoked_dt.is_(None), Certificate.replaced_dt.is_(None))
+    ).scalars().first()
 
 
 def readable_certificate(user, cert_id):
@@ -85,7 +105,6 @@ def readable_certificate(user, cert_id):
 def certificates_for(user):
     """The certificates ``user`` may see: all for lab staff, their organisation's for customers."""
     from lims.core.auth import sees_all_organisations
-    from lims.modules.equipment.models import Instrument
 
     query = select(Certificate).join(Instrument, Certificate.instrument_id == Instrument.id)
     if not sees_all_organisations(user):
@@ -107,6 +126,7 @@ def issue_certificate(job, issuer, options=None):
     options = options or {}
     if job.state != "approved":
         raise Conflict(f"job {job.id} is {job.state}; only an approved job gets a certificate")
+    jobs_ops.ensure_four_eyes(job, issuer)
     current = current_certificate(job)
     if current is not None:
         raise Conflict(f"job {job.id} already has certificate {current.number}; replace it to correct it")
@@ -133,7 +153,45 @@ def revoke(cert, user, reason):
         raise Conflict(f"certificate {cert.number} is already revoked")
     cert.revoked_dt, cert.revoked_by_id, cert.revocation_reason = now_utc(), user.id, reason
     db.session.flush()
+    refresh_instrument_status(cert.instrument)
     return cert
+
+
+def refresh_instrument_status(inst):
+    """Set the register's verification fields of ``inst`` from its current verification certificates.
+
+    Called when a certificate is revoked: the latest certificate neither revoked nor replaced decides;
+    with none left the instrument has no valid verification on record (it must be verified again).
+    A job approved but not yet certified keeps deciding (its certificate is still to come).
+    """
+    latest_job = db.session.execute(select(Job).where(
+        Job.instrument_id == inst.id, Job.kind == "verification", Job.state.in_(("approved", "returned")))
+        .order_by(Job.decided_dt.desc(), Job.id.desc())).scalars().first()
+    if latest_job is not None and db.session.execute(select(Certificate.id).where(
+            Certificate.job_id == latest_job.id)).first() is None:
+        return  # its certificate is still to be issued; the approval decides
+    cert = db.session.execute(select(Certificate).where(
+        Certificate.instrument_id == inst.id, Certificate.kind.in_(("verification", "failure_notice")),
+        Certificate.revoked_dt.is_(None), Certificate.replaced_dt.is_(None))
+        .order_by(Certificate.performed_on.desc(), Certificate.id.desc())).scalars().first()
+    if cert is None:
+        inst.last_result = inst.last_verified_on = inst.verified_until = None
+    else:
+        inst.last_result, inst.last_verified_on = cert.result or "pass", cert.performed_on
+        inst.verified_until = cert.due_date if cert.kind == "verification" else None
+    db.session.flush()
+
+
+def printable_for_stickers(certs):
+    """Refuse revoked or replaced certificates on a sticker sheet (their "合格 Pass" mark must never print again).
+
+    :raises Conflict: naming each such certificate and its status
+    """
+    bad = [f"{c.number} ({'revoked' if c.revoked_dt is not None else 'replaced'})" for c in certs
+           if c.revoked_dt is not None or c.replaced_by_id is not None or c.replaced_dt is not None]
+    if bad:
+        raise Conflict("no sticker for a revoked or replaced certificate: " + ", ".join(bad))
+    return certs
 
 
 def replace(cert, user, data):
@@ -148,12 +206,14 @@ def replace(cert, user, data):
     if cert.revoked_dt is not None or cert.replaced_by_id is not None:
         state = "revoked" if cert.revoked_dt is not None else "already replaced"
         raise Conflict(f"certificate {cert.number} is {state}; only a current certificate can be replaced")
+    job = db.session.get(Job, cert.job_id)
+    jobs_ops.ensure_four_eyes(job, user)
     today = rec.today_local()
     raw = rec.amended_record(cert.record, user, next_number(cert.kind, today.year), data, today)
-    from lims.modules.jobs.models import Job
-
-    new = _store(raw, db.session.get(Job, cert.job_id), user, replaces=cert)
-    cert.replaced_by_id, cert.replaced_dt = new.id, now_utc()
+    cert.replaced_dt = now_utc()  # no longer current: the job's one current certificate is the new one
+    db.session.flush()
+    new = _store(raw, job, user, replaces=cert)
+    cert.replaced_by_id = new.id
     db.session.flush()
     return new
 
@@ -216,6 +276,7 @@ def issue_demo_certificates(users, count=5):
     from lims.modules.equipment.models import Bench, Instrument, InstrumentType
     from lims.modules.issuance import keys
     from lims.modules.jobs.operations import book_job, transition
+    from lims.modules.procedures import operations as procedures
 
     tech = next(u for u in users.values() if u.role == "technician")
     manager = next(u for u in users.values() if u.role == "lab_manager")
@@ -229,10 +290,13 @@ def issue_demo_certificates(users, count=5):
     for n, inst in enumerate(scales):
         job = book_job(inst, tech)
         fail = n == len(scales) - 1
-        steps = [("receive", tech, {}), ("start", tech, {"bench_id": bench.id}),
+        steps = [("receive", tech, {}), ("start", tech, {"bench_id": bench.id}), ("measure", tech, {}),
                  ("submit", tech, {"result": "fail" if fail else "pass", "notes": demo_result_notes(inst, fail)}),
                  ("approve", manager, {})]
         for action, user, data in steps:
+            if action == "measure":
+                procedures.demo_measure_every_point(job, user, fail=fail)
+                continue
             transition(job, action, user, {**data, "version": job.version})
         certs.append(issue_certificate(job, manager))
     if len(certs) >= 4:

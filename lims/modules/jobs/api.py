@@ -2,75 +2,17 @@
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
-from marshmallow import fields, validate
 
 from lims.core.auth import check_org, login_required, sees_all_organisations
 from lims.core.db import get_or_404
-from lims.core.schemas import DumpSchema, LoadSchema, PageArgsSchema, VersionSchema, page_schema, paginate
+from lims.core.schemas import paginate
 from lims.modules.equipment.models import Instrument
 from lims.modules.jobs import operations as ops
-from lims.modules.jobs.models import JOB_KINDS, STATES, VERIFICATION_KINDS, Job
+from lims.modules.jobs.models import Job
+from lims.modules.jobs.schemas import (BatchCreateSchema, JobCreateSchema, JobPageSchema, JobQuerySchema, JobSchema,
+                                       TransitionSchema)
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/v1", description="Verification and calibration jobs")
-
-
-class JobSchema(DumpSchema):
-    id = fields.Integer()
-    instrument_id = fields.Integer()
-    kind = fields.String()
-    verification_kind = fields.String()
-    state = fields.String()
-    bench_id = fields.Integer(allow_none=True)
-    booked_for = fields.Date(allow_none=True)
-    result = fields.String(allow_none=True)
-    performed_on = fields.Date(allow_none=True)
-    notes = fields.String()
-    booked_by_id = fields.Integer()
-    booked_dt = fields.DateTime()
-    received_by_id = fields.Integer(allow_none=True)
-    received_dt = fields.DateTime(allow_none=True)
-    started_by_id = fields.Integer(allow_none=True)
-    started_dt = fields.DateTime(allow_none=True)
-    submitted_by_id = fields.Integer(allow_none=True)
-    submitted_dt = fields.DateTime(allow_none=True)
-    decided_by_id = fields.Integer(allow_none=True)
-    decided_dt = fields.DateTime(allow_none=True)
-    returned_by_id = fields.Integer(allow_none=True)
-    returned_dt = fields.DateTime(allow_none=True)
-    version = fields.Integer()
-
-
-class JobCreateSchema(LoadSchema):
-    instrument_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
-    kind = fields.String(load_default="verification", validate=validate.OneOf(JOB_KINDS))
-    verification_kind = fields.String(load_default="subsequent", validate=validate.OneOf(VERIFICATION_KINDS))
-    booked_for = fields.Date(load_default=None, allow_none=True)
-    notes = fields.String(load_default="", validate=validate.Length(max=2000))
-
-
-class BatchCreateSchema(LoadSchema):
-    instrument_ids = fields.List(fields.Integer(validate=validate.Range(min=1, max=2**31 - 1)), required=True,
-                                 validate=validate.Length(min=1, max=500), metadata={"uniqueItems": True})
-    kind = fields.String(load_default="verification", validate=validate.OneOf(JOB_KINDS))
-    verification_kind = fields.String(load_default="subsequent", validate=validate.OneOf(VERIFICATION_KINDS))
-    booked_for = fields.Date(load_default=None, allow_none=True)
-    notes = fields.String(load_default="", validate=validate.Length(max=2000))
-
-
-class TransitionSchema(VersionSchema):
-    action = fields.String(required=True, validate=validate.OneOf(list(ops.ACTION_ROLES)))
-    bench_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
-    result = fields.String(validate=validate.OneOf(["pass", "fail"]))
-    performed_on = fields.Date()
-    notes = fields.String(validate=validate.Length(max=2000))
-
-
-class JobQuerySchema(PageArgsSchema):
-    state = fields.String(validate=validate.OneOf(STATES))
-    instrument_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
-
-
-JobPageSchema = page_schema(JobSchema, "JobPageSchema")
 
 
 @blp.route("/jobs")

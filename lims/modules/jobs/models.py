@@ -10,6 +10,10 @@ from lims.extensions import db
 JOB_KINDS = ("verification", "calibration")
 VERIFICATION_KINDS = ("initial", "subsequent", "in_service")
 STATES = ("booked", "received", "in_progress", "awaiting_approval", "approved", "rejected", "returned")
+#: every state but ``returned``: an instrument has at most one job in these (a partial unique index)
+OPEN_STATES = STATES[:-1]
+#: work steps: whoever took one of them for a job may not approve, reject or issue it (four-eyes)
+WORK_STEPS = ("receive", "start", "measure", "submit")
 
 # action -> (from states, to state, the column prefix that records who/when)
 TRANSITIONS = {
@@ -33,6 +37,8 @@ class Job(db.Model):
     __tablename__ = "jobs"
     __audited__ = True
     __table_args__ = (
+        sa.Index("uq_jobs_one_open_per_instrument", "instrument_id", unique=True,
+                 sqlite_where=sa.text("state != 'returned'"), postgresql_where=sa.text("state != 'returned'")),
         sa.CheckConstraint(f"state IN {STATES!r}", name="state"),
         sa.CheckConstraint(f"kind IN {JOB_KINDS!r}", name="kind"),
         sa.CheckConstraint("result IS NULL OR result IN ('pass', 'fail')", name="result"),
@@ -63,3 +69,17 @@ class Job(db.Model):
 
     def __repr__(self):
         return f"<Job {self.id} {self.kind} {self.state}>"
+
+
+class JobWorker(db.Model):
+    """Who did a work step of a job (receive, start, measure, submit): the four-eyes rule reads it."""
+
+    __tablename__ = "job_workers"
+
+    job_id: Mapped[int] = mapped_column(sa.ForeignKey("jobs.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    first_step: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    first_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
+
+    def __repr__(self):
+        return f"<JobWorker job {self.job_id} user {self.user_id} ({self.first_step})>"

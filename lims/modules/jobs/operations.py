@@ -1,14 +1,24 @@
-"""The job state machine: who may move a job, and what an approval does to the instrument."""
+"""The job state machine: who may move a job, the four-eyes rule, and what an approval does to the instrument.
+
+The jobs area sits below procedures and measurements (they import it, never the other way): the
+judgement of a job's test points reaches :func:`transition` through :func:`register_judge`, which
+the procedures area calls when it is imported.
+"""
 import calendar
 import datetime as dt
 
-from lims.core.db import now_utc
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from lims.core.auth import check_org, sees_all_organisations
+from lims.core.db import check_version, get_or_404, now_utc
 from lims.core.http import Conflict, DomainValidationError
 from lims.extensions import db
+from lims.modules.equipment.models import Bench, Instrument
 from lims.modules.equipment.operations import ensure_standards_usable
-from lims.modules.jobs.models import TRANSITIONS, Job
+from lims.modules.jobs.models import TRANSITIONS, WORK_STEPS, Job, JobWorker
 
-# action -> roles that may perform it (admin may do everything)
+# action -> roles that may perform it (admin may do everything, but never approve its own work)
 ACTION_ROLES = {
     "receive": ("lab_manager", "technician"),
     "start": ("lab_manager", "technician"),
@@ -17,13 +27,23 @@ ACTION_ROLES = {
     "reject": ("lab_manager",),
     "return": ("lab_manager", "technician"),
 }
+DECISIONS = ("approve", "reject")
+_OPEN_JOB_INDEX = "uq_jobs_one_open_per_instrument"
+_judges = []
+
+
+def register_judge(judge):
+    """Register ``judge(job)`` -> None (no procedure) or ``{"failing": [...], "missing": [...], "problem": str|None}``.
+
+    The procedures area registers the judgement of a job's test points; :func:`transition` asks it at submit.
+    """
+    if judge not in _judges:
+        _judges.append(judge)
+    return judge
 
 
 def jobs_for(user):
     """The jobs ``user`` may see: all for lab staff, their own organisation's instruments' for customers."""
-    from lims.core.auth import sees_all_organisations
-    from lims.modules.equipment.models import Instrument
-
     query = db.select(Job).join(Instrument, Job.instrument_id == Instrument.id)
     if not sees_all_organisations(user):
         query = query.where(Instrument.owner_id == user.organisation_id)
@@ -35,17 +55,55 @@ def role_may(user, action):
     return user.role == "admin" or user.role in ACTION_ROLES[action]
 
 
+# --- four-eyes: the one home of the rule ------------------------------------------------------------
+
+def note_work(job, user, step):
+    """Record that ``user`` did work step ``step`` (receive, start, measure, submit) on ``job``."""
+    if step not in WORK_STEPS:
+        raise ValueError(f"not a work step: {step}")
+    if db.session.get(JobWorker, (job.id, user.id)) is None:
+        db.session.add(JobWorker(job_id=job.id, user_id=user.id, first_step=step))
+        db.session.flush()
+
+
+def workers(job):
+    """The ids of the users who did a work step of ``job`` (receive, start, measure, submit)."""
+    ids = set(db.session.execute(select(JobWorker.user_id).where(JobWorker.job_id == job.id)).scalars())
+    ids.update(i for i in (job.received_by_id, job.started_by_id, job.submitted_by_id) if i is not None)
+    return ids
+
+
+def four_eyes_problem(job, user):
+    """Why ``user`` may not approve, reject or certify ``job`` (four-eyes), or None when they may.
+
+    Whoever received, started, measured or submitted the job is refused, whatever their role.
+    """
+    if user.id in workers(job):
+        return (f"user {user.username} did work on job {job.id} (received, started, measured or submitted it) and "
+                "cannot approve, reject or certify it: another signatory must (four-eyes rule)")
+    return None
+
+
+def ensure_four_eyes(job, user):
+    """:raises Conflict: ``user`` did a work step of ``job`` (see :func:`four_eyes_problem`)."""
+    problem = four_eyes_problem(job, user)
+    if problem:
+        raise Conflict(problem)
+
+
 def allowed_actions(job, user):
     """The steps ``user`` may take on ``job`` now: the role table, the state machine, four-eyes."""
     out = []
     for action, (sources, _target, _who) in TRANSITIONS.items():
         if job.state not in sources or not role_may(user, action):
             continue
-        if action in ("approve", "reject") and job.submitted_by_id == user.id and user.role != "admin":
+        if action in DECISIONS and four_eyes_problem(job, user):
             continue
         out.append(action)
     return out
 
+
+# --- dates -------------------------------------------------------------------------------------------
 
 def add_months(day, months):
     """``day`` plus ``months`` calendar months (clamped to the month's last day)."""
@@ -59,18 +117,54 @@ def valid_until(verified_on, period_months):
     return add_months(verified_on, period_months) - dt.timedelta(days=1)
 
 
+def received_on(job):
+    """The lab's calendar day on which ``job`` was received (None before)."""
+    return job.received_dt.astimezone().date() if job.received_dt else None
+
+
+def date_problem(job, performed_on, today=None):
+    """Why ``performed_on`` cannot be the verification date of ``job``, or None."""
+    today = today or dt.date.today()
+    if performed_on > today:
+        return f"{performed_on.isoformat()} is in the future (today is {today.isoformat()})"
+    received = received_on(job)
+    if received is not None and performed_on < received:
+        return f"{performed_on.isoformat()} is before the job was received ({received.isoformat()})"
+    return None
+
+
+# --- booking -----------------------------------------------------------------------------------------
+
+def _open_job_conflict(instrument, job_id=None):
+    known = f" (job {job_id})" if job_id else ""
+    return Conflict(f"instrument {instrument.manufacturer} {instrument.model} serial number "
+                    f"{instrument.serial_number} already has an open job{known}; finish or return it first")
+
+
 def book_job(instrument, user, kind="verification", verification_kind="subsequent", booked_for=None, notes=""):
-    """Book a job for ``instrument``; refuses a second open job for the same instrument."""
+    """Book a job for ``instrument``; refuses a second open job for the same instrument.
+
+    The database enforces one open job per instrument (a partial unique index), so two bookings made
+    at the same moment never both succeed: the later one gets :class:`Conflict` naming the serial number.
+    """
     if instrument.is_withdrawn:
         raise Conflict("a withdrawn instrument cannot be booked")
     open_job = db.session.execute(
-        db.select(Job.id).where(Job.instrument_id == instrument.id, Job.state != "returned")).first()
+        select(Job.id).where(Job.instrument_id == instrument.id, Job.state != "returned")).first()
     if open_job is not None:
-        raise Conflict(f"instrument {instrument.id} already has an open job ({open_job[0]})")
+        raise _open_job_conflict(instrument, open_job[0])
+    conflict = _open_job_conflict(instrument)  # read its names now: a failed flush expires the instance
     job = Job(instrument_id=instrument.id, instrument=instrument, kind=kind, verification_kind=verification_kind,
               booked_for=booked_for, notes=notes, booked_by_id=user.id)
     db.session.add(job)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as exc:  # another booking won the race
+        db.session.rollback()
+        text = str(exc.orig)
+        if _OPEN_JOB_INDEX in text or "jobs.instrument_id" in text:
+            raise conflict from exc
+        raise
     return job
 
 
@@ -85,10 +179,6 @@ def book_batch(user, instrument_ids, **options):
     :raises NotFound: an id names no instrument
     :raises Conflict: an instrument is withdrawn or already has an open job
     """
-    from lims.core.auth import check_org, sees_all_organisations
-    from lims.core.db import get_or_404
-    from lims.modules.equipment.models import Instrument
-
     if len(set(instrument_ids)) != len(instrument_ids):
         raise DomainValidationError({"instrument_ids": ["contains duplicates"]})
     jobs = []
@@ -100,41 +190,47 @@ def book_batch(user, instrument_ids, **options):
     return jobs
 
 
+# --- the workflow ------------------------------------------------------------------------------------
+
 def transition(job, action, user, data):
     """Move ``job`` by ``action`` (receive, start, submit, approve, reject, return).
 
     :param data: validated payload (``version``, and per action: ``bench_id``, ``result``,
-        ``performed_on``, ``notes``).
-    :raises Conflict: not allowed from the current state, a stale version, the approver is the
-        person who did the work, a standard on the bench is past its due date, or a submitted
-        result differs from the judged test points (:func:`lims.modules.procedures.operations.check_submission`).
+        ``performed_on``, ``reason``, ``notes``).
+    :raises Conflict: not allowed from the current state, a stale version, the approver did work on
+        the job (four-eyes), a standard on the bench is past its due date, or a submitted result
+        differs from the judged test points.
+    :raises DomainValidationError: naming the field (no bench, no result, a date out of range, a
+        fail without a failed point or a reason).
     """
-    from lims.core.db import check_version
-
     check_version(job, data["version"])
     sources, target, who = TRANSITIONS[action]
     if job.state not in sources:
         raise Conflict(f"cannot {action} a job that is {job.state} (allowed from: {', '.join(sources)})")
+    if action in DECISIONS:
+        ensure_four_eyes(job, user)
     if action == "start":
         _start(job, data)
     elif action == "submit":
         _submit(job, data)
-    elif action in ("approve", "reject") and job.submitted_by_id == user.id and user.role != "admin":
-        raise Conflict("the person who performed the work cannot approve or reject it (four-eyes rule)")
-    if action == "approve":
+    elif action == "approve":
+        problem = date_problem(job, job.performed_on) if job.performed_on else "no verification date"
+        if problem:
+            raise Conflict(f"job {job.id} cannot be approved: its verification date {problem}; reject it and "
+                           "submit it again with the right date")
         _apply_result(job)
     if data.get("notes"):
         job.notes = (job.notes + "\n" if job.notes else "") + data["notes"]
     job.state = target
     setattr(job, f"{who}_by_id", user.id)
     setattr(job, f"{who}_dt", now_utc())
+    if action in WORK_STEPS:
+        note_work(job, user, action)
     db.session.flush()
     return job
 
 
 def _start(job, data):
-    from lims.modules.equipment.models import Bench
-
     bench_id = data.get("bench_id") or job.bench_id
     bench = db.session.get(Bench, bench_id) if bench_id else None
     if bench is None or bench.is_deleted:
@@ -145,13 +241,40 @@ def _start(job, data):
 
 
 def _submit(job, data):
-    from lims.modules.procedures.operations import check_submission
-
-    if data.get("result") not in ("pass", "fail"):
+    result = data.get("result")
+    if result not in ("pass", "fail"):
         raise DomainValidationError({"result": ["required to submit: pass or fail"]})
-    check_submission(job, data["result"])
-    job.result = data["result"]
-    job.performed_on = data.get("performed_on") or dt.date.today()
+    performed_on = data.get("performed_on") or dt.date.today()
+    problem = date_problem(job, performed_on)
+    if problem:
+        raise DomainValidationError({"performed_on": [problem]})
+    reason = (data.get("reason") or data.get("notes") or "").strip()
+    _check_result(job, result, reason)
+    if data.get("reason"):
+        data["notes"] = "\n".join(x for x in (data.get("notes"), f"不合格原因 / reason: {reason}") if x)
+    job.result = result
+    job.performed_on = performed_on
+
+
+def _check_result(job, result, reason):
+    """No pass with a missing or failed planned point; a fail needs a failed point or a stated reason."""
+    failing = []
+    for judge in _judges:
+        judgement = judge(job)
+        if judgement is None:
+            continue
+        failing += judgement["failing"]
+        if result == "pass" and judgement.get("problem"):
+            raise Conflict(f"job {job.id} cannot pass: {judgement['problem']}")
+        if result == "pass" and judgement["failing"]:
+            raise Conflict(f"the judged result is fail: test points {', '.join(judgement['failing'])} exceed the MPE")
+        if result == "pass" and judgement["missing"]:
+            raise Conflict(f"cannot submit a pass: test points not measured yet: {', '.join(judgement['missing'])}")
+        if result == "fail" and not judgement["failing"] and not judgement["missing"] and not reason:
+            raise Conflict("the judged result is pass: every test point is within the MPE; "
+                           "give the reason to submit a fail")
+    if result == "fail" and not failing and not reason:
+        raise DomainValidationError({"reason": ["a fail needs a failed test point or a stated reason"]})
 
 
 def _apply_result(job):

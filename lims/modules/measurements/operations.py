@@ -10,6 +10,7 @@ from lims.core.db import now_utc
 from lims.core.http import Conflict, DomainValidationError
 from lims.extensions import db
 from lims.modules.equipment.operations import ensure_standards_usable
+from lims.modules.jobs.operations import note_work
 from lims.modules.measurements.models import MeasurementSession
 
 RESUMABLE_STATES = ("open", "interrupted", "failed")
@@ -80,6 +81,7 @@ def start_session(job, user, *, driver, port, count, require_stable=False, test_
                                  started_by_id=user.id, state="open")
     session.standards = list(bench.standards)
     db.session.add(session)
+    note_work(job, user, "measure")
     db.session.flush()
     return session
 

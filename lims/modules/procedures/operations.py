@@ -13,6 +13,7 @@ from sqlalchemy import select
 from lims.core.db import now_utc
 from lims.core.http import Conflict, DomainValidationError
 from lims.extensions import db
+from lims.modules.jobs import operations as jobs_ops
 from lims.modules.procedures.definitions import PlanError, compute_error, fmt, plan
 from lims.modules.procedures.models import PointResult
 
@@ -289,27 +290,46 @@ def enter_result(job, user, data):
     }
     for key, value in fields.items():
         setattr(row, key, value)
+    jobs_ops.note_work(job, user, "measure")
     db.session.flush()
     return row
 
 
-def check_submission(job, result):
-    """Refuse a submitted overall result that differs from the judged points (HTTP 409).
+@jobs_ops.register_judge
+def submission_judgement(job):
+    """What the job's test points say at submit (:func:`lims.modules.jobs.operations.transition` asks it).
 
-    Jobs without a plan, or with no point entered yet, are not checked (their result lines come
-    from the ``R:`` notes, as before).
-
-    :raises Conflict: naming the failing points, or the points not measured yet
+    :returns: None when the job has no procedure (a calibration, a type without one), else
+        ``{"failing": [...], "missing": [...], "problem": ...}`` with point ids in plan order;
+        ``problem`` says why the instrument cannot be planned (then no point can pass).
     """
-    p, results, overall, failing, missing = judged(job)
-    if p is None or not results:
-        return
-    if failing and result != "fail":
-        raise Conflict(f"the judged result is fail: test points {', '.join(failing)} exceed the MPE")
-    if not failing and missing:
-        raise Conflict(f"test points not measured yet: {', '.join(missing)}")
-    if overall == "pass" and result != "pass":
-        raise Conflict("the judged result is pass: every test point is within the MPE")
+    if procedure_for(job) is None:
+        return None
+    try:
+        job_plan(job)
+    except PlanError as exc:
+        return {"failing": [], "missing": [], "problem": f"its declared characteristics allow no plan: {exc}"}
+    _p, _results, _overall, failing, missing = judged(job)
+    return {"failing": failing, "missing": missing, "problem": None}
+
+
+def demo_measure_every_point(job, user, fail=False):
+    """Demo and fixtures: enter the nominal value at every test point (the last weighing point 3 MPE off if ``fail``).
+
+    :returns: the number of points entered (0 when the job has no procedure)
+    """
+    p = job_plan(job)
+    if p is None:
+        return 0
+    last_error = [pt.id for pt in p.points if pt.test == "error"][-1:]
+    for pt in p.points:
+        entry = {"point": pt.id}
+        if pt.test == "error":
+            entry["indication"] = pt.nominal + (3 * pt.mpe if fail and pt.id in last_error else 0)
+        else:  # repeatability, eccentricity: the same load read several times
+            entry["indications"] = [pt.nominal] * pt.count
+        enter_result(job, user, entry)
+    return len(p.points)
 
 
 def certificate_results(job):

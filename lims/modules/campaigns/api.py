@@ -3,6 +3,7 @@ recall lists and coverage figures."""
 import datetime as dt
 
 from flask import request
+from marshmallow import RAISE
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
@@ -101,7 +102,7 @@ def import_plan(campaign_id):
 
 @blp.route("/visits")
 @login_required
-@blp.arguments(s.CapacityQuerySchema, location="query")
+@blp.arguments(s.CapacityQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, s.VisitSchema(many=True))
 def list_visits(args):
     """Planned visits (customers: the visits to their own site), optionally between two days"""
@@ -130,7 +131,7 @@ def cancel_visit(data, visit_id):
 @blp.route("/capacity")
 class Capacity(MethodView):
     @login_required
-    @blp.arguments(s.CapacityQuerySchema, location="query")
+    @blp.arguments(s.CapacityQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, s.CapacitySchema(many=True))
     def get(self, args):
         """Bench capacity: minutes left per day and instrument kind (default: the next 28 days)"""
@@ -154,7 +155,7 @@ BookingPage = page_schema(s.BookingSchema, "BookingPageSchema")
 @blp.route("/bookings")
 class Bookings(MethodView):
     @login_required
-    @blp.arguments(s.BookingQuerySchema, location="query")
+    @blp.arguments(s.BookingQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, BookingPage)
     def get(self, args):
         """Bookings (customers: their organisation's), filtered by the day booked for"""
@@ -217,7 +218,7 @@ def _org_for(args):
 
 @blp.route("/recall")
 @login_required
-@blp.arguments(s.RecallQuerySchema, location="query")
+@blp.arguments(s.RecallQuerySchema, location="query", unknown=RAISE)
 def recall(args):
     """An organisation's recall list: overdue and due within N days (each generation is logged)"""
     org = _org_for(args)
@@ -233,7 +234,7 @@ def recall(args):
 
 @blp.route("/coverage")
 @login_required
-@blp.arguments(s.CoverageQuerySchema, location="query")
+@blp.arguments(s.CoverageQuerySchema, location="query", unknown=RAISE)
 def coverage(args):
     """Coverage for a period (verified between two dates) per organisation, district or type;
     customers see their own organisation's figures only"""

@@ -88,7 +88,8 @@ def dashboard():
     start, end = queries.period_of(today)
     ctx = {"today": today, "start": start, "end": end, "type_name": type_name}
     if sees_all_organisations(current_user):
-        campaign = queries.current_campaign(today)
+        chosen = request.args.get("campaign_id", type=int)
+        campaign = db.session.get(Campaign, chosen) if chosen else queries.current_campaign(today)
         ctx["campaign"] = campaign
         if campaign is not None:
             ctx["days"], ctx["crews"], ctx["cells"] = queries.calendar(campaign.id, current_user)

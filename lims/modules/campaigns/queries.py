@@ -168,10 +168,18 @@ def backlog(day, within_days):
 
 
 def current_campaign(day):
-    """The campaign whose period contains ``day`` (else the latest one), or None."""
-    found = db.session.execute(sa.select(Campaign).where(Campaign.start_on <= day, Campaign.end_on >= day)
-                               .order_by(Campaign.id.desc())).scalars().first()
-    return found or db.session.execute(sa.select(Campaign).order_by(Campaign.id.desc())).scalars().first()
+    """The campaign to show on ``day``: a planned one running now, else the next planned one, else any
+    running now, else the latest (or None)."""
+    running = sa.and_(Campaign.start_on <= day, Campaign.end_on >= day)
+    for condition, order in ((sa.and_(running, Campaign.state == "planned"), Campaign.start_on.desc()),
+                             (sa.and_(Campaign.start_on > day, Campaign.state == "planned"), Campaign.start_on),
+                             (running, Campaign.start_on.desc()),
+                             (sa.true(), Campaign.start_on.desc())):
+        found = db.session.execute(sa.select(Campaign).where(condition).order_by(order, Campaign.id.desc())
+                                   .limit(1)).scalars().first()
+        if found is not None:
+            return found
+    return None
 
 
 def period_of(day):

@@ -146,3 +146,19 @@ def test_visit_page_moves_and_shows_conflicts(client, app, world, planned):
     login(client, "market_manager")
     other = next(v for v in planned[1] if v["organisation_id"] != world.orgs["market_a"])
     assert client.get(f"/visits/{other['id']}").status_code == 403
+
+
+@pytest.mark.parametrize("role,urls", [
+    ("lab_manager", ["/dashboard", "/campaigns", "/bookings", "/recall", "/coverage", "/visits/1"]),
+    ("equipment_officer", ["/dashboard", "/bookings", "/recall", "/coverage"]),
+    ("market_manager", ["/dashboard", "/recall", "/coverage"]),
+])
+def test_every_campaign_page_renders_in_chinese(client, world, planned, role, urls):
+    login(client, role, lang="zh")
+    for url in urls:
+        resp = client.get(url)
+        page = text_of(resp)
+        assert resp.status_code == 200, url
+        assert "工作台" in page, url  # the navigation, in Chinese
+    assert "检定覆盖率" in text_of(client.get("/public/coverage"))
+    assert "Dashboard" not in text_of(client.get("/dashboard"))

@@ -83,6 +83,7 @@ def get_campaign(campaign_id):
 
 @blp.route("/campaigns/<int:campaign_id>/instance")
 @require_roles(*PLANNERS)
+@blp.response(200, s.InstanceSchema)
 def export_instance(campaign_id):
     """The campaign's planning instance (lims-plan-instance/1) from the register"""
     return ops.export_instance(get_or_404(Campaign, campaign_id))
@@ -219,6 +220,7 @@ def _org_for(args):
 @blp.route("/recall")
 @login_required
 @blp.arguments(s.RecallQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, s.RecallSchema)
 def recall(args):
     """An organisation's recall list: overdue and due within N days (each generation is logged)"""
     org = _org_for(args)
@@ -235,6 +237,7 @@ def recall(args):
 @blp.route("/coverage")
 @login_required
 @blp.arguments(s.CoverageQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, s.CoverageSchema)
 def coverage(args):
     """Coverage for a period (verified between two dates) per organisation, district or type;
     customers see their own organisation's figures only"""

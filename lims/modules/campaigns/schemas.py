@@ -159,3 +159,47 @@ class CoverageQuerySchema(LoadSchema):
     def _order(self, data, **kwargs):
         if data.get("verified_from") and data.get("verified_to") and data["verified_to"] < data["verified_from"]:
             raise ValidationError("must not be before verified_from", "verified_to")
+
+
+class RecallItemSchema(DumpSchema):
+    instrument_id = fields.Integer()
+    type = fields.String()
+    serial_number = fields.String()
+    state = fields.String(metadata={"enum": ["due", "overdue"]})
+    due = fields.String(allow_none=True)
+    scheduled = fields.String(allow_none=True)
+
+
+class RecallSchema(DumpSchema):
+    organisation_id = fields.Integer()
+    within_days = fields.Integer()
+    items = fields.List(fields.Nested(RecallItemSchema))
+
+
+class CoverageItemSchema(DumpSchema):
+    group = fields.List(fields.Raw(), metadata={"description": "organisation [id, name, kind], [district] or "
+                                                              "type [code, name_en, name_zh]"})
+    under_control = fields.Integer()
+    verified = fields.Integer()
+    passed = fields.Integer()
+    coverage = fields.Float()
+    pass_rate = fields.Float(allow_none=True)
+
+
+class CoverageSchema(DumpSchema):
+    verified_from = fields.String()
+    verified_to = fields.String()
+    group_by = fields.String()
+    items = fields.List(fields.Nested(CoverageItemSchema))
+
+
+class InstanceSchema(DumpSchema):
+    """lims-plan-instance/1 (../shared/planning/FORMAT.md)."""
+
+    format = fields.String()
+    horizon = fields.Dict()
+    costs = fields.Dict()
+    kinds = fields.Dict()
+    sites = fields.List(fields.Dict())
+    instruments = fields.List(fields.Dict())
+    crews = fields.List(fields.Dict())

@@ -31,7 +31,6 @@ from lims.web.work_forms import choices
 
 bp = Blueprint("campaign_pages", __name__)
 PUBLIC_TTL = 300
-_public_cache = {}
 
 
 @bp.app_context_processor
@@ -442,14 +441,15 @@ def coverage_csv():
 
 
 def _public_rows(start, end):
+    cache = current_app.extensions.setdefault("public_coverage_cache", {})  # per app: per database
     key = (start, end)
-    hit = _public_cache.get(key)
+    hit = cache.get(key)
     if hit is not None and hit[0] > time.monotonic():
         return hit[1]
     data = {g: queries.coverage(start, end, g) for g in queries.PUBLIC_GROUPS}
-    if len(_public_cache) > 256:
-        _public_cache.clear()
-    _public_cache[key] = (time.monotonic() + PUBLIC_TTL, data)
+    if len(cache) > 256:
+        cache.clear()
+    cache[key] = (time.monotonic() + PUBLIC_TTL, data)
     return data
 
 

@@ -22,7 +22,8 @@ def upgrade():
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('total_minutes', sa.Integer(), nullable=False),
     sa.Column('remaining_minutes', sa.Integer(), nullable=False),
-    sa.CheckConstraint("kind IN ('scale', 'pressure', 'thermometer', 'electrical', 'other')", name=op.f('ck_capacity_days_kind')),
+    sa.CheckConstraint("kind IN ('scale', 'pressure', 'thermometer', 'electrical', 'other')",
+        name=op.f('ck_capacity_days_kind')),
     sa.CheckConstraint('remaining_minutes <= total_minutes', name=op.f('ck_capacity_days_remaining_le_total')),
     sa.CheckConstraint('remaining_minutes >= 0', name=op.f('ck_capacity_days_remaining_not_negative')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_capacity_days')),
@@ -58,7 +59,8 @@ def upgrade():
     sa.Column('version', sa.Integer(), nullable=False),
     sa.CheckConstraint('max_crews_per_day >= 1', name=op.f('ck_sites_max_crews_per_day')),
     sa.CheckConstraint('setup_minutes >= 0', name=op.f('ck_sites_setup_minutes')),
-    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_sites_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'],
+        name=op.f('fk_sites_organisation_id_organisations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sites')),
     sa.UniqueConstraint('organisation_id', name=op.f('uq_sites_organisation_id'))
     )
@@ -66,7 +68,8 @@ def upgrade():
     sa.Column('type_id', sa.Integer(), nullable=False),
     sa.Column('minutes', sa.Integer(), nullable=False),
     sa.CheckConstraint('minutes >= 0', name=op.f('ck_type_minutes_minutes')),
-    sa.ForeignKeyConstraint(['type_id'], ['instrument_types.id'], name=op.f('fk_type_minutes_type_id_instrument_types')),
+    sa.ForeignKeyConstraint(['type_id'], ['instrument_types.id'],
+        name=op.f('fk_type_minutes_type_id_instrument_types')),
     sa.PrimaryKeyConstraint('type_id', name=op.f('pk_type_minutes'))
     )
     op.create_table('bookings',
@@ -82,7 +85,8 @@ def upgrade():
     sa.Column('version', sa.Integer(), nullable=False),
     sa.CheckConstraint("state IN ('held', 'confirmed', 'proposed', 'cancelled')", name=op.f('ck_bookings_state')),
     sa.ForeignKeyConstraint(['booked_by_id'], ['users.id'], name=op.f('fk_bookings_booked_by_id_users')),
-    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_bookings_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'],
+        name=op.f('fk_bookings_organisation_id_organisations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_bookings'))
     )
     with op.batch_alter_table('bookings', schema=None) as batch_op:
@@ -121,7 +125,8 @@ def upgrade():
     sa.Column('generated_by_id', sa.Integer(), nullable=True),
     sa.Column('generated_dt', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['generated_by_id'], ['users.id'], name=op.f('fk_notices_generated_by_id_users')),
-    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_notices_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'],
+        name=op.f('fk_notices_organisation_id_organisations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notices'))
     )
     with op.batch_alter_table('notices', schema=None) as batch_op:
@@ -131,9 +136,12 @@ def upgrade():
     sa.Column('booking_id', sa.Integer(), nullable=False),
     sa.Column('instrument_id', sa.Integer(), nullable=False),
     sa.Column('job_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_booking_instruments_booking_id_bookings'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['instrument_id'], ['instruments.id'], name=op.f('fk_booking_instruments_instrument_id_instruments')),
-    sa.ForeignKeyConstraint(['job_id'], ['jobs.id'], name=op.f('fk_booking_instruments_job_id_jobs'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'],
+        name=op.f('fk_booking_instruments_booking_id_bookings'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['instrument_id'], ['instruments.id'],
+        name=op.f('fk_booking_instruments_instrument_id_instruments')),
+    sa.ForeignKeyConstraint(['job_id'], ['jobs.id'],
+        name=op.f('fk_booking_instruments_job_id_jobs'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('booking_id', 'instrument_id', name=op.f('pk_booking_instruments'))
     )
     with op.batch_alter_table('booking_instruments', schema=None) as batch_op:
@@ -162,9 +170,12 @@ def upgrade():
     sa.Column('visit_id', sa.Integer(), nullable=False),
     sa.Column('instrument_id', sa.Integer(), nullable=False),
     sa.Column('job_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['instrument_id'], ['instruments.id'], name=op.f('fk_visit_instruments_instrument_id_instruments')),
-    sa.ForeignKeyConstraint(['job_id'], ['jobs.id'], name=op.f('fk_visit_instruments_job_id_jobs'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['visit_id'], ['visits.id'], name=op.f('fk_visit_instruments_visit_id_visits'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['instrument_id'], ['instruments.id'],
+        name=op.f('fk_visit_instruments_instrument_id_instruments')),
+    sa.ForeignKeyConstraint(['job_id'], ['jobs.id'],
+        name=op.f('fk_visit_instruments_job_id_jobs'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['visit_id'], ['visits.id'],
+        name=op.f('fk_visit_instruments_visit_id_visits'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('visit_id', 'instrument_id', name=op.f('pk_visit_instruments'))
     )
     with op.batch_alter_table('visit_instruments', schema=None) as batch_op:

@@ -115,7 +115,7 @@ def test_confirm_propose_reschedule_cancel_are_audited(api, world, capacity):
     assert resp.status_code == 200 and resp.json["state"] == "cancelled"
     assert api("get", f"/api/v1/capacity?from={later}&to={later}", role="lab_manager").json[0][
         "remaining_minutes"] == 100
-    events = api("get", f"/api/v1/audit-events?entity=Booking&per_page=100", role="lab_manager").json["items"]
+    events = api("get", "/api/v1/audit-events?entity=Booking&per_page=100", role="lab_manager").json["items"]
     states = [e["changes"].get("state", [None, None])[1] for e in events if e["entity_id"] == str(booking["id"])]
     assert {"held", "proposed", "confirmed", "cancelled"} <= set(states)
 

@@ -162,3 +162,31 @@ def test_every_campaign_page_renders_in_chinese(client, world, planned, role, ur
         assert "工作台" in page, url  # the navigation, in Chinese
     assert "检定覆盖率" in text_of(client.get("/public/coverage"))
     assert "Dashboard" not in text_of(client.get("/dashboard"))
+
+
+def test_recall_notices_are_listed_per_organisation(client, api, world, planned):
+    assert api("get", "/api/v1/recall?within_days=10", role="market_manager").status_code == 200
+    assert api("get", f"/api/v1/recall?organisation_id={world.orgs['hospital_b']}", role="lab_manager").status_code \
+        == 200
+    mine = api("get", "/api/v1/notices", role="market_manager").json
+    assert [(n["organisation_id"], n["channel"], n["within_days"]) for n in mine["items"]] == [
+        (world.orgs["market_a"], "api", 10)]
+    assert api("get", "/api/v1/notices", role="lab_manager").json["total"] == 2
+    assert api("get", "/api/v1/notices?org=1", role="lab_manager").status_code == 422
+
+
+def test_public_coverage_is_cached(app, api, world, planned):
+    anonymous = app.test_client()
+
+    def under_control(period):
+        rows = anonymous.get(f"/public/coverage.csv?group_by=type&{period}").get_data(as_text=True).splitlines()
+        return sum(int(r.split(",")[3]) for r in rows[1:])
+
+    before = under_control("from=2020-01-01&to=2020-12-31")
+    assert anonymous.get("/public/coverage?from=2020-01-01&to=2020-12-31").status_code == 200
+    resp = api("post", "/api/v1/instruments", role="market_manager",
+               json={"type_code": "scale.price_computing", "manufacturer": "N", "model": "N", "serial_number": "cache",
+                     "characteristics": {"max": 15000, "min": 100, "e": 5, "d": 5, "accuracy_class": "III"}})
+    assert resp.status_code == 201
+    assert under_control("from=2020-01-01&to=2020-12-31") == before  # cached
+    assert under_control("from=2020-01-01&to=2020-12-30") == before + 1  # another period: computed now

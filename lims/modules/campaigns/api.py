@@ -11,12 +11,12 @@ from flask_smorest import Blueprint, abort
 from lims.core.auth import check_org, login_required, require_roles, sees_all_organisations
 from lims.core.db import get_or_404
 from lims.core.http import DomainValidationError
-from lims.core.schemas import page_schema, paginate
+from lims.core.schemas import PageArgsSchema, page_schema, paginate
 from lims.extensions import db
 from lims.modules.campaigns import operations as ops
 from lims.modules.campaigns import queries
 from lims.modules.campaigns import schemas as s
-from lims.modules.campaigns.models import Booking, Campaign, Crew, Site, Visit
+from lims.modules.campaigns.models import Booking, Campaign, Crew, Notice, Site, Visit
 from lims.modules.organisations.models import Organisation
 
 blp = Blueprint("campaigns", __name__, url_prefix="/api/v1", description="Campaigns, capacity, bookings, coverage")
@@ -248,3 +248,18 @@ def coverage(args):
     return {"verified_from": start.isoformat(), "verified_to": end.isoformat(), "group_by": args["group_by"],
             "items": [{"group": list(r["key"]), **{k: r[k] for k in ("under_control", "verified", "passed",
                                                                         "coverage", "pass_rate")}} for r in rows]}
+
+
+NoticePage = page_schema(s.NoticeSchema, "NoticePageSchema")
+
+
+@blp.route("/notices")
+@login_required
+@blp.arguments(PageArgsSchema, location="query", unknown=RAISE)
+@blp.response(200, NoticePage)
+def notices(args):
+    """The log of recall notices generated (page, CSV, calendar feed, API); customers see their own"""
+    q = db.select(Notice).order_by(Notice.id.desc())
+    if not sees_all_organisations(current_user):
+        q = q.where(Notice.organisation_id == current_user.organisation_id)
+    return paginate(q, args)

@@ -94,7 +94,8 @@ def add_holiday(day, name=""):
 
 
 def create_campaign(data, user):
-    """Create a campaign for a period (``name``, ``start_on``, ``end_on``, optional ``target_percent``, ``workdays``)."""
+    """Create a campaign for a period (``name``, ``start_on``, ``end_on``; optional ``target_percent``,
+    ``workdays``)."""
     if data["end_on"] < data["start_on"]:
         raise DomainValidationError({"end_on": ["must not be before start_on"]})
     if db.session.execute(sa.select(Campaign.id).where(Campaign.name == data["name"])).first():
@@ -303,8 +304,6 @@ def _visit_dict(visit, day=None, crew_id=None):
 
 
 def _open_jobs_of(visit):
-    from lims.modules.jobs.models import Job
-
     return [item.job for item in visit.items if item.job is not None and item.job.state != "returned"]
 
 

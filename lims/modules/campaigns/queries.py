@@ -64,7 +64,8 @@ def scheduled_days(instrument_ids):
         sa.select(VisitInstrument.instrument_id, Visit.day).join(Visit, Visit.id == VisitInstrument.visit_id)
         .where(Visit.state == "planned", VisitInstrument.instrument_id.in_(instrument_ids))).all())
     out.update(db.session.execute(
-        sa.select(BookingInstrument.instrument_id, Booking.day).join(Booking, Booking.id == BookingInstrument.booking_id)
+        sa.select(BookingInstrument.instrument_id, Booking.day)
+        .join(Booking, Booking.id == BookingInstrument.booking_id)
         .where(Booking.state != "cancelled", BookingInstrument.instrument_id.in_(instrument_ids))).all())
     return out
 

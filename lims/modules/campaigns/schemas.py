@@ -49,7 +49,8 @@ class CampaignCreateSchema(LoadSchema):
     start_on = fields.Date(required=True)
     end_on = fields.Date(required=True)
     target_percent = fields.Integer(load_default=85, validate=validate.Range(min=1, max=100))
-    workdays = fields.List(fields.Integer(validate=validate.Range(min=1, max=7)), validate=validate.Length(min=1, max=7))
+    workdays = fields.List(fields.Integer(validate=validate.Range(min=1, max=7)),
+                           validate=validate.Length(min=1, max=7))
 
 
 class CampaignSchema(DumpSchema):
@@ -203,3 +204,14 @@ class InstanceSchema(DumpSchema):
     sites = fields.List(fields.Dict())
     instruments = fields.List(fields.Dict())
     crews = fields.List(fields.Dict())
+
+
+class NoticeSchema(DumpSchema):
+    id = fields.Integer()
+    organisation_id = fields.Integer()
+    channel = fields.String()
+    within_days = fields.Integer()
+    due_count = fields.Integer()
+    overdue_count = fields.Integer()
+    generated_by_id = fields.Integer(allow_none=True)
+    generated_dt = fields.DateTime()

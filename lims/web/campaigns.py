@@ -16,7 +16,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
-from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField
+from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from lims.core.auth import check_org, login_required, require_roles, sees_all_organisations
@@ -474,3 +474,123 @@ def public_coverage_csv():
     return Response(feeds.coverage_csv(rows, group_by), mimetype="text/csv",
                     headers={"Cache-Control": f"public, max-age={PUBLIC_TTL}",
                              "Content-Disposition": f"attachment; filename=coverage-{group_by}.csv"})
+
+
+# ---------------------------------------------------------------- the campaign register (lab manager)
+
+class CrewForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    members = StringField(_l("Members (comma-separated)"), validators=[Optional(), Length(max=1000)])
+    type_codes = SelectMultipleField(_l("Instrument types"), validators=[DataRequired()])
+    minutes_per_day = IntegerField(_l("Minutes per day"), default=420,
+                                   validators=[InputRequired(), NumberRange(min=0, max=1440)])
+    days_off = StringField(_l("Days off (YYYY-MM-DD, comma-separated)"), validators=[Optional(), Length(max=4000)])
+    go = SubmitField(_l("Add crew"))
+
+
+class SiteForm(FlaskForm):
+    organisation_id = SelectField(_l("Market or hospital"), coerce=int, validators=[InputRequired()])
+    setup_minutes = IntegerField(_l("Setup minutes"), default=30, validators=[InputRequired(),
+                                                                              NumberRange(min=0, max=1440)])
+    max_crews_per_day = IntegerField(_l("Crews at once"), default=1, validators=[InputRequired(),
+                                                                                 NumberRange(min=1, max=50)])
+    closed_days = StringField(_l("Closed days (YYYY-MM-DD, comma-separated)"),
+                              validators=[Optional(), Length(max=4000)])
+    go = SubmitField(_l("Save site"))
+
+
+class MinutesForm(FlaskForm):
+    type_code = SelectField(_l("Instrument type"), validators=[InputRequired()])
+    minutes = IntegerField(_l("Minutes per instrument"), validators=[InputRequired(), NumberRange(min=0, max=1440)])
+    go = SubmitField(_l("Set minutes"))
+
+
+class HolidayForm(FlaskForm):
+    day = DateField(_l("Day"), validators=[InputRequired()])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=100)])
+    go = SubmitField(_l("Add holiday"))
+
+
+class CapacityForm(FlaskForm):
+    day = DateField(_l("Day"), validators=[InputRequired()])
+    kind = SelectField(_l("Kind"), validators=[InputRequired()])
+    minutes = IntegerField(_l("Total minutes"), validators=[InputRequired(), NumberRange(min=0, max=100000)])
+    go = SubmitField(_l("Open capacity"))
+
+
+def _days(text, form, field):
+    out = []
+    for part in (text or "").split(","):
+        if part.strip():
+            try:
+                out.append(dt.date.fromisoformat(part.strip()))
+            except ValueError:
+                getattr(form, field).errors = [_("%(value)s is not a date (YYYY-MM-DD)", value=part.strip())]
+                return None
+    return out
+
+
+@bp.route("/campaigns/register", methods=["GET", "POST"])
+@require_roles("lab_manager", "technician")
+def register():
+    """Crews, sites, minutes per type, holidays and bench capacity: what plans and bookings are made from."""
+    from lims.modules.campaigns.models import CAPACITY_KINDS, Holiday, Site, TypeMinutes
+    from lims.modules.equipment.models import InstrumentType
+
+    types = db.session.execute(select(InstrumentType).order_by(InstrumentType.code)).scalars().all()
+    orgs = db.session.execute(select(Organisation).where(Organisation.kind.in_(("market", "hospital")))
+                              .order_by(Organisation.name)).scalars().all()
+    forms = {"crew": CrewForm(prefix="crew"), "site": SiteForm(prefix="site"), "minutes": MinutesForm(prefix="minutes"),
+             "holiday": HolidayForm(prefix="holiday"), "capacity": CapacityForm(prefix="capacity")}
+    forms["crew"].type_codes.choices = choices([(t.code, type_name(t)) for t in types])
+    forms["minutes"].type_code.choices = choices([(t.code, type_name(t)) for t in types])
+    forms["site"].organisation_id.choices = choices([(o.id, o.name) for o in orgs])
+    forms["capacity"].kind.choices = choices([(k, _(k)) for k in CAPACITY_KINDS])
+    code = 200
+    which = request.form.get("form") if request.method == "POST" else None
+    if which is not None:
+        if current_user.role not in ("lab_manager", "admin"):
+            abort(403)
+        form = forms.get(which)
+        if form is None:
+            abort(400)
+        done = None
+        if not form.validate_on_submit():
+            code = 422
+        elif which == "crew":
+            off = _days(form.days_off.data, form, "days_off")
+            if off is None:
+                code = 422
+            else:
+                done, code = run(form, lambda: ops.create_crew({
+                    "name": form.name.data.strip(), "type_codes": form.type_codes.data,
+                    "members": [m.strip() for m in (form.members.data or "").split(",") if m.strip()],
+                    "minutes_per_day": form.minutes_per_day.data, "days_off": off}))
+        elif which == "site":
+            closed = _days(form.closed_days.data, form, "closed_days")
+            org = db.session.get(Organisation, form.organisation_id.data)
+            if closed is None or org is None:
+                code = 422
+            else:
+                done, code = run(form, lambda: ops.set_site(org, {
+                    "setup_minutes": form.setup_minutes.data, "max_crews_per_day": form.max_crews_per_day.data,
+                    "closed_days": closed}))
+        elif which == "minutes":
+            done, code = run(form, lambda: ops.set_type_minutes(form.type_code.data, form.minutes.data),
+                             {"type_code": "type_code", "minutes": "minutes"})
+        elif which == "holiday":
+            done, code = run(form, lambda: ops.add_holiday(form.day.data, (form.name.data or "").strip()))
+        else:
+            done, code = run(form, lambda: ops.open_capacity(form.day.data, form.kind.data, form.minutes.data))
+        if done is not None:
+            db.session.commit()
+            flash(_("Saved."))
+            return redirect(url_for("campaign_pages.register"))
+    today = ops.today()
+    return render_template(
+        "campaigns/register.html", forms=forms, type_name=type_name,
+        crews=db.session.execute(select(Crew).order_by(Crew.name)).scalars().all(),
+        sites=db.session.execute(select(Site).order_by(Site.id)).scalars().all(),
+        minutes=db.session.execute(select(TypeMinutes)).scalars().all(),
+        holidays=db.session.execute(select(Holiday).where(Holiday.day >= today).order_by(Holiday.day)).scalars().all(),
+        capacity=queries.capacity_between(today, today + dt.timedelta(days=27))), code or 200

@@ -143,6 +143,14 @@ CASES = [
     ("recall list", "get", lambda w, r, s: f"/api/v1/recall?organisation_id={w.orgs[org_of(r, s)]}", None,
      CUSTOMER_SCOPED),
     ("coverage", "get", lambda w, r, s: "/api/v1/coverage?group_by=organisation", None, ALL_200),
+    ("recall notices", "get", lambda w, r, s: "/api/v1/notices", None, ALL_200),
+    ("list type minutes", "get", lambda w, r, s: "/api/v1/type-minutes", None, LAB_READ),
+    ("set type minutes", "put", lambda w, r, s: "/api/v1/type-minutes/scale.digital", lambda w, r, s: {"minutes": 7},
+     {"admin": (200, 200), "lab_manager": (200, 200), "technician": (403, 403),
+      "market_manager": (403, 403), "equipment_officer": (403, 403)}),
+    ("list holidays", "get", lambda w, r, s: "/api/v1/holidays", None, ALL_200),
+    ("add holiday", "post", lambda w, r, s: "/api/v1/holidays", lambda w, r, s: {"day": "2027-10-01"},
+     _with(LAB_WRITE, technician=(403, 403))),
 ]
 
 PARAMS = [pytest.param(case, role, scope, id=f"{case[0]}-{role}-{scope}")

@@ -149,7 +149,8 @@ def test_visit_page_moves_and_shows_conflicts(client, app, world, planned):
 
 
 @pytest.mark.parametrize("role,urls", [
-    ("lab_manager", ["/dashboard", "/campaigns", "/bookings", "/recall", "/coverage", "/visits/1"]),
+    ("lab_manager", ["/dashboard", "/campaigns", "/campaigns/register", "/bookings", "/recall", "/coverage",
+                     "/visits/1"]),
     ("equipment_officer", ["/dashboard", "/bookings", "/recall", "/coverage"]),
     ("market_manager", ["/dashboard", "/recall", "/coverage"]),
 ])
@@ -190,3 +191,31 @@ def test_public_coverage_is_cached(app, api, world, planned):
     assert resp.status_code == 201
     assert under_control("from=2020-01-01&to=2020-12-31") == before  # cached
     assert under_control("from=2020-01-01&to=2020-12-30") == before + 1  # another period: computed now
+
+
+def test_register_page_adds_crews_and_refuses_bad_input(client, world, planned):
+    from tests.lims.test_pages_support import field_error
+
+    login(client, "lab_manager")
+    from tests.lims.test_pages_support import csrf_of
+
+    token = csrf_of(client.get("/campaigns/register").get_data(as_text=True))
+    resp = client.post("/campaigns/register", data={"form": "crew", "crew-csrf_token": token, "crew-name": "Crew 3",
+                                                    "crew-type_codes": "scale.digital", "crew-minutes_per_day": 400,
+                                                    "crew-days_off": "2027-02-30"})
+    assert resp.status_code == 422 and "2027-02-30 is not a date" in field_error(resp, "crew-days_off")
+    resp = client.post("/campaigns/register", data={"form": "crew", "crew-csrf_token": token, "crew-name": "Crew 3",
+                                                    "crew-type_codes": "scale.digital", "crew-minutes_per_day": 400,
+                                                    "crew-members": "A, B", "crew-days_off": "2027-03-01"})
+    assert resp.status_code == 302
+    page = text_of(client.get("/campaigns/register"))
+    assert "Crew 3" in page and "A, B" in page
+    # a holiday on a day with planned visits is refused, nothing stored
+    resp = client.post("/campaigns/register", data={"form": "holiday", "holiday-csrf_token": token,
+                                                    "holiday-day": DAY.isoformat(), "holiday-name": "x"})
+    assert resp.status_code == 409 and "move them before declaring a holiday" in text_of(resp)
+    login(client, "technician")
+    assert client.get("/campaigns/register").status_code == 200
+    token = csrf_of(client.get("/campaigns/register").get_data(as_text=True))
+    assert client.post("/campaigns/register", data={"form": "holiday", "holiday-csrf_token": token,
+                                                    "holiday-day": "2030-01-01"}).status_code == 403

@@ -16,7 +16,7 @@ from lims.extensions import db
 from lims.modules.campaigns import operations as ops
 from lims.modules.campaigns import queries
 from lims.modules.campaigns import schemas as s
-from lims.modules.campaigns.models import Booking, Campaign, Crew, Notice, Site, Visit
+from lims.modules.campaigns.models import Booking, Campaign, Crew, Holiday, Notice, Site, TypeMinutes, Visit
 from lims.modules.organisations.models import Organisation
 
 blp = Blueprint("campaigns", __name__, url_prefix="/api/v1", description="Campaigns, capacity, bookings, coverage")
@@ -263,3 +263,36 @@ def notices(args):
     if not sees_all_organisations(current_user):
         q = q.where(Notice.organisation_id == current_user.organisation_id)
     return paginate(q, args)
+
+
+@blp.route("/type-minutes")
+@require_roles(*LAB)
+@blp.response(200, s.TypeMinutesSchema(many=True))
+def list_type_minutes():
+    """Minutes per instrument of each type the lab verifies (a type without minutes is not verified)"""
+    return db.session.execute(db.select(TypeMinutes)).scalars().all()
+
+
+@blp.route("/type-minutes/<string:type_code>", methods=["PUT"])
+@require_roles(*PLANNERS)
+@blp.arguments(s.TypeMinutesSetSchema)
+@blp.response(200, s.TypeMinutesSchema)
+def set_type_minutes(data, type_code):
+    """Set the minutes one instrument of a type takes"""
+    return ops.set_type_minutes(type_code, data["minutes"])
+
+
+@blp.route("/holidays")
+class Holidays(MethodView):
+    @login_required
+    @blp.response(200, s.HolidaySchema(many=True))
+    def get(self):
+        """Public holidays (no visits, no bench capacity)"""
+        return db.session.execute(db.select(Holiday).order_by(Holiday.day)).scalars().all()
+
+    @require_roles(*PLANNERS)
+    @blp.arguments(s.HolidayCreateSchema)
+    @blp.response(201, s.HolidaySchema)
+    def post(self, data):
+        """Record a public holiday"""
+        return ops.add_holiday(data["day"], data["name"])

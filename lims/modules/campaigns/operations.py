@@ -84,7 +84,14 @@ def set_type_minutes(type_code, minutes):
 
 
 def add_holiday(day, name=""):
-    """Record a public holiday (idempotent)."""
+    """Record a public holiday (idempotent); refused while visits or bookings are planned on that day."""
+    planned = db.session.execute(sa.select(sa.func.count(Visit.id)).where(Visit.day == day,
+                                                                         Visit.state == "planned")).scalar()
+    booked = db.session.execute(sa.select(sa.func.count(Booking.id)).where(Booking.day == day,
+                                                                           Booking.state != "cancelled")).scalar()
+    if planned or booked:
+        raise Conflict(f"{planned} visit(s) and {booked} booking(s) are planned on {day.isoformat()}; "
+                       "move them before declaring a holiday")
     row = db.session.get(Holiday, day)
     if row is None:
         row = Holiday(day=day, name=name)

@@ -215,3 +215,23 @@ class NoticeSchema(DumpSchema):
     overdue_count = fields.Integer()
     generated_by_id = fields.Integer(allow_none=True)
     generated_dt = fields.DateTime()
+
+
+class TypeMinutesSetSchema(LoadSchema):
+    minutes = fields.Integer(required=True, validate=validate.Range(min=0, max=1440))
+
+
+class TypeMinutesSchema(DumpSchema):
+    type_code = fields.Function(lambda row: row.type.code)
+    category = fields.Function(lambda row: row.type.category)
+    minutes = fields.Integer()
+
+
+class HolidayCreateSchema(LoadSchema):
+    day = fields.Date(required=True)
+    name = fields.String(load_default="", validate=validate.Length(max=100))
+
+
+class HolidaySchema(DumpSchema):
+    day = fields.Date()
+    name = fields.String()

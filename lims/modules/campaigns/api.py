@@ -273,7 +273,7 @@ def list_type_minutes():
     return db.session.execute(db.select(TypeMinutes)).scalars().all()
 
 
-@blp.route("/type-minutes/<string:type_code>", methods=["PUT"])
+@blp.route("/type-minutes/<type_code>", methods=["PUT"])
 @require_roles(*PLANNERS)
 @blp.arguments(s.TypeMinutesSetSchema)
 @blp.response(200, s.TypeMinutesSchema)

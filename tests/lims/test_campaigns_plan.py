@@ -168,3 +168,38 @@ def test_solve_without_the_planner_is_one_clear_line(app, campaign):
         pass
     result = app.test_cli_runner().invoke(args=["plan", "solve", str(campaign[0])])
     assert result.exit_code == 2 and "planning library is not installed" in result.output
+
+
+def test_a_second_campaign_sees_the_first_ones_visits_as_busy_days(api, app, campaign):
+    """Crews already out on another campaign's visits are 'off' in the next export, so plans never clash."""
+    cid, start = campaign
+    inst = api("get", f"/api/v1/campaigns/{cid}/instance", role="lab_manager").json
+    plan = _plan(inst, start)
+    assert api("post", f"/api/v1/campaigns/{cid}/plan", role="lab_manager", json=plan).status_code == 201
+    other = api("post", "/api/v1/campaigns", role="lab_manager",
+                json={"name": "Overlap", "start_on": start.isoformat(),
+                      "end_on": (start + dt.timedelta(days=20)).isoformat()}).json
+    second = api("get", f"/api/v1/campaigns/{other['id']}/instance", role="lab_manager").json
+    busy = {(v["crew"], v["date"]) for v in plan["visits"]}
+    off = {(c["id"], d) for c in second["crews"] for d in c.get("off", [])}
+    assert busy <= off
+
+
+def test_a_plan_clashing_with_another_campaigns_visits_is_refused(api, campaign):
+    cid, start = campaign
+    plan = _plan(api("get", f"/api/v1/campaigns/{cid}/instance", role="lab_manager").json, start)
+    assert api("post", f"/api/v1/campaigns/{cid}/plan", role="lab_manager", json=plan).status_code == 201
+    other = api("post", "/api/v1/campaigns", role="lab_manager",
+                json={"name": "Clash", "start_on": start.isoformat(),
+                      "end_on": (start + dt.timedelta(days=20)).isoformat()}).json
+    crew = plan["visits"][0]["crew"]
+    resp = api("post", "/api/v1/instruments", role="market_manager",
+               json={"type_code": "scale.price_computing", "manufacturer": "N", "model": "N", "serial_number": "clash",
+                     "characteristics": {"max": 15000, "min": 100, "e": 5, "d": 5, "accuracy_class": "III"}})
+    second = api("get", f"/api/v1/campaigns/{other['id']}/instance", role="lab_manager").json
+    assert [i["id"] for i in second["instruments"]] == [f"I{resp.json['id']}"]
+    clash = {"format": "lims-plan/1", "visits": [{"crew": crew, "date": plan["visits"][0]["date"],
+                                                  "site": second["instruments"][0]["site"],
+                                                  "instruments": [second["instruments"][0]["id"]]}]}
+    resp = api("post", f"/api/v1/campaigns/{other['id']}/plan", role="lab_manager", json=clash)
+    assert resp.status_code == 422 and any("crew is off" in m for m in resp.json["errors"]["plan"]), resp.json

@@ -183,13 +183,21 @@ def export_instance(campaign, include_instrument_ids=()):
     all_kinds = {row.type.code: {"minutes": row.minutes} for row in minutes.values()}
     holidays = db.session.execute(sa.select(Holiday.day).where(Holiday.day >= start, Holiday.day <= end)
                                   .order_by(Holiday.day)).scalars()
+    # days already taken by the planned visits of other campaigns: a crew is busy, a full site is closed
+    taken = db.session.execute(sa.select(Visit.crew_id, Visit.site_id, Visit.day).where(
+        Visit.state == "planned", Visit.campaign_id != campaign.id, Visit.day >= start, Visit.day <= end)).all()
+    crew_busy, site_load = {}, {}
+    for crew_id, site_id, day in taken:
+        crew_busy.setdefault(crew_id, set()).add(day.isoformat())
+        site_load[(site_id, day.isoformat())] = site_load.get((site_id, day.isoformat()), 0) + 1
     out_sites = []
     for site in sorted(sites.values(), key=lambda s: s.id):
         if site.id not in used_sites:
             continue
         row = {"id": site_key(site.id), "setup_minutes": site.setup_minutes,
                "max_crews_per_day": site.max_crews_per_day}
-        closed = _in_range(site.closed_days or [], start, end)
+        full = {d for (sid, d), n in site_load.items() if sid == site.id and n >= site.max_crews_per_day}
+        closed = _in_range(set(site.closed_days or []) | full, start, end)
         if closed:
             row["closed"] = closed
         out_sites.append(row)
@@ -197,7 +205,7 @@ def export_instance(campaign, include_instrument_ids=()):
     for crew in crews:
         row = {"id": crew_key(crew.id), "kinds": sorted(k for k in crew.type_codes if k in all_kinds),
                "minutes_per_day": crew.minutes_per_day}
-        off = _in_range(crew.days_off or [], start, end)
+        off = _in_range(set(crew.days_off or []) | crew_busy.get(crew.id, set()), start, end)
         if off:
             row["off"] = off
         out_crews.append(row)
@@ -240,7 +248,7 @@ def import_plan(campaign, plan, user):
                                                     Visit.state == "planned")).first():
         raise Conflict(f"campaign {campaign.id} already has planned visits; cancel them before importing a plan")
     instance = export_instance(campaign)
-    errors = rules.check_visits(instance, visits)
+    errors = rules.check_visits(instance, visits)  # other campaigns' visits are busy days in the instance
     if errors:
         raise DomainValidationError({"plan": errors[:50]})
     created = []

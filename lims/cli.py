@@ -26,10 +26,12 @@ def main():
 
 def register(app):
     """Attach the command groups to the app's CLI (used by ``flask`` and ``lims``)."""
+    from lims.modules.campaigns.cli import COMMANDS as campaign_commands
     from lims.modules.issuance.cli import COMMANDS as issuance_commands
     from lims.modules.measurements.cli import COMMANDS as measurement_commands
 
-    for cmd in (tokens, users, audit, db_roles, instruments, demo_cmd, *issuance_commands, *measurement_commands):
+    for cmd in (tokens, users, audit, db_roles, instruments, demo_cmd, *issuance_commands, *measurement_commands,
+                *campaign_commands):
         app.cli.add_command(cmd)
 
 

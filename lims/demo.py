@@ -19,6 +19,8 @@ DEMO_USERS = [
      "organisation": "东门农贸市场", "summary": "the scales of own market"},
     {"username": "hospital", "password": "hospital-demo-2026", "role": "equipment_officer", "org": "hospital0",
      "organisation": "市第一人民医院", "summary": "the instruments of own hospital; books batches"},
+    {"username": "hospital2", "password": "hospital2-demo-2026", "role": "equipment_officer", "org": "hospital1",
+     "organisation": "市妇幼保健院", "summary": "a second hospital: race 'hospital' for the last bench minutes"},
 ]
 
 ORGS = {
@@ -93,8 +95,10 @@ def load_demo(seed=2026):
     db.session.flush()
     from lims.modules.issuance.operations import issue_demo_certificates
 
+    _campaign_register(orgs, today)
     issue_demo_certificates(users)
     _work_queue(users, orgs, today)
+    _campaign(users, orgs, today)
     return users
 
 
@@ -114,8 +118,10 @@ def _work_queue(users, orgs, today):
         return db.session.execute(select(Instrument.id).where(Instrument.owner_id == org.id)
                                   .order_by(Instrument.id).offset(skip).limit(n)).scalars().all()
 
-    book_batch(users["hospital"], first(orgs["hospital0"], 8), booked_for=today + dt.timedelta(days=7),
-               notes="心内科、急诊科血压计及体温计 / cardiology and emergency")
+    from lims.modules.campaigns.operations import book_into_capacity
+
+    book_into_capacity(users["hospital"], first(orgs["hospital0"], 8), _weekday(today + dt.timedelta(days=7)),
+                       "心内科、急诊科血压计及体温计 / cardiology and emergency")
     jobs = book_batch(users["market"], first(orgs["market0"], 4, skip=20), booked_for=today,
                       notes="东门市场集中送检 / market batch")
     bench = db.session.execute(select(Bench).order_by(Bench.id)).scalars().first()
@@ -173,3 +179,94 @@ def _standards(eq, today):
                             "certificate_number": "NIM-2026-T-0077",
                             "values": [{"nominal": "37 °C", "value": 37.003, "U": 0.012, "k": 2, "unit": "°C"}]}),
     ]
+
+
+def _weekday(day):
+    """``day``, or the Monday after it when it falls on a weekend."""
+    return day + dt.timedelta(days=(7 - day.weekday()) % 7 if day.weekday() >= 5 else 0)
+
+
+def _campaign_register(orgs, today):
+    """Minutes per type, the markets' and the second hospital's site profiles, two crews, and bench capacity
+    on the weekdays of the next two weeks — one of them with only 15 pressure minutes left, for which the two
+    equipment officers can race (exactly one gets it). The first hospital brings its batches to the bench."""
+    from lims.modules.campaigns import operations as camp
+
+    for code, minutes in (("scale.price_computing", 6), ("scale.digital", 6), ("sphygmomanometer.nibp", 15),
+                          ("sphygmomanometer.aneroid", 12), ("thermometer.clinical_electronic", 8)):
+        camp.set_type_minutes(code, minutes)
+    for key in ("market0", "market1", "hospital1"):
+        camp.set_site(orgs[key], {"setup_minutes": 40 if key.startswith("market") else 30,
+                                  "max_crews_per_day": 2 if key.startswith("market") else 1,
+                                  "closed_days": [today + dt.timedelta(days=30)]})
+    camp.create_crew({"name": "市场一组 / Market crew 1", "members": ["张伟", "刘洋"], "minutes_per_day": 420,
+                      "type_codes": ["scale.price_computing", "scale.digital"]})
+    camp.create_crew({"name": "医疗一组 / Medical crew 1", "members": ["陈静", "赵磊"], "minutes_per_day": 420,
+                      "type_codes": ["sphygmomanometer.nibp", "sphygmomanometer.aneroid",
+                                     "thermometer.clinical_electronic"]})
+    batch_day = _weekday(today + dt.timedelta(days=7))
+    days = [d for d in (today + dt.timedelta(days=n) for n in range(1, 15)) if d.isoweekday() <= 5]
+    for day in days:
+        camp.open_capacity(day, "scale", 240)
+        camp.open_capacity(day, "thermometer", 120)
+        camp.open_capacity(day, "pressure", 180)
+    last = next(d for d in days if d > today + dt.timedelta(days=1) and d != batch_day)
+    camp.open_capacity(last, "pressure", 15)  # one automated sphygmomanometer fits
+
+
+def _campaign(users, orgs, today):
+    """A campaign starting next Monday, planned into visits (the plan comes from the ``planning`` library
+    when it is installed, else from a plain earliest-due fill written here: demo data only, it keeps
+    FORMAT.md's rules but does not optimise); then two newly bought sphygmomanometers at the second
+    hospital, not yet booked, for the race for the last bench minutes."""
+    from lims.modules.campaigns import operations as camp
+    from lims.modules.equipment import operations as eq
+
+    start = today + dt.timedelta(days=(7 - today.weekday()) % 7 or 7)
+    campaign = camp.create_campaign({"name": "2026 免费检定 / Free verification campaign",
+                                     "start_on": start, "end_on": start + dt.timedelta(weeks=12, days=-3),
+                                     "target_percent": 85}, users["manager"])
+    instance = camp.export_instance(campaign)
+    try:
+        import planning
+
+        plan = planning.solve(instance, time_limit=10)
+    except ImportError:
+        plan = _earliest_due_plan(instance)
+    camp.import_plan(campaign, plan, users["manager"])
+    for n in range(2):
+        eq.create_instrument({"type_code": "sphygmomanometer.nibp", "manufacturer": "欧姆龙", "model": "HBP-9030",
+                              "serial_number": f"H1-NEW-{n}", "location": "体检中心",
+                              "characteristics": {"range_min": 0, "range_max": 300, "resolution": 1}},
+                             orgs["hospital1"])
+
+
+def _earliest_due_plan(instance):
+    """Fill each crew's workdays site by site, earliest due first (demo fallback; keeps the rules)."""
+    h = instance["horizon"]
+    first, last = dt.date.fromisoformat(h["start"]), dt.date.fromisoformat(h["end"])
+    minutes = {k: v["minutes"] for k, v in instance["kinds"].items()}
+    sites = {s["id"]: s for s in instance["sites"]}
+    visits, taken = [], set()
+    for crew in instance["crews"]:
+        day = first
+        for site_id in sorted(sites):
+            todo = sorted((i for i in instance["instruments"] if i["site"] == site_id and i["kind"] in crew["kinds"]
+                           and i["id"] not in taken), key=lambda i: i["due"])
+            while todo:
+                while day <= last and (day.isoweekday() not in h["workdays"] or day.isoformat() in h["holidays"]
+                                       or day.isoformat() in crew.get("off", [])
+                                       or day.isoformat() in sites[site_id].get("closed", [])):
+                    day += dt.timedelta(days=1)
+                if day > last:
+                    break
+                room, batch = crew["minutes_per_day"] - sites[site_id]["setup_minutes"], []
+                while todo and minutes[todo[0]["kind"]] <= room:
+                    room -= minutes[todo[0]["kind"]]
+                    batch.append(todo.pop(0)["id"])
+                if not batch:
+                    break
+                taken.update(batch)
+                visits.append({"crew": crew["id"], "date": day.isoformat(), "site": site_id, "instruments": batch})
+                day += dt.timedelta(days=1)
+    return {"format": "lims-plan/1", "visits": visits}

@@ -120,6 +120,37 @@ CASES = [
     ("audit events", "get", lambda w, r, s: "/api/v1/audit-events", None,
      {"admin": (200, 200), "lab_manager": (200, 200), "technician": (403, 403),
       "market_manager": (403, 403), "equipment_officer": (403, 403)}),
+    # campaigns (issue 10): plans are the lab manager's; capacity and visits are readable by all; bookings,
+    # recall lists and coverage are scoped to the caller's organisation
+    ("list crews", "get", lambda w, r, s: "/api/v1/crews", None, LAB_READ),
+    ("create crew", "post", lambda w, r, s: "/api/v1/crews",
+     lambda w, r, s: {"name": f"crew {r}", "type_codes": ["scale.price_computing"]},
+     _with(LAB_WRITE, technician=(403, 403))),
+    ("set site", "put", lambda w, r, s: f"/api/v1/sites/{w.orgs[org_of(r, s)]}", lambda w, r, s: {"setup_minutes": 20},
+     {"admin": (200, 200), "lab_manager": (200, 200), "technician": (403, 403),
+      "market_manager": (403, 403), "equipment_officer": (403, 403)}),
+    ("create campaign", "post", lambda w, r, s: "/api/v1/campaigns",
+     lambda w, r, s: {"name": f"campaign {r}", "start_on": "2027-01-04", "end_on": "2027-06-30"},
+     _with(LAB_WRITE, technician=(403, 403))),
+    ("list campaigns", "get", lambda w, r, s: "/api/v1/campaigns", None, LAB_READ),
+    ("list visits", "get", lambda w, r, s: "/api/v1/visits", None, ALL_200),
+    ("free capacity", "get", lambda w, r, s: "/api/v1/capacity", None, ALL_200),
+    ("list bookings", "get", lambda w, r, s: "/api/v1/bookings", None, ALL_200),
+    ("book into capacity (a day with none open: 422 after the organisation check)", "post",
+     lambda w, r, s: "/api/v1/bookings", lambda w, r, s: {"instrument_ids": [_instr(w, r, s)], "day": "2099-01-05"},
+     {"admin": (422, 422), "lab_manager": (422, 422), "technician": (403, 403),
+      "market_manager": (422, 403), "equipment_officer": (422, 403)}),
+    ("recall list", "get", lambda w, r, s: f"/api/v1/recall?organisation_id={w.orgs[org_of(r, s)]}", None,
+     CUSTOMER_SCOPED),
+    ("coverage", "get", lambda w, r, s: "/api/v1/coverage?group_by=organisation", None, ALL_200),
+    ("recall notices", "get", lambda w, r, s: "/api/v1/notices", None, ALL_200),
+    ("list type minutes", "get", lambda w, r, s: "/api/v1/type-minutes", None, LAB_READ),
+    ("set type minutes", "put", lambda w, r, s: "/api/v1/type-minutes/scale.digital", lambda w, r, s: {"minutes": 7},
+     {"admin": (200, 200), "lab_manager": (200, 200), "technician": (403, 403),
+      "market_manager": (403, 403), "equipment_officer": (403, 403)}),
+    ("list holidays", "get", lambda w, r, s: "/api/v1/holidays", None, ALL_200),
+    ("add holiday", "post", lambda w, r, s: "/api/v1/holidays", lambda w, r, s: {"day": "2027-10-01"},
+     _with(LAB_WRITE, technician=(403, 403))),
 ]
 
 PARAMS = [pytest.param(case, role, scope, id=f"{case[0]}-{role}-{scope}")
@@ -167,3 +198,40 @@ def test_customer_lists_only_own_instruments(api, world):
         assert items and {i["owner"]["id"] for i in items} == {world.orgs[org]}
     lab = api("get", "/api/v1/instruments?per_page=100", role="technician").json
     assert lab["total"] == 8
+
+
+@pytest.mark.parametrize("role", ["market_manager", "equipment_officer"])
+def test_campaign_pages_and_exports_are_scoped_to_the_customer(client, api, world, role):
+    """Dashboards, recall CSV/.ics and coverage CSV show a customer their own organisation only,
+    whatever organisation they name."""
+    from tests.lims.test_pages_support import login
+
+    own, other = OWN[role], OTHER[role]
+    login(client, role)
+    for url in ("/dashboard", f"/recall?organisation_id={world.orgs[other]}",
+                f"/recall.csv?organisation_id={world.orgs[other]}&within_days=400",
+                f"/recall.ics?organisation_id={world.orgs[other]}", "/coverage.csv?group_by=organisation"):
+        resp = client.get(url)
+        body = resp.get_data(as_text=True)
+        assert resp.status_code == 200, url
+        assert other not in body, url
+    assert f"{own}-1" in client.get("/recall.csv?within_days=400").get_data(as_text=True)
+    assert f"{own} org" in client.get("/coverage.csv?group_by=organisation").get_data(as_text=True)
+    coverage = api("get", "/api/v1/coverage?group_by=organisation", role=role).json
+    assert [g["group"][0] for g in coverage["items"]] == [world.orgs[own]]
+
+
+@pytest.mark.parametrize("url", ["/dashboard", "/recall", "/recall.csv", "/recall.ics", "/coverage", "/bookings",
+                                 "/campaigns"])
+def test_campaign_pages_need_a_login(client, url):
+    resp = client.get(url)
+    assert resp.status_code in (302, 401) and "/login" in resp.headers.get("Location", "/login")
+
+
+@pytest.mark.parametrize("role", ["market_manager", "equipment_officer", "technician"])
+def test_only_the_lab_manager_plans(client, world, role):
+    from tests.lims.test_pages_support import login
+
+    login(client, role)
+    assert client.get("/campaigns").status_code == (200 if role == "technician" else 403)
+    assert client.get("/campaigns/1/instance.json").status_code == 403

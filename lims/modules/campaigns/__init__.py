@@ -1,0 +1,1 @@
+"""Campaigns: crews, sites, capacity, visits from plans, bookings into capacity, recall and coverage."""

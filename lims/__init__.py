@@ -74,9 +74,15 @@ def import_all_models():
 
 def register_procedures(app):
     """Load and check the verification procedure files once (a malformed file stops the start)."""
-    from lims.modules.procedures.definitions import load_all
+    import datetime as dt
 
-    app.extensions["procedures"] = load_all()
+    from lims.modules.procedures.definitions import edition_on, load_editions, load_weight_classes
+
+    editions = load_editions()
+    app.extensions["procedure_editions"] = editions
+    app.extensions["procedures"] = {code: doc for code, docs in editions.items()
+                                    if (doc := edition_on(docs, dt.date.today())) is not None}
+    app.extensions["weight_classes"] = load_weight_classes()
 
 
 def register_blueprints(app):

@@ -93,11 +93,10 @@ def test_errors_verdicts_and_overall(api, world):
     assert body["points"][2]["result"]["indication"] == "15010" and body["points"][2]["result"]["version"] == 2
 
 
-def test_uncertainty_is_recorded_with_its_ratio(api, world):
+def test_a_typed_uncertainty_is_refused_where_the_procedure_computes_it(api, world):
     job = start(api, world)
     r = enter(api, job, point="30000 g", indication=30003, uncertainty=3, k=2)
-    assert r.status_code == 200
-    assert (r.json["uncertainty"], r.json["k"], r.json["ratio"], r.json["verdict"]) == ("3", "2", "0.2", "pass")
+    assert r.status_code == 422 and "computed from the record" in r.json["errors"]["uncertainty"][0]
     assert enter(api, job, point="30000 g", indication=30003, k=2).json["errors"] == {"k": ["only with an uncertainty"]}
 
 
@@ -228,9 +227,26 @@ def _pdf_text(pdf, tmp_path):
                           text=True, timeout=60).stdout
 
 
+# calibration values of the fixture's weight set W-1 (F1; conventional mass = nominal, so the errors below stay the
+# plain I − nominal), enough to build every load of a 30 kg scale
+W1_VALUES = [{"nominal": n, "value": v, "U": u, "k": 2, "unit": "g"} for n, v, u in (
+    ("20 kg", 20000, 0.1), ("10 kg", 10000, 0.05), ("5 kg", 5000, 0.025), ("200 g", 200, 0.001))]
+
+
+def calibrate_w1(app, world):
+    from lims.extensions import db
+    from lims.modules.equipment.models import ReferenceStandard
+
+    with app.app_context():
+        std = db.session.get(ReferenceStandard, world.standards["good"])
+        std.values, std.accuracy_class = W1_VALUES, "F1"
+        db.session.commit()
+
+
 def test_certificate_shows_the_judged_points(keyed_app, api, world, tmp_path):  # noqa: F811
     import shutil
 
+    calibrate_w1(keyed_app, world)
     job = start(api, world)
     for point, ind in (("200 g", 200), ("5000 g", 5005), ("15000 g", 14990), ("20000 g", 20000),
                        ("30000 g", 30015)):
@@ -239,6 +255,16 @@ def test_certificate_shows_the_judged_points(keyed_app, api, world, tmp_path):  
     # notes with R: lines are ignored once points are judged
     notes = "R: item=x; measured=1; unit=g; result=pass"
     assert _move(api, job, "submit", result="pass", notes=notes).status_code == 200
+    # read without the flash-point method (d = 10 g rounding at load and at zero) and with a 10 g spread, U is
+    # larger than MPE/3 at every point (JJF 1094): approval waits for the lab manager's justification
+    flagged = [p["point"] for p in api("get", f"/api/v1/jobs/{job}/procedure").json["points"]
+               if p["result"]["flags"]]
+    assert flagged == SCALE_POINTS + ["eccentricity 10000 g"]
+    assert _move(api, job, "approve", role="lab_manager").status_code == 409
+    for point in flagged:
+        r = api("post", f"/api/v1/jobs/{job}/results/justification", role="lab_manager",
+                json={"point": point, "justification": "market scale, indication read without the flash-point method"})
+        assert r.status_code == 200, r.json
     assert _move(api, job, "approve", role="lab_manager").status_code == 200
     cert = api("post", f"/api/v1/jobs/{job}/certificate", role="lab_manager", json={})
     assert cert.status_code == 201, cert.json
@@ -266,8 +292,14 @@ def test_certificate_shows_the_judged_points(keyed_app, api, world, tmp_path):  
 
 def test_failed_points_give_a_notice_listing_them(keyed_app, api, world):  # noqa: F811
     job = start(api, world, "hospital_a")
-    enter(api, job, point="100 mmHg", indication=106)
+    r = enter(api, job, point="100 mmHg", indication=106)
+    assert "no reference standard on the bench" in r.json["budget_error"]
     assert _move(api, job, "submit", result="fail").status_code == 200
+    r = _move(api, job, "approve", role="lab_manager")  # the point has no budget: the manager must justify it
+    assert r.status_code == 409 and "100 mmHg" in r.json["message"] and "justification" in r.json["message"]
+    r = api("post", f"/api/v1/jobs/{job}/results/justification", role="lab_manager",
+            json={"point": "100 mmHg", "justification": "fails by 2 mmHg beyond any plausible U"})
+    assert r.status_code == 200 and r.json["justification"].startswith("fails by")
     assert _move(api, job, "approve", role="lab_manager").status_code == 200
     cert = api("post", f"/api/v1/jobs/{job}/certificate", role="lab_manager", json={})
     assert cert.status_code == 201, cert.json

@@ -3,7 +3,7 @@
 Other modules call these functions with plain numbers and get plain data back; they never import
 ``uncertainty`` themselves.
 """
-from uncertainty import BudgetError, decide
+from uncertainty import BudgetError, UncertaintyError, decide, evaluate_budget
 
 SIMPLE = "simple"
 
@@ -30,3 +30,18 @@ def judge(error, mpe, U=None, k=2.0):
     return {"verdict": d.verdict, "rule": d.rule, "rule_name": d.rule_name,
             "ratio": d.ratio if U is not None else None, "ratio_ok": d.ratio_ok if U is not None else None,
             "warnings": list(d.warnings) if U is not None else []}
+
+
+def run_budget(budget, method="gum", seed=1):
+    """Evaluate a budget dict (JSON format v1): ``gum`` only, or ``mcm`` (10⁵ trials, fixed seed, with GUM and
+    the JCGM 101 clause 8 validation beside it).
+
+    :raises ValueError: the engine refused the budget (the message names the key)
+    """
+    run = dict(budget)
+    if method == "mcm":
+        run.update(trials=100000, seed=seed)
+    try:
+        return evaluate_budget(run, method="both" if method == "mcm" else "gum")
+    except UncertaintyError as exc:
+        raise ValueError(str(exc)) from exc

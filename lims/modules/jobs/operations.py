@@ -122,6 +122,9 @@ def transition(job, action, user, data):
     elif action in ("approve", "reject") and job.submitted_by_id == user.id and user.role != "admin":
         raise Conflict("the person who performed the work cannot approve or reject it (four-eyes rule)")
     if action == "approve":
+        from lims.modules.procedures.operations import check_approval
+
+        check_approval(job)  # U/MPE over 1/3 needs the lab manager's justification (issue 13)
         _apply_result(job)
     if data.get("notes"):
         job.notes = (job.notes + "\n" if job.notes else "") + data["notes"]

@@ -7,6 +7,7 @@ database or Flask: :func:`load_all` is called once by the application factory, w
 start on a malformed file, and :func:`plan` turns an instrument's declared characteristics into
 test points. Numbers are :class:`decimal.Decimal` throughout, so an MPE of 2.5 g stays 2.5 g.
 """
+import datetime as dt
 import math
 import pathlib
 import tomllib
@@ -66,6 +67,8 @@ class Plan:
     points: tuple
     e: Decimal | None = None  # verification scale interval of a scale (for the rounding correction)
     unconfirmed: tuple = ()  # what of this plan rests on numbers REFERENCE.md marks unconfirmed, with sources
+    has_budget: bool = False  # the procedure computes each point's uncertainty budget from the record
+    effective_from: object = None  # the date this edition came into force (None: since ever)
 
     def point(self, point_id):
         """Return the point named ``point_id`` or None."""
@@ -173,14 +176,59 @@ def validate(data, name="<data>"):
         _check_mpe_table(f"{name}: mpe", data.get("mpe"))
     else:
         raise ProcedureDataError(f"{name}: kind: must be 'scale' or 'points', got {data['kind']!r}")
+    if "effective_from" in data and not isinstance(data["effective_from"], dt.date):
+        raise ProcedureDataError(f"{name}: effective_from: must be a date (YYYY-MM-DD)")
+    if "budget" in data:
+        _check_budget(name, data["budget"])
+    for key, lim in (data.get("limits") or {}).items():
+        _check_limit(f"{name}: limits.{key}", lim)
     return data
 
 
-def load_all(directory=DATA_DIR):
+BUDGET_TYPES = ("scale", "sphygmomanometer", "thermometer")
+
+
+def _check_budget(name, b):
+    if not isinstance(b, dict):
+        raise ProcedureDataError(f"{name}: budget: must be a table")
+    if b.get("type") not in BUDGET_TYPES:
+        raise ProcedureDataError(f"{name}: budget.type: must be one of {', '.join(BUDGET_TYPES)}")
+    if b.get("method", "gum") not in ("gum", "mcm"):
+        raise ProcedureDataError(f"{name}: budget.method: must be gum or mcm")
+    if not 0 < _dec(f"{name}: budget.coverage", b.get("coverage", Decimal("0.9545"))) < 1:
+        raise ProcedureDataError(f"{name}: budget.coverage: must be between 0 and 1")
+    if b.get("reference_mode", "certificate") not in ("certificate", "class"):
+        raise ProcedureDataError(f"{name}: budget.reference_mode: must be certificate or class")
+    if not isinstance(b.get("reference_kind"), str):
+        raise ProcedureDataError(f"{name}: budget.reference_kind: the kind of standard the points are measured with")
+    if not isinstance(b.get("source"), str) or not b["source"].strip():
+        raise ProcedureDataError(f"{name}: budget.source: every budget needs its source")
+    for key in ("compose", "interpolate", "hysteresis"):
+        if not isinstance(b.get(key, False), bool):
+            raise ProcedureDataError(f"{name}: budget.{key}: must be true or false")
+
+
+def _check_limit(where, lim):
+    """A limit with its clause: ``{lower, upper, unit, clause, source, kinds?}`` (asymmetric allowed)."""
+    if not isinstance(lim, dict):
+        raise ProcedureDataError(f"{where}: must be a table")
+    lo, hi = _dec(f"{where}.lower", lim.get("lower")), _dec(f"{where}.upper", lim.get("upper"))
+    if lo > hi:
+        raise ProcedureDataError(f"{where}: lower must not exceed upper")
+    for key in ("clause", "source", "unit"):
+        if not isinstance(lim.get(key), str) or not lim[key].strip():
+            raise ProcedureDataError(f"{where}.{key}: required")
+
+
+def load_editions(directory=DATA_DIR):
     """Load and check every ``*.toml`` procedure file.
 
-    :returns: ``{instrument type code: procedure document}``
-    :raises ProcedureDataError: a malformed file, two files with the same id, or two files for one type
+    A regulation revision is a new file with ``effective_from`` (a date): one type may have several
+    files when their effective dates differ (the oldest may leave it out: in force since ever).
+
+    :returns: ``{instrument type code: [procedure documents, oldest first]}``
+    :raises ProcedureDataError: a malformed file, two files with the same id, or two files for one
+        type with the same effective date
     """
     by_type, ids = {}, set()
     for path in sorted(pathlib.Path(directory).glob("*.toml")):
@@ -194,10 +242,50 @@ def load_all(directory=DATA_DIR):
             raise ProcedureDataError(f"{path.name}: id {data['id']!r} is used by another file")
         ids.add(data["id"])
         for code in data["instrument_types"]:
-            if code in by_type:
-                raise ProcedureDataError(f"{path.name}: {code} already has procedure {by_type[code]['id']}")
-            by_type[code] = data
+            same = [d for d in by_type.get(code, []) if d.get("effective_from") == data.get("effective_from")]
+            if same:
+                raise ProcedureDataError(f"{path.name}: {code} already has procedure {same[0]['id']} "
+                                         "with the same effective date")
+            by_type.setdefault(code, []).append(data)
+    for docs in by_type.values():
+        docs.sort(key=lambda d: d.get("effective_from") or dt.date.min)
     return by_type
+
+
+def edition_on(editions, day):
+    """The edition in force on ``day`` from a type's list of documents (oldest first), or None."""
+    current = None
+    for doc in editions or []:
+        if (doc.get("effective_from") or dt.date.min) <= day:
+            current = doc
+    return current
+
+
+def load_all(directory=DATA_DIR, day=None):
+    """Load and check every procedure file; return the editions in force on ``day`` (default today).
+
+    :returns: ``{instrument type code: procedure document}``
+    :raises ProcedureDataError: see :func:`load_editions`
+    """
+    day = day or dt.date.today()
+    out = {}
+    for code, docs in load_editions(directory).items():
+        doc = edition_on(docs, day)
+        if doc is not None:
+            out[code] = doc
+    return out
+
+
+def load_weight_classes(path=DATA_DIR / "standards" / "oiml-r111-1-2004.toml"):
+    """The OIML R 111-1 MPE table ``{"classes": {"M1": [[nominal g, MPE mg], ...]}, "source"}``."""
+    with open(path, "rb") as fh:
+        data = tomllib.load(fh, parse_float=Decimal)
+    for cls, rows in data.get("classes", {}).items():
+        for i, row in enumerate(rows):
+            if not isinstance(row, list) or len(row) != 2:
+                raise ProcedureDataError(f"{path.name}: classes.{cls}[{i}]: must be [nominal g, MPE mg]")
+            _dec(f"{path.name}: classes.{cls}[{i}]", row[0]), _dec(f"{path.name}: classes.{cls}[{i}]", row[1])
+    return data
 
 
 def compute_error(indication, reference, e=None, flash_delta=None, zero_error=None):
@@ -334,4 +422,4 @@ def plan(proc, chars, verification_kind):
                                     f"{proc['item_en']} {fmt(nominal)} {proc['unit']}", unconfirmed,
                                     f"{verification_kind}: ±{fmt(mpe)} {proc['unit']}"))
     return Plan(proc["id"], proc["data_version"], proc["regulation"], proc["kind"], proc["unit"], tuple(points), e,
-                tuple(notes))
+                tuple(notes), "budget" in proc, proc.get("effective_from"))

@@ -51,6 +51,9 @@ def _reference_input(ref, name_zh, spec):
                 "source": f"{source}; {spec.get('class_source', 'OIML R 111-1:2004 Table 1')}"}
     big_u = sum(p.U for p in ref.parts)
     k = ref.parts[0].k if len({p.k for p in ref.parts}) == 1 else None
+    if ref.interpolation_half_width is not None:  # between two calibrated points: the larger u of the two
+        return {"value": _f(ref.value), "u": _f(ref.u), "source": source,
+                "description": f"{name_zh} (interpolated; u = the larger U/k of the two calibrated points)"}
     if k is not None:
         return {"value": _f(ref.value), "U": _f(big_u), "k": _f(k),
                 "description": f"{name_zh} (U, k from the calibration certificate"

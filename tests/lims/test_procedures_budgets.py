@@ -1,0 +1,189 @@
+"""Type budgets from the record: worked examples by hand, the engine's own builders, references, the API."""
+import datetime as dt
+import math
+from decimal import Decimal
+
+import pytest
+from scipy import stats
+
+import uncertainty
+from lims.modules.budgets.record import BudgetInputError, build, evaluate
+from lims.modules.budgets.references import ReferenceError, reference_for
+from lims.modules.procedures.definitions import load_all, load_weight_classes
+
+TODAY = dt.date(2026, 12, 2)
+R111 = load_weight_classes()
+
+
+def std(code="W-F1", values=(), cls="F1", cal=dt.date(2026, 6, 1), due=dt.date(2027, 6, 1), sid=1, kind="weight_set"):
+    return {"id": sid, "code": code, "kind": kind, "certificate_number": f"NIM-{code}", "calibrated_on": cal,
+            "due_on": due, "accuracy_class": cls, "values": list(values), "is_deleted": False}
+
+
+def row(nominal, value, big_u, unit="g", k=2, **extra):
+    return {"nominal": nominal, "value": value, "U": big_u, "k": k, "unit": unit, **extra}
+
+
+def k_t(nu, p=0.9545):
+    return stats.t.ppf((1 + p) / 2, nu)
+
+
+# --- the scale budget (EURAMET cg-18 7.1) -------------------------------------------------------------
+
+
+def scale_example():
+    """30 kg × 10 g class III, point 5000 g, flash-point method, weights F1 with a certificate.
+
+    5 kg weight: conventional mass 5000.01 g, U = 0.025 g (k = 2); its F1 class MPE is 25 mg.
+    I = 5000 g, ΔL = 3 g → P = I + e/2 − ΔL = 5002 g; E0 = 0.5 g (flash-point at zero).
+    Repeatability item: 15000, 15001, 15002 g → s = 1 g, ν = 2.
+    Eccentricity item at 10000 g: 10000, 10002, 9999, 10001 → |ΔI|max = 2 g from the first position.
+    """
+    proc = load_all()["scale.digital"]
+    ref = reference_for([std(values=[row("5 kg", 5000.01, 0.025)])], Decimal(5000), "g", TODAY,
+                        compose=True, class_table=R111)
+    ctx = {"unit": "g", "nominal": Decimal(5000), "reference": ref, "d": Decimal(10), "e": Decimal(10),
+           "indication": Decimal(5002), "flash": True, "zero_error": Decimal("0.5"), "readings": None,
+           "repeatability": {"values": [15000, 15001, 15002], "source": "repeatability 15000 g"},
+           "eccentricity": {"values": [10000, 10002, 9999, 10001], "load": Decimal(10000),
+                            "source": "eccentricity 10000 g"}}
+    return proc, ref, ctx
+
+
+def test_scale_budget_worked_example_by_hand():
+    proc, ref, ctx = scale_example()
+    out = evaluate(build("scale", proc["budget"], ctx), "gum")
+    # by hand, standard uncertainties in g:
+    u_dig = 1 / math.sqrt(12)             # flash-point step 0.1 e = 1 g, at load and at zero: 0.288675 each
+    u_rep = 1.0                           # s(15000, 15001, 15002) = 1, ν = 2
+    u_ecc = (5000 * 2 / (2 * 10000)) / math.sqrt(3)  # L·|ΔI|max/(2 L_ecc) = 0.5 g half-width → 0.288675
+    u_ref = 0.025 / 2                     # U/k of the certificate → 0.0125
+    u_b = 0.025 * 0.25 / math.sqrt(3)     # F1 MPE 25 mg × 1/4, rectangular → 0.0036084
+    u_d = 0.025 / math.sqrt(3)            # drift D = U, rectangular → 0.0144338
+    uc = math.sqrt(2 * u_dig**2 + u_rep**2 + u_ecc**2 + u_ref**2 + u_b**2 + u_d**2)
+    assert uc == pytest.approx(1.118202, abs=1e-6)  # √(0.0833333·3 + 1 + 0.000377) = √1.250377
+    nu = uc**4 / (u_rep**4 / 2)           # Welch–Satterthwaite: 1.563443/0.5 = 3.127 → 3 (GUM G.4.1)
+    assert math.floor(nu) == 3
+    assert out["u"] == pytest.approx(uc, rel=1e-9) and out["nu_eff"] == pytest.approx(nu, rel=1e-6)
+    assert out["k"] == pytest.approx(k_t(3), rel=1e-6) and out["U"] == pytest.approx(k_t(3) * uc, rel=1e-9)
+    assert out["value"] == pytest.approx(5002 - 0.5 - 5000.01)  # Ec = P − E0 − L = 1.49 g
+    by_name = {r["name"]: r for r in out["inputs"]}
+    assert by_name["dIrep"]["dof"] == 2 and by_name["mref"]["u"] == pytest.approx(u_ref)
+    assert "W-F1" in by_name["mref"]["source"] and "NIM-W-F1" in by_name["mref"]["source"]
+    assert "repeatability 15000 g" in by_name["dIrep"]["source"]
+    assert sum(r["share"] for r in out["inputs"]) == pytest.approx(1.0)
+
+
+def test_scale_budget_agrees_with_the_engines_own_scale_builder():
+    """uncertainty.scale_budget builds the same cg-18 model from plain parameters (written independently)."""
+    proc, ref, ctx = scale_example()
+    ours = evaluate(build("scale", proc["budget"], ctx), "gum")
+    engine = uncertainty.evaluate_instrument("scale", {
+        "load": 5000, "indication": 5002, "d": 1.0, "zero_indication": 0.5, "d_zero": 1.0, "repeatability_s": 1.0,
+        "repeatability_n": 3, "eccentricity_max": 2, "eccentricity_load": 10000, "weights_correction": 0.01,
+        "weights_U": 0.025, "weights_k": 2, "buoyancy": 0.025 / 4, "drift": 0.025})
+    assert ours["u"] == pytest.approx(engine["gum"]["u"], rel=1e-12)
+    assert ours["k"] == pytest.approx(engine["gum"]["k"], rel=1e-12)
+    assert ours["value"] == pytest.approx(engine["gum"]["value"], rel=1e-12)
+
+
+def test_scale_without_flash_point_uses_d_over_root_12_at_load_and_at_zero():
+    proc, ref, ctx = scale_example()
+    ctx.update(flash=False, zero_error=None, indication=Decimal(5000), repeatability=None, eccentricity=None)
+    out = evaluate(build("scale", proc["budget"], ctx), "gum")
+    by_name = {r["name"]: r for r in out["inputs"]}
+    assert by_name["dIdigL"]["u"] == pytest.approx(10 / math.sqrt(12))
+    assert by_name["dIdig0"]["u"] == pytest.approx(10 / math.sqrt(12))
+    assert "dIrep" not in by_name and "dIecc" not in by_name
+
+
+def test_weights_used_by_class_give_mpe_over_root_3():
+    """M1 weights by class (no certificate values used): 20 kg + 10 kg, MPE 1000 + 500 mg → u = 1.5 g/√3."""
+    ref = reference_for([std(cls="M1", values=[])], Decimal(30000), "g", TODAY, mode="class", compose=True,
+                        class_table=R111)
+    assert ref.value == 30000 and ref.class_mpe == Decimal("1.5") and [p.nominal for p in ref.parts] == ["20000 g",
+                                                                                                         "10000 g"]
+    assert float(ref.u) == pytest.approx(1.5 / math.sqrt(3))
+    proc = load_all()["scale.digital"]
+    budget = build("scale", {**proc["budget"], "reference_mode": "class"},
+                   {"unit": "g", "nominal": Decimal(30000), "reference": ref, "d": Decimal(10), "e": Decimal(10),
+                    "indication": Decimal(30000)})
+    assert budget["inputs"]["mref"]["distribution"] == "rectangular" and budget["inputs"]["mref"]["half_width"] == 1.5
+    assert "dmD" not in budget["inputs"]  # drift is within the class MPE
+
+
+# --- references from the register ------------------------------------------------------------------------
+
+
+def test_composition_adds_values_and_uncertainties_linearly():
+    s = std(values=[row("20 kg", 20000.05, 0.1), row("10 kg", 10000.02, 0.05), row("5 kg", 5000.01, 0.025)])
+    ref = reference_for([s], Decimal(35000), "g", TODAY, compose=True, class_table=R111)
+    assert ref.value == Decimal("35000.08") and ref.u == Decimal("0.0875")  # (0.1 + 0.05 + 0.025)/2
+    with pytest.raises(ReferenceError, match=r"no calibrated value for 35000 g in standard W-F1"):
+        reference_for([s], Decimal(35000), "g", TODAY, compose=False)
+
+
+def test_an_expired_standard_is_an_error_naming_it():
+    s = std(code="W-OLD", values=[row("5 kg", 5000, 0.1)], due=dt.date(2026, 11, 30))
+    with pytest.raises(ReferenceError, match=r"standard W-OLD \(certificate NIM-W-OLD\) is not calibrated on "
+                                             r"2026-12-02: valid 2026-06-01 to 2026-11-30"):
+        reference_for([s], Decimal(5000), "g", TODAY)
+
+
+def test_units_are_converted_and_interpolation_only_where_allowed():
+    p = std(code="P-1", kind="pressure", values=[row("100 mmHg", 100.3, 0.2, unit="mmHg"),
+                                                 row("200 mmHg", 200.5, 0.2, unit="mmHg")])
+    with pytest.raises(ReferenceError, match="does not allow interpolation"):
+        reference_for([p], Decimal(150), "mmHg", TODAY)
+    ref = reference_for([p], Decimal(150), "mmHg", TODAY, interpolate=True)
+    assert ref.value == Decimal("150.4") and ref.interpolation_half_width == Decimal("0.1")
+    k = std(code="P-2", kind="pressure", values=[row("0.02 MPa", 20.001, 0.006, unit="kPa")])
+    ref = reference_for([k], Decimal(20000), "Pa", TODAY)  # nominal given in MPa, value in kPa, point in Pa
+    assert (ref.value, ref.u) == (Decimal(20001), Decimal(3))
+    with pytest.raises(ReferenceError, match=r"no calibrated value for 150 mmHg in standard P-2"):
+        reference_for([k], Decimal(150), "mmHg", TODAY)  # 20 kPa is 150.01 mmHg, not 150: no exact match
+
+
+# --- sphygmomanometer and thermometer ------------------------------------------------------------------
+
+
+def test_sphygmomanometer_budget_by_hand():
+    """Point 150 mmHg; reference interpolated between 100 (100.3) and 200 mmHg (200.5), U 0.2 (k 2), its
+    resolution 0.01 mmHg; instrument d = 1 mmHg; stored readings 152, 152, 153 (their mean used)."""
+    proc = load_all()["sphygmomanometer.nibp"]
+    p = std(code="P-1", kind="pressure", values=[row("100 mmHg", 100.3, 0.2, unit="mmHg"),
+                                                 row("200 mmHg", 200.5, 0.2, unit="mmHg")])
+    ref = reference_for([p], Decimal(150), "mmHg", TODAY, interpolate=True)
+    ctx = {"unit": "mmHg", "nominal": Decimal(150), "reference": ref, "d": Decimal(1), "reference_d": Decimal("0.01"),
+           "indication": Decimal("152.33"),
+           "readings": {"values": [152, 152, 153], "mean": True, "source": "session 1, readings 1, 2, 3"}}
+    out = evaluate(build("sphygmomanometer", proc["budget"], ctx), "gum")
+    u_res = 1 / math.sqrt(12)                  # 0.288675
+    u_rep = stats.tstd([152, 152, 153]) / math.sqrt(3)  # s = 0.57735, mean of 3 → 0.333333, ν = 2
+    u_ref = 0.2 / 2                            # 0.1
+    u_rres = 0.01 / math.sqrt(12)              # 0.0028868
+    u_int = 0.1 / math.sqrt(3)                 # half the change of correction (0.5 − 0.3)/2 → 0.057735
+    uc = math.sqrt(u_res**2 + u_rep**2 + u_ref**2 + u_rres**2 + u_int**2)
+    # u_c² = 0.0833333 + 0.1111111 + 0.01 + 0.0000083 + 0.0033333 = 0.2077861
+    assert uc == pytest.approx(0.455836, abs=1e-6)
+    nu = uc**4 / (u_rep**4 / 2)                # 0.0431751/0.0061728 = 6.994 → 7: the engine truncates after
+    assert out["u"] == pytest.approx(uc) and out["nu_eff"] == pytest.approx(nu)  # 0.01 of slack (format.md)
+    assert out["k"] == pytest.approx(k_t(7)) and out["value"] == pytest.approx(152.33 - 150.4)
+    assert {r["name"] for r in out["inputs"]} == {"p_ind", "dp_res", "dp_rep", "p_ref", "dp_ref_res", "dp_I"}
+
+
+def test_thermometer_budget_gum_by_hand_and_monte_carlo():
+    """37 °C: reference 37.003 °C, U 0.012 (k 2); bath stability ±0.01, uniformity ±0.01 °C; d = 0.1 °C."""
+    proc = load_all()["thermometer.clinical_electronic"]
+    assert proc["budget"]["method"] == "mcm"
+    t = std(code="T-1", kind="thermometer", values=[row("37 °C", 37.003, 0.012, unit="°C")])
+    ref = reference_for([t], Decimal(37), "°C", TODAY, interpolate=True)
+    ctx = {"unit": "°C", "nominal": Decimal(37), "reference": ref, "d": Decimal("0.1"), "indication": Decimal("37.0"),
+           "bath": {"stability": Decimal("0.01"), "uniformity": Decimal("0.01"), "source": "BATH-1"}}
+    out = evaluate(build("thermometer", proc["budget"], ctx), "mcm")
+    uc = math.sqrt((0.05 / math.sqrt(3))**2 + 0.006**2 + 2 * (0.01 / math.sqrt(3))**2)  # √0.000936 = 0.030594
+    assert out["u"] == pytest.approx(uc) and out["u"] == pytest.approx(0.030594, abs=1e-6)
+    # the rectangular resolution term dominates: the 95.45 % interval is shorter than 2u (uniform alone: ±0.0477)
+    assert 0.0477 < out["U"] < 2 * uc and out["mcm"]["trials"] == 100000
+    with pytest.raises(BudgetInputError, match="bath"):
+        build("thermometer", proc["budget"], {**ctx, "bath": None})

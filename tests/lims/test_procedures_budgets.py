@@ -187,3 +187,128 @@ def test_thermometer_budget_gum_by_hand_and_monte_carlo():
     assert 0.0477 < out["U"] < 2 * uc and out["mcm"]["trials"] == 100000
     with pytest.raises(BudgetInputError, match="bath"):
         build("thermometer", proc["budget"], {**ctx, "bath": None})
+
+
+# --- from the bench: the record feeds the budget (API and page) -----------------------------------------
+
+WEIGHTS = [row(n, v, u) for n, v, u in (("20 kg", 20000.004, 0.1), ("10 kg", 10000.002, 0.05),
+                                         ("5 kg", 5000.001, 0.025), ("200 g", 200.0001, 0.001))]
+
+
+def budget_bench(app, world, values=WEIGHTS, due=None):
+    """A bench with an F1 weight set calibrated at 20 kg, 10 kg, 5 kg and 200 g; returns (bench id, standard id)."""
+    from lims.extensions import db
+    from lims.modules.equipment import operations as eq
+
+    today = dt.date.today()
+    with app.app_context():
+        s = eq.create_standard({"code": "W-F1-9", "name": "F1 weights", "kind": "weight_set", "accuracy_class": "F1",
+                                "certificate_number": "NIM-2026-W-9", "certificate_issuer": "NIM",
+                                "calibrated_on": today - dt.timedelta(days=10),
+                                "due_on": due or today + dt.timedelta(days=300), "values": list(values)})
+        b = eq.create_bench({"name": "bench budgets", "standard_ids": [s.id]})
+        db.session.commit()
+        return b.id, s.id
+
+
+def _move(api, job_id, action, role="technician", **extra):
+    version = api("get", f"/api/v1/jobs/{job_id}").json["version"]
+    return api("post", f"/api/v1/jobs/{job_id}/transitions", role=role,
+               json={"version": version, "action": action, **extra})
+
+
+def _readings(app, world, job, point, values):
+    from lims.core.db import now_utc
+    from lims.extensions import db
+    from lims.modules.measurements.models import MeasurementSession, Reading
+
+    with app.app_context():
+        s = MeasurementSession(job_id=job, bench_id=db.session.get(__import__("lims.modules.jobs.models",
+                                                                               fromlist=["Job"]).Job, job).bench_id,
+                               driver="mtsics", port="sim://mtsics", count=len(values), test_point=point,
+                               started_by_id=world.users["technician"])
+        db.session.add(s)
+        db.session.flush()
+        for seq, value in enumerate(values, 1):
+            db.session.add(Reading(session_id=s.id, sequence=seq, raw=b"S S", value=value, unit="g", is_stable=True,
+                                   test_point=point, instrument_dt=now_utc()))
+        db.session.commit()
+        return s.id
+
+
+def test_budget_from_the_bench_record(app, api, world, client):
+    from tests.lims.test_pages_support import login, text_of
+
+    bench, _sid = budget_bench(app, world)
+    job = world.jobs["market_a"]
+    assert _move(api, job, "receive").status_code == 200
+    assert _move(api, job, "start", bench_id=bench).status_code == 200
+    enter = lambda **b: api("post", f"/api/v1/jobs/{job}/results", role="technician", json=b)  # noqa: E731
+    sid = _readings(app, world, job, "5000 g", [5000.0, 5000.0, 5000.0])
+    r = enter(point="5000 g", session_id=sid, sequences=[1, 2, 3], flash_delta=5, zero_error=0)
+    assert r.status_code == 200, r.json
+    b = r.json["budget"]
+    names = [i["name"] for i in b["inputs"]]
+    assert names == ["IL", "dIdigL", "dIrep", "I0", "dIdig0", "mref", "dmB", "dmD"]
+    src = {i["name"]: i["source"] for i in b["inputs"]}
+    assert "W-F1-9 5 kg (NIM-2026-W-9" in src["mref"] and f"measurement session {sid}, readings 1, 2, 3" in src["dIrep"]
+    assert r.json["reference"] == "5000.001" and b["standards"][0]["code"] == "W-F1-9"
+    # readings all equal: s = 0; flash step 1 g at load and at zero; weights U 0.025, buoyancy F1 25 mg/4, drift = U
+    uc = math.sqrt(2 / 12 + 0.0125**2 + (0.025 / 4)**2 / 3 + 0.025**2 / 3)
+    assert b["u"] == pytest.approx(uc) and r.json["uncertainty"] == f"{2 * uc:.2g}" and r.json["k"] == "2.00"
+    assert r.json["ratio"] == f"{Decimal(r.json['uncertainty']) / 5:.3g}" and r.json["flags"] == []
+    # the repeatability item, once entered, feeds the budgets of the weighing points already entered
+    r = enter(point="repeatability 15000 g", indications=[15000, 15010, 15000])
+    assert r.status_code == 200 and r.json["budget"] is None
+    body = api("get", f"/api/v1/jobs/{job}/procedure").json
+    p5 = next(p for p in body["points"] if p["point"] == "5000 g")["result"]
+    rep = next(i for i in p5["budget"]["inputs"] if i["name"] == "dIrep")
+    assert rep["u"] == pytest.approx(stats.tstd([15000, 15010, 15000])) and rep["dof"] == 2
+    assert p5["flags"] == ["U/MPE = " + p5["ratio"] + " exceeds 1/3"] and Decimal(p5["ratio"]) > Decimal(1) / 3
+    # the page: a table per point with sources and an SVG bar per contribution; the flag at the bench
+    login(client, "technician")
+    page = text_of(client.get(f"/jobs/{job}"))
+    assert 'id="budget-summary"' in page and "W-F1-9 5 kg" in page and "<svg class=\"bar\"" in page
+    assert 'data-flag-point="5000 g"' in page and "exceeds 1/3" in page
+    assert "<script" not in page.split('id="test-points"')[1]
+    # the typed U is refused; an expired standard is an error naming it
+    assert "computed from the record" in enter(point="200 g", indication=200, uncertainty=1).json["errors"][
+        "uncertainty"][0]
+
+
+def test_an_expired_weight_set_is_named_in_the_points_budget_error(app, api, world):
+    from lims.extensions import db
+    from lims.modules.equipment.models import ReferenceStandard
+
+    bench, sid = budget_bench(app, world)
+    job = world.jobs["market_a"]
+    _move(api, job, "receive")
+    assert _move(api, job, "start", bench_id=bench).status_code == 200
+    with app.app_context():  # the certificate lapses while the job is on the bench
+        s = db.session.get(ReferenceStandard, sid)
+        s.calibrated_on, s.due_on = dt.date.today() - dt.timedelta(days=400), dt.date.today() - dt.timedelta(days=1)
+        db.session.commit()
+    r = api("post", f"/api/v1/jobs/{job}/results", role="technician", json={"point": "200 g", "indication": 200})
+    assert r.status_code == 200 and "standard W-F1-9 (certificate NIM-2026-W-9) is not calibrated on" in \
+        r.json["budget_error"] and r.json["flags"] and r.json["uncertainty"] is None
+    r = api("post", f"/api/v1/jobs/{job}/results", role="technician", json={"point": "30000 g", "indication": 30000})
+    assert r.json["flags"]
+
+
+def test_justification_is_for_the_lab_manager_and_audited(app, api, world):
+    bench, _sid = budget_bench(app, world, values=[])
+    job = world.jobs["market_a"]
+    _move(api, job, "receive")
+    _move(api, job, "start", bench_id=bench)
+    r = api("post", f"/api/v1/jobs/{job}/results", role="technician", json={"point": "200 g", "indication": 200})
+    assert "no calibrated value for 200 g in standard W-F1-9" in r.json["budget_error"]
+    url = f"/api/v1/jobs/{job}/results/justification"
+    assert api("post", url, role="technician", json={"point": "200 g", "justification": "x"}).status_code == 403
+    r = api("post", url, role="lab_manager", json={"point": "5000 g", "justification": "x"})
+    assert r.status_code == 422 and "point" in r.json["errors"]
+    r = api("post", url, role="lab_manager", json={"point": "200 g", "justification": "  "})
+    assert r.status_code == 422 and "justification" in r.json["errors"]
+    r = api("post", url, role="lab_manager", json={"point": "200 g", "justification": "weights sent for calibration"})
+    assert r.status_code == 200 and r.json["justified_by_id"] == world.users["lab_manager"]
+    audit = api("get", "/api/v1/audit-events", role="admin", query_string={"entity": "PointResult"}).json
+    assert "weights sent for calibration" in str(audit), audit

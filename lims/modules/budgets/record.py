@@ -108,8 +108,9 @@ def _scale(spec, ctx):
         "dIdigL": _rect(0, (step if ctx.get("flash") else d) / 2, "加载示值的舍入 / rounding at load",
                         flash_src if ctx.get("flash") else res_src),
     }
-    rep = ctx.get("readings") if ctx.get("readings") and len(ctx["readings"]["values"]) > 1 else ctx.get(
-        "repeatability")
+    # cg-18 7.1.1.3: s from the repeatability test applies to every load; without it, the point's own readings
+    rep = ctx.get("repeatability") or (ctx.get("readings") if ctx.get("readings") and
+                                       len(ctx["readings"]["values"]) > 1 else None)
     if rep:
         inputs["dIrep"] = _repeatability(rep, "重复性 / repeatability (s of repeated weighings)")
     ecc = ctx.get("eccentricity")

@@ -312,3 +312,39 @@ def test_justification_is_for_the_lab_manager_and_audited(app, api, world):
     assert r.status_code == 200 and r.json["justified_by_id"] == world.users["lab_manager"]
     audit = api("get", "/api/v1/audit-events", role="admin", query_string={"entity": "PointResult"}).json
     assert "weights sent for calibration" in str(audit), audit
+
+
+def test_demo_scale_measured_at_the_bench_has_budgets_from_the_weights_certificates(tmp_path):
+    """`make demo`: the scale measured point by point shows, per weighing point, U from the weights' certificates
+    (W-M1-01) and the stored readings of its session, with U/MPE within 1/3."""
+    from sqlalchemy import select
+
+    from lims.demo import ensure_demo
+    from lims.extensions import db
+    from lims.modules.jobs.models import Job
+    from lims.modules.procedures.operations import judged
+    from tests.lims.conftest import make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'demo.db'}", KEY_DIR=str(tmp_path / "keys"))
+    with app.app_context():
+        ensure_demo(app)
+        jobs = db.session.execute(select(Job).where(Job.state == "awaiting_approval")).scalars().all()
+        job = next(j for j in jobs if judged(j)[1])
+        plan, results, overall, *_ = judged(job)
+        weighing = [pt for pt in plan.points if pt.test == "error"]
+        assert overall == "pass" and len(weighing) == 5
+        for pt in weighing:
+            r = results[pt.id]
+            src = {i["name"]: i["source"] for i in r.budget["inputs"]}
+            assert "W-M1-01" in src["mref"] and "NIM-2026-W-0311" in src["mref"], src
+            assert f"(mean of session {r.session_id} readings)" in src["IL"], src
+            assert r.uncertainty and Decimal(r.ratio) <= Decimal(1) / 3 and not r.budget_error
+        job_id = job.id
+        db.session.remove()
+        db.engine.dispose()
+    from tests.lims.test_pages_support import login, text_of
+
+    client = app.test_client()
+    login(client, "manager", "manager-demo-2026", lang="zh")
+    page = text_of(client.get(f"/jobs/{job_id}"))
+    assert 'id="budget-summary"' in page and "W-M1-01" in page and page.count('<svg class="bar"') >= 5 * 6

@@ -536,13 +536,14 @@ def _part_resolution(job, ref, unit):
 def compute_budget(job, p, proc, point, row, results):
     """Build and evaluate the budget of ``row``; returns ``(budget dict or None, error text or None)``.
 
-    A repeatability item has no budget (its measurand is a spread, not an error of indication).
+    Repeatability and eccentricity items have none: they are performance tests of the instrument (a spread,
+    the worst position), whose results enter the weighing points' budgets (cg-18 7.1.1.3, 7.1.1.4).
     """
     from lims.modules.budgets.record import BudgetInputError, build, evaluate
     from lims.modules.budgets.references import ReferenceError as RefError
 
     spec = proc.get("budget")
-    if spec is None or point.test == "repeatability":
+    if spec is None or point.test != "error":
         return None, None
     try:
         ref = reference_of(job, proc, point)

@@ -194,11 +194,17 @@ def test_results_only_while_in_progress_and_history_is_audited(api, world):
 
 
 def test_no_procedure_is_409_and_unknown_job_404(api, world):
-    inst = world.instruments["market_a_1"]
-    job = api("post", "/api/v1/jobs", role="technician",
-              json={"instrument_id": inst, "kind": "calibration"}).json["id"]
+    t = api("post", "/api/v1/instrument-types", role="admin", json={
+        "code": "other.gauge", "category": "other", "name_zh": "量规", "name_en": "Gauge", "regulation": "JJF 0000"})
+    assert t.status_code == 201, t.json
+    inst = api("post", "/api/v1/instruments", role="market_manager", json={
+        "type_code": "other.gauge", "manufacturer": "ACME", "model": "G", "serial_number": "G-1"}).json["id"]
+    job = api("post", "/api/v1/jobs", role="technician", json={"instrument_id": inst}).json["id"]
     r = api("get", f"/api/v1/jobs/{job}/procedure")
     assert r.status_code == 409 and "no verification procedure" in r.json["message"]
+    cal = api("post", "/api/v1/jobs", role="technician",  # a calibration uses the type's test points and budgets
+              json={"instrument_id": world.instruments["market_a_1"], "kind": "calibration"}).json["id"]
+    assert api("get", f"/api/v1/jobs/{cal}/procedure").json["procedure_id"] == "jjg539-2016"
     assert api("get", "/api/v1/jobs/999999/procedure").status_code == 404
     assert enter(api, 999999, point="200 g", indication=1).status_code == 404
 

@@ -348,3 +348,73 @@ def test_demo_scale_measured_at_the_bench_has_budgets_from_the_weights_certifica
     login(client, "manager", "manager-demo-2026", lang="zh")
     page = text_of(client.get(f"/jobs/{job_id}"))
     assert 'id="budget-summary"' in page and "W-M1-01" in page and page.count('<svg class="bar"') >= 5 * 6
+
+
+# --- calibration certificates: U, k, p per point; conformity only on request, with the rule named ---------
+
+from tests.lims.test_issuance_support import keyed_app  # noqa: E402,F401 (fixture)
+
+
+def _calibration_job(app, api, world):
+    bench, _sid = budget_bench(app, world)
+    job = api("post", "/api/v1/jobs", role="technician",
+              json={"instrument_id": world.instruments["market_a_1"], "kind": "calibration"}).json["id"]
+    assert _move(api, job, "receive").status_code == 200
+    assert _move(api, job, "start", bench_id=bench).status_code == 200
+    for point, ind, dl in (("200 g", 200, 5), ("5000 g", 5000, 5), ("15000 g", 15000, 2), ("20000 g", 20000, 5),
+                           ("30000 g", 30010, 5)):
+        r = api("post", f"/api/v1/jobs/{job}/results", role="technician",
+                json={"point": point, "indication": ind, "flash_delta": dl, "zero_error": 0})
+        assert r.status_code == 200 and r.json["uncertainty"], r.json
+    assert _move(api, job, "submit", result="pass").status_code == 200
+    assert _move(api, job, "approve", role="lab_manager").status_code == 200
+    return job
+
+
+def _record(app, cert_id):
+    from lims.extensions import db
+    from lims.modules.issuance.models import Certificate
+
+    with app.app_context():
+        c = db.session.get(Certificate, cert_id)
+        return c.record, bytes(c.dcc_xml)
+
+
+def test_calibration_certificate_states_u_k_p_and_no_conformity_unless_asked(keyed_app, api, world):  # noqa: F811
+    from certificates.dcc import validate_dcc
+
+    job = _calibration_job(keyed_app, api, world)
+    cert = api("post", f"/api/v1/jobs/{job}/certificate", role="lab_manager", json={})
+    assert cert.status_code == 201, cert.json
+    record, xml = _record(keyed_app, cert.json["id"])
+    assert record["kind"] == "calibration" and record["conformity"] is None and record["decision_rule"] is None
+    lines = {r["item_en"]: r for r in record["results"]}
+    line = lines["Error of indication (weighing) 30000 g"]
+    assert (line["measured"], line["error"], line["k"], line["coverage_probability"]) == ("30010", "9.994", "2.00",
+                                                                                          "0.9545")
+    assert line.get("conformity") is None and line.get("mpe") is None and line["uncertainty"]
+    validate_dcc(xml)  # xmlschema, DCC 3.3.0
+    assert b"<si:valueExpandedMU>" + line["uncertainty"].encode() in xml and b"<si:coverageFactor>2.00<" in xml
+    assert b"<si:coverageProbability>0.9545<" in xml
+
+
+def test_calibration_with_guarded_acceptance_prints_the_guard_band(keyed_app, api, world):  # noqa: F811
+    from certificates.dcc import validate_dcc
+
+    job = _calibration_job(keyed_app, api, world)
+    cert = api("post", f"/api/v1/jobs/{job}/certificate", role="lab_manager",
+               json={"statement_of_conformity": True, "decision_rule": "guarded", "guard_factor": 1})
+    assert cert.status_code == 201, cert.json
+    record, xml = _record(keyed_app, cert.json["id"])
+    lines = {r["item_en"]: r for r in record["results"]}
+    top = lines["Error of indication (weighing) 30000 g"]
+    # 30000 g: E = 30010 + 5 − 5 − 30000.006 (20 kg + 10 kg) = 9.994 g, MPE 15 g; w = U → pass only if |E| ≤ 15 − U
+    u = Decimal(top["uncertainty"])
+    assert top["conformity"] == ("pass" if Decimal("9.994") <= 15 - u else "fail") and top["mpe"] == "15"
+    assert "ILAC-G8:09/2019 4.2.2" in record["decision_rule"] and f"30000 g: w = {top['uncertainty']} g" in \
+        record["decision_rule"] and f"±{15 - u} g" in record["decision_rule"]
+    assert record["conformity"] == ("fail" if any(x["conformity"] == "fail" for x in record["results"]) else "pass")
+    validate_dcc(xml)
+    assert "4.2.2".encode() in xml and b"basic_conformity" in xml
+    r = api("post", f"/api/v1/jobs/{job}/certificate", role="lab_manager", json={"decision_rule": "loose"})
+    assert r.status_code == 422 and "decision_rule" in r.json["errors"]

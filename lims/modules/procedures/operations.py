@@ -63,12 +63,15 @@ def job_day(job):
 
 
 def procedure_for(job):
-    """The procedure document for ``job`` (verifications only) in the edition in force when it started, or None.
+    """The procedure document for ``job`` in the edition in force when it started, or None.
+
+    Calibrations use the same test points and budgets; their MPE serves only a statement of
+    conformity the customer asked for.
 
     A revision is a new file with ``effective_from``: a job started before that date keeps the old
     edition, one started on or after it uses the new (docs/procedures.md).
     """
-    if job.kind != "verification":
+    if job.kind not in ("verification", "calibration"):
         return None
     editions = current_app.extensions.get("procedure_editions")
     if editions is None:
@@ -362,7 +365,7 @@ def check_submission(job, result):
     :raises Conflict: naming the failing points, or the points not measured yet
     """
     p, results, overall, failing, missing = judged(job)
-    if p is None or not results:
+    if p is None or not results or job.kind != "verification":
         return
     if failing and result != "fail":
         raise Conflict(f"the judged result is fail: test points {', '.join(failing)} exceed the MPE")
@@ -372,8 +375,22 @@ def check_submission(job, result):
         raise Conflict("the judged result is pass: every test point is within the MPE")
 
 
-def certificate_results(job):
-    """Certificate result lines (``certificates`` record form) from the judged points, or []."""
+RULES = {"simple": "ILAC-G8:09/2019 4.2.1 简单接受 / simple acceptance (w = 0)",
+         "guarded": "ILAC-G8:09/2019 4.2.2 保护带接受 / guarded acceptance (w = r×U)"}
+
+
+def _coverage(r):
+    return f"{r.budget['coverage']:.4g}" if r.budget else COVERAGE_PROBABILITY
+
+
+def certificate_results(job, conformity=True, rule="simple", guard_factor=Decimal(1)):
+    """Certificate result lines (``certificates`` record form) from the judged points, or [].
+
+    :param conformity: state a verdict per line (verifications always; calibrations only when the
+        customer asked for a statement of conformity — otherwise the lines carry no MPE and no verdict)
+    :param rule: ``simple`` (ILAC-G8 4.2.1) or ``guarded`` (4.2.2: pass when |E| ≤ MPE − w, w = r·U)
+    :raises DomainValidationError: guarded acceptance for a point without U
+    """
     p, results, _overall, _failing, _missing = judged(job)
     if p is None or not results:
         return []
@@ -389,16 +406,31 @@ def certificate_results(job):
             line.update(measured=r.corrected_error)
             line.pop("error")
         if r.uncertainty is not None:
-            line.update(uncertainty=r.uncertainty, k=r.k, coverage_probability=COVERAGE_PROBABILITY)
+            line.update(uncertainty=r.uncertainty, k=r.k, coverage_probability=_coverage(r))
+        if conformity and rule == "guarded" and pt.test == "error":
+            if r.uncertainty is None:
+                raise DomainValidationError({"decision_rule": [f"guarded acceptance needs U at {pt.id}"]})
+            w = Decimal(r.uncertainty) * guard_factor
+            line["conformity"] = "pass" if abs(Decimal(r.corrected_error)) <= Decimal(r.mpe) - w else "fail"
+        if not conformity:
+            line.pop("conformity")
+            line.pop("mpe")
         lines.append(line)
     return lines
 
 
-def decision_rule(job):
-    """The decision rule text of a job judged here, or None."""
+def decision_rule(job, rule="simple", guard_factor=Decimal(1)):
+    """The decision rule text of a job judged here (with the guard band of every point when guarded), or None."""
     p, results, *_ = judged(job)
     if p is None or not results:
         return None
+    if rule == "guarded":
+        bands = [f"{pt.id}: w = {fmt(Decimal(r.uncertainty) * guard_factor)} {pt.unit}, "
+                 f"±{fmt(Decimal(r.mpe) - Decimal(r.uncertainty) * guard_factor)} {pt.unit}"
+                 for pt in p.points if (r := results.get(pt.id)) is not None and pt.test == "error"
+                 and r.uncertainty is not None]
+        return (f"依据 {p.regulation}，{RULES['guarded']}, r = {fmt(guard_factor)}：|示值误差| ≤ MPE - w 判合格 / "
+                f"|error| ≤ MPE - w passes; 保护带 guard bands (w, acceptance limit): " + "; ".join(bands))
     names = sorted({r.rule_name for r in results.values()})
     return f"依据 {p.regulation}，{'; '.join(names)}：|示值误差| ≤ MPE 判合格 / |error| ≤ MPE passes"
 
@@ -594,6 +626,8 @@ def check_approval(job):
 
     :raises Conflict: naming the points (HTTP 409)
     """
+    if job.kind != "verification":  # the 1/3 rule is the JJG verifications' (calibrations state U instead)
+        return
     _p, results, *_ = judged(job)
     bad = [f"{r.point} ({'; '.join(flags(r))})" for r in results.values() if flags(r) and not r.justification]
     if bad:

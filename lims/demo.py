@@ -158,6 +158,8 @@ def _measure_every_point(job, user):
             db.session.flush()
             entry.update(session_id=session.id, sequences=[1, 2, 3], flash_delta=plan.e * 3 / 10,
                          zero_error=plan.e / 10)
+        elif point.test == "limit":  # zero-setting, tare, discrimination, price check: a value within the limits
+            entry["indication"] = 0 if point.lower <= 0 <= point.upper else point.lower
         else:  # repeatability, eccentricity: the same load read several times
             entry["indications"] = [point.nominal] * point.count
         enter_result(job, user, entry)

@@ -234,7 +234,7 @@ def point(job_id):
     except PlanError:  # enter_result refuses it with its message
         planned = None
     pt = planned.point(form.point.data) if planned is not None else None
-    if pt is not None and pt.test != "error":  # repeatability, eccentricity: several values in one field
+    if pt is not None and pt.test in proc_ops.MULTI:  # repeatability, eccentricity: several values in one field
         data = {"point": form.point.data, "indications": text.replace(";", " ").replace(",", " ").split()}
     for key in ("flash_delta", "zero_error"):
         if (getattr(form, key).data or "").strip():

@@ -332,7 +332,7 @@ def test_demo_scale_measured_at_the_bench_has_budgets_from_the_weights_certifica
         job = next(j for j in jobs if judged(j)[1])
         plan, results, overall, *_ = judged(job)
         weighing = [pt for pt in plan.points if pt.test == "error"]
-        assert overall == "pass" and len(weighing) == 5
+        assert overall == "pass" and len(weighing) == 9  # 5 loads up, 4 down
         for pt in weighing:
             r = results[pt.id]
             src = {i["name"]: i["source"] for i in r.budget["inputs"]}
@@ -347,7 +347,7 @@ def test_demo_scale_measured_at_the_bench_has_budgets_from_the_weights_certifica
     client = app.test_client()
     login(client, "manager", "manager-demo-2026", lang="zh")
     page = text_of(client.get(f"/jobs/{job_id}"))
-    assert 'id="budget-summary"' in page and "W-M1-01" in page and page.count('<svg class="bar"') >= 5 * 6
+    assert 'id="budget-summary"' in page and "W-M1-01" in page and page.count('<svg class="bar"') >= 9 * 6
 
 
 # --- calibration certificates: U, k, p per point; conformity only on request, with the rule named ---------

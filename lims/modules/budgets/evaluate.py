@@ -45,3 +45,18 @@ def run_budget(budget, method="gum", seed=1):
         return evaluate_budget(run, method="both" if method == "mcm" else "gum")
     except UncertaintyError as exc:
         raise ValueError(str(exc)) from exc
+
+
+def judge_limits(value, lower, upper):
+    """Judge a value against limits ``lower ≤ value ≤ upper`` (simple acceptance; asymmetric or one-sided).
+
+    :returns: the same shape as :func:`judge` (no ratio: these items carry no uncertainty here)
+    """
+    lo, hi = float(lower), float(upper)
+    if -float("inf") < lo < 0 < hi < float("inf"):  # a band around zero: the engine decides (asymmetric allowed)
+        d = decide(float(value), 0.0, (lo, hi), rule=SIMPLE)
+        verdict, rule, name = d.verdict, d.rule, d.rule_name
+    else:
+        verdict = "pass" if lo <= float(value) <= hi else "fail"
+        rule, name = SIMPLE, decide(0.0, 0.0, 1.0, rule=SIMPLE).rule_name
+    return {"verdict": verdict, "rule": rule, "rule_name": name, "ratio": None, "ratio_ok": None, "warnings": []}

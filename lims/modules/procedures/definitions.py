@@ -53,6 +53,9 @@ class TestPoint:
     note: str
     test: str = "error"
     count: int = 1
+    lower: Decimal | None = None  # a "limit" item: lower ≤ value ≤ upper (asymmetric or one-sided limits)
+    upper: Decimal | None = None
+    clause: str = ""
 
 
 @dataclass(frozen=True)
@@ -180,8 +183,8 @@ def validate(data, name="<data>"):
         raise ProcedureDataError(f"{name}: effective_from: must be a date (YYYY-MM-DD)")
     if "budget" in data:
         _check_budget(name, data["budget"])
-    for key, lim in (data.get("limits") or {}).items():
-        _check_limit(f"{name}: limits.{key}", lim)
+    for i, item in enumerate(data.get("items") or []):
+        _check_item(f"{name}: items[{i}]", item)
     return data
 
 
@@ -208,16 +211,35 @@ def _check_budget(name, b):
             raise ProcedureDataError(f"{name}: budget.{key}: must be true or false")
 
 
-def _check_limit(where, lim):
-    """A limit with its clause: ``{lower, upper, unit, clause, source, kinds?}`` (asymmetric allowed)."""
-    if not isinstance(lim, dict):
+def _limit_value(where, value):
+    """A limit: a number, or a table with one number per verification kind."""
+    if isinstance(value, dict):
+        for k in KINDS:
+            if k in value:
+                _dec(f"{where}.{k}", value[k])
+        return
+    _dec(where, value)
+
+
+def _check_item(where, item):
+    """An item judged against limits with their clause: ``{id, item_zh, item_en, unit | per_e, lower, upper,
+    clause, source, kinds?, types?, unconfirmed?}`` (asymmetric and one-sided limits allowed: ``-inf``/``inf``)."""
+    if not isinstance(item, dict):
         raise ProcedureDataError(f"{where}: must be a table")
-    lo, hi = _dec(f"{where}.lower", lim.get("lower")), _dec(f"{where}.upper", lim.get("upper"))
-    if lo > hi:
-        raise ProcedureDataError(f"{where}: lower must not exceed upper")
-    for key in ("clause", "source", "unit"):
-        if not isinstance(lim.get(key), str) or not lim[key].strip():
-            raise ProcedureDataError(f"{where}.{key}: required")
+    for key in ("id", "item_zh", "item_en", "clause", "source"):
+        if not isinstance(item.get(key), str) or not item[key].strip():
+            raise ProcedureDataError(f"{where}.{key}: required (every limit keeps its clause and source)")
+    if not item.get("per_e") and not isinstance(item.get("unit"), str):
+        raise ProcedureDataError(f"{where}.unit: required (or per_e = true for limits in e)")
+    for key in ("lower", "upper"):
+        if key not in item:
+            raise ProcedureDataError(f"{where}.{key}: required (use -inf or inf for a one-sided limit)")
+        _limit_value(f"{where}.{key}", item[key])
+    for key in ("kinds", "types"):
+        if key in item and (not isinstance(item[key], list) or not all(isinstance(x, str) for x in item[key])):
+            raise ProcedureDataError(f"{where}.{key}: must be a list of names")
+    if any(k not in KINDS for k in item.get("kinds", [])):
+        raise ProcedureDataError(f"{where}.kinds: each one of {', '.join(KINDS)}")
 
 
 def load_editions(directory=DATA_DIR):
@@ -345,6 +367,12 @@ def _scale_plan(proc, chars, kind):
         points.append(TestPoint(f"{key} {proc['unit']}", load, proc["unit"], mpe,
                                 f"{proc['item_zh']} {key} {proc['unit']}", f"{proc['item_en']} {key} {proc['unit']}",
                                 unconfirmed, note))
+    if proc["plan"].get("decreasing"):  # the same loads unloaded again, Max excluded (R 76-1 A.4.4.1 style)
+        for pt in [p for p in points if p.nominal != mx][::-1]:
+            key = fmt(pt.nominal)
+            points.append(TestPoint(f"{key} {proc['unit']} decreasing", pt.nominal, pt.unit, pt.mpe,
+                                    f"{proc['item_zh']} {key} {proc['unit']}（卸载）",
+                                    f"{proc['item_en']} {key} {proc['unit']} (decreasing)", pt.unconfirmed, pt.note))
     points += _performance_points(proc, cls, mx, mn, e, kind, unconfirmed)
     return points, e
 
@@ -378,13 +406,41 @@ def _performance_points(proc, cls, mx, mn, e, kind, unconfirmed):
     return out
 
 
-def plan(proc, chars, verification_kind):
+def _kind_value(value, kind):
+    value = value.get(kind) if isinstance(value, dict) else value
+    return None if value is None else Decimal(str(value))
+
+
+def _items(proc, kind, type_code, e):
+    """The procedure's limit items for this verification kind and instrument type."""
+    out = []
+    for item in proc.get("items") or []:
+        if kind not in item.get("kinds", KINDS) or (type_code and "types" in item and type_code not in item["types"]):
+            continue
+        lower, upper = _kind_value(item["lower"], kind), _kind_value(item["upper"], kind)
+        if lower is None or upper is None:
+            continue
+        unit = proc["unit"] if item.get("per_e") else item["unit"]
+        if item.get("per_e"):
+            if e is None:
+                continue
+            lower, upper = lower * e, upper * e
+        finite = [abs(v) for v in (lower, upper) if v.is_finite()]
+        limits = f"{fmt(lower) if lower.is_finite() else '−∞'} … {fmt(upper) if upper.is_finite() else '+∞'} {unit}"
+        out.append(TestPoint(item["id"], _dec("nominal", item.get("nominal", 0)), unit, max(finite) if finite else
+                             Decimal(0), item["item_zh"], item["item_en"], bool(item.get("unconfirmed")),
+                             f"{limits} ({item['clause']})", "limit", 1, lower, upper, item["clause"]))
+    return out
+
+
+def plan(proc, chars, verification_kind, type_code=None):
     """Plan the test points of an instrument.
 
     :param proc: a procedure document from :func:`load_all`
     :param chars: the instrument's declared characteristics (a scale: max, min, e in g, accuracy_class;
         others: optional range_min, range_max)
     :param verification_kind: ``initial``, ``subsequent`` or ``in_service`` (the job's)
+    :param type_code: the instrument type (items may apply to some types of a file only)
     :returns: :class:`Plan`
     :raises PlanError: the characteristics do not allow a plan
     """
@@ -410,6 +466,7 @@ def plan(proc, chars, verification_kind):
         if unconfirmed:
             notes.append(f"MPE: {proc['mpe']['source']}")
         lo, hi = chars.get("range_min"), chars.get("range_max")
+        main, outside = proc["mpe"].get("main_range"), proc["mpe"].get("outside")
         points = []
         for v in proc["points"]["nominal"]:
             nominal = Decimal(str(v))
@@ -417,9 +474,14 @@ def plan(proc, chars, verification_kind):
                 continue
             if isinstance(hi, (int, float)) and nominal > Decimal(str(hi)):
                 continue
-            points.append(TestPoint(f"{fmt(nominal)} {proc['unit']}", nominal, proc["unit"], mpe,
+            here = mpe
+            if main and outside and not Decimal(str(main[0])) <= nominal <= Decimal(str(main[1])):
+                here = Decimal(str(outside[verification_kind]))  # outside the main range (e.g. JJG 1162)
+            points.append(TestPoint(f"{fmt(nominal)} {proc['unit']}", nominal, proc["unit"], here,
                                     f"{proc['item_zh']} {fmt(nominal)} {proc['unit']}",
                                     f"{proc['item_en']} {fmt(nominal)} {proc['unit']}", unconfirmed,
-                                    f"{verification_kind}: ±{fmt(mpe)} {proc['unit']}"))
-    return Plan(proc["id"], proc["data_version"], proc["regulation"], proc["kind"], proc["unit"], tuple(points), e,
-                tuple(notes), "budget" in proc, proc.get("effective_from"))
+                                    f"{verification_kind}: ±{fmt(here)} {proc['unit']}"))
+    items = _items(proc, verification_kind, type_code, e)
+    notes += [f"{pt.id}: {pt.clause}" for pt in items if pt.unconfirmed]
+    return Plan(proc["id"], proc["data_version"], proc["regulation"], proc["kind"], proc["unit"],
+                tuple(points) + tuple(items), e, tuple(notes), "budget" in proc, proc.get("effective_from"))

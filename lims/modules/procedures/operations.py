@@ -18,6 +18,7 @@ from lims.modules.procedures.definitions import PlanError, compute_error, editio
 from lims.modules.procedures.models import PointResult
 
 COVERAGE_PROBABILITY = "0.95"
+MULTI = ("repeatability", "eccentricity")  # tests that take several indications
 # unit -> (dimension, factor to the dimension's base unit), for matching a standard's calibrated values
 _UNITS = {"mg": ("mass", Decimal("0.001")), "g": ("mass", Decimal(1)), "kg": ("mass", Decimal(1000)),
           "t": ("mass", Decimal(1000000)), "Pa": ("pressure", Decimal("0.001")), "kPa": ("pressure", Decimal(1)),
@@ -87,7 +88,7 @@ def job_plan(job):
     proc = procedure_for(job)
     if proc is None:
         return None
-    return plan(proc, job.instrument.characteristics, job.verification_kind)
+    return plan(proc, job.instrument.characteristics, job.verification_kind, job.instrument.type.code)
 
 
 def results_of(job):
@@ -208,7 +209,7 @@ def _mean(values):
 
 def _check_input(p, point, data, has_readings):
     """Refuse fields that do not fit the point's test (422 naming the field)."""
-    multi = point.test != "error"
+    multi = point.test in MULTI
     given = "indications" if multi else "indication"
     other = "indication" if multi else "indications"
     if data.get(other) is not None:
@@ -218,7 +219,7 @@ def _check_input(p, point, data, has_readings):
         raise DomainValidationError({given: [f"give the {given}, or session_id and sequences of stored readings "
                                              "(not both)"]})
     for key in ("flash_delta", "zero_error"):
-        if data.get(key) is not None and (p.kind != "scale" or multi):
+        if data.get(key) is not None and (p.kind != "scale" or point.test != "error"):
             raise DomainValidationError({key: ["only for the weighing points of scales (the flash-point method)"]})
     flash = data.get("flash_delta")
     if flash is not None and not 0 <= flash <= p.e:
@@ -242,6 +243,11 @@ def _judge(judge, value, mpe, big_u, k):
 def _evaluate(point, values, reference, p, data, judge):
     """Return (indication, E, Ec, decision) for the point's test."""
     big_u, k = data.get("uncertainty"), data.get("k") or Decimal(2)
+    if point.test == "limit":  # judged against its (possibly asymmetric or one-sided) limits
+        from lims.modules.budgets.evaluate import judge_limits
+
+        value = _mean(values)
+        return value, value, value, judge_limits(value, point.lower, point.upper)
     if point.test == "error":
         indication = _mean(values)
         error, corrected = compute_error(indication, reference, p.e, data.get("flash_delta"), data.get("zero_error"))
@@ -291,7 +297,7 @@ def enter_result(job, user, data):
     if has_readings:
         values = _reading_values(job, point, data["session_id"], data.get("sequences"))
     else:
-        values = list(data["indications"]) if point.test != "error" else [data["indication"]]
+        values = list(data["indications"]) if point.test in MULTI else [data["indication"]]
     reference = data.get("reference")
     proc = procedure_for(job)
     if data.get("indication_falling") is not None and not proc.get("budget", {}).get("hysteresis"):
@@ -314,7 +320,7 @@ def enter_result(job, user, data):
     fields = {
         "procedure_id": p.procedure_id, "data_version": p.data_version, "unit": point.unit,
         "nominal": fmt(point.nominal), "reference": fmt(reference), "indication": fmt(indication),
-        "indications": [fmt(v) for v in values] if point.test != "error" or len(values) > 1 else None,
+        "indications": [fmt(v) for v in values] if point.test in MULTI or len(values) > 1 else None,
         "flash_delta": fmt(flash) if flash is not None else None,
         "zero_error": fmt(data["zero_error"]) if data.get("zero_error") is not None else None,
         "error": fmt(error), "corrected_error": fmt(corrected), "mpe": fmt(point.mpe),
@@ -334,7 +340,7 @@ def enter_result(job, user, data):
         results[point.id] = row
         # this point, and when a repeatability or eccentricity item changed, the points whose budgets use it
         with db.session.no_autoflush:
-            refresh_budgets(job, p, proc, results, None if point.test != "error" else {point.id})
+            refresh_budgets(job, p, proc, results, None if point.test in MULTI else {point.id})
         if row.ratio is not None:  # the judged decision records U/MPE of the computed U
             verdict = _judge(judge, corrected, point.mpe, Decimal(row.uncertainty), Decimal(row.k))
             row.rule, row.rule_name = verdict["rule"], verdict["rule_name"]
@@ -405,6 +411,12 @@ def certificate_results(job, conformity=True, rule="simple", guard_factor=Decima
         if pt.test == "repeatability":  # the spread is the measured value; there is no error of indication
             line.update(measured=r.corrected_error)
             line.pop("error")
+        if pt.test == "limit":  # a value judged against limits: the line shows them as MPE upper/lower
+            line.pop("error")
+            line.pop("nominal")
+            line.pop("mpe")
+            if pt.lower.is_finite() and pt.upper.is_finite() and pt.upper >= 0 >= pt.lower:
+                line.update(mpe=fmt(pt.upper), mpe_lower=fmt(-pt.lower))
         if r.uncertainty is not None:
             line.update(uncertainty=r.uncertainty, k=r.k, coverage_probability=_coverage(r))
         if conformity and rule == "guarded" and pt.test == "error":
@@ -414,7 +426,8 @@ def certificate_results(job, conformity=True, rule="simple", guard_factor=Decima
             line["conformity"] = "pass" if abs(Decimal(r.corrected_error)) <= Decimal(r.mpe) - w else "fail"
         if not conformity:
             line.pop("conformity")
-            line.pop("mpe")
+            line.pop("mpe", None)
+            line.pop("mpe_lower", None)
         lines.append(line)
     return lines
 

@@ -140,7 +140,10 @@ def build_record(job, issuer, number, options, today):
     kind, conformity, due, agreed = _verdict(job, options)
     from lims.modules.procedures import operations as procedures
 
-    rule_code, guard = options.get("decision_rule") or "simple", options.get("guard_factor") or 1
+    from decimal import Decimal
+
+    rule_code = options.get("decision_rule") or "simple"
+    guard = Decimal(repr(options["guard_factor"])) if options.get("guard_factor") is not None else Decimal(1)
     judged = procedures.certificate_results(job, conformity is not None, rule_code, guard)
     results = (options.get("results") or judged or results_from_notes(job.notes)
                or default_results(job, conformity))

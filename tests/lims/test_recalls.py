@@ -90,3 +90,29 @@ def test_a_standard_found_out_of_tolerance_recalls_exactly_its_certificates(keye
     audit = api("get", "/api/v1/audit-events", role="admin", query_string={"entity": "RecallItem"}).json
     assert "revoke" in str(audit)
     assert api("get", f"/api/v1/certificates/{cert_b['id']}", role="lab_manager").json.get("revoked_dt") is None
+
+
+def test_recall_page_records_an_incident_and_shows_customers_their_notice(keyed_app, api, world):  # noqa: F811
+    from tests.lims.test_pages_support import csrf_of, login, text_of
+
+    app = keyed_app
+    wa, bench_a = _standard_and_bench(app, "W-A")
+    cert_a = _certificate(api, world.jobs["market_a"], bench_a, [("30000 g", 30014), ("200 g", 210)])
+    manager = login(app.test_client(), "lab_manager", lang="zh")
+    page = text_of(manager.get("/recalls"))
+    assert 'id="incident-form"' in page and "W-A" in page
+    data = {"csrf_token": csrf_of(page), "standard_id": wa, "kind": "out_of_tolerance",
+            "found_on": dt.date.today().isoformat(), "corrections": "20 kg 19998.0 g", "notes": ""}
+    r = manager.post("/recalls/incidents", data={**data, "corrections": "20 kg 19998.0"})
+    assert r.status_code == 422 and "line 1" in text_of(r)  # a bad line is named beside the field
+    r = manager.post("/recalls/incidents", data=data)
+    assert r.status_code == 302, text_of(r)
+    page = text_of(manager.get("/recalls"))
+    assert cert_a["number"] in page and 'data-may-change="yes"' in page and "14 → 16 g" in page
+    customer = login(app.test_client(), "market_manager")
+    page = text_of(customer.get("/recalls"))
+    assert cert_a["number"] in page and "Download" in page and 'id="incident-form"' not in page
+    other = login(app.test_client(), "market_manager_b")
+    assert cert_a["number"] not in text_of(other.get("/recalls"))
+    own = {**data, "csrf_token": csrf_of(page)}
+    assert customer.post("/recalls/incidents", data=own).status_code == 403

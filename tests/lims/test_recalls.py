@@ -104,7 +104,7 @@ def test_recall_page_records_an_incident_and_shows_customers_their_notice(keyed_
     data = {"csrf_token": csrf_of(page), "standard_id": wa, "kind": "out_of_tolerance",
             "found_on": dt.date.today().isoformat(), "corrections": "20 kg 19998.0 g", "notes": ""}
     r = manager.post("/recalls/incidents", data={**data, "corrections": "20 kg 19998.0"})
-    assert r.status_code == 422 and "line 1" in text_of(r)  # a bad line is named beside the field
+    assert r.status_code == 422 and "第 1 行" in text_of(r)  # a bad line is named beside the field (zh page)
     r = manager.post("/recalls/incidents", data=data)
     assert r.status_code == 302, text_of(r)
     page = text_of(manager.get("/recalls"))

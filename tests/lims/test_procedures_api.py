@@ -85,7 +85,8 @@ def test_flash_point_example_with_zero_error_passes(api, world):
     assert _move(api, job, "receive").status_code == 200
     assert _move(api, job, "start", bench_id=world.benches["good"]).status_code == 200
     plan = api("get", f"/api/v1/jobs/{job}/procedure").json
-    assert [(p["point"], p["mpe"]) for p in plan["points"] if p["test"] == "error" and "decreasing" not in p["point"]] == [
+    up = [p for p in plan["points"] if p["test"] == "error" and "decreasing" not in p["point"]]
+    assert [(p["point"], p["mpe"]) for p in up] == [
         ("100 g", "2.5"), ("2500 g", "2.5"), ("7500 g", "5"), ("10000 g", "5"), ("15000 g", "7.5")]
     # the example's 1000 g load is not a planned point; judge it at 2500 g (also ±2.5 g) with L = 1000 g given
     r = enter(api, job, point="2500 g", indication=1000, reference=1000, flash_delta=2.0, zero_error=0.2)

@@ -22,7 +22,8 @@ def test_technician_enters_points_and_sees_errors_and_verdicts(client, app, worl
     login(client, "technician")
     job = _start(client, app, world)
     page = text_of(client.get(f"/jobs/{job}"))
-    assert 'id="points"' in page and "±15 g" in page and page.count('class="point-form"') == 15  # 5 up, 4 down, 2 tests, 4 items
+    # 5 loads up, 4 down, repeatability and eccentricity, 4 limit items
+    assert 'id="points"' in page and "±15 g" in page and page.count('class="point-form"') == 15
     assert 'name="p4-flash_delta"' in page and "JJG 539-2016" in page
     r = _save(client, job, 4, "30000 g", indication="30010", flash_delta="2", zero_error="1")
     assert r.status_code == 302

@@ -32,7 +32,8 @@ def test_30_kg_by_10_g_class_iii_reference_example(procs):
     for kind in ("initial", "subsequent"):
         p = plan(procs["scale.price_computing"], SCALE_30KG, kind)
         assert mpes(p) == {"200 g": 5, "5000 g": 5, "15000 g": 10, "20000 g": 10, "30000 g": 15}
-        assert [pt.nominal for pt in p.points if pt.test == "error" and "decreasing" not in pt.id] == [200, 5000, 15000, 20000, 30000]
+        assert [pt.nominal for pt in p.points if pt.test == "error" and "decreasing" not in pt.id] == [
+            200, 5000, 15000, 20000, 30000]
         assert p.e == 10 and p.unit == "g" and not any(pt.unconfirmed for pt in p.points if pt.test != "limit")
     p = plan(procs["scale.price_computing"], SCALE_30KG, "in_service")
     assert mpes(p) == {"200 g": 10, "5000 g": 10, "15000 g": 20, "20000 g": 20, "30000 g": 30}
@@ -58,7 +59,8 @@ def test_plan_skips_duplicates_and_loads_outside_min_max(procs):
 def test_class_ii_and_iiii_use_their_own_change_points(procs):
     p = plan(procs["scale.digital"], {"max": 3000, "min": 0.5, "e": 0.1, "d": 0.01, "accuracy_class": "II"},
              "initial")
-    assert [pt.id for pt in p.points if pt.test == "error" and "decreasing" not in pt.id] == ["0.5 g", "500 g", "1500 g", "2000 g", "3000 g"]
+    assert [pt.id for pt in p.points if pt.test == "error" and "decreasing" not in pt.id] == [
+        "0.5 g", "500 g", "1500 g", "2000 g", "3000 g"]
     assert mpes(p)["500 g"] == Decimal("0.05") and mpes(p)["2000 g"] == Decimal("0.1")
     assert mpes(p)["3000 g"] == Decimal("0.15")
     p = plan(procs["scale.digital"], {"max": 5000, "min": 50, "e": 5, "d": 5, "accuracy_class": "IIII"}, "initial")

@@ -13,9 +13,11 @@ def _standard_and_bench(app, code):
 
     today = dt.date.today()
     with app.app_context():
-        s = eq.create_standard({"code": code, "name": f"F1 weights {code}", "kind": "weight_set", "accuracy_class": "F1",
-                                "certificate_number": f"NIM-{code}", "certificate_issuer": "NIM",
-                                "calibrated_on": today - dt.timedelta(days=30), "due_on": today + dt.timedelta(days=300),
+        s = eq.create_standard({"code": code, "name": f"F1 weights {code}", "kind": "weight_set",
+                                "accuracy_class": "F1", "certificate_number": f"NIM-{code}",
+                                "certificate_issuer": "NIM",
+                                "calibrated_on": today - dt.timedelta(days=30),
+                                "due_on": today + dt.timedelta(days=300),
                                 "values": VALUES})
         b = eq.create_bench({"name": f"bench {code}", "standard_ids": [s.id]})
         db.session.commit()

@@ -122,8 +122,8 @@ def _scale(spec, ctx):
                                 f"{ecc['source']}; |ΔI_ecc|max = {dev} {unit} from the first position "
                                 "(cg-18 7.1.1.4)")
     zero = Decimal(ctx.get("zero_error") or 0)
-    inputs["I0"] = _exact(zero, "空载示值 / indication at no load (E0)",
-                          "E0 entered with the point" if ctx.get("zero_error") is not None else "zero set before loading")
+    zero_src = "E0 entered with the point" if ctx.get("zero_error") is not None else "zero set before loading"
+    inputs["I0"] = _exact(zero, "空载示值 / indication at no load (E0)", zero_src)
     inputs["dIdig0"] = _rect(0, (step if ctx.get("zero_error") is not None and ctx.get("flash") else d) / 2,
                              "空载示值的舍入 / rounding at no load",
                              flash_src if ctx.get("zero_error") is not None and ctx.get("flash") else res_src)

@@ -144,7 +144,8 @@ def decide(item, user, decision, note):
         raise DomainValidationError({"note": ["give the reason (it is printed on the check page and the letter)"]})
     if decision == "revoke":
         std = item.incident.standard
-        issuance.revoke(item.certificate, user, f"reference standard {std.code} found {item.incident.kind.replace('_', ' ')} "
+        finding = item.incident.kind.replace("_", " ")
+        issuance.revoke(item.certificate, user, f"reference standard {std.code} found {finding} "
                                                 f"on {item.incident.found_on.isoformat()}: {note}")
     item.decision, item.decision_note, item.decided_by_id, item.decided_dt = decision, note, user.id, now_utc()
     db.session.flush()

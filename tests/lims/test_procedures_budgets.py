@@ -418,3 +418,42 @@ def test_calibration_with_guarded_acceptance_prints_the_guard_band(keyed_app, ap
     assert "4.2.2".encode() in xml and b"basic_conformity" in xml
     r = api("post", f"/api/v1/jobs/{job}/certificate", role="lab_manager", json={"decision_rule": "loose"})
     assert r.status_code == 422 and "decision_rule" in r.json["errors"]
+
+
+def test_aneroid_hysteresis_enters_the_budget_and_the_larger_error_is_judged(app, api, world):
+    """JJG 270: rising 151, falling 153 mmHg at 150 mmHg; the reference manometer P-9 is calibrated at 100 and
+    200 mmHg (interpolated); dp_hyst is rectangular with half-width |153 − 151|/2 = 1 mmHg."""
+    from lims.extensions import db
+    from lims.modules.equipment import operations as eq
+
+    today = dt.date.today()
+    with app.app_context():
+        s = eq.create_standard({"code": "P-9", "name": "pressure calibrator", "kind": "pressure",
+                                "certificate_number": "NIM-P-9", "certificate_issuer": "NIM",
+                                "calibrated_on": today - dt.timedelta(days=10),
+                                "due_on": today + dt.timedelta(days=300),
+                                "values": [row("100 mmHg", 100.0, 0.2, unit="mmHg"),
+                                           row("200 mmHg", 200.0, 0.2, unit="mmHg")]})
+        bench = eq.create_bench({"name": "bench pressure", "standard_ids": [s.id]}).id
+        db.session.commit()
+    inst = api("post", "/api/v1/instruments", role="equipment_officer", json={
+        "type_code": "sphygmomanometer.aneroid", "manufacturer": "ACME", "model": "A", "serial_number": "A-1",
+        "characteristics": {"range_min": 0, "range_max": 300, "resolution": 2}})
+    assert inst.status_code == 201, inst.json
+    job = api("post", "/api/v1/jobs", role="technician", json={"instrument_id": inst.json["id"]}).json["id"]
+    _move(api, job, "receive")
+    _move(api, job, "start", bench_id=bench)
+    r = api("post", f"/api/v1/jobs/{job}/results", role="technician",
+            json={"point": "150 mmHg", "indication": 151, "indication_falling": 153})
+    assert r.status_code == 200, r.json
+    assert (r.json["error"], r.json["indication_falling"], r.json["verdict"]) == ("3", "153", "pass")
+    hyst = next(i for i in r.json["budget"]["inputs"] if i["name"] == "dp_hyst")
+    assert hyst["u"] == pytest.approx(1 / math.sqrt(3)) and "falling 153" in hyst["source"]
+    # u_c² = (2/√12)² + (1/√3)² + 0.1² = 0.3333 + 0.3333 + 0.01 (resolution 2 mmHg, hysteresis, reference U/k)
+    assert r.json["budget"]["u"] == pytest.approx(math.sqrt(4 / 12 + 1 / 3 + 0.01))
+    nibp = world.jobs["hospital_a"]
+    _move(api, nibp, "receive")
+    _move(api, nibp, "start", bench_id=bench)
+    r = api("post", f"/api/v1/jobs/{nibp}/results", role="technician",
+            json={"point": "150 mmHg", "indication": 151, "indication_falling": 153})
+    assert r.status_code == 422 and "does not measure hysteresis" in r.json["errors"]["indication_falling"][0]

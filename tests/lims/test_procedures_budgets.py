@@ -457,3 +457,52 @@ def test_aneroid_hysteresis_enters_the_budget_and_the_larger_error_is_judged(app
     r = api("post", f"/api/v1/jobs/{nibp}/results", role="technician",
             json={"point": "150 mmHg", "indication": 151, "indication_falling": 153})
     assert r.status_code == 422 and "does not measure hysteresis" in r.json["errors"]["indication_falling"][0]
+
+
+def test_register_takes_calibration_values_with_certificate_date_resolution_and_bath_rows(api):
+    body = {"code": "T-BATH", "name": "calibration bath", "kind": "other", "certificate_number": "NIM-B",
+            "certificate_issuer": "NIM", "calibrated_on": "2026-06-01", "due_on": "2027-06-01",
+            "values": [{"nominal": "37 °C", "value": 37.0, "U": 0, "unit": "°C", "stability": 0.01,
+                        "uniformity": 0.008, "certificate": "NIM-B-2", "date": "2026-06-02", "resolution": 0.001}]}
+    r = api("post", "/api/v1/standards", role="lab_manager", json=body)
+    assert r.status_code == 201, r.json
+    assert r.json["values"][0]["stability"] == 0.01 and r.json["values"][0]["certificate"] == "NIM-B-2"
+    bad = {**body, "code": "T-X", "values": [{**body["values"][0], "date": "June"}]}
+    r = api("post", "/api/v1/standards", role="lab_manager", json=bad)
+    assert r.status_code == 422 and "values" in r.json["errors"]
+
+
+def test_thermometer_point_budget_from_reference_and_bath_in_the_register(app, api, world):
+    """37 °C: reference T-REF (37.003 °C, U 0.012, k 2) and bath BATH-1 (±0.01 stability, ±0.008 uniformity at
+    37 °C); Monte Carlo as the procedure asks; the 35 °C point outside the bath's rows uses the nearest (37 °C)."""
+    from lims.extensions import db
+    from lims.modules.equipment import operations as eq
+
+    today = dt.date.today()
+    common = {"certificate_issuer": "NIM", "calibrated_on": today - dt.timedelta(days=10),
+              "due_on": today + dt.timedelta(days=300)}
+    with app.app_context():
+        ref = eq.create_standard({**common, "code": "T-REF", "name": "PRT", "kind": "thermometer",
+                                  "certificate_number": "NIM-T", "values": [
+                                      row("37 °C", 37.003, 0.012, unit="°C"), row("35 °C", 35.001, 0.012, unit="°C")]})
+        bath = eq.create_standard({**common, "code": "BATH-1", "name": "bath", "kind": "other",
+                                   "certificate_number": "NIM-BATH", "values": [
+                                       {**row("37 °C", 37.0, 0, unit="°C"), "stability": 0.01, "uniformity": 0.008}]})
+        bench = eq.create_bench({"name": "bench thermo", "standard_ids": [ref.id, bath.id]}).id
+        db.session.commit()
+    inst = api("post", "/api/v1/instruments", role="equipment_officer", json={
+        "type_code": "thermometer.clinical_electronic", "manufacturer": "ACME", "model": "T", "serial_number": "T-1",
+        "characteristics": {"range_min": 32, "range_max": 42.9, "resolution": 0.1}})
+    job = api("post", "/api/v1/jobs", role="technician", json={"instrument_id": inst.json["id"]}).json["id"]
+    _move(api, job, "receive")
+    _move(api, job, "start", bench_id=bench)
+    r = api("post", f"/api/v1/jobs/{job}/results", role="technician", json={"point": "37 °C", "indication": "37.0"})
+    assert r.status_code == 200, r.json
+    b = r.json["budget"]
+    assert b["method"] == "mcm" and b["mcm"]["trials"] == 100000 and r.json["reference"] == "37.003"
+    src = {i["name"]: i["source"] for i in b["inputs"]}
+    assert "BATH-1 (NIM-BATH): characterised at 37 °C" in src["dt_stab"] and "T-REF 37 °C (NIM-T" in src["t_ref"]
+    uc = math.sqrt(0.05**2 / 3 + 0.006**2 + 0.01**2 / 3 + 0.008**2 / 3)
+    assert b["u"] == pytest.approx(uc)
+    r = api("post", f"/api/v1/jobs/{job}/results", role="technician", json={"point": "35 °C", "indication": "35.1"})
+    assert r.json["mpe"] == "0.2" and "characterised at 37 °C" in str(r.json["budget"]["inputs"])

@@ -44,7 +44,8 @@ def standards_table(data: CertificateData, st, grid) -> Table:
 def _mpe(r: ResultLine) -> str | None:
     if r.mpe is None:
         return None
-    return f"±{r.mpe}" if r.mpe_lower is None else f"+{r.mpe} / −{r.mpe_lower}"
+    # ASCII minus: the CJK font has no U+2212
+    return f"±{r.mpe}" if r.mpe_lower is None else f"+{r.mpe} / -{r.mpe_lower}"
 
 
 def _uncertainty(r: ResultLine) -> str | None:

@@ -15,6 +15,7 @@ DSI_UNITS = {
     "Pa": r"\pascal", "kPa": r"\kilo\pascal", "MPa": r"\mega\pascal", "mmHg": r"|mmHg",
     "%": r"\percent", "1": r"\one", "s": r"\second", "min": r"\minute", "/min": r"\one\minute\tothe{-1}",
     "kPa/s": r"\kilo\pascal\second\tothe{-1}", "kPa/min": r"\kilo\pascal\minute\tothe{-1}",
+    "mmHg/s": r"|mmHg\second\tothe{-1}", "mmHg/min": r"|mmHg\minute\tothe{-1}", "元": r"|CNY",
     "mm": r"\milli\metre", "m": r"\metre", "V": r"\volt", "mV": r"\milli\volt", "Hz": r"\hertz",
 }
 

@@ -71,15 +71,22 @@ def import_all_models():
     import lims.modules.jobs.models  # noqa: F401
     import lims.modules.organisations.models  # noqa: F401
     import lims.modules.procedures.models  # noqa: F401
+    import lims.modules.recalls.models  # noqa: F401
     import lims.modules.users.models  # noqa: F401
 
 
 def register_procedures(app):
     """Load and check the verification procedure files once (a malformed file stops the start)."""
-    from lims.modules.procedures import operations  # noqa: F401 (registers the judgement jobs ask at submit)
-    from lims.modules.procedures.definitions import load_all
+    import datetime as dt
 
-    app.extensions["procedures"] = load_all()
+    from lims.modules.procedures import operations  # noqa: F401 (registers the judgement jobs ask at submit)
+    from lims.modules.procedures.definitions import edition_on, load_editions, load_weight_classes
+
+    editions = load_editions()
+    app.extensions["procedure_editions"] = editions
+    app.extensions["procedures"] = {code: doc for code, docs in editions.items()
+                                    if (doc := edition_on(docs, dt.date.today())) is not None}
+    app.extensions["weight_classes"] = load_weight_classes()
 
 
 def register_blueprints(app):

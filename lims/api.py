@@ -7,6 +7,7 @@ from lims.modules.jobs.api import blp as jobs
 from lims.modules.measurements.api import blp as measurements
 from lims.modules.organisations.api import blp as organisations
 from lims.modules.procedures.api import blp as procedures
+from lims.modules.recalls.api import blp as recalls
 from lims.modules.users.api import blp as users
 
-BLUEPRINTS = [organisations, users, equipment, jobs, procedures, measurements, issuance, audit, campaigns]
+BLUEPRINTS = [organisations, users, equipment, jobs, procedures, measurements, issuance, audit, campaigns, recalls]

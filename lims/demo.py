@@ -141,10 +141,34 @@ def _work_queue(users, orgs, today):
 
 
 def _measure_every_point(job, user):
-    """Enter an indication at every test point of the job's verification procedure (all within MPE)."""
-    from lims.modules.procedures.operations import demo_measure_every_point
+    """Measure every test point at the bench: three stored readings per weighing point (the flash-point method
+    with its ΔL), the repeatability and eccentricity items; each point's budget comes from the weights'
+    certificates and these readings (issue 13)."""
+    from lims.core.db import now_utc
+    from lims.modules.measurements.models import MeasurementSession, Reading
+    from lims.modules.procedures.operations import enter_result, job_plan
 
-    demo_measure_every_point(job, user)
+    plan = job_plan(job)
+    for point in plan.points:
+        entry = {"point": point.id}
+        if point.test == "error":
+            session = MeasurementSession(job_id=job.id, bench_id=job.bench_id, driver="mtsics", port="sim://mtsics",
+                                         count=3, test_point=point.id, started_by_id=user.id, state="completed",
+                                         accepted_count=3, last_sequence=3, ended_dt=now_utc())
+            db.session.add(session)
+            db.session.flush()
+            for seq in (1, 2, 3):
+                db.session.add(Reading(session_id=session.id, sequence=seq, raw=f"S S {point.nominal} g".encode(),
+                                       value=float(point.nominal), unit=point.unit, is_stable=True,
+                                       test_point=point.id, instrument_dt=now_utc()))
+            db.session.flush()
+            entry.update(session_id=session.id, sequences=[1, 2, 3], flash_delta=plan.e * 3 / 10,
+                         zero_error=plan.e / 10)
+        elif point.test == "limit":  # zero-setting, tare, discrimination, price check: a value within the limits
+            entry["indication"] = 0 if point.lower <= 0 <= point.upper else point.lower
+        else:  # repeatability, eccentricity: the same load read several times
+            entry["indications"] = [point.nominal] * point.count
+        enter_result(job, user, entry)
 
 
 def _history(inst, rng, today):
@@ -168,8 +192,10 @@ def _standards(eq, today):
         eq.create_standard({**common, "code": "W-M1-01", "name": "M1 等级砝码组 1 mg–20 kg", "kind": "weight_set",
                             "accuracy_class": "M1", "measuring_range": "1 mg – 20 kg",
                             "certificate_number": "NIM-2026-W-0311",
-                            "values": [{"nominal": "10 kg", "value": 10000.12, "U": 0.17, "k": 2, "unit": "g"},
-                                       {"nominal": "1 kg", "value": 1000.008, "U": 0.017, "k": 2, "unit": "g"}]}),
+                            "values": [{"nominal": n, "value": v, "U": u, "k": 2, "unit": "g"} for n, v, u in (
+                                ("20 kg", 20000.30, 0.33), ("10 kg", 10000.12, 0.17), ("5 kg", 5000.05, 0.08),
+                                ("2 kg", 2000.02, 0.033), ("1 kg", 1000.008, 0.017), ("500 g", 500.004, 0.008),
+                                ("200 g", 200.002, 0.003), ("100 g", 100.001, 0.0017))]}),
         eq.create_standard({**common, "code": "P-DPI-01", "name": "数字压力计 Druck DPI 104", "kind": "pressure",
                             "accuracy_class": "0.05 级", "measuring_range": "0–40 kPa",
                             "certificate_number": "NIM-2026-P-0142",

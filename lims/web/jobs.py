@@ -47,6 +47,13 @@ class PointForm(FlaskForm):
     flash_delta = StringField(_l("ΔL"), validators=[Optional(), Length(max=40)])
     zero_error = StringField(_l("E0"), validators=[Optional(), Length(max=40)])
 
+class JustifyForm(FlaskForm):
+    """The lab manager's justification of a point whose U/MPE exceeds 1/3 (or which has no budget)."""
+
+    point = HiddenField(validators=[InputRequired(), Length(max=64)])
+    justification = StringField(_l("Justification"), validators=[InputRequired(), Length(max=2000)])
+
+
 # column prefix of each step in a job's history -> the state it led to
 HISTORY = (("booked", "booked"), ("received", "received"), ("started", "in_progress"),
            ("submitted", "awaiting_approval"), ("decided", None), ("returned", "returned"))
@@ -148,7 +155,7 @@ def _procedure(job, bad_point=None):
     return view, forms
 
 
-def render_job(job, bad_form=None, issue_form=None, code=200, bad_point=None):
+def render_job(job, bad_form=None, issue_form=None, code=200, bad_point=None, justify_errors=None):
     """Render the job page; ``bad_form``/``issue_form``/``bad_point`` carry messages of a refused step."""
     procedure, point_forms = _procedure(job, bad_point)
     actions = ops.allowed_actions(job, current_user)
@@ -168,7 +175,9 @@ def render_job(job, bad_form=None, issue_form=None, code=200, bad_point=None):
                            forms=_forms(job, actions, bad_form), orphan_errors=orphan, can_issue=can_issue,
                            issue_form=issue_form or IssueForm(formdata=None),
                            four_eyes=four_eyes, sessions=sessions, stats=stats, certs=certs,
-                           procedure=procedure, point_forms=point_forms,
+                           procedure=procedure, point_forms=point_forms, justify_errors=justify_errors,
+                           justify_form=JustifyForm(formdata=None) if current_user.role in ("lab_manager", "admin")
+                           else None,
                            verification_kind_label=lambda k: VERIFICATION_KIND_LABELS.get(k, k)), code
 
 
@@ -229,7 +238,7 @@ def point(job_id):
     except PlanError:  # enter_result refuses it with its message
         planned = None
     pt = planned.point(form.point.data) if planned is not None else None
-    if pt is not None and pt.test != "error":  # repeatability, eccentricity: several values in one field
+    if pt is not None and pt.test in proc_ops.MULTI:  # repeatability, eccentricity: several values in one field
         data = {"point": form.point.data, "indications": text.replace(";", " ").replace(",", " ").split()}
     for key in ("flash_delta", "zero_error"):
         if (getattr(form, key).data or "").strip():
@@ -264,3 +273,20 @@ def issue(job_id):
         return render_job(db.session.get(Job, job_id), issue_form=form, code=status)
     flash(_("Certificate %(number)s issued.", number=cert.number))
     return redirect(url_for("cert_pages.certificate", cert_id=cert.id))
+
+
+@bp.route("/jobs/<int:job_id>/points/justify", methods=["POST"])
+@require_roles("lab_manager")
+def justify(job_id):
+    """Record why a flagged point's uncertainty is acceptable (as ``POST /api/v1/jobs/<id>/results/justification``)."""
+    job = _readable_job(job_id)
+    form = JustifyForm()
+    if not form.validate_on_submit():
+        msgs = [m for f in form for m in f.errors] or [_("The form expired; reload the page and try again.")]
+        return render_job(job, justify_errors=msgs, code=400 if form.csrf_token.errors else 422)
+    _row, status = run(form, lambda: proc_ops.justify(job, current_user, form.point.data, form.justification.data))
+    if status:
+        msgs = list(form.form_errors) + [m for f in form for m in f.errors]
+        return render_job(db.session.get(Job, job_id), justify_errors=msgs, code=status)
+    flash(_("Justification recorded for %(point)s.", point=form.point.data))
+    return redirect(url_for("jobs_pages.job", job_id=job.id) + "#budget-flags")

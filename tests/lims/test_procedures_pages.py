@@ -22,7 +22,8 @@ def test_technician_enters_points_and_sees_errors_and_verdicts(client, app, worl
     login(client, "technician")
     job = _start(client, app, world)
     page = text_of(client.get(f"/jobs/{job}"))
-    assert 'id="points"' in page and "±15 g" in page and page.count('class="point-form"') == 7
+    # 5 loads up, 4 down, repeatability and eccentricity, 4 limit items
+    assert 'id="points"' in page and "±15 g" in page and page.count('class="point-form"') == 15
     assert 'name="p4-flash_delta"' in page and "JJG 539-2016" in page
     r = _save(client, job, 4, "30000 g", indication="30010", flash_delta="2", zero_error="1")
     assert r.status_code == 302
@@ -32,15 +33,15 @@ def test_technician_enters_points_and_sees_errors_and_verdicts(client, app, worl
     assert _save(client, job, 2, "15000 g", indication="15011").status_code == 302
     page = text_of(client.get(f"/jobs/{job}"))
     assert 'data-point="15000 g" data-verdict="fail"' in page and "failing points: 15000 g" in page
-    assert "3 values, separated by spaces" in page and 'name="p5-flash_delta"' not in page
-    assert _save(client, job, 5, "repeatability 15000 g", indication="15000 15005; 15008").status_code == 302
+    assert "3 values, separated by spaces" in page and 'name="p9-flash_delta"' not in page
+    assert _save(client, job, 9, "repeatability 15000 g", indication="15000 15005; 15008").status_code == 302
     page = text_of(client.get(f"/jobs/{job}"))
     row = re.search(r'<tr data-point="repeatability 15000 g" data-verdict="pass">(.*?)</tr>', page, re.S).group(1)
     assert "15000, 15005, 15008" in row and "spread 8 g" in row
-    r = _save(client, job, 6, "eccentricity 10000 g", indication="10000 x 10000 10000")
-    assert r.status_code == 422 and field_error(r, "p6-indication")
-    r = _save(client, job, 6, "eccentricity 10000 g", indication="10000 10000")
-    assert r.status_code == 422 and "4 indications" in field_error(r, "p6-indication")
+    r = _save(client, job, 10, "eccentricity 10000 g", indication="10000 x 10000 10000")
+    assert r.status_code == 422 and field_error(r, "p10-indication")
+    r = _save(client, job, 10, "eccentricity 10000 g", indication="10000 10000")
+    assert r.status_code == 422 and "4 indications" in field_error(r, "p10-indication")
 
 
 def test_bad_input_shows_beside_the_field(client, app, world):

@@ -3,7 +3,7 @@
 Other modules call these functions with plain numbers and get plain data back; they never import
 ``uncertainty`` themselves.
 """
-from uncertainty import BudgetError, decide
+from uncertainty import BudgetError, UncertaintyError, decide, evaluate_budget
 
 SIMPLE = "simple"
 
@@ -30,3 +30,33 @@ def judge(error, mpe, U=None, k=2.0):
     return {"verdict": d.verdict, "rule": d.rule, "rule_name": d.rule_name,
             "ratio": d.ratio if U is not None else None, "ratio_ok": d.ratio_ok if U is not None else None,
             "warnings": list(d.warnings) if U is not None else []}
+
+
+def run_budget(budget, method="gum", seed=1):
+    """Evaluate a budget dict (JSON format v1): ``gum`` only, or ``mcm`` (10⁵ trials, fixed seed, with GUM and
+    the JCGM 101 clause 8 validation beside it).
+
+    :raises ValueError: the engine refused the budget (the message names the key)
+    """
+    run = dict(budget)
+    if method == "mcm":
+        run.update(trials=100000, seed=seed)
+    try:
+        return evaluate_budget(run, method="both" if method == "mcm" else "gum")
+    except UncertaintyError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def judge_limits(value, lower, upper):
+    """Judge a value against limits ``lower ≤ value ≤ upper`` (simple acceptance; asymmetric or one-sided).
+
+    :returns: the same shape as :func:`judge` (no ratio: these items carry no uncertainty here)
+    """
+    lo, hi = float(lower), float(upper)
+    if -float("inf") < lo < 0 < hi < float("inf"):  # a band around zero: the engine decides (asymmetric allowed)
+        d = decide(float(value), 0.0, (lo, hi), rule=SIMPLE)
+        verdict, rule, name = d.verdict, d.rule, d.rule_name
+    else:
+        verdict = "pass" if lo <= float(value) <= hi else "fail"
+        rule, name = SIMPLE, decide(0.0, 0.0, 1.0, rule=SIMPLE).rule_name
+    return {"verdict": verdict, "rule": rule, "rule_name": name, "ratio": None, "ratio_ok": None, "warnings": []}

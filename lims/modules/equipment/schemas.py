@@ -129,6 +129,16 @@ class StandardValueSchema(LoadSchema):
     U = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=0))
     k = fields.Float(load_default=2.0, allow_nan=False, validate=validate.Range(min=1, max=10))
     unit = fields.String(required=True, validate=validate.Length(min=1, max=16))
+    certificate = fields.String(validate=validate.Length(min=1, max=120),
+                                metadata={"description": "certificate of this value when not the standard's own"})
+    date = fields.String(validate=validate.Regexp(r"^\d{4}-\d{2}-\d{2}$", error="must be a date YYYY-MM-DD"),
+                         metadata={"description": "calibration date of this value when not the standard's own"})
+    resolution = fields.Float(allow_nan=False, validate=validate.Range(min=0),
+                              metadata={"description": "the standard's resolution at this point (budget input)"})
+    stability = fields.Float(allow_nan=False, validate=validate.Range(min=0),
+                             metadata={"description": "a bath: half-width of its temperature fluctuation"})
+    uniformity = fields.Float(allow_nan=False, validate=validate.Range(min=0),
+                              metadata={"description": "a bath: half-width of its non-uniformity"})
 
 
 class ReferenceStandardSchema(DumpSchema):

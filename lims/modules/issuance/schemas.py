@@ -55,6 +55,12 @@ class IssueSchema(LoadSchema):
     due_date = fields.Date(metadata={"description": "calibration only: a recalibration date agreed with the "
                                                     "customer (ISO/IEC 17025 7.8.4.3)"})
     statement_of_conformity = Bool(metadata={"description": "calibration only: state pass/fail"})
+    decision_rule = fields.String(validate=validate.OneOf(["simple", "guarded"]),
+                                  metadata={"description": "calibration with a statement of conformity: "
+                                                           "ILAC-G8:09/2019 4.2.1 simple or 4.2.2 guarded "
+                                                           "acceptance (w = r×U)"})
+    guard_factor = fields.Float(allow_nan=False, validate=validate.Range(min=0, max=3),
+                                  metadata={"description": "r in w = r×U for guarded acceptance (default 1)"})
 
 
 class RevokeSchema(LoadSchema):

@@ -30,6 +30,7 @@ ACTION_ROLES = {
 DECISIONS = ("approve", "reject")
 _OPEN_JOB_INDEX = "uq_jobs_one_open_per_instrument"
 _judges = []
+_approval_checks = []
 
 
 def register_judge(judge):
@@ -40,6 +41,16 @@ def register_judge(judge):
     if judge not in _judges:
         _judges.append(judge)
     return judge
+
+
+def register_approval_check(check):
+    """Register ``check(job)``, raising :class:`Conflict` when ``job`` may not be approved yet.
+
+    The procedures area registers its U/MPE adequacy check; :func:`transition` asks every check at approve.
+    """
+    if check not in _approval_checks:
+        _approval_checks.append(check)
+    return check
 
 
 def jobs_for(user):
@@ -218,6 +229,8 @@ def transition(job, action, user, data):
         if problem:
             raise Conflict(f"job {job.id} cannot be approved: its verification date {problem}; reject it and "
                            "submit it again with the right date")
+        for check in _approval_checks:  # e.g. U/MPE over 1/3 needs the lab manager's justification (issue 13)
+            check(job)
         _apply_result(job)
     if data.get("notes"):
         job.notes = (job.notes + "\n" if job.notes else "") + data["notes"]

@@ -10,7 +10,8 @@ from lims.core.auth import check_org, login_required, require_roles
 from lims.core.db import get_or_404
 from lims.modules.jobs.models import Job
 from lims.modules.procedures import operations as ops
-from lims.modules.procedures.schemas import EnteredResultSchema, ProcedureSchema, ResultEntrySchema
+from lims.modules.procedures.schemas import (EnteredResultSchema, JustificationSchema, ProcedureSchema,
+                                             ResultEntrySchema)
 from lims.modules.users.models import LAB_ROLES
 
 blp = Blueprint("procedures", __name__, url_prefix="/api/v1",
@@ -44,3 +45,16 @@ def enter_result(data, job_id):
     """
     job = get_or_404(Job, job_id)
     return ops.enter_result(job, current_user, data)
+
+
+@blp.route("/jobs/<int:job_id>/results/justification", methods=["POST"])
+@require_roles("lab_manager")
+@blp.arguments(JustificationSchema)
+@blp.response(200, EnteredResultSchema)
+def justify(data, job_id):
+    """The lab manager's justification of a point whose U/MPE exceeds 1/3 (or which has no budget)
+
+    Approval is refused (409) while a flagged point has none. Audited with the point's row.
+    """
+    job = get_or_404(Job, job_id)
+    return ops.justify(job, current_user, data["point"], data["justification"])

@@ -7,6 +7,7 @@ database or Flask: :func:`load_all` is called once by the application factory, w
 start on a malformed file, and :func:`plan` turns an instrument's declared characteristics into
 test points. Numbers are :class:`decimal.Decimal` throughout, so an MPE of 2.5 g stays 2.5 g.
 """
+import datetime as dt
 import math
 import pathlib
 import tomllib
@@ -52,6 +53,9 @@ class TestPoint:
     note: str
     test: str = "error"
     count: int = 1
+    lower: Decimal | None = None  # a "limit" item: lower ≤ value ≤ upper (asymmetric or one-sided limits)
+    upper: Decimal | None = None
+    clause: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,8 @@ class Plan:
     points: tuple
     e: Decimal | None = None  # verification scale interval of a scale (for the rounding correction)
     unconfirmed: tuple = ()  # what of this plan rests on numbers REFERENCE.md marks unconfirmed, with sources
+    has_budget: bool = False  # the procedure computes each point's uncertainty budget from the record
+    effective_from: object = None  # the date this edition came into force (None: since ever)
 
     def point(self, point_id):
         """Return the point named ``point_id`` or None."""
@@ -173,14 +179,78 @@ def validate(data, name="<data>"):
         _check_mpe_table(f"{name}: mpe", data.get("mpe"))
     else:
         raise ProcedureDataError(f"{name}: kind: must be 'scale' or 'points', got {data['kind']!r}")
+    if "effective_from" in data and not isinstance(data["effective_from"], dt.date):
+        raise ProcedureDataError(f"{name}: effective_from: must be a date (YYYY-MM-DD)")
+    if "budget" in data:
+        _check_budget(name, data["budget"])
+    for i, item in enumerate(data.get("items") or []):
+        _check_item(f"{name}: items[{i}]", item)
     return data
 
 
-def load_all(directory=DATA_DIR):
+BUDGET_TYPES = ("scale", "sphygmomanometer", "thermometer")
+
+
+def _check_budget(name, b):
+    if not isinstance(b, dict):
+        raise ProcedureDataError(f"{name}: budget: must be a table")
+    if b.get("type") not in BUDGET_TYPES:
+        raise ProcedureDataError(f"{name}: budget.type: must be one of {', '.join(BUDGET_TYPES)}")
+    if b.get("method", "gum") not in ("gum", "mcm"):
+        raise ProcedureDataError(f"{name}: budget.method: must be gum or mcm")
+    if not 0 < _dec(f"{name}: budget.coverage", b.get("coverage", Decimal("0.9545"))) < 1:
+        raise ProcedureDataError(f"{name}: budget.coverage: must be between 0 and 1")
+    if b.get("reference_mode", "certificate") not in ("certificate", "class"):
+        raise ProcedureDataError(f"{name}: budget.reference_mode: must be certificate or class")
+    if not isinstance(b.get("reference_kind"), str):
+        raise ProcedureDataError(f"{name}: budget.reference_kind: the kind of standard the points are measured with")
+    if not isinstance(b.get("source"), str) or not b["source"].strip():
+        raise ProcedureDataError(f"{name}: budget.source: every budget needs its source")
+    for key in ("compose", "interpolate", "hysteresis"):
+        if not isinstance(b.get(key, False), bool):
+            raise ProcedureDataError(f"{name}: budget.{key}: must be true or false")
+
+
+def _limit_value(where, value):
+    """A limit: a number, or a table with one number per verification kind."""
+    if isinstance(value, dict):
+        for k in KINDS:
+            if k in value:
+                _dec(f"{where}.{k}", value[k])
+        return
+    _dec(where, value)
+
+
+def _check_item(where, item):
+    """An item judged against limits with their clause: ``{id, item_zh, item_en, unit | per_e, lower, upper,
+    clause, source, kinds?, types?, unconfirmed?}`` (asymmetric and one-sided limits allowed: ``-inf``/``inf``)."""
+    if not isinstance(item, dict):
+        raise ProcedureDataError(f"{where}: must be a table")
+    for key in ("id", "item_zh", "item_en", "clause", "source"):
+        if not isinstance(item.get(key), str) or not item[key].strip():
+            raise ProcedureDataError(f"{where}.{key}: required (every limit keeps its clause and source)")
+    if not item.get("per_e") and not isinstance(item.get("unit"), str):
+        raise ProcedureDataError(f"{where}.unit: required (or per_e = true for limits in e)")
+    for key in ("lower", "upper"):
+        if key not in item:
+            raise ProcedureDataError(f"{where}.{key}: required (use -inf or inf for a one-sided limit)")
+        _limit_value(f"{where}.{key}", item[key])
+    for key in ("kinds", "types"):
+        if key in item and (not isinstance(item[key], list) or not all(isinstance(x, str) for x in item[key])):
+            raise ProcedureDataError(f"{where}.{key}: must be a list of names")
+    if any(k not in KINDS for k in item.get("kinds", [])):
+        raise ProcedureDataError(f"{where}.kinds: each one of {', '.join(KINDS)}")
+
+
+def load_editions(directory=DATA_DIR):
     """Load and check every ``*.toml`` procedure file.
 
-    :returns: ``{instrument type code: procedure document}``
-    :raises ProcedureDataError: a malformed file, two files with the same id, or two files for one type
+    A regulation revision is a new file with ``effective_from`` (a date): one type may have several
+    files when their effective dates differ (the oldest may leave it out: in force since ever).
+
+    :returns: ``{instrument type code: [procedure documents, oldest first]}``
+    :raises ProcedureDataError: a malformed file, two files with the same id, or two files for one
+        type with the same effective date
     """
     by_type, ids = {}, set()
     for path in sorted(pathlib.Path(directory).glob("*.toml")):
@@ -194,10 +264,50 @@ def load_all(directory=DATA_DIR):
             raise ProcedureDataError(f"{path.name}: id {data['id']!r} is used by another file")
         ids.add(data["id"])
         for code in data["instrument_types"]:
-            if code in by_type:
-                raise ProcedureDataError(f"{path.name}: {code} already has procedure {by_type[code]['id']}")
-            by_type[code] = data
+            same = [d for d in by_type.get(code, []) if d.get("effective_from") == data.get("effective_from")]
+            if same:
+                raise ProcedureDataError(f"{path.name}: {code} already has procedure {same[0]['id']} "
+                                         "with the same effective date")
+            by_type.setdefault(code, []).append(data)
+    for docs in by_type.values():
+        docs.sort(key=lambda d: d.get("effective_from") or dt.date.min)
     return by_type
+
+
+def edition_on(editions, day):
+    """The edition in force on ``day`` from a type's list of documents (oldest first), or None."""
+    current = None
+    for doc in editions or []:
+        if (doc.get("effective_from") or dt.date.min) <= day:
+            current = doc
+    return current
+
+
+def load_all(directory=DATA_DIR, day=None):
+    """Load and check every procedure file; return the editions in force on ``day`` (default today).
+
+    :returns: ``{instrument type code: procedure document}``
+    :raises ProcedureDataError: see :func:`load_editions`
+    """
+    day = day or dt.date.today()
+    out = {}
+    for code, docs in load_editions(directory).items():
+        doc = edition_on(docs, day)
+        if doc is not None:
+            out[code] = doc
+    return out
+
+
+def load_weight_classes(path=DATA_DIR / "standards" / "oiml-r111-1-2004.toml"):
+    """The OIML R 111-1 MPE table ``{"classes": {"M1": [[nominal g, MPE mg], ...]}, "source"}``."""
+    with open(path, "rb") as fh:
+        data = tomllib.load(fh, parse_float=Decimal)
+    for cls, rows in data.get("classes", {}).items():
+        for i, row in enumerate(rows):
+            if not isinstance(row, list) or len(row) != 2:
+                raise ProcedureDataError(f"{path.name}: classes.{cls}[{i}]: must be [nominal g, MPE mg]")
+            _dec(f"{path.name}: classes.{cls}[{i}]", row[0]), _dec(f"{path.name}: classes.{cls}[{i}]", row[1])
+    return data
 
 
 def compute_error(indication, reference, e=None, flash_delta=None, zero_error=None):
@@ -257,6 +367,12 @@ def _scale_plan(proc, chars, kind):
         points.append(TestPoint(f"{key} {proc['unit']}", load, proc["unit"], mpe,
                                 f"{proc['item_zh']} {key} {proc['unit']}", f"{proc['item_en']} {key} {proc['unit']}",
                                 unconfirmed, note))
+    if proc["plan"].get("decreasing"):  # the same loads unloaded again, Max excluded (R 76-1 A.4.4.1 style)
+        for pt in [p for p in points if p.nominal != mx][::-1]:
+            key = fmt(pt.nominal)
+            points.append(TestPoint(f"{key} {proc['unit']} decreasing", pt.nominal, pt.unit, pt.mpe,
+                                    f"{proc['item_zh']} {key} {proc['unit']}（卸载）",
+                                    f"{proc['item_en']} {key} {proc['unit']} (decreasing)", pt.unconfirmed, pt.note))
     points += _performance_points(proc, cls, mx, mn, e, kind, unconfirmed)
     return points, e
 
@@ -290,13 +406,41 @@ def _performance_points(proc, cls, mx, mn, e, kind, unconfirmed):
     return out
 
 
-def plan(proc, chars, verification_kind):
+def _kind_value(value, kind):
+    value = value.get(kind) if isinstance(value, dict) else value
+    return None if value is None else Decimal(str(value))
+
+
+def _items(proc, kind, type_code, e):
+    """The procedure's limit items for this verification kind and instrument type."""
+    out = []
+    for item in proc.get("items") or []:
+        if kind not in item.get("kinds", KINDS) or (type_code and "types" in item and type_code not in item["types"]):
+            continue
+        lower, upper = _kind_value(item["lower"], kind), _kind_value(item["upper"], kind)
+        if lower is None or upper is None:
+            continue
+        unit = proc["unit"] if item.get("per_e") else item["unit"]
+        if item.get("per_e"):
+            if e is None:
+                continue
+            lower, upper = lower * e, upper * e
+        finite = [abs(v) for v in (lower, upper) if v.is_finite()]
+        limits = f"{fmt(lower) if lower.is_finite() else '−∞'} … {fmt(upper) if upper.is_finite() else '+∞'} {unit}"
+        out.append(TestPoint(item["id"], _dec("nominal", item.get("nominal", 0)), unit, max(finite) if finite else
+                             Decimal(0), item["item_zh"], item["item_en"], bool(item.get("unconfirmed")),
+                             f"{limits} ({item['clause']})", "limit", 1, lower, upper, item["clause"]))
+    return out
+
+
+def plan(proc, chars, verification_kind, type_code=None):
     """Plan the test points of an instrument.
 
     :param proc: a procedure document from :func:`load_all`
     :param chars: the instrument's declared characteristics (a scale: max, min, e in g, accuracy_class;
         others: optional range_min, range_max)
     :param verification_kind: ``initial``, ``subsequent`` or ``in_service`` (the job's)
+    :param type_code: the instrument type (items may apply to some types of a file only)
     :returns: :class:`Plan`
     :raises PlanError: the characteristics do not allow a plan
     """
@@ -322,6 +466,7 @@ def plan(proc, chars, verification_kind):
         if unconfirmed:
             notes.append(f"MPE: {proc['mpe']['source']}")
         lo, hi = chars.get("range_min"), chars.get("range_max")
+        main, outside = proc["mpe"].get("main_range"), proc["mpe"].get("outside")
         points = []
         for v in proc["points"]["nominal"]:
             nominal = Decimal(str(v))
@@ -329,9 +474,14 @@ def plan(proc, chars, verification_kind):
                 continue
             if isinstance(hi, (int, float)) and nominal > Decimal(str(hi)):
                 continue
-            points.append(TestPoint(f"{fmt(nominal)} {proc['unit']}", nominal, proc["unit"], mpe,
+            here = mpe
+            if main and outside and not Decimal(str(main[0])) <= nominal <= Decimal(str(main[1])):
+                here = Decimal(str(outside[verification_kind]))  # outside the main range (e.g. JJG 1162)
+            points.append(TestPoint(f"{fmt(nominal)} {proc['unit']}", nominal, proc["unit"], here,
                                     f"{proc['item_zh']} {fmt(nominal)} {proc['unit']}",
                                     f"{proc['item_en']} {fmt(nominal)} {proc['unit']}", unconfirmed,
-                                    f"{verification_kind}: ±{fmt(mpe)} {proc['unit']}"))
-    return Plan(proc["id"], proc["data_version"], proc["regulation"], proc["kind"], proc["unit"], tuple(points), e,
-                tuple(notes))
+                                    f"{verification_kind}: ±{fmt(here)} {proc['unit']}"))
+    items = _items(proc, verification_kind, type_code, e)
+    notes += [f"{pt.id}: {pt.clause}" for pt in items if pt.unconfirmed]
+    return Plan(proc["id"], proc["data_version"], proc["regulation"], proc["kind"], proc["unit"],
+                tuple(points) + tuple(items), e, tuple(notes), "budget" in proc, proc.get("effective_from"))

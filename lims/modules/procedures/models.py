@@ -54,6 +54,12 @@ class PointResult(db.Model):
     verdict: Mapped[str] = mapped_column(sa.String(8), nullable=False)
     session_id: Mapped[int | None] = mapped_column(sa.ForeignKey("measurement_sessions.id"), nullable=True)
     sequences: Mapped[list | None] = mapped_column(sa.JSON, nullable=True)
+    budget: Mapped[dict | None] = mapped_column(sa.JSON, nullable=True)  # contributions, ν_eff, k, U, sources
+    budget_error: Mapped[str | None] = mapped_column(sa.String(500), nullable=True)  # why no budget
+    indication_falling: Mapped[str | None] = _num()  # with falling pressure, where hysteresis is measured
+    justification: Mapped[str | None] = mapped_column(sa.Text, nullable=True)  # lab manager: U/MPE > 1/3 accepted
+    justified_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), nullable=True)
+    justified_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     entered_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False)
     entered_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
     version: Mapped[int] = mapped_column(nullable=False, default=1)

@@ -4,6 +4,7 @@ The plan comes from the procedure files (:mod:`lims.modules.procedures.definitio
 start-up into ``app.extensions["procedures"]``; results are :class:`PointResult` rows judged by
 :func:`lims.modules.budgets.evaluate.judge` (simple acceptance). Operations only ``flush()``.
 """
+import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -14,10 +15,11 @@ from lims.core.db import now_utc
 from lims.core.http import Conflict, DomainValidationError
 from lims.extensions import db
 from lims.modules.jobs import operations as jobs_ops
-from lims.modules.procedures.definitions import PlanError, compute_error, fmt, plan
+from lims.modules.procedures.definitions import PlanError, compute_error, edition_on, fmt, plan
 from lims.modules.procedures.models import PointResult
 
 COVERAGE_PROBABILITY = "0.95"
+MULTI = ("repeatability", "eccentricity")  # tests that take several indications
 # unit -> (dimension, factor to the dimension's base unit), for matching a standard's calibrated values
 _UNITS = {"mg": ("mass", Decimal("0.001")), "g": ("mass", Decimal(1)), "kg": ("mass", Decimal(1000)),
           "t": ("mass", Decimal(1000000)), "Pa": ("pressure", Decimal("0.001")), "kPa": ("pressure", Decimal(1)),
@@ -57,11 +59,26 @@ def conventional_value(job, point):
     return None
 
 
+def job_day(job):
+    """The day that selects the regulation edition: the day work started (today before that)."""
+    return job.started_dt.date() if job.started_dt is not None else dt.date.today()
+
+
 def procedure_for(job):
-    """The procedure document for ``job`` (verifications only), or None."""
-    if job.kind != "verification":
+    """The procedure document for ``job`` in the edition in force when it started, or None.
+
+    Calibrations use the same test points and budgets; their MPE serves only a statement of
+    conformity the customer asked for.
+
+    A revision is a new file with ``effective_from``: a job started before that date keeps the old
+    edition, one started on or after it uses the new (docs/procedures.md).
+    """
+    if job.kind not in ("verification", "calibration"):
         return None
-    return current_app.extensions["procedures"].get(job.instrument.type.code)
+    editions = current_app.extensions.get("procedure_editions")
+    if editions is None:
+        return current_app.extensions["procedures"].get(job.instrument.type.code)
+    return edition_on(editions.get(job.instrument.type.code), job_day(job))
 
 
 def job_plan(job):
@@ -72,7 +89,7 @@ def job_plan(job):
     proc = procedure_for(job)
     if proc is None:
         return None
-    return plan(proc, job.instrument.characteristics, job.verification_kind)
+    return plan(proc, job.instrument.characteristics, job.verification_kind, job.instrument.type.code)
 
 
 def results_of(job):
@@ -105,10 +122,13 @@ def result_view(r):
     """Plain data of one stored point result."""
     if r is None:
         return None
-    return {f: getattr(r, f) for f in ("indication", "indications", "reference", "flash_delta", "zero_error", "error",
-                                        "corrected_error", "mpe", "uncertainty", "k", "ratio", "rule",
-                                        "rule_name", "verdict", "session_id", "sequences", "entered_by_id",
-                                        "entered_dt", "version")}
+    out = {f: getattr(r, f) for f in ("indication", "indications", "reference", "flash_delta", "zero_error", "error",
+                                       "corrected_error", "mpe", "uncertainty", "k", "ratio", "rule",
+                                       "rule_name", "verdict", "session_id", "sequences", "entered_by_id",
+                                       "entered_dt", "version", "indication_falling", "budget", "budget_error",
+                                       "justification", "justified_by_id", "justified_dt")}
+    out["flags"] = flags(r)
+    return out
 
 
 def procedure_view(job):
@@ -133,12 +153,20 @@ def procedure_view(job):
         "overall": overall, "failing": failing, "missing": missing,
         "points": [{"point": pt.id, "nominal": fmt(pt.nominal), "unit": pt.unit, "mpe": fmt(pt.mpe),
                     "item_zh": pt.item_zh, "item_en": pt.item_en, "unconfirmed": pt.unconfirmed, "note": pt.note,
-                    "test": pt.test, "count": pt.count, **_reference(job, pt),
+                    "test": pt.test, "count": pt.count, **_reference(job, pt, proc),
                     "result": result_view(results.get(pt.id))} for pt in p.points],
     }
 
 
-def _reference(job, pt):
+def _reference(job, pt, proc=None):
+    from lims.modules.budgets.references import ReferenceError as RefError
+
+    if proc is not None and proc.get("budget") is not None:
+        try:
+            ref = reference_of(job, proc, pt)
+            return {"reference": fmt(ref.value), "reference_source": ", ".join(sorted({x.code for x in ref.parts}))}
+        except RefError:
+            pass
     conventional = conventional_value(job, pt)
     if conventional is None:
         return {"reference": fmt(pt.nominal), "reference_source": "nominal"}
@@ -182,7 +210,7 @@ def _mean(values):
 
 def _check_input(p, point, data, has_readings):
     """Refuse fields that do not fit the point's test (422 naming the field)."""
-    multi = point.test != "error"
+    multi = point.test in MULTI
     given = "indications" if multi else "indication"
     other = "indication" if multi else "indications"
     if data.get(other) is not None:
@@ -192,11 +220,14 @@ def _check_input(p, point, data, has_readings):
         raise DomainValidationError({given: [f"give the {given}, or session_id and sequences of stored readings "
                                              "(not both)"]})
     for key in ("flash_delta", "zero_error"):
-        if data.get(key) is not None and (p.kind != "scale" or multi):
+        if data.get(key) is not None and (p.kind != "scale" or point.test != "error"):
             raise DomainValidationError({key: ["only for the weighing points of scales (the flash-point method)"]})
     flash = data.get("flash_delta")
     if flash is not None and not 0 <= flash <= p.e:
         raise DomainValidationError({"flash_delta": [f"must be between 0 and e = {fmt(p.e)} {p.unit}"]})
+    if data.get("uncertainty") is not None and p.has_budget:
+        raise DomainValidationError({"uncertainty": ["computed from the record (the procedure's budget: standards, "
+                                                     "readings); it cannot be typed"]})
     if data.get("k") is not None and data.get("uncertainty") is None:
         raise DomainValidationError({"k": ["only with an uncertainty"]})
     if has_readings and data.get("session_id") is None:
@@ -213,6 +244,11 @@ def _judge(judge, value, mpe, big_u, k):
 def _evaluate(point, values, reference, p, data, judge):
     """Return (indication, E, Ec, decision) for the point's test."""
     big_u, k = data.get("uncertainty"), data.get("k") or Decimal(2)
+    if point.test == "limit":  # judged against its (possibly asymmetric or one-sided) limits
+        from lims.modules.budgets.evaluate import judge_limits
+
+        value = _mean(values)
+        return value, value, value, judge_limits(value, point.lower, point.upper)
     if point.test == "error":
         indication = _mean(values)
         error, corrected = compute_error(indication, reference, p.e, data.get("flash_delta"), data.get("zero_error"))
@@ -262,12 +298,20 @@ def enter_result(job, user, data):
     if has_readings:
         values = _reading_values(job, point, data["session_id"], data.get("sequences"))
     else:
-        values = list(data["indications"]) if point.test != "error" else [data["indication"]]
+        values = list(data["indications"]) if point.test in MULTI else [data["indication"]]
     reference = data.get("reference")
+    proc = procedure_for(job)
+    if data.get("indication_falling") is not None and not proc.get("budget", {}).get("hysteresis"):
+        raise DomainValidationError({"indication_falling": [f"{p.regulation} does not measure hysteresis"]})
     if reference is None:
-        conventional = conventional_value(job, point)
-        reference = conventional[0] if conventional else point.nominal
+        reference = default_reference(job, proc, point)
     indication, error, corrected, verdict = _evaluate(point, values, reference, p, data, judge)
+    falling = data.get("indication_falling")
+    if falling is not None:  # judged on the larger of the rising and the falling error
+        f_err, f_corr = compute_error(falling, reference)
+        if abs(f_corr) > abs(corrected):
+            error, corrected = f_err, f_corr
+            verdict = _judge(judge, corrected, point.mpe, None, Decimal(2))
     big_u, k = data.get("uncertainty"), data.get("k") or Decimal(2)
     flash = data.get("flash_delta")
     row = results_of(job).get(point.id)
@@ -277,7 +321,7 @@ def enter_result(job, user, data):
     fields = {
         "procedure_id": p.procedure_id, "data_version": p.data_version, "unit": point.unit,
         "nominal": fmt(point.nominal), "reference": fmt(reference), "indication": fmt(indication),
-        "indications": [fmt(v) for v in values] if point.test != "error" or len(values) > 1 else None,
+        "indications": [fmt(v) for v in values] if point.test in MULTI or len(values) > 1 else None,
         "flash_delta": fmt(flash) if flash is not None else None,
         "zero_error": fmt(data["zero_error"]) if data.get("zero_error") is not None else None,
         "error": fmt(error), "corrected_error": fmt(corrected), "mpe": fmt(point.mpe),
@@ -288,11 +332,36 @@ def enter_result(job, user, data):
         "sequences": list(data["sequences"]) if has_readings else None,
         "entered_by_id": user.id, "entered_dt": now_utc(),
     }
+    fields["indication_falling"] = fmt(falling) if falling is not None else None
     for key, value in fields.items():
         setattr(row, key, value)
+    if proc.get("budget") is not None:
+        with db.session.no_autoflush:  # one write of the row: its budget is computed before the flush
+            results = results_of(job)
+        results[point.id] = row
+        # this point, and when a repeatability or eccentricity item changed, the points whose budgets use it
+        with db.session.no_autoflush:
+            refresh_budgets(job, p, proc, results, None if point.test in MULTI else {point.id})
+        if row.ratio is not None:  # the judged decision records U/MPE of the computed U
+            verdict = _judge(judge, corrected, point.mpe, Decimal(row.uncertainty), Decimal(row.k))
+            row.rule, row.rule_name = verdict["rule"], verdict["rule_name"]
     jobs_ops.note_work(job, user, "measure")
     db.session.flush()
     return row
+
+
+def default_reference(job, proc, point):
+    """The reference value L when none is given: from the standards' calibration values (the budget's
+    reference), else the older exact-nominal lookup, else the nominal value."""
+    from lims.modules.budgets.references import ReferenceError as RefError
+
+    if proc.get("budget") is not None:
+        try:
+            return reference_of(job, proc, point).value
+        except RefError:
+            pass
+    conventional = conventional_value(job, point)
+    return conventional[0] if conventional else point.nominal
 
 
 @jobs_ops.register_judge
@@ -310,6 +379,8 @@ def submission_judgement(job):
     except PlanError as exc:
         return {"failing": [], "missing": [], "problem": f"its declared characteristics allow no plan: {exc}"}
     _p, _results, _overall, failing, missing = judged(job)
+    if job.kind != "verification":  # a calibration states conformity only when asked: missing points block
+        failing = []
     return {"failing": failing, "missing": missing, "problem": None}
 
 
@@ -322,18 +393,37 @@ def demo_measure_every_point(job, user, fail=False):
     if p is None:
         return 0
     last_error = [pt.id for pt in p.points if pt.test == "error"][-1:]
+    e = getattr(p, "e", None)
     for pt in p.points:
         entry = {"point": pt.id}
         if pt.test == "error":
             entry["indication"] = pt.nominal + (3 * pt.mpe if fail and pt.id in last_error else 0)
+            if e is not None:  # a scale read by the flash-point method, as at the bench (U/MPE within 1/3)
+                entry.update(flash_delta=e * 3 / 10, zero_error=e / 10)
+        elif pt.test == "limit":  # zero-setting, tare, discrimination, price check: a value within the limits
+            entry["indication"] = 0 if pt.lower <= 0 <= pt.upper else pt.lower
         else:  # repeatability, eccentricity: the same load read several times
             entry["indications"] = [pt.nominal] * pt.count
         enter_result(job, user, entry)
     return len(p.points)
 
 
-def certificate_results(job):
-    """Certificate result lines (``certificates`` record form) from the judged points, or []."""
+RULES = {"simple": "ILAC-G8:09/2019 4.2.1 简单接受 / simple acceptance (w = 0)",
+         "guarded": "ILAC-G8:09/2019 4.2.2 保护带接受 / guarded acceptance (w = r×U)"}
+
+
+def _coverage(r):
+    return f"{r.budget['coverage']:.4g}" if r.budget else COVERAGE_PROBABILITY
+
+
+def certificate_results(job, conformity=True, rule="simple", guard_factor=Decimal(1)):
+    """Certificate result lines (``certificates`` record form) from the judged points, or [].
+
+    :param conformity: state a verdict per line (verifications always; calibrations only when the
+        customer asked for a statement of conformity — otherwise the lines carry no MPE and no verdict)
+    :param rule: ``simple`` (ILAC-G8 4.2.1) or ``guarded`` (4.2.2: pass when |E| ≤ MPE − w, w = r·U)
+    :raises DomainValidationError: guarded acceptance for a point without U
+    """
     p, results, _overall, _failing, _missing = judged(job)
     if p is None or not results:
         return []
@@ -348,16 +438,256 @@ def certificate_results(job):
         if pt.test == "repeatability":  # the spread is the measured value; there is no error of indication
             line.update(measured=r.corrected_error)
             line.pop("error")
+        if pt.test == "limit":  # a value judged against limits: the line shows them as MPE upper/lower
+            line.pop("error")
+            line.pop("nominal")
+            line.pop("mpe")
+            if pt.lower.is_finite() and pt.upper.is_finite() and pt.upper >= 0 >= pt.lower:
+                line.update(mpe=fmt(pt.upper), mpe_lower=fmt(-pt.lower))
         if r.uncertainty is not None:
-            line.update(uncertainty=r.uncertainty, k=r.k, coverage_probability=COVERAGE_PROBABILITY)
+            line.update(uncertainty=r.uncertainty, k=r.k, coverage_probability=_coverage(r))
+        if conformity and rule == "guarded" and pt.test == "error":
+            if r.uncertainty is None:
+                raise DomainValidationError({"decision_rule": [f"guarded acceptance needs U at {pt.id}"]})
+            w = Decimal(r.uncertainty) * guard_factor
+            line["conformity"] = "pass" if abs(Decimal(r.corrected_error)) <= Decimal(r.mpe) - w else "fail"
+        if not conformity:
+            line.pop("conformity")
+            line.pop("mpe", None)
+            line.pop("mpe_lower", None)
         lines.append(line)
     return lines
 
 
-def decision_rule(job):
-    """The decision rule text of a job judged here, or None."""
+def decision_rule(job, rule="simple", guard_factor=Decimal(1)):
+    """The decision rule text of a job judged here (with the guard band of every point when guarded), or None."""
     p, results, *_ = judged(job)
     if p is None or not results:
         return None
+    if rule == "guarded":
+        bands = [f"{pt.id}: w = {fmt(Decimal(r.uncertainty) * guard_factor)} {pt.unit}, "
+                 f"±{fmt(Decimal(r.mpe) - Decimal(r.uncertainty) * guard_factor)} {pt.unit}"
+                 for pt in p.points if (r := results.get(pt.id)) is not None and pt.test == "error"
+                 and r.uncertainty is not None]
+        return (f"依据 {p.regulation}，{RULES['guarded']}, r = {fmt(guard_factor)}：|示值误差| ≤ MPE - w 判合格 / "
+                f"|error| ≤ MPE - w passes; 保护带 guard bands (w, acceptance limit): " + "; ".join(bands))
     names = sorted({r.rule_name for r in results.values()})
     return f"依据 {p.regulation}，{'; '.join(names)}：|示值误差| ≤ MPE 判合格 / |error| ≤ MPE passes"
+
+
+# --- uncertainty budgets from the record --------------------------------------------------------------
+
+RATIO_LIMIT = Decimal(1) / Decimal(3)
+
+
+def _standard_data(std):
+    return {"id": std.id, "code": std.code, "kind": std.kind, "certificate_number": std.certificate_number,
+            "calibrated_on": std.calibrated_on, "due_on": std.due_on, "accuracy_class": std.accuracy_class,
+            "values": list(std.values or []), "is_deleted": std.is_deleted}
+
+
+def bench_standards(job, kind):
+    """Plain data of the standards of ``kind`` on the job's bench."""
+    if job.bench is None:
+        return []
+    return [_standard_data(s) for s in job.bench.standards if s.kind == kind]
+
+
+def _resolution(job, spec, unit):
+    key = spec.get("resolution_characteristic", "resolution")
+    value = (job.instrument.characteristics or {}).get(key)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return Decimal(repr(float(value))), f"the instrument's declared {key} in the register"
+    return Decimal(str(spec.get("resolution_default", 1))), str(spec.get("resolution_source", "procedure default"))
+
+
+def _bath(job, spec, point):
+    """Stability and uniformity at the point's temperature from a bath standard on the bench (nearest row)."""
+    from lims.modules.budgets.references import ReferenceError as RefError, check_valid, convert
+
+    best = None
+    for std in bench_standards(job, spec.get("bath_kind", "other")):
+        for row in std["values"]:
+            if row.get("stability") is None or row.get("uniformity") is None:
+                continue
+            m = _NOMINAL.fullmatch(str(row.get("nominal", "")))
+            nominal = convert(Decimal(m[1]), m[2], point.unit) if m else None
+            if nominal is None:
+                continue
+            dist = abs(nominal - point.nominal)
+            if best is None or dist < best[0]:
+                best = (dist, std, row, nominal)
+    if best is None:
+        return None
+    _dist, std, row, nominal = best
+    try:
+        check_valid(std, dt.date.today())
+    except RefError as exc:
+        raise ValueError(str(exc)) from exc
+    return {"stability": Decimal(repr(float(row["stability"]))), "uniformity": Decimal(repr(float(row["uniformity"]))),
+            "source": f"{std['code']} ({row.get('certificate') or std['certificate_number']}): characterised at "
+                      f"{fmt(nominal)} {point.unit}", "standard_id": std["id"]}
+
+
+def reference_of(job, proc, point, day=None):
+    """The :class:`~lims.modules.budgets.references.Reference` of ``point`` from the bench's standards.
+
+    :raises lims.modules.budgets.references.ReferenceError: naming the standard (expired, no value)
+    """
+    from lims.modules.budgets.references import reference_for
+
+    spec = proc["budget"]
+    return reference_for(bench_standards(job, spec["reference_kind"]), point.nominal, point.unit,
+                         day or dt.date.today(), mode=spec.get("reference_mode", "certificate"),
+                         compose=spec.get("compose", False), interpolate=spec.get("interpolate", False),
+                         class_table=current_app.extensions.get("weight_classes"))
+
+
+def _row_readings(row):
+    if row.session_id is not None and row.indications and len(row.indications) > 1:
+        return {"values": [Decimal(v) for v in row.indications], "mean": True,
+                "source": f"measurement session {row.session_id}, readings {', '.join(map(str, row.sequences or []))}"}
+    return None
+
+
+def _budget_context(job, p, proc, point, row, results, ref):
+    """The record a point's budget is built from (see :func:`lims.modules.budgets.record.build`)."""
+    spec = proc["budget"]
+    indication = Decimal(row.indication)
+    ctx = {"unit": point.unit, "nominal": point.nominal, "reference": ref, "readings": _row_readings(row),
+           "indication_source": (f"job {job.id}, point {point.id}: indication {row.indication} {point.unit}"
+                                 + (f" (mean of session {row.session_id} readings)" if row.session_id else ""))}
+    if spec["type"] == "scale":
+        chars = job.instrument.characteristics or {}
+        d = chars.get("d") or chars.get("e")
+        ctx["d"] = Decimal(repr(float(d))) if d else p.e
+        ctx["e"] = p.e
+        if row.flash_delta is not None:
+            indication = indication + p.e / 2 - Decimal(row.flash_delta)
+            ctx["flash"] = True
+        ctx["zero_error"] = Decimal(row.zero_error) if row.zero_error is not None else None
+        for other in p.points:
+            r = results.get(other.id)
+            if r is None or other.id == point.id or not r.indications:
+                continue
+            src = f"job {job.id}, {other.id}: indications {' '.join(r.indications)} {other.unit}"
+            if other.test == "repeatability":
+                ctx["repeatability"] = {"values": [Decimal(v) for v in r.indications], "source": src}
+            elif other.test == "eccentricity" and point.test == "error":
+                ctx["eccentricity"] = {"values": [Decimal(v) for v in r.indications], "load": other.nominal,
+                                       "source": src}
+    else:
+        ctx["d"], ctx["d_source"] = _resolution(job, spec, point.unit)
+        ctx["reference_d"] = _part_resolution(job, ref, point.unit)
+        if spec["type"] == "thermometer":
+            ctx["bath"] = _bath(job, spec, point)
+        if spec.get("hysteresis") and row.indication_falling is not None:
+            ctx["hysteresis"] = {"up": Decimal(row.indication), "down": Decimal(row.indication_falling),
+                                 "source": f"job {job.id}, point {point.id}: rising {row.indication}, falling "
+                                           f"{row.indication_falling} {point.unit}"}
+    ctx["indication"] = indication
+    return ctx
+
+
+def _part_resolution(job, ref, unit):
+    """The reference standard's resolution: the ``resolution`` of the calibration row used, in the point's unit."""
+    from lims.modules.budgets.references import convert
+
+    for std in job.bench.standards if job.bench else []:
+        for part in ref.parts:
+            if part.standard_id != std.id:
+                continue
+            for row in std.values or []:
+                if str(row.get("nominal")) == part.nominal and row.get("resolution") is not None:
+                    m = _NOMINAL.fullmatch(part.nominal)
+                    return convert(Decimal(repr(float(row["resolution"]))), row.get("unit") or (m[2] if m else unit),
+                                   unit)
+    return None
+
+
+def compute_budget(job, p, proc, point, row, results):
+    """Build and evaluate the budget of ``row``; returns ``(budget dict or None, error text or None)``.
+
+    Repeatability and eccentricity items have none: they are performance tests of the instrument (a spread,
+    the worst position), whose results enter the weighing points' budgets (cg-18 7.1.1.3, 7.1.1.4).
+    """
+    from lims.modules.budgets.record import BudgetInputError, build, evaluate
+    from lims.modules.budgets.references import ReferenceError as RefError
+
+    spec = proc.get("budget")
+    if spec is None or point.test != "error":
+        return None, None
+    try:
+        ref = reference_of(job, proc, point)
+        budget = build(spec["type"], spec, _budget_context(job, p, proc, point, row, results, ref))
+        out = evaluate(budget, spec.get("method", "gum"))
+    except (RefError, BudgetInputError, ValueError) as exc:
+        return None, str(exc)[:500]
+    out["standards"] = [part.as_dict() for part in ref.parts]
+    out["reference_mode"] = ref.mode
+    return out, None
+
+
+def _apply_budget(row, point, budget, error):
+    """Store a computed budget on ``row`` with U (2 significant digits), k and U/MPE."""
+    row.budget, row.budget_error = budget, error
+    if budget is None:
+        row.uncertainty = row.k = row.ratio = None
+        return
+    big_u = Decimal(budget["rounded_U"]) if budget["method"] == "gum" else Decimal(f"{budget['U']:.2g}")
+    row.uncertainty = fmt(big_u)
+    row.k = f"{budget['k']:.2f}"
+    row.ratio = f"{big_u / point.mpe:.3g}" if point.mpe else None
+
+
+def refresh_budgets(job, p, proc, results, only=None):
+    """Recompute the budgets of the job's entered points (all, or the ids in ``only``)."""
+    for pt in p.points:
+        row = results.get(pt.id)
+        if row is None or (only is not None and pt.id not in only):
+            continue
+        budget, error = compute_budget(job, p, proc, pt, row, results)
+        if budget != row.budget or error != row.budget_error:
+            _apply_budget(row, pt, budget, error)
+
+
+def flags(row):
+    """Why a point needs the lab manager's justification before approval: ``[]`` or reasons."""
+    out = []
+    if row.budget_error:
+        out.append(f"no uncertainty budget: {row.budget_error}")
+    if row.ratio is not None and Decimal(row.ratio) > RATIO_LIMIT:
+        out.append(f"U/MPE = {row.ratio} exceeds 1/3")
+    return out
+
+
+@jobs_ops.register_approval_check
+def check_approval(job):
+    """Refuse approval while a point's U/MPE exceeds 1/3 (or it has no budget) without a recorded justification.
+
+    :raises Conflict: naming the points (HTTP 409)
+    """
+    if job.kind != "verification":  # the 1/3 rule is the JJG verifications' (calibrations state U instead)
+        return
+    _p, results, *_ = judged(job)
+    bad = [f"{r.point} ({'; '.join(flags(r))})" for r in results.values() if flags(r) and not r.justification]
+    if bad:
+        raise Conflict("approval needs the lab manager's justification for: " + ", ".join(sorted(bad)))
+
+
+def justify(job, user, point_id, text):
+    """Record the lab manager's justification of a flagged point (audited through the row).
+
+    :raises DomainValidationError: unknown point, point not flagged, empty text
+    """
+    text = (text or "").strip()
+    if not text:
+        raise DomainValidationError({"justification": ["give the reason the uncertainty is acceptable"]})
+    row = results_of(job).get(point_id)
+    if row is None:
+        raise DomainValidationError({"point": ["no result entered for this point"]})
+    if not flags(row):
+        raise DomainValidationError({"point": ["this point's U/MPE is within 1/3; nothing to justify"]})
+    row.justification, row.justified_by_id, row.justified_dt = text[:2000], user.id, now_utc()
+    db.session.flush()
+    return row

@@ -6,6 +6,12 @@ from lims.core.schemas import DumpSchema, LoadSchema
 _BIG = 10**9
 
 
+def _flags(row):
+    from lims.modules.procedures.operations import flags
+
+    return flags(row)
+
+
 def _within(low, high):
     """A range check for Decimal fields (the bounds are published as numbers in ``metadata``)."""
 
@@ -33,7 +39,11 @@ class ResultEntrySchema(LoadSchema):
                         "value, else the nominal value)", allow_none=True)
     flash_delta = _number("scales: the added small weights ΔL of the flash-point method", allow_none=True)
     zero_error = _number("scales: error E0 at or near zero, subtracted from E", allow_none=True)
-    uncertainty = _number("expanded uncertainty U of the error, if known", low=0, allow_none=True)
+    indication_falling = _number("sphygmomanometers whose procedure measures hysteresis: the indication with "
+                                 "falling pressure (the larger error is judged; half the difference enters the budget)",
+                                 allow_none=True)
+    uncertainty = _number("expanded uncertainty U of the error: only for procedures without a budget (with one, U is "
+                          "computed from the record and a typed U is refused)", low=0, allow_none=True)
     k = fields.Decimal(allow_nan=False, allow_none=True, load_default=None, validate=_within(1, 10),
                        metadata={"description": "coverage factor of U (default 2)", "minimum": 1, "maximum": 10})
     session_id = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1, max=2**31 - 1),
@@ -43,8 +53,47 @@ class ResultEntrySchema(LoadSchema):
                             metadata={"description": "sequence numbers of the readings (their mean is used)"})
 
 
+class BudgetInputSchema(DumpSchema):
+    name = fields.String()
+    description = fields.String()
+    source = fields.String(metadata={"description": "where the input came from: standard, certificate, readings"})
+    distribution = fields.String()
+    u = fields.Float()
+    sensitivity = fields.Float()
+    contribution = fields.Float(metadata={"description": "|c_i| u(x_i)"})
+    share = fields.Float(metadata={"description": "share of u_c² (the shares sum to 1)"})
+    dof = fields.Float(allow_none=True, metadata={"description": "null = infinite"})
+
+
+class BudgetSchema(DumpSchema):
+    method = fields.String(metadata={"description": "gum (GUM + Welch–Satterthwaite) or mcm (JCGM 101)"})
+    model = fields.String()
+    unit = fields.String()
+    value = fields.Float()
+    u = fields.Float()
+    U = fields.Float()
+    k = fields.Float()
+    nu_eff = fields.Float(allow_none=True, metadata={"description": "effective degrees of freedom; null = infinite"})
+    coverage = fields.Float()
+    rounded_U = fields.String()
+    source = fields.String()
+    reference_mode = fields.String(metadata={"description": "certificate (U, k) or class (R 111 MPE)"})
+    inputs = fields.List(fields.Nested(BudgetInputSchema))
+    standards = fields.List(fields.Dict(), metadata={"description": "the calibration values used"})
+    mcm = fields.Dict(allow_none=True)
+
+
 class PointResultSchema(DumpSchema):
     indication = fields.String()
+    indication_falling = fields.String(allow_none=True)
+    budget = fields.Nested(BudgetSchema, allow_none=True)
+    budget_error = fields.String(allow_none=True, metadata={"description": "why the point has no budget"})
+    flags = fields.Function(lambda r: r["flags"] if isinstance(r, dict) else _flags(r),
+                            metadata={"description": "why approval needs a justification", "type": "array",
+                                      "items": {"type": "string"}})
+    justification = fields.String(allow_none=True)
+    justified_by_id = fields.Integer(allow_none=True)
+    justified_dt = fields.DateTime(allow_none=True)
     indications = fields.List(fields.String(), allow_none=True)
     reference = fields.String()
     flash_delta = fields.String(allow_none=True)
@@ -105,3 +154,9 @@ class ProcedureSchema(DumpSchema):
     failing = fields.List(fields.String())
     missing = fields.List(fields.String())
     points = fields.List(fields.Nested(PlannedPointSchema))
+
+
+class JustificationSchema(LoadSchema):
+    point = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    justification = fields.String(required=True, validate=validate.Length(min=1, max=2000),
+                                  metadata={"description": "why U/MPE over 1/3 (or no budget) is acceptable here"})

@@ -1,0 +1,1 @@
+"""Out-of-tolerance recall (reverse traceability) of certificates that used a reference standard."""

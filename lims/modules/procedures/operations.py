@@ -154,8 +154,14 @@ def procedure_view(job):
         "points": [{"point": pt.id, "nominal": fmt(pt.nominal), "unit": pt.unit, "mpe": fmt(pt.mpe),
                     "item_zh": pt.item_zh, "item_en": pt.item_en, "unconfirmed": pt.unconfirmed, "note": pt.note,
                     "test": pt.test, "count": pt.count, **_reference(job, pt, proc),
+                    "lower": _bound(pt.lower), "upper": _bound(pt.upper),
                     "result": result_view(results.get(pt.id))} for pt in p.points],
     }
+
+
+def _bound(limit):
+    """A limit item's bound as text; None for an open side (or an item judged against ±MPE)."""
+    return fmt(limit) if limit is not None and limit.is_finite() else None
 
 
 def _reference(job, pt, proc=None):
@@ -378,9 +384,9 @@ def submission_judgement(job):
         job_plan(job)
     except PlanError as exc:
         return {"failing": [], "missing": [], "problem": f"its declared characteristics allow no plan: {exc}"}
-    _p, _results, _overall, failing, missing = judged(job)
-    if job.kind != "verification":  # a calibration states conformity only when asked: missing points block
-        failing = []
+    _p, results, _overall, failing, missing = judged(job)
+    if job.kind != "verification":  # a calibration reports the points measured; conformity only when asked
+        return {"failing": [], "missing": [], "problem": None if results else "no test point has been measured"}
     return {"failing": failing, "missing": missing, "problem": None}
 
 

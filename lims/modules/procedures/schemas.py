@@ -135,6 +135,8 @@ class PlannedPointSchema(DumpSchema):
     reference_source = fields.String(metadata={"description": "`nominal`, or the code of the bench standard "
                                                               "whose calibrated value it is"})
     count = fields.Integer(metadata={"description": "number of indications the test takes"})
+    lower = fields.String(allow_none=True, metadata={"description": "a limit item's lower limit (null: open)"})
+    upper = fields.String(allow_none=True, metadata={"description": "a limit item's upper limit (null: open)"})
     result = fields.Nested(PointResultSchema, allow_none=True)
 
 

@@ -20,6 +20,7 @@ from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, T
 
 from . import labels as L
 from ._pdfkit import QRFlowable, cell, numbered_canvas_class, para, styles
+from ._pdftables import results_table, signature_table, standards_table, statements
 from .data import CertificateData, DocumentKind
 from .fonts import FONT_NAME, check_text, register_font
 from .qr import qr_symbol
@@ -207,8 +208,6 @@ def _environment(data: CertificateData) -> str | None:
 
 
 def _body(data: CertificateData, st) -> list:
-    from ._pdftables import results_table, signature_table, standards_table, statements
-
     story = [_info_table(data, st)]
     if data.standards:
         story += [cell("standards", *_pair("standards"), st["head"], _WIDTH), standards_table(data, st, _GRID)]

@@ -1,7 +1,6 @@
 """Root test configuration: options and guards shared by every test package."""
 import os
 
-import pytest
 from hypothesis import settings
 
 pytest_plugins = ["tests.fixtures.serial_guard"]

@@ -75,7 +75,8 @@ class _Params:
             raise BudgetError(f"params.{prefix}_mpe", f"give either {prefix}_U or {prefix}_mpe, not both")
         if self.has(f"{prefix}_mpe"):
             return {"value": self.num(f"{prefix}_correction", 0.0), "distribution": "rectangular",
-                    "half_width": self.num(f"{prefix}_mpe", nonneg=True), "description": description + " (MPE / 最大允许误差)"}
+                    "half_width": self.num(f"{prefix}_mpe", nonneg=True),
+                    "description": description + " (MPE / 最大允许误差)"}
         return {"value": self.num(f"{prefix}_correction", 0.0), "U": self.num(f"{prefix}_U", nonneg=True),
                 "k": self.num(f"{prefix}_k", 2.0, positive=True), "description": description + " (U, k)"}
 
@@ -162,7 +163,8 @@ def sphygmomanometer_budget(params):
         "dp_res": _rect(p.num("d", positive=True) / 2.0, "被检仪器分辨力 / resolution of the instrument (d/2)"),
         "dp_rep": p.repeatability(),
         "dp_hyst": _rect(p.num("hysteresis", 0.0, nonneg=True) / 2.0, "回差 / hysteresis (half the difference)"),
-        "p_ref": {"value": p.num("reference"), "u": 0.0, "description": "标准压力计读数 / reading of the reference manometer"},
+        "p_ref": {"value": p.num("reference"), "u": 0.0,
+                  "description": "标准压力计读数 / reading of the reference manometer"},
         "dp_ref": p.reference("reference", "标准压力计修正 / correction of the reference manometer"),
         "dp_ref_res": _rect(p.num("reference_d", 0.0, nonneg=True) / 2.0, "标准器分辨力 / resolution of the reference"),
     }
@@ -191,7 +193,8 @@ def thermometer_budget(params):
         "t_ind": {"value": p.num("indication"), "u": 0.0, "description": "体温计示值 / indication of the thermometer"},
         "dt_res": _rect(p.num("d", positive=True) / 2.0, "分辨力 / resolution (d/2)"),
         "dt_rep": p.repeatability(),
-        "t_ref": {"value": p.num("reference"), "u": 0.0, "description": "标准温度计读数 / reading of the reference thermometer"},
+        "t_ref": {"value": p.num("reference"), "u": 0.0,
+                  "description": "标准温度计读数 / reading of the reference thermometer"},
         "dt_ref": p.reference("reference", "标准温度计修正 / correction of the reference thermometer"),
         "dt_stab": _rect(p.num("stability", 0.0, nonneg=True), "恒温槽波动性 / bath stability"),
         "dt_unif": _rect(p.num("uniformity", 0.0, nonneg=True), "恒温槽均匀性 / bath uniformity"),

@@ -75,7 +75,7 @@ def welch_satterthwaite(u_c, contributions, dofs):
     if u_c == 0:
         return math.inf
     # in terms of c_i/u_c, so that neither the 4th powers overflow nor 0/0 arises
-    denom = sum((c / u_c)**4 / nu for c, nu in zip(contributions, dofs) if not math.isinf(nu) and c != 0)
+    denom = sum((c / u_c)**4 / nu for c, nu in zip(contributions, dofs, strict=False) if not math.isinf(nu) and c != 0)
     if denom == 0:
         return math.inf
     return 1.0 / denom
@@ -110,7 +110,7 @@ def gum_multi(model, inputs, correlations=(), *, coverage=0.95, k=None, dof_rule
     :raises BudgetError: for invalid inputs or a non-finite model value
     """
     inputs, model, r, x, u = _prepare(model, inputs, correlations, outputs)
-    env = dict(zip(model.names, x))
+    env = dict(zip(model.names, x, strict=False))
     with np.errstate(all="ignore"):
         values = [float(v) for v in model(env)]
         jac = model.jacobian(x, u)
@@ -171,7 +171,7 @@ def _single(model, index, inputs, r, x, u, value, scaled, jac, variance, coverag
     if np.any(r != np.eye(len(u))) and not math.isinf(nu):
         warnings.append("Welch-Satterthwaite (GUM G.4.1) assumes independent inputs; correlations present, "
                         "nu_eff not taken below the smallest input dof")
-        nu = max(nu, min(d for d, c in zip(dofs, contributions) if c > 0))
+        nu = max(nu, min(d for d, c in zip(dofs, contributions, strict=False) if c > 0))
     if k is None:
         kk, used = coverage_factor(coverage, nu, dof_rule)
     else:
@@ -182,7 +182,7 @@ def _single(model, index, inputs, r, x, u, value, scaled, jac, variance, coverag
     shares = scaled * (r @ scaled) / total if total > 0 else np.zeros_like(scaled)
     budget = tuple(
         BudgetRow(q.name, q.value, q.u, float(c), float(ci), float(s), q.dof, q.distribution)
-        for q, c, ci, s in zip(inputs, jac, contributions, shares))
+        for q, c, ci, s in zip(inputs, jac, contributions, shares, strict=False))
     expanded = kk * u_c
     if not math.isfinite(expanded) or not math.isfinite(value + expanded) or not math.isfinite(value - expanded):
         raise BudgetError("inputs", "the expanded uncertainty or the coverage interval overflows (is not finite)")

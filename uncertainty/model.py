@@ -84,7 +84,7 @@ class Model:
         :param u: standard uncertainties (set the finite-difference steps for callables)
         :returns: array of shape ``(n_outputs, n_inputs)``
         """
-        env = dict(zip(self.names, x))
+        env = dict(zip(self.names, x, strict=False))
         if self.expressions is not None:
             return np.array([[float(g) for g in e.gradient(env)] for e in self.expressions], dtype=float)
         steps = _steps(x, u, 1e-3)
@@ -106,7 +106,7 @@ class Model:
         :returns: ``(H, T)``, ``H[i, j] = d2f/dxi dxj`` and ``T[i, j] = d3f/dxi dxj2``
         """
         if self.expressions is not None:
-            return self.expressions[output].higher_derivatives(dict(zip(self.names, x)))
+            return self.expressions[output].higher_derivatives(dict(zip(self.names, x, strict=False)))
         return _numeric_higher(lambda p: self._evaluate_points(p)[output], np.asarray(x, float), _steps(x, u, 1e-2))
 
     def _evaluate_points(self, points):

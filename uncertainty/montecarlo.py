@@ -137,8 +137,8 @@ class _Sampler:
     def __init__(self, inputs, r):
         self.inputs = inputs
         linked = np.any(r != np.eye(len(inputs)), axis=1)
-        self.free = [q for q, c in zip(inputs, linked) if not c]
-        self.linked = [q for q, c in zip(inputs, linked) if c]
+        self.free = [q for q, c in zip(inputs, linked, strict=False) if not c]
+        self.linked = [q for q, c in zip(inputs, linked, strict=False) if c]
         self.factor = None
         if self.linked:
             idx = np.flatnonzero(linked)
@@ -153,7 +153,7 @@ class _Sampler:
         env = {q.name: q.sample(rng, size) for q in self.free}
         if self.linked:
             z = self.factor @ rng.standard_normal((len(self.linked), size))  # JCGM 101 6.4.8.4
-            for q, row in zip(self.linked, z):
+            for q, row in zip(self.linked, z, strict=False):
                 env[q.name] = q.value + q.u * row if q.distribution == "normal" else q.ppf(special.ndtr(row))
         return env
 
@@ -290,7 +290,7 @@ def _reduce(model, inputs, r, output):
     if model.expressions is None:
         return model, inputs, r, output
     linked = np.any(r != np.eye(len(inputs)), axis=1)
-    gaussian = {q.name: (q.value, q.u) for q, c in zip(inputs, linked)
+    gaussian = {q.name: (q.value, q.u) for q, c in zip(inputs, linked, strict=False)
                 if not c and q.distribution == "normal" and q.u > 0}
     tree, merged = merge_gaussian_sums(model.expressions[output].tree, gaussian)
     used = variables(tree)

@@ -26,8 +26,8 @@ SCHEMA_VERSION = 1
 #: second-order terms grow with its square; real budgets have tens of inputs).
 MAX_INPUTS = 500
 METHODS = ("gum", "mcm", "both")
-_TOP_KEYS = {"schema_version", "title", "description", "source", "notes", "model", "output", "inputs", "correlations", "coverage",
-             "k", "dof_rule", "second_order", "trials", "seed", "adaptive", "validation_digits"}
+_TOP_KEYS = {"schema_version", "title", "description", "source", "notes", "model", "output", "inputs", "correlations",
+             "coverage", "k", "dof_rule", "second_order", "trials", "seed", "adaptive", "validation_digits"}
 _COMMON = {"distribution", "value", "dof", "reliability", "unit", "description", "source"}
 #: accepted spellings of distribution names
 ALIASES = {"gaussian": "normal", "uniform": "rectangular", "u_shaped": "arcsine", "u-shaped": "arcsine",

@@ -72,7 +72,8 @@ def test_missing_file_and_bad_option(tmp_path):
 
 def test_stdin_and_gum_only(capsys, monkeypatch):
     import io
-    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps({"model": "2*a", "inputs": {"a": {"value": 1, "u": 0.5}}})))
+    doc = {"model": "2*a", "inputs": {"a": {"value": 1, "u": 0.5}}}
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(doc)))
     assert main(["evaluate", "-", "--method", "gum"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out) == {"schema_version", "output", "gum"} and out["gum"]["u"] == 1.0

@@ -104,6 +104,7 @@ def _core_data(admin, data: CertificateData):
     _el(core, _D + "performanceLocation", "customer" if data.on_site else "laboratory")
     _el(core, _D + "issueDate", data.issue_date.isoformat())
     if data.replaces:
+        assert data.amendment is not None  # validated with replaces (CertificateData.__post_init__)
         change = _el(core, _D + "reportAmendedSubstituted")
         _el(change, _D + "typeOfChange", data.amendment.value)
         _el(change, _D + "replacedUniqueIdentifier", data.replaces)

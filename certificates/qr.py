@@ -142,7 +142,7 @@ def decode_qr_codes(image) -> list[str]:
     import zxingcpp  # noqa: PLC0415 (deferred, as in qr_symbol)
 
     img = _open_image(image)
-    return [r.text for r in zxingcpp.read_barcodes(img, formats=zxingcpp.QRCode) if r.valid]
+    return [r.text for r in zxingcpp.read_barcodes(img, formats=zxingcpp.QRCode) if r.valid]  # type: ignore[arg-type]
 
 
 def decode_qr(image) -> str:

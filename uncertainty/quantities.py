@@ -53,10 +53,10 @@ class InputQuantity:
     u: float
     dof: float = math.inf
     distribution: str = "normal"
-    half_width: float = None
-    beta: float = None
-    scale: float = None
-    readings: tuple = None
+    half_width: float | None = None
+    beta: float | None = None
+    scale: float | None = None
+    readings: tuple | None = None
 
     def sample(self, rng, size):
         """Draw ``size`` values from this input's PDF (JCGM 101 6.4).

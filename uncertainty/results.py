@@ -103,7 +103,7 @@ class McResult:
     shortest_interval: tuple
     trials: int
     seed: int
-    adaptive_digits: int = None
+    adaptive_digits: int | None = None
     warnings: tuple = field(default_factory=tuple)
 
     def as_dict(self):

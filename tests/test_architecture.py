@@ -64,3 +64,15 @@ def test_the_scan_sees_a_violation(tmp_path):
     bad = tmp_path / "x.py"
     bad.write_text("import os\nfrom lims.extensions import db\n")
     assert [t for t, _, _ in imports_of(bad)] == ["os", "lims"]
+
+
+# a query or rule written in one module only: the text that defines it, and its home
+ONE_HOME = {
+    "Bench.is_deleted.is_(False)": "lims/modules/equipment/queries.py",  # active_benches()
+}
+
+
+@pytest.mark.parametrize("text", sorted(ONE_HOME))
+def test_each_query_has_one_home(text):
+    homes = sorted(str(p.relative_to(ROOT)) for p in py_files("lims") if text in p.read_text(encoding="utf-8"))
+    assert homes == [ONE_HOME[text]], f"{text!r} is written in {homes}; use the one in {ONE_HOME[text]}"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import signal
 import sys
 import threading
@@ -17,9 +16,6 @@ from .errors import InstrumentError
 
 if TYPE_CHECKING:
     from .acquisition import AcceptedReading
-
-log = logging.getLogger(__name__)
-
 
 class UsageError(Exception):
     """Bad command-line usage (argparse errors are turned into this)."""

@@ -10,9 +10,12 @@ budget table.  The models are documented in ``docs/uncertainty/instrument_budget
 * ``sphygmomanometer``: error of a blood-pressure meter at a static pressure point;
 * ``thermometer``: error of a clinical thermometer in a comparison bath.
 """
+from __future__ import annotations
+
 import logging
 import math
 from collections.abc import Mapping
+from typing import Any
 
 from .errors import BudgetError
 from .reporting import budget_table
@@ -92,7 +95,7 @@ def _budget(model, unit, name, inputs, coverage):
             "inputs": inputs, "coverage": coverage}
 
 
-def scale_budget(params):
+def scale_budget(params: Mapping[str, Any]) -> dict[str, Any]:
     """Budget of the error of indication E of a weighing instrument at one test load.
 
     Parameters (one mass unit throughout, ``unit`` default ``"g"``): ``load`` (nominal value
@@ -140,7 +143,7 @@ def scale_budget(params):
     return _budget(SCALE_MODEL, p.unit("g"), "E", inputs, p.num("coverage", 0.9545, positive=True))
 
 
-def sphygmomanometer_budget(params):
+def sphygmomanometer_budget(params: Mapping[str, Any]) -> dict[str, Any]:
     """Budget of the error of a sphygmomanometer at one static pressure point.
 
     Parameters (``unit`` default ``"mmHg"``): ``indication`` (mean indication, required),
@@ -171,7 +174,7 @@ def sphygmomanometer_budget(params):
     return _budget(SPHYG_MODEL, p.unit("mmHg"), "E", inputs, p.num("coverage", 0.9545, positive=True))
 
 
-def thermometer_budget(params):
+def thermometer_budget(params: Mapping[str, Any]) -> dict[str, Any]:
     """Budget of the error of a clinical thermometer compared in a bath.
 
     Parameters (``unit`` default ``"°C"``): ``indication`` (required), ``reference`` (reading
@@ -205,7 +208,8 @@ def thermometer_budget(params):
 BUILDERS = {"scale": scale_budget, "sphygmomanometer": sphygmomanometer_budget, "thermometer": thermometer_budget}
 
 
-def evaluate_instrument(kind, params, *, method="gum", trials=None, seed=None):
+def evaluate_instrument(kind: str, params: Mapping[str, Any], *, method: str = "gum", trials: int | None = None,
+                        seed: int | None = None) -> dict[str, Any]:
     """Build and evaluate the budget of one measurement point of an instrument type.
 
     :param kind: ``"scale"``, ``"sphygmomanometer"`` or ``"thermometer"``

@@ -7,14 +7,19 @@
 * coverage factor from the t-distribution (G.3, G.4) and expanded uncertainty (6.2);
 * several outputs of one model with their covariance (7.2.5, example H.2).
 """
+from __future__ import annotations
+
 import logging
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from scipy import special
 
 from .errors import BudgetError
-from .model import as_model, check_finite, correlation_matrix
+from .model import Correlations, Model, ModelLike, as_model, check_finite, correlation_matrix
+from .quantities import InputQuantity
 from .results import BudgetRow, GumResult
 
 __all__ = ["gum", "gum_multi", "coverage_factor", "welch_satterthwaite", "DOF_RULES"]
@@ -30,7 +35,7 @@ DOF_RULES = ("floor", "floor_strict", "interpolate")
 DOF_SLACK = 0.01
 
 
-def coverage_factor(coverage=0.95, dof=math.inf, rule="floor"):
+def coverage_factor(coverage: float = 0.95, dof: float = math.inf, rule: str = "floor") -> tuple[float, float]:
     """Coverage factor ``k = t_p(nu)`` (GUM G.3.4, G.4.1; normal quantile when nu is infinite).
 
     :param coverage: coverage probability p, 0 < p < 1
@@ -61,7 +66,7 @@ def coverage_factor(coverage=0.95, dof=math.inf, rule="floor"):
     return float(special.stdtrit(used, q)), used
 
 
-def welch_satterthwaite(u_c, contributions, dofs):
+def welch_satterthwaite(u_c: float, contributions: Sequence[float], dofs: Sequence[float]) -> float:
     """Effective degrees of freedom (GUM G.4.1, eq. G.2b).
 
     :param u_c: combined standard uncertainty
@@ -81,7 +86,7 @@ def welch_satterthwaite(u_c, contributions, dofs):
     return 1.0 / denom
 
 
-def _prepare(model, inputs, correlations, outputs):
+def _prepare(model, inputs, correlations, outputs) -> tuple[tuple[InputQuantity, ...], Model, Any, Any, Any]:
     inputs = tuple(inputs)
     if not inputs:
         raise BudgetError("inputs", "at least one input quantity is required")
@@ -93,8 +98,9 @@ def _prepare(model, inputs, correlations, outputs):
     return inputs, model, r, x, u
 
 
-def gum_multi(model, inputs, correlations=(), *, coverage=0.95, k=None, dof_rule="floor",
-              second_order=False, outputs=None):
+def gum_multi(model: ModelLike, inputs: Sequence[InputQuantity], correlations: Correlations = (), *,
+              coverage: float = 0.95, k: float | None = None, dof_rule: str = "floor", second_order: bool = False,
+              outputs: Sequence[str] | None = None) -> tuple[tuple[GumResult, ...], np.ndarray]:
     """GUM evaluation of a model with one or more outputs, with the output covariance.
 
     :param model: :class:`~uncertainty.model.Model`, expression, mapping of expressions or callable
@@ -128,8 +134,9 @@ def gum_multi(model, inputs, correlations=(), *, coverage=0.95, k=None, dof_rule
     return results, cov
 
 
-def gum(model, inputs, correlations=(), *, coverage=0.95, k=None, dof_rule="floor", second_order=False,
-        output=0):
+def gum(model: ModelLike, inputs: Sequence[InputQuantity], correlations: Correlations = (), *,
+        coverage: float = 0.95, k: float | None = None, dof_rule: str = "floor", second_order: bool = False,
+        output: int = 0) -> GumResult:
     """GUM evaluation of one output (JCGM 100 clause 5, annex G).
 
     :param model: :class:`~uncertainty.model.Model`, expression text or callable

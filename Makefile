@@ -3,8 +3,13 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+# Tests run in parallel (pytest-xdist), one process per CPU by default; each worker builds its own template
+# database (SQLite file or uniquely named PostgreSQL database). `make test PYTEST_WORKERS=0` runs in one process.
+# --dist loadscope keeps a module's tests on one worker, so module fixtures (a served demo) are built once.
+PYTEST_WORKERS ?= auto
+XDIST := -n $(PYTEST_WORKERS) --dist loadscope
 
-.PHONY: demo test install system-deps test-sqlite test-postgres clean
+.PHONY: demo test install system-deps lint test-sqlite test-postgres clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,16 +25,26 @@ system-deps:
 demo: system-deps install
 	$(VENV)/bin/lims demo
 
-# The whole suite on SQLite; then the database-backed tests again on PostgreSQL when
-# LIMS_TEST_DATABASE_URL is set (CI sets it), or skipped with the reason when the server is absent.
-test: system-deps install test-sqlite test-postgres
+# Linters first (ruff, then mypy; configuration in pyproject.toml); then the whole suite on SQLite (including the
+# browser tests and a time-bounded schemathesis run against a live server); then the database-backed tests again
+# on PostgreSQL when LIMS_TEST_DATABASE_URL is set (CI sets it). Without the server the PostgreSQL tests skip with
+# the reason; with CI set they fail instead (tests/services.py). Every pytest run ends with its slowest tests.
+test: system-deps install lint test-sqlite test-postgres
+
+# mypy: the four libraries (planning/ as soon as it exists) and lims/core; settings in pyproject.toml
+MYPY_TARGETS := uncertainty instruments certificates $(wildcard planning) lims/core
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy $(MYPY_TARGETS)
 
 test-sqlite:
-	env -u LIMS_TEST_DATABASE_URL $(PY) -m pytest
+	env -u LIMS_TEST_DATABASE_URL $(PY) -m pytest $(XDIST)
 
 test-postgres:
 	@if [ -n "$$LIMS_TEST_DATABASE_URL" ]; then \
-		$(PY) -m pytest -m "not browser" tests/lims; \
+		$(PY) -m pytest $(XDIST) -m "not browser and not fuzz" tests/lims; \
+	elif [ -n "$$CI" ]; then echo "CI is set but LIMS_TEST_DATABASE_URL is not: the PostgreSQL run cannot be skipped"; exit 1; \
 	else echo "LIMS_TEST_DATABASE_URL not set: PostgreSQL run skipped (set it to $(PG_TEST_URL))"; fi
 
 clean:

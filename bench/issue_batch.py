@@ -16,8 +16,8 @@ No assertions: numbers are for people to read.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import base64
+import dataclasses
 import io
 import os
 import resource

@@ -110,7 +110,7 @@ def make_suncal(budget, rows):
 def make_gtc(rows, func):
     """GTC adapter (GUM only)."""
     try:
-        from GTC import type_b, ureal, uncertainty, value
+        from GTC import type_b, uncertainty, ureal, value
     except ImportError:
         return None
 

@@ -26,7 +26,7 @@ class CertificateDataError(ValueError):
         self.problem = problem
         super().__init__(f"{field}: {problem}")
 
-    def prefixed(self, prefix: str) -> "CertificateDataError":
+    def prefixed(self, prefix: str) -> CertificateDataError:
         """Return a copy whose field path is prefixed (used while parsing nested dicts).
 
         :param prefix: path of the containing object, e.g. ``results[2]``

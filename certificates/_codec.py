@@ -87,7 +87,7 @@ def _load(hint, value, path: str):
         inner = typing.get_args(hint)[0]
         return tuple(_load(inner, v, f"{path}[{i}]") for i, v in enumerate(value))
     if dataclasses.is_dataclass(hint):
-        return from_dict(hint, value, path)
+        return from_dict(typing.cast(type, hint), value, path)
     if isinstance(hint, type) and issubclass(hint, Enum):
         try:
             return hint(value)

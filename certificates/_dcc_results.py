@@ -40,6 +40,7 @@ def statements(parent, data: CertificateData, statement) -> None:
         key = "due_calibration" if data.kind is DocumentKind.CALIBRATION else "due_verification"
         statement(parent, *L.FIELDS[key], ref_type="basic_recalibration", date=data.due_date.isoformat())
     if data.replaces:
+        assert data.amendment is not None  # validated with replaces (CertificateData.__post_init__)
         how_zh, how_en = L.AMENDMENT[data.amendment.value]
         statement(parent, L.REPLACES[0].format(old=data.replaces, how=how_zh, reason=data.amendment_reason),
                   L.REPLACES[1].format(old=data.replaces, how_en=how_en, reason=data.amendment_reason),
@@ -55,6 +56,7 @@ def _real(parent, value: str, unit: str, field: str, r: ResultLine | None = None
     etree.SubElement(real, _S + "value").text = value
     etree.SubElement(real, _S + "unit").text = dsi_unit(field, unit)
     if r is not None and r.uncertainty is not None:
+        assert r.k is not None and r.coverage_probability is not None  # validated together (ResultLine)
         mu = etree.SubElement(etree.SubElement(real, _S + "measurementUncertaintyUnivariate"), _S + "expandedMU")
         etree.SubElement(mu, _S + "valueExpandedMU").text = r.uncertainty.lstrip("+")
         etree.SubElement(mu, _S + "coverageFactor").text = r.k.lstrip("+")

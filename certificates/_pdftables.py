@@ -7,14 +7,14 @@ from reportlab.platypus import Table, TableStyle
 
 from . import labels as L
 from ._pdfkit import cell, para
-from .fonts import FONT_NAME
 from .data import CertificateData, DocumentKind, ResultLine
+from .fonts import FONT_NAME
 
 _WIDTH = A4[0] - 30 * mm
 
 
 def _header(pairs, st, widths) -> list:
-    return [cell("header", zh, st["label"], w - 6, en, st["small"]) for (zh, en), w in zip(pairs, widths)]
+    return [cell("header", zh, st["label"], w - 6, en, st["small"]) for (zh, en), w in zip(pairs, widths, strict=False)]
 
 
 def standards_table(data: CertificateData, st, grid) -> Table:
@@ -33,7 +33,7 @@ def standards_table(data: CertificateData, st, grid) -> Table:
                   ("certificate_number", f"{s.certificate_number}\n{s.valid_until.isoformat()}"),
                   ("traceability", s.traceability))
         rows.append([cell(f"standards[{i}].{f}", v, st["small"], w - 6, plain=True)
-                     for (f, v), w in zip(values, widths)])
+                     for (f, v), w in zip(values, widths, strict=False)])
     table = Table(rows, colWidths=widths, repeatRows=1)
     table.setStyle(grid)
     size = st["small"].fontSize
@@ -80,7 +80,7 @@ def results_table(data: CertificateData, st, grid) -> Table:
     rows = [_header([L.RESULT_COLUMNS[c] for c in columns], st, widths)]
     for i, r in enumerate(data.results):
         row = [cell(f"results[{i}].item", f"{r.item} {r.item_en}", st["body"], widths[0] - 6, plain=True)]
-        for c, w in zip(columns[1:], widths[1:]):
+        for c, w in zip(columns[1:], widths[1:], strict=False):
             value = _cell(r, c)
             row.append(cell(f"results[{i}].{c}", value, st["body"], w - 6, plain=True) if value is not None else "")
         rows.append(row)

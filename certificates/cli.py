@@ -22,7 +22,8 @@ class UsageError(Exception):
 
 
 def _load_keys(source: str):
-    from .signing import KeyStoreError, public_keys
+    # deferred here and below: `--help` and usage errors answer without loading cryptography or ReportLab
+    from .signing import KeyStoreError, public_keys  # noqa: PLC0415
 
     path = Path(source)
     if path.is_dir():
@@ -44,8 +45,8 @@ def _date(text: str) -> dt.date:
 
 
 def _verify(args) -> int:
-    from .qr import QRDecodeError, offline_status, verify_offline
-    from .signing import KeySetError, NotGenuine
+    from .qr import QRDecodeError, offline_status, verify_offline  # noqa: PLC0415
+    from .signing import KeySetError, NotGenuine  # noqa: PLC0415
 
     keys = _load_keys(args.keys)
     try:
@@ -68,10 +69,10 @@ def _verify(args) -> int:
 
 
 def _preview(args) -> int:
-    from .issue import issue
-    from .samples import load_sample, sample_names
-    from .signing import generate_unsaved_key, jwks_from_public_keys
-    from .stickers import render_sticker_sheet
+    from .issue import issue  # noqa: PLC0415
+    from .samples import load_sample, sample_names  # noqa: PLC0415
+    from .signing import generate_unsaved_key, jwks_from_public_keys  # noqa: PLC0415
+    from .stickers import render_sticker_sheet  # noqa: PLC0415
 
     names = args.names or sample_names()
     unknown = sorted(set(names) - set(sample_names()))

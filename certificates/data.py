@@ -20,8 +20,20 @@ from . import _checks as chk
 from ._checks import CertificateDataError
 from ._codec import from_dict as _from_dict
 from ._codec import to_dict as _to_dict
-from .parts import (AmendmentType, Condition, Conformity, DocumentKind, Instrument, Laboratory, Method, Party,
-                    ResultLine, Signatory, SignatoryRole, StandardUsed)
+from .parts import (
+    AmendmentType,
+    Condition,
+    Conformity,
+    DocumentKind,
+    Instrument,
+    Laboratory,
+    Method,
+    Party,
+    ResultLine,
+    Signatory,
+    SignatoryRole,
+    StandardUsed,
+)
 
 __all__ = [
     "SCHEMA_VERSION", "CertificateDataError", "DocumentKind", "Conformity", "SignatoryRole", "AmendmentType",

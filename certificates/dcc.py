@@ -15,6 +15,7 @@ from pathlib import Path
 from lxml import etree
 
 from . import labels as L
+from ._dcc_results import measurement_result, statements
 from .data import CertificateData, DocumentKind
 
 __all__ = ["DCC_NS", "SI_NS", "SCHEMA_VERSION", "DccInvalid", "render_dcc", "validate_dcc", "schema_path"]
@@ -103,6 +104,7 @@ def _core_data(admin, data: CertificateData):
     _el(core, _D + "performanceLocation", "customer" if data.on_site else "laboratory")
     _el(core, _D + "issueDate", data.issue_date.isoformat())
     if data.replaces:
+        assert data.amendment is not None  # validated with replaces (CertificateData.__post_init__)
         change = _el(core, _D + "reportAmendedSubstituted")
         _el(change, _D + "typeOfChange", data.amendment.value)
         _el(change, _D + "replacedUniqueIdentifier", data.replaces)
@@ -188,14 +190,10 @@ def _statement(parent, zh: str, en: str | None = None, ref_type: str | None = No
 
 
 def _statements(admin, data: CertificateData):
-    from ._dcc_results import statements
-
     statements(_el(admin, _D + "statements"), data, _statement)
 
 
 def _measurement_results(parent, data: CertificateData):
-    from ._dcc_results import measurement_result
-
     measurement_result(parent, data, _el, _text)
 
 
@@ -210,7 +208,7 @@ def schema_path() -> Path:
 
 @functools.cache
 def _schema(path: str):
-    import xmlschema
+    import xmlschema  # noqa: PLC0415 (deferred: ~0.3 s to import, needed only to validate)
 
     log.debug("compiling DCC schema %s", path)
     return xmlschema.XMLSchema(path, allow="local")

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont, TTFError
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
 __all__ = ["FONT_NAME", "FontNotFound", "MissingGlyphs", "SEARCH_PATHS", "find_font", "register_font",
            "missing_glyphs", "check_text"]

@@ -27,7 +27,7 @@ CONFORMITY = {
     Conformity.CONDITIONAL_FAIL: ("有条件不合格", "Conditional fail"),
 }
 
-ROLES = {
+ROLES: dict[SignatoryRole, dict[DocumentKind | None, tuple[str, str]]] = {
     SignatoryRole.PERFORMER: {DocumentKind.CALIBRATION: ("校准员", "Calibrated by")},
     SignatoryRole.CHECKER: {None: ("核验员", "Checked by")},
     SignatoryRole.APPROVER: {None: ("批准人", "Approved by")},

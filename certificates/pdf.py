@@ -20,6 +20,7 @@ from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, T
 
 from . import labels as L
 from ._pdfkit import QRFlowable, cell, numbered_canvas_class, para, styles
+from ._pdftables import results_table, signature_table, standards_table, statements
 from .data import CertificateData, DocumentKind
 from .fonts import FONT_NAME, check_text, register_font
 from .qr import qr_symbol
@@ -103,6 +104,7 @@ def _title_block(data: CertificateData, qr_text: str, st) -> list:
     title = [Spacer(1, 6), cell("title", zh, st["title"], _WIDTH - side, center=True), Spacer(1, 4),
              cell("title", en, st["title_en"], _WIDTH - side, center=True), Spacer(1, 3)]
     if data.replaces:
+        assert data.amendment is not None  # validated with replaces (CertificateData.__post_init__)
         how_zh, how_en = L.AMENDMENT[data.amendment.value]
         line_zh = L.REPLACES[0].format(old=data.replaces, how=how_zh, reason=data.amendment_reason)
         line_en = L.REPLACES[1].format(old=data.replaces, how_en=how_en, reason=data.amendment_reason)
@@ -148,7 +150,9 @@ def _info_entries(data: CertificateData) -> list[tuple]:
 def _info_table(data: CertificateData, st) -> Table:
     work = L.WORK[data.kind]
     lw, vw = 36 * mm, (_WIDTH - 72 * mm) / 2
-    rows, spans, pending = [], [], []
+    rows: list = []
+    spans: list = []
+    pending: list = []
 
     def label(key):
         zh, en = L.FIELDS[key]
@@ -192,7 +196,7 @@ def _conclusion_rows(data: CertificateData) -> list:
     zh, en = L.CONFORMITY[data.conformity]
     if data.instrument.accuracy_class and data.kind is DocumentKind.VERIFICATION:
         zh = f"{data.instrument.accuracy_class}级{zh}"
-    rows = [("conclusion", "conformity", zh, en, True)]
+    rows: list[tuple[str, str, str, str | None, bool]] = [("conclusion", "conformity", zh, en, True)]
     failed = data.failed_items()
     if failed:
         text = "；".join(f"{r.item}（{r.item_en}）" for r in failed)
@@ -207,8 +211,6 @@ def _environment(data: CertificateData) -> str | None:
 
 
 def _body(data: CertificateData, st) -> list:
-    from ._pdftables import results_table, signature_table, standards_table, statements
-
     story = [_info_table(data, st)]
     if data.standards:
         story += [cell("standards", *_pair("standards"), st["head"], _WIDTH), standards_table(data, st, _GRID)]

@@ -21,8 +21,17 @@ import cbor2
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from .keystore import (KeyStoreError, SigningKey, create_key, jwks, jwks_from_public_keys, key_id, load_signing_key,
-                       public_keys, rotate)
+from .keystore import (
+    KeyStoreError,
+    SigningKey,
+    create_key,
+    jwks,
+    jwks_from_public_keys,
+    key_id,
+    load_signing_key,
+    public_keys,
+    rotate,
+)
 from .token import MalformedRecord, TokenRecord, decode_record, encode_record
 
 __all__ = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .qr import offline_status, token_from_url
 from .signing import NotGenuine, verify_token
@@ -77,7 +78,7 @@ def check_online(token_or_url: str, keys, lookup: Callable[[str, int], StoredSta
         return CheckResult("not_genuine", f"非本机构签发的真实证书：{exc.reason}",
                            f"Not a genuine certificate: {exc.reason}")
     rec = verified.record
-    base = dict(record=rec, kid=verified.kid, valid_until=rec.due_date)
+    base: dict[str, Any] = dict(record=rec, kid=verified.kid, valid_until=rec.due_date)
     stored = lookup(rec.certificate_id, rec.revision)
     if stored is None:
         return CheckResult("unknown", f"签名有效，但本机构无证书 {rec.certificate_id} 的记录，请联系本机构",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from . import _checks as chk
 from ._pdfkit import QUIET_ZONE, draw_qr, new_canvas
@@ -149,7 +150,5 @@ def _draw_sticker(canv, item: StickerItem, x: float, y: float, field: str) -> in
 
 
 def _fit(text: str, size: float, width: float) -> float:
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
     w = stringWidth(text, FONT_NAME, size)
     return size if w <= width else max(3.5, size * width / w)

@@ -5,20 +5,17 @@ Errors print one line ``error: …`` to stderr and exit with code 2 (never a tra
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
-import logging
 import signal
 import sys
 import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from .acquisition import AcceptedReading, AcquisitionSession, StabilityCriterion
-from .drivers import DRIVERS, driver_class
 from .errors import InstrumentError
-from .transport import open_transport
 
-log = logging.getLogger(__name__)
-
+if TYPE_CHECKING:
+    from .acquisition import AcceptedReading
 
 class UsageError(Exception):
     """Bad command-line usage (argparse errors are turned into this)."""
@@ -69,12 +66,29 @@ def _positive_float(text: str) -> float:
     return value
 
 
+class _DriverKinds:
+    """The ``--driver`` choices, read from the driver registry only when argparse checks or lists them,
+    so that ``--help`` and the ``ports``/``simulate`` commands start without loading drivers and pyserial."""
+
+    def _kinds(self) -> list[str]:
+        from .drivers import DRIVERS  # noqa: PLC0415 (deferred: see the class docstring)
+
+        return sorted(DRIVERS)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._kinds())
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._kinds()
+
+
 def _build_parser() -> _Parser:
     parser = _Parser(prog="python -m instruments", description="Bench instrument drivers and simulators.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("ports", help="list serial ports (pyserial list_ports)")
     read = sub.add_parser("read", help="print readings as JSON lines")
-    read.add_argument("--driver", required=True, choices=sorted(DRIVERS), help="driver kind")
+    read.add_argument("--driver", required=True, choices=_DriverKinds(), metavar="KIND",
+                      help="driver kind: %(choices)s")
     read.add_argument("--port", required=True, help="port name or pyserial URL")
     read.add_argument("--count", type=_positive_int, default=1, help="number of readings (default 1)")
     read.add_argument("--stable", action="store_true", help="print only stable readings")
@@ -96,7 +110,7 @@ def _build_parser() -> _Parser:
 
 
 def _ports(args, out, err) -> int:
-    from serial.tools import list_ports
+    from serial.tools import list_ports  # noqa: PLC0415 (deferred: only this command needs it)
 
     ports = sorted(list_ports.comports(), key=lambda p: p.device)
     for port in ports:
@@ -107,6 +121,13 @@ def _ports(args, out, err) -> int:
 
 
 def _read(args, out, err) -> int:
+    # deferred: `--help`, usage errors and the other commands start without drivers, pyserial and inspect
+    import inspect  # noqa: PLC0415
+
+    from .acquisition import AcquisitionSession, StabilityCriterion  # noqa: PLC0415
+    from .drivers import driver_class  # noqa: PLC0415
+    from .transport import open_transport  # noqa: PLC0415
+
     cls = driver_class(args.driver)
     overrides = {k: v for k, v in (("baudrate", args.baud), ("timeout", args.timeout)) if v is not None}
     settings = cls.settings.from_mapping(overrides, cls.settings) if overrides else cls.settings
@@ -128,7 +149,7 @@ def _read(args, out, err) -> int:
 
 
 def _simulate(args, out) -> int:
-    from . import sim
+    from . import sim  # noqa: PLC0415 (deferred: pty simulators are needed by this command only)
 
     handle = sim.start(args.kind, seed=args.seed, fault=args.fault, pace=not args.no_pace, baudrate=args.baud)
     out.write(f"{handle.port}\ncontrol: {handle.control_path}\n")

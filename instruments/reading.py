@@ -10,7 +10,7 @@ def utc_now() -> _dt.datetime:
 
     :returns: ``datetime`` in UTC.
     """
-    return _dt.datetime.now(_dt.timezone.utc)
+    return _dt.datetime.now(_dt.UTC)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

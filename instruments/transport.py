@@ -85,7 +85,7 @@ class LineSettings:
         return 1 + self.bytesize + (0 if self.parity == "N" else 1) + self.stopbits
 
     @classmethod
-    def from_mapping(cls, data: Mapping, base: "LineSettings | None" = None) -> "LineSettings":
+    def from_mapping(cls, data: Mapping, base: LineSettings | None = None) -> LineSettings:
         """Get settings from a mapping (TOML table, CLI overrides); strings become bytes.
 
         :param data: keys named like the fields; terminators as str (``"\\r\\n"``).
@@ -224,7 +224,7 @@ class SerialTransport:
         except _PORT_ERRORS:  # closing a dead port must not mask the real error
             log.debug("error while closing %s", self.port_name, exc_info=True)
 
-    def __enter__(self) -> "SerialTransport":
+    def __enter__(self) -> SerialTransport:
         return self
 
     def __exit__(self, *exc) -> None:

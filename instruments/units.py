@@ -1,11 +1,13 @@
-"""Unit normalisation backed by :mod:`pint`.
+"""Unit normalisation with exact conversion factors.
 
 Instruments write units in their own spelling (``g``, ``mbar``, ``C``, ``F``...).
 :func:`normalise` maps a value in such a unit onto the project's normalised units
 (``g``/``kg`` for mass, ``kPa``/``mmHg`` for pressure, ``°C`` for temperature, SI for
-electrical quantities).  Conversion factors come from pint, computed once per unit
-pair and cached as a linear map ``y = a·x + b`` so per-frame parsing stays cheap
-(pint itself costs tens of microseconds per conversion).
+electrical quantities).  Every unit here is an affine map ``y = a·x + b`` of a base unit of its
+quantity, with the factor from its definition (international avoirdupois pound 1959, conventional
+millimetre of mercury, kelvin and Fahrenheit offsets), so no units library is imported at run time:
+pint took ~0.8 s to import for these few constants.  ``tests/instruments/test_units.py`` checks every
+factor against pint (test extra), so a typo here cannot pass.
 """
 from __future__ import annotations
 
@@ -50,12 +52,20 @@ _UNITS: dict[str, tuple[str, str]] = {
 
 NORMALISED_UNITS = frozenset(dst for _, dst in _UNITS.values())
 
-
-@functools.lru_cache(maxsize=1)
-def _registry():
-    import pint  # imported lazily: ~0.8 s, only needed when a factor is first computed
-
-    return pint.UnitRegistry()
+_LB = 0.45359237  # kg, exact (international pound, 1959)
+_G0 = 9.80665  # m/s², standard gravity, exact
+_MMHG = 13.5951e3 * _G0 * 1e-3  # Pa: conventional millimetre of mercury (13.5951 g/cm³ mercury, g0), 133.322387415
+#: instrument spelling -> (base unit of its quantity, a, b): value in base = a·x + b
+_TO_BASE: dict[str, tuple[str, float, float]] = {
+    "g": ("g", 1.0, 0.0), "kg": ("g", 1e3, 0.0), "mg": ("g", 1e-3, 0.0), "t": ("g", 1e6, 0.0),
+    "lb": ("g", _LB * 1e3, 0.0), "oz": ("g", _LB * 1e3 / 16, 0.0), "ct": ("g", 0.2, 0.0),
+    "Pa": ("Pa", 1.0, 0.0), "kPa": ("Pa", 1e3, 0.0), "hPa": ("Pa", 1e2, 0.0), "MPa": ("Pa", 1e6, 0.0),
+    "mbar": ("Pa", 1e2, 0.0), "bar": ("Pa", 1e5, 0.0), "psi": ("Pa", _LB * _G0 / 0.0254**2, 0.0),
+    "mmHg": ("Pa", _MMHG, 0.0), "inHg": ("Pa", _MMHG * 25.4, 0.0),
+    "°C": ("°C", 1.0, 0.0), "C": ("°C", 1.0, 0.0), "F": ("°C", 5 / 9, -160 / 9), "K": ("°C", 1.0, -273.15),
+    "V": ("V", 1.0, 0.0), "mV": ("V", 1e-3, 0.0), "A": ("A", 1.0, 0.0), "mA": ("A", 1e-3, 0.0),
+    "Ω": ("Ω", 1.0, 0.0), "O": ("Ω", 1.0, 0.0), "ohm": ("Ω", 1.0, 0.0), "Hz": ("Hz", 1.0, 0.0),
+}
 
 
 @functools.lru_cache(maxsize=256)
@@ -70,16 +80,12 @@ def linear_map(src: str, dst: str) -> tuple[float, float]:
     if src == dst:
         return 1.0, 0.0
     try:
-        s, d = _UNITS[src][0], _UNITS[dst][0]
+        (base_s, a_s, b_s), (base_d, a_d, b_d) = _TO_BASE[src], _TO_BASE[dst]
     except KeyError as exc:
         raise ConfigurationError(f"unit: unknown unit {exc.args[0]!r}") from None
-    ureg = _registry()
-    try:
-        y0 = ureg.Quantity(0.0, s).to(d).magnitude
-        y1 = ureg.Quantity(1.0, s).to(d).magnitude
-    except Exception as exc:  # pint.DimensionalityError and friends
-        raise ConfigurationError(f"unit: cannot convert {src!r} to {dst!r} ({exc})") from None
-    return float(y1 - y0), float(y0)
+    if base_s != base_d:
+        raise ConfigurationError(f"unit: cannot convert {src!r} to {dst!r} (different quantities)")
+    return a_s / a_d, (b_s - b_d) / a_d
 
 
 def convert(value: float, src: str, dst: str) -> float:

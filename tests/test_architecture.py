@@ -87,3 +87,59 @@ def test_module_areas_import_each_other_without_a_cycle():
     cyclic = sorted(a for a in graph if reaches(a, a))
     assert not cyclic, f"import cycle through {', '.join(cyclic)}: {graph}"
     assert "lims.modules.procedures" not in graph.get("lims.modules.jobs", set())
+
+
+# a query or rule written in one module only: the text that defines it, and its home
+ONE_HOME = {
+    "Bench.is_deleted.is_(False)": "lims/modules/equipment/queries.py",  # active_benches()
+}
+
+
+@pytest.mark.parametrize("text", sorted(ONE_HOME))
+def test_each_query_has_one_home(text):
+    homes = sorted(str(p.relative_to(ROOT)) for p in py_files("lims") if text in p.read_text(encoding="utf-8"))
+    assert homes == [ONE_HOME[text]], f"{text!r} is written in {homes}; use the one in {ONE_HOME[text]}"
+
+
+DOC = ROOT / "docs" / "architecture.md"
+
+
+def _doc_list(heading):
+    """The names of the ``- `name` — …`` bullets under ``### heading`` of docs/architecture.md."""
+    names, inside = [], False
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            inside = line.strip() == f"### {heading}"
+        elif inside and line.startswith("- `"):
+            names.append(line[3:].split("`")[0])
+    return names
+
+
+def _difference(doc, tree, where):
+    missing = sorted(set(tree) - set(doc))
+    extra = sorted(set(doc) - set(tree))
+    lines = [f"docs/architecture.md ({where}) does not list {name!r}, which exists in the tree" for name in missing]
+    lines += [f"docs/architecture.md ({where}) lists {name!r}, which is not in the tree" for name in extra]
+    return "\n".join(lines)
+
+
+def test_architecture_doc_lists_every_area():
+    tree = [p.parent.name for p in (ROOT / "lims" / "modules").glob("*/__init__.py")]
+    doc = _doc_list("Areas (`lims/modules/<area>/`)")
+    assert doc, "docs/architecture.md has no '### Areas (`lims/modules/<area>/`)' list"
+    problems = _difference(doc, tree, "Areas")
+    assert not problems, problems
+
+
+def test_architecture_doc_lists_every_library():
+    tree = [p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name not in ("lims", "tests")]
+    doc = _doc_list("Libraries (top-level packages)")
+    assert doc, "docs/architecture.md has no '### Libraries (top-level packages)' list"
+    problems = _difference(doc, tree, "Libraries")
+    assert not problems, problems
+
+
+def test_doc_check_names_the_missing_and_the_extra():
+    assert _difference(["a", "b"], ["b", "c"], "Areas") == (
+        "docs/architecture.md (Areas) does not list 'c', which exists in the tree\n"
+        "docs/architecture.md (Areas) lists 'a', which is not in the tree")

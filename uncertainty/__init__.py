@@ -15,8 +15,17 @@ from .errors import BudgetError, ExpressionError, UncertaintyError
 from .gum import coverage_factor, gum, gum_multi, welch_satterthwaite
 from .model import Model
 from .montecarlo import coverage_intervals, monte_carlo, numerical_tolerance, validate
-from .quantities import (InputQuantity, arcsine, normal, rectangular, student_t, trapezoidal, triangular,
-                         type_a, type_a_correlated)
+from .quantities import (
+                         InputQuantity,
+                         arcsine,
+                         normal,
+                         rectangular,
+                         student_t,
+                         trapezoidal,
+                         triangular,
+                         type_a,
+                         type_a_correlated,
+)
 from .reporting import budget_table, round_result, round_uncertainty
 from .results import BudgetRow, GumResult, McResult, Validation
 from .serialization import SCHEMA_VERSION, budget_schema, evaluate_budget, parse_budget, result_schema

@@ -10,9 +10,12 @@ budget table.  The models are documented in ``docs/uncertainty/instrument_budget
 * ``sphygmomanometer``: error of a blood-pressure meter at a static pressure point;
 * ``thermometer``: error of a clinical thermometer in a comparison bath.
 """
+from __future__ import annotations
+
 import logging
 import math
 from collections.abc import Mapping
+from typing import Any
 
 from .errors import BudgetError
 from .reporting import budget_table
@@ -75,7 +78,8 @@ class _Params:
             raise BudgetError(f"params.{prefix}_mpe", f"give either {prefix}_U or {prefix}_mpe, not both")
         if self.has(f"{prefix}_mpe"):
             return {"value": self.num(f"{prefix}_correction", 0.0), "distribution": "rectangular",
-                    "half_width": self.num(f"{prefix}_mpe", nonneg=True), "description": description + " (MPE / 最大允许误差)"}
+                    "half_width": self.num(f"{prefix}_mpe", nonneg=True),
+                    "description": description + " (MPE / 最大允许误差)"}
         return {"value": self.num(f"{prefix}_correction", 0.0), "U": self.num(f"{prefix}_U", nonneg=True),
                 "k": self.num(f"{prefix}_k", 2.0, positive=True), "description": description + " (U, k)"}
 
@@ -91,7 +95,7 @@ def _budget(model, unit, name, inputs, coverage):
             "inputs": inputs, "coverage": coverage}
 
 
-def scale_budget(params):
+def scale_budget(params: Mapping[str, Any]) -> dict[str, Any]:
     """Budget of the error of indication E of a weighing instrument at one test load.
 
     Parameters (one mass unit throughout, ``unit`` default ``"g"``): ``load`` (nominal value
@@ -139,7 +143,7 @@ def scale_budget(params):
     return _budget(SCALE_MODEL, p.unit("g"), "E", inputs, p.num("coverage", 0.9545, positive=True))
 
 
-def sphygmomanometer_budget(params):
+def sphygmomanometer_budget(params: Mapping[str, Any]) -> dict[str, Any]:
     """Budget of the error of a sphygmomanometer at one static pressure point.
 
     Parameters (``unit`` default ``"mmHg"``): ``indication`` (mean indication, required),
@@ -162,14 +166,15 @@ def sphygmomanometer_budget(params):
         "dp_res": _rect(p.num("d", positive=True) / 2.0, "被检仪器分辨力 / resolution of the instrument (d/2)"),
         "dp_rep": p.repeatability(),
         "dp_hyst": _rect(p.num("hysteresis", 0.0, nonneg=True) / 2.0, "回差 / hysteresis (half the difference)"),
-        "p_ref": {"value": p.num("reference"), "u": 0.0, "description": "标准压力计读数 / reading of the reference manometer"},
+        "p_ref": {"value": p.num("reference"), "u": 0.0,
+                  "description": "标准压力计读数 / reading of the reference manometer"},
         "dp_ref": p.reference("reference", "标准压力计修正 / correction of the reference manometer"),
         "dp_ref_res": _rect(p.num("reference_d", 0.0, nonneg=True) / 2.0, "标准器分辨力 / resolution of the reference"),
     }
     return _budget(SPHYG_MODEL, p.unit("mmHg"), "E", inputs, p.num("coverage", 0.9545, positive=True))
 
 
-def thermometer_budget(params):
+def thermometer_budget(params: Mapping[str, Any]) -> dict[str, Any]:
     """Budget of the error of a clinical thermometer compared in a bath.
 
     Parameters (``unit`` default ``"°C"``): ``indication`` (required), ``reference`` (reading
@@ -191,7 +196,8 @@ def thermometer_budget(params):
         "t_ind": {"value": p.num("indication"), "u": 0.0, "description": "体温计示值 / indication of the thermometer"},
         "dt_res": _rect(p.num("d", positive=True) / 2.0, "分辨力 / resolution (d/2)"),
         "dt_rep": p.repeatability(),
-        "t_ref": {"value": p.num("reference"), "u": 0.0, "description": "标准温度计读数 / reading of the reference thermometer"},
+        "t_ref": {"value": p.num("reference"), "u": 0.0,
+                  "description": "标准温度计读数 / reading of the reference thermometer"},
         "dt_ref": p.reference("reference", "标准温度计修正 / correction of the reference thermometer"),
         "dt_stab": _rect(p.num("stability", 0.0, nonneg=True), "恒温槽波动性 / bath stability"),
         "dt_unif": _rect(p.num("uniformity", 0.0, nonneg=True), "恒温槽均匀性 / bath uniformity"),
@@ -202,7 +208,8 @@ def thermometer_budget(params):
 BUILDERS = {"scale": scale_budget, "sphygmomanometer": sphygmomanometer_budget, "thermometer": thermometer_budget}
 
 
-def evaluate_instrument(kind, params, *, method="gum", trials=None, seed=None):
+def evaluate_instrument(kind: str, params: Mapping[str, Any], *, method: str = "gum", trials: int | None = None,
+                        seed: int | None = None) -> dict[str, Any]:
     """Build and evaluate the budget of one measurement point of an instrument type.
 
     :param kind: ``"scale"``, ``"sphygmomanometer"`` or ``"thermometer"``

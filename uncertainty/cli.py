@@ -4,11 +4,14 @@ Prints the result as JSON on stdout.  Any problem (unreadable file, invalid JSON
 budget, refused model expression) prints one line to stderr and exits with status 2; no
 traceback is shown and nothing of the model is executed.
 """
+from __future__ import annotations
+
 import argparse
 import json
 import logging
 import sys
 import warnings
+from collections.abc import Sequence
 
 from .errors import UncertaintyError
 from .serialization import METHODS, evaluate_budget
@@ -80,7 +83,7 @@ def _fail(message):
     return 2
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
     :param argv: arguments (default ``sys.argv[1:]``)

@@ -18,9 +18,12 @@ Rules (``rule=``):
 Every decision carries the probability of conformity for a Gaussian PDF of the error
 (JCGM 106:2012 7.3.2, ``p_c = Phi((T_U - E)/u) - Phi((T_L - E)/u)`` with ``u = U/k``).
 """
+from __future__ import annotations
+
 import logging
 import math
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from scipy import special
 
@@ -85,7 +88,7 @@ class Decision:
     probability: float
     warnings: tuple = field(default_factory=tuple)
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         """Plain-data copy.
 
         :returns: dict
@@ -113,7 +116,7 @@ def _limits(mpe):
     return -m, m
 
 
-def probability_of_conformity(error, u, tolerance):
+def probability_of_conformity(error: float, u: float, tolerance: tuple[float, float]) -> float:
     """Probability that the true error lies within the tolerance (JCGM 106 7.3.2, Gaussian).
 
     :param error: measured error (best estimate)
@@ -130,7 +133,8 @@ def probability_of_conformity(error, u, tolerance):
     return float(special.ndtr((high - error) / u) - special.ndtr((low - error) / u))
 
 
-def decide(error, U, mpe, *, rule="simple", k=2.0, guard_factor=1.0, max_ratio=1 / 3):
+def decide(error: float, U: float, mpe: float | tuple[float, float], *, rule: str = "simple", k: float = 2.0,
+           guard_factor: float = 1.0, max_ratio: float = 1 / 3) -> Decision:
     """Decide conformity of a measured error with the MPE.
 
     :param error: measured error E (indication minus reference)

@@ -8,8 +8,11 @@
 The line is ``y = a + b*(x - x0)``; choose ``x0`` as in GUM H.3 (t0 = 20 °C) to keep the
 coefficients' correlation small.
 """
+from __future__ import annotations
+
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,12 +53,12 @@ class LineFit:
     weighted: bool
 
     @property
-    def covariance(self):
+    def covariance(self) -> np.ndarray:
         """2x2 covariance matrix of (intercept, slope)."""
         c = self.correlation * self.u_intercept * self.u_slope
         return np.array([[self.u_intercept**2, c], [c, self.u_slope**2]])
 
-    def predict(self, x):
+    def predict(self, x: float) -> tuple[float, float]:
         """Value of the line at ``x`` and its standard uncertainty (GUM H.3.4).
 
         :param x: a number
@@ -66,7 +69,8 @@ class LineFit:
             + 2 * theta * self.correlation * self.u_intercept * self.u_slope
         return self.intercept + self.slope * theta, math.sqrt(max(var, 0.0))
 
-    def as_inputs(self, names=("a", "b")):
+    def as_inputs(self, names: tuple[str, str] = ("a", "b")
+                  ) -> tuple[list[InputQuantity], list[tuple[str, str, float]]]:
         """The coefficients as correlated input quantities for a further budget.
 
         :param names: names of the intercept and the slope
@@ -90,7 +94,8 @@ def _vector(key, values):
     return arr
 
 
-def fit_line(x, y, *, u_y=None, x0=0.0):
+def fit_line(x: Sequence[float], y: Sequence[float], *, u_y: Sequence[float] | None = None,
+             x0: float = 0.0) -> LineFit:
     """Fit ``y = a + b*(x - x0)`` by ordinary (or, with ``u_y``, weighted) least squares.
 
     :param x: abscissae (exact)

@@ -4,6 +4,7 @@ Every error names the offending field (a dotted key path such as ``inputs.mS.u``
 model expressions, the column of the offending token, so that a web form or a CLI can show
 one readable line to the user.
 """
+from __future__ import annotations
 
 __all__ = ["UncertaintyError", "BudgetError", "ExpressionError"]
 
@@ -18,7 +19,7 @@ class UncertaintyError(ValueError):
     'inputs.a\\nb: unknown key'
     """
 
-    def __init__(self, message, *args):
+    def __init__(self, message: str, *args: object) -> None:
         super().__init__(_one_line(str(message)), *args)
 
 
@@ -36,7 +37,7 @@ class BudgetError(UncertaintyError):
     'inputs.x.u: must be >= 0, got -1'
     """
 
-    def __init__(self, key, problem):
+    def __init__(self, key: str, problem: str) -> None:
         self.key = key
         self.problem = problem
         super().__init__(f"{key}: {problem}" if key else problem)
@@ -52,7 +53,7 @@ class ExpressionError(UncertaintyError):
     "unknown name 'y' at column 5"
     """
 
-    def __init__(self, problem, column=None):
+    def __init__(self, problem: str, column: int | None = None) -> None:
         self.problem = problem
         self.column = column
         super().__init__(problem if column is None else f"{problem} at column {column}")

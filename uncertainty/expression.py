@@ -16,9 +16,13 @@ the second-order terms of GUM 5.1.2 note).
 Tree nodes are tuples: ``("const", v)``, ``("var", name)``, ``("neg", a)``,
 ``("add"|"sub"|"mul"|"div"|"pow", a, b)`` and ``("call", fname, a)``.
 """
+from __future__ import annotations
+
 import ast
 import logging
 import math
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -27,6 +31,11 @@ from .errors import ExpressionError
 __all__ = ["FUNCTIONS", "Expression", "parse"]
 
 log = logging.getLogger(__name__)
+
+#: an expression tree: ``("const", v)``, ``("var", name)``, ``("neg", a)``, ``(op, a, b)``, ``("call", f, a)``
+Node = tuple[Any, ...]
+#: a compiled tree: mapping of input name to value(s) -> value(s)
+Evaluator = Callable[[Mapping[str, Any]], Any]
 
 #: Functions an expression may call (one positional argument each).
 FUNCTIONS = {
@@ -71,14 +80,14 @@ def _is(node, value):
     return node[0] == "const" and node[1] == value
 
 
-def neg(a):
+def neg(a: Node) -> Node:
     """Build ``-a`` with constant folding."""
     if a[0] == "const":
         return _fold("neg", a[1])
     return a[1] if a[0] == "neg" else ("neg", a)
 
 
-def binop(kind, a, b):
+def binop(kind: str, a: Node, b: Node) -> Node:
     """Build a binary node with constant folding and the identities of 0 and 1."""
     if a[0] == "const" and b[0] == "const":
         return _fold(kind, a[1], b[1])
@@ -95,7 +104,7 @@ def binop(kind, a, b):
     return ONE if _is(b, 0.0) else a if _is(b, 1.0) else ("pow", a, b)
 
 
-def call(name, a):
+def call(name: str, a: Node) -> Node:
     """Build ``name(a)`` with constant folding."""
     return _fold("call", name, a[1]) if a[0] == "const" else ("call", name, a)
 
@@ -186,7 +195,7 @@ def _describe(node):
     return names.get(kind, f"'{kind}' syntax")
 
 
-def parse(text, names=None):
+def parse(text: str, names: Collection[str] | None = None) -> Node:
     """Parse untrusted expression text into a whitelisted tree (nothing is executed).
 
     :param text: the expression, e.g. ``"a + b*sqrt(c)"``
@@ -221,7 +230,7 @@ def parse(text, names=None):
     return _Translator(names, lead)(tree.body)
 
 
-def tree_size(node, limit=math.inf, memo=None):
+def tree_size(node: Node, limit: float = math.inf, memo: dict[int, float] | None = None) -> float:
     """Number of elements of a tree, counting shared sub-trees every time they occur.
 
     Runs in time proportional to the number of *distinct* nodes, so it can measure derivative
@@ -238,7 +247,7 @@ def tree_size(node, limit=math.inf, memo=None):
     key = id(node)
     if key in memo:
         return memo[key]
-    size = 1
+    size: float = 1
     if node[0] not in ("const", "var"):
         for child in node[1:]:
             if isinstance(child, tuple):
@@ -264,7 +273,7 @@ class _SizeBudget:
         return tree
 
 
-def variables(node, found=None):
+def variables(node: Node, found: set[str] | None = None) -> set[str]:
     """Return the set of input names used in a tree.
 
     :param node: a tree from :func:`parse`
@@ -280,7 +289,7 @@ def variables(node, found=None):
     return found
 
 
-def derivative(node, var):
+def derivative(node: Node, var: str) -> Node:
     """Symbolic partial derivative of a tree with respect to ``var``.
 
     :param node: a tree from :func:`parse`
@@ -343,7 +352,7 @@ def _outer(name, a):
     return table[name]()
 
 
-def compile_tree(node, memo=None):
+def compile_tree(node: Node, memo: dict[int, tuple[Evaluator, Node]] | None = None) -> Evaluator:
     """Turn a tree into a fast evaluator ``f(env) -> value`` built from closures.
 
     Sub-trees shared by several parts of a derivative tree are compiled once.
@@ -390,7 +399,7 @@ def _compile_const_pow(base, exponent):
     return lambda env: np.power(base(env), exponent)
 
 
-def to_text(node, parent=0):
+def to_text(node: Node, parent: int = 0) -> str:
     """Render a tree back to expression text (used in docs and error messages).
 
     :param node: a tree
@@ -431,7 +440,7 @@ class Expression:
     [3.0, 0.0]
     """
 
-    def __init__(self, text, names):
+    def __init__(self, text: str, names: Iterable[str]) -> None:
         self.text = text
         self.names = tuple(names)
         self.tree = parse(text, self.names)
@@ -441,7 +450,7 @@ class Expression:
         self._grad_trees = [budget.charge(derivative(self.tree, n)) if n in self._used else ZERO
                             for n in self.names]
         self._grad = [compile_tree(t) for t in self._grad_trees]
-        self._second = None
+        self._second: tuple[list[list[Evaluator]], list[list[Evaluator]]] | None = None
 
     def __call__(self, env):
         """Evaluate at a mapping of name to float or array.
@@ -451,7 +460,7 @@ class Expression:
         """
         return self._f(env)
 
-    def gradient(self, env):
+    def gradient(self, env: Mapping[str, Any]) -> list[Any]:
         """Exact first derivatives, in the order of ``names``.
 
         :param env: mapping of input name to value
@@ -459,7 +468,7 @@ class Expression:
         """
         return [g(env) for g in self._grad]
 
-    def higher_derivatives(self, env):
+    def higher_derivatives(self, env: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         """Second and third derivatives needed by GUM 5.1.2 note (eq. 10).
 
         :param env: mapping of input name to value
@@ -475,10 +484,9 @@ class Expression:
 
             hess = [[diff(self._grad_trees[i], self.names[j]) for j in range(n)] for i in range(n)]
             third = [[diff(hess[j][j], self.names[i]) for j in range(n)] for i in range(n)]
-            memo = {}
+            memo: dict[int, tuple[Evaluator, Node]] = {}
             self._second = ([[compile_tree(t, memo) for t in row] for row in hess],
                             [[compile_tree(t, memo) for t in row] for row in third])
         hess_f, third_f = self._second
-        hess = np.array([[float(f(env)) for f in row] for row in hess_f])
-        third = np.array([[float(f(env)) for f in row] for row in third_f])
-        return hess, third
+        return (np.array([[float(f(env)) for f in row] for row in hess_f]),
+                np.array([[float(f(env)) for f in row] for row in third_f]))

@@ -5,9 +5,12 @@ occurs nowhere else in the model, is itself Gaussian (mean ``c0 + sum(ci*xi)``, 
 deviation ``sqrt(sum((ci*ui)**2))``), so :mod:`uncertainty.montecarlo` can draw one normal
 number per trial for it instead of n.  The output distribution is unchanged.
 """
-import math
+from __future__ import annotations
 
-from .expression import parse, to_text  # noqa: F401  (used by the doctest)
+import math
+from collections.abc import Mapping
+
+from .expression import Node, parse, to_text  # noqa: F401  (used by the doctest)
 
 __all__ = ["merge_gaussian_sums"]
 
@@ -59,7 +62,7 @@ def _summed(left, right, sign):
     return coeffs, left[1] + sign * right[1]
 
 
-def merge_gaussian_sums(tree, gaussian):
+def merge_gaussian_sums(tree: Node, gaussian: Mapping[str, tuple[float, float]]) -> tuple[Node, list]:
     """Replace sums of independent Gaussian inputs by one Gaussian variable each (exact).
 
     A sub-expression ``c0 + c1*X1 + ... + cn*Xn`` of independent Gaussian inputs, each of which
@@ -79,7 +82,7 @@ def merge_gaussian_sums(tree, gaussian):
     """
     counts = _occurrences(tree, {})
     eligible = frozenset(n for n in gaussian if counts.get(n) == 1)
-    merged = []
+    merged: list = []
 
     def new_variable(coeffs, const):
         name = f"_g{len(merged)}"

@@ -7,14 +7,19 @@
 * coverage factor from the t-distribution (G.3, G.4) and expanded uncertainty (6.2);
 * several outputs of one model with their covariance (7.2.5, example H.2).
 """
+from __future__ import annotations
+
 import logging
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from scipy import special
 
 from .errors import BudgetError
-from .model import as_model, check_finite, correlation_matrix
+from .model import Correlations, Model, ModelLike, as_model, check_finite, correlation_matrix
+from .quantities import InputQuantity
 from .results import BudgetRow, GumResult
 
 __all__ = ["gum", "gum_multi", "coverage_factor", "welch_satterthwaite", "DOF_RULES"]
@@ -30,7 +35,7 @@ DOF_RULES = ("floor", "floor_strict", "interpolate")
 DOF_SLACK = 0.01
 
 
-def coverage_factor(coverage=0.95, dof=math.inf, rule="floor"):
+def coverage_factor(coverage: float = 0.95, dof: float = math.inf, rule: str = "floor") -> tuple[float, float]:
     """Coverage factor ``k = t_p(nu)`` (GUM G.3.4, G.4.1; normal quantile when nu is infinite).
 
     :param coverage: coverage probability p, 0 < p < 1
@@ -61,7 +66,7 @@ def coverage_factor(coverage=0.95, dof=math.inf, rule="floor"):
     return float(special.stdtrit(used, q)), used
 
 
-def welch_satterthwaite(u_c, contributions, dofs):
+def welch_satterthwaite(u_c: float, contributions: Sequence[float], dofs: Sequence[float]) -> float:
     """Effective degrees of freedom (GUM G.4.1, eq. G.2b).
 
     :param u_c: combined standard uncertainty
@@ -75,13 +80,13 @@ def welch_satterthwaite(u_c, contributions, dofs):
     if u_c == 0:
         return math.inf
     # in terms of c_i/u_c, so that neither the 4th powers overflow nor 0/0 arises
-    denom = sum((c / u_c)**4 / nu for c, nu in zip(contributions, dofs) if not math.isinf(nu) and c != 0)
+    denom = sum((c / u_c)**4 / nu for c, nu in zip(contributions, dofs, strict=False) if not math.isinf(nu) and c != 0)
     if denom == 0:
         return math.inf
     return 1.0 / denom
 
 
-def _prepare(model, inputs, correlations, outputs):
+def _prepare(model, inputs, correlations, outputs) -> tuple[tuple[InputQuantity, ...], Model, Any, Any, Any]:
     inputs = tuple(inputs)
     if not inputs:
         raise BudgetError("inputs", "at least one input quantity is required")
@@ -93,8 +98,9 @@ def _prepare(model, inputs, correlations, outputs):
     return inputs, model, r, x, u
 
 
-def gum_multi(model, inputs, correlations=(), *, coverage=0.95, k=None, dof_rule="floor",
-              second_order=False, outputs=None):
+def gum_multi(model: ModelLike, inputs: Sequence[InputQuantity], correlations: Correlations = (), *,
+              coverage: float = 0.95, k: float | None = None, dof_rule: str = "floor", second_order: bool = False,
+              outputs: Sequence[str] | None = None) -> tuple[tuple[GumResult, ...], np.ndarray]:
     """GUM evaluation of a model with one or more outputs, with the output covariance.
 
     :param model: :class:`~uncertainty.model.Model`, expression, mapping of expressions or callable
@@ -110,7 +116,7 @@ def gum_multi(model, inputs, correlations=(), *, coverage=0.95, k=None, dof_rule
     :raises BudgetError: for invalid inputs or a non-finite model value
     """
     inputs, model, r, x, u = _prepare(model, inputs, correlations, outputs)
-    env = dict(zip(model.names, x))
+    env = dict(zip(model.names, x, strict=False))
     with np.errstate(all="ignore"):
         values = [float(v) for v in model(env)]
         jac = model.jacobian(x, u)
@@ -128,8 +134,9 @@ def gum_multi(model, inputs, correlations=(), *, coverage=0.95, k=None, dof_rule
     return results, cov
 
 
-def gum(model, inputs, correlations=(), *, coverage=0.95, k=None, dof_rule="floor", second_order=False,
-        output=0):
+def gum(model: ModelLike, inputs: Sequence[InputQuantity], correlations: Correlations = (), *,
+        coverage: float = 0.95, k: float | None = None, dof_rule: str = "floor", second_order: bool = False,
+        output: int = 0) -> GumResult:
     """GUM evaluation of one output (JCGM 100 clause 5, annex G).
 
     :param model: :class:`~uncertainty.model.Model`, expression text or callable
@@ -171,7 +178,7 @@ def _single(model, index, inputs, r, x, u, value, scaled, jac, variance, coverag
     if np.any(r != np.eye(len(u))) and not math.isinf(nu):
         warnings.append("Welch-Satterthwaite (GUM G.4.1) assumes independent inputs; correlations present, "
                         "nu_eff not taken below the smallest input dof")
-        nu = max(nu, min(d for d, c in zip(dofs, contributions) if c > 0))
+        nu = max(nu, min(d for d, c in zip(dofs, contributions, strict=False) if c > 0))
     if k is None:
         kk, used = coverage_factor(coverage, nu, dof_rule)
     else:
@@ -182,7 +189,7 @@ def _single(model, index, inputs, r, x, u, value, scaled, jac, variance, coverag
     shares = scaled * (r @ scaled) / total if total > 0 else np.zeros_like(scaled)
     budget = tuple(
         BudgetRow(q.name, q.value, q.u, float(c), float(ci), float(s), q.dof, q.distribution)
-        for q, c, ci, s in zip(inputs, jac, contributions, shares))
+        for q, c, ci, s in zip(inputs, jac, contributions, shares, strict=False))
     expanded = kk * u_c
     if not math.isfinite(expanded) or not math.isfinite(value + expanded) or not math.isfinite(value - expanded):
         raise BudgetError("inputs", "the expanded uncertainty or the coverage interval overflows (is not finite)")

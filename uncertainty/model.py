@@ -5,9 +5,12 @@ derivatives the GUM framework needs: exact ones for expressions (symbolic differ
 the whitelisted tree, :mod:`uncertainty.expression`) and five-point central differences for
 callables.
 """
+from __future__ import annotations
+
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Union
 
 import numpy as np
 
@@ -17,6 +20,11 @@ from .expression import Expression
 __all__ = ["Model", "as_model", "correlation_matrix"]
 
 log = logging.getLogger(__name__)
+
+#: what the engines accept as a model: a :class:`Model`, expression text, output name -> expression, or a callable
+ModelLike = Union["Model", str, Mapping[str, str], Callable[..., Any]]
+#: ``[(name_a, name_b, r), ...]``
+Correlations = Iterable[tuple[str, str, float]]
 
 
 class Model:
@@ -58,7 +66,7 @@ class Model:
             raise BudgetError("output", "number of output names does not match the model")
 
     @property
-    def n_outputs(self):
+    def n_outputs(self) -> int:
         """Number of outputs."""
         return len(self.outputs)
 
@@ -77,14 +85,14 @@ class Model:
             raise BudgetError("model", f"callable returned {len(result)} outputs, expected {self.n_outputs}")
         return list(result)
 
-    def jacobian(self, x, u):
+    def jacobian(self, x: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Sensitivity coefficients c_ij = df_i/dx_j at the estimates (GUM 5.1.3).
 
         :param x: estimates, in the order of ``names``
         :param u: standard uncertainties (set the finite-difference steps for callables)
         :returns: array of shape ``(n_outputs, n_inputs)``
         """
-        env = dict(zip(self.names, x))
+        env = dict(zip(self.names, x, strict=False))
         if self.expressions is not None:
             return np.array([[float(g) for g in e.gradient(env)] for e in self.expressions], dtype=float)
         steps = _steps(x, u, 1e-3)
@@ -97,7 +105,7 @@ class Model:
         f = values.reshape(self.n_outputs, n, 4)
         return (-f[..., 0] + 8 * f[..., 1] - 8 * f[..., 2] + f[..., 3]) / (12.0 * steps)
 
-    def higher_derivatives(self, x, u, output=0):
+    def higher_derivatives(self, x: np.ndarray, u: np.ndarray, output: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Second and third derivatives for GUM 5.1.2 note (eq. 10).
 
         :param x: estimates
@@ -106,7 +114,7 @@ class Model:
         :returns: ``(H, T)``, ``H[i, j] = d2f/dxi dxj`` and ``T[i, j] = d3f/dxi dxj2``
         """
         if self.expressions is not None:
-            return self.expressions[output].higher_derivatives(dict(zip(self.names, x)))
+            return self.expressions[output].higher_derivatives(dict(zip(self.names, x, strict=False)))
         return _numeric_higher(lambda p: self._evaluate_points(p)[output], np.asarray(x, float), _steps(x, u, 1e-2))
 
     def _evaluate_points(self, points):
@@ -161,7 +169,7 @@ def _numeric_higher(f, x, h):
     return hess, third
 
 
-def as_model(model, names, outputs=None):
+def as_model(model: ModelLike, names: Sequence[str], outputs: Sequence[str] | None = None) -> Model:
     """Return ``model`` if it is already a :class:`Model`, else build one.
 
     :param model: a :class:`Model`, expression text, mapping of expressions or callable
@@ -176,7 +184,7 @@ def as_model(model, names, outputs=None):
     return Model(model, names, outputs)
 
 
-def correlation_matrix(names, correlations):
+def correlation_matrix(names: Sequence[str], correlations: Correlations) -> np.ndarray:
     """Build the correlation matrix from ``[(name_a, name_b, r), ...]``.
 
     :param names: input names, in budget order
@@ -211,7 +219,7 @@ def correlation_matrix(names, correlations):
     return r
 
 
-def check_finite(values, what):
+def check_finite(values: Any, what: str) -> None:
     """Raise if any model value is not finite.
 
     :param values: iterable of floats

@@ -7,11 +7,14 @@ stream ``SeedSequence(seed, spawn_key=(j,))``: the result depends only on the se
 how chunks are shared between the worker threads (NumPy releases the GIL while it samples and
 computes, so two threads use both cores of the target machine).
 """
+from __future__ import annotations
+
 import concurrent.futures
 import logging
 import math
 import os
 import secrets
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import special
@@ -19,9 +22,9 @@ from scipy import special
 from .errors import BudgetError
 from .expression import compile_tree, variables
 from .gaussian_sums import merge_gaussian_sums
-from .model import as_model, correlation_matrix
+from .model import Correlations, ModelLike, as_model, correlation_matrix
 from .quantities import InputQuantity
-from .results import McResult, Validation
+from .results import GumResult, McResult, Validation
 
 __all__ = ["monte_carlo", "coverage_intervals", "numerical_tolerance", "validate", "resolve_seed"]
 
@@ -32,7 +35,7 @@ DEFAULT_CHUNK = 2**17
 MAX_TRIALS = 10**8
 
 
-def resolve_seed(seed):
+def resolve_seed(seed: int | np.random.SeedSequence | np.random.Generator | None) -> int:
     """Turn ``seed`` into the integer entropy recorded in the result.
 
     :param seed: ``None`` (fresh entropy, recorded), a non-negative int, a
@@ -55,7 +58,7 @@ def resolve_seed(seed):
     raise BudgetError("seed", f"must be a non-negative integer or a numpy Generator, got {seed!r}")
 
 
-def numerical_tolerance(u, digits=2):
+def numerical_tolerance(u: float, digits: int = 2) -> float:
     """Numerical tolerance delta of a standard uncertainty (JCGM 101 7.9.2).
 
     :param u: standard uncertainty
@@ -72,7 +75,8 @@ def numerical_tolerance(u, digits=2):
     return 0.5 * 10.0**exponent
 
 
-def coverage_intervals(values, coverage=0.95, *, overwrite=False):
+def coverage_intervals(values: np.ndarray, coverage: float = 0.95, *, overwrite: bool = False
+                       ) -> tuple[tuple[float, float], tuple[float, float]]:
     """Probabilistically symmetric and shortest coverage intervals (JCGM 101 7.7).
 
     Only the two tails that can hold an end point (the M - q smallest and largest values)
@@ -137,8 +141,8 @@ class _Sampler:
     def __init__(self, inputs, r):
         self.inputs = inputs
         linked = np.any(r != np.eye(len(inputs)), axis=1)
-        self.free = [q for q, c in zip(inputs, linked) if not c]
-        self.linked = [q for q, c in zip(inputs, linked) if c]
+        self.free = [q for q, c in zip(inputs, linked, strict=False) if not c]
+        self.linked = [q for q, c in zip(inputs, linked, strict=False) if c]
         self.factor = None
         if self.linked:
             idx = np.flatnonzero(linked)
@@ -153,7 +157,7 @@ class _Sampler:
         env = {q.name: q.sample(rng, size) for q in self.free}
         if self.linked:
             z = self.factor @ rng.standard_normal((len(self.linked), size))  # JCGM 101 6.4.8.4
-            for q, row in zip(self.linked, z):
+            for q, row in zip(self.linked, z, strict=False):
                 env[q.name] = q.value + q.u * row if q.distribution == "normal" else q.ppf(special.ndtr(row))
         return env
 
@@ -216,8 +220,11 @@ def _summary(y, moments, coverage, warnings):
     return mean, u, symmetric, shortest, y.size
 
 
-def monte_carlo(model, inputs, correlations=(), *, trials=10**6, coverage=0.95, seed=None, adaptive=None,
-                output=0, chunk=DEFAULT_CHUNK, workers=None, max_trials=10**8):
+def monte_carlo(model: ModelLike, inputs: Sequence[InputQuantity], correlations: Correlations = (), *,
+                trials: int = 10**6, coverage: float = 0.95,
+                seed: int | np.random.SeedSequence | np.random.Generator | None = None, adaptive: int | None = None,
+                output: int | str = 0, chunk: int = DEFAULT_CHUNK, workers: int | None = None,
+                max_trials: int = 10**8) -> McResult:
     """Propagate the input distributions through the model (JCGM 101 clauses 5–7).
 
     :param model: :class:`~uncertainty.model.Model`, expression text or vectorised callable
@@ -290,7 +297,7 @@ def _reduce(model, inputs, r, output):
     if model.expressions is None:
         return model, inputs, r, output
     linked = np.any(r != np.eye(len(inputs)), axis=1)
-    gaussian = {q.name: (q.value, q.u) for q, c in zip(inputs, linked)
+    gaussian = {q.name: (q.value, q.u) for q, c in zip(inputs, linked, strict=False)
                 if not c and q.distribution == "normal" and q.u > 0}
     tree, merged = merge_gaussian_sums(model.expressions[output].tree, gaussian)
     used = variables(tree)
@@ -344,7 +351,7 @@ def _adaptive(model, run, digits, coverage, chunk, workers, max_trials, warnings
         log.debug("adaptive MCM: %d trials so far", n)
 
 
-def validate(gum_result, mc_result, digits=2):
+def validate(gum_result: GumResult, mc_result: McResult, digits: int = 2) -> Validation:
     """Validate the GUM result by the MCM result (JCGM 101 clause 8).
 
     :param gum_result: :class:`~uncertainty.results.GumResult`

@@ -15,9 +15,12 @@ constructor               GUM standard uncertainty              JCGM 101 samplin
 :func:`type_a`            ``s/sqrt(n)``, ``nu = n - 1``         6.4.9 (t, scale ``s/sqrt(n)``)
 ========================  ====================================  ==============================
 """
+from __future__ import annotations
+
 import keyword
 import logging
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,12 +56,13 @@ class InputQuantity:
     u: float
     dof: float = math.inf
     distribution: str = "normal"
-    half_width: float = None
-    beta: float = None
-    scale: float = None
-    readings: tuple = None
+    # set by the constructors below for the distributions that use them (None otherwise)
+    half_width: float = None  # type: ignore[assignment]
+    beta: float = None  # type: ignore[assignment]
+    scale: float = None  # type: ignore[assignment]
+    readings: tuple = None  # type: ignore[assignment]
 
-    def sample(self, rng, size):
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw ``size`` values from this input's PDF (JCGM 101 6.4).
 
         :param rng: a :class:`numpy.random.Generator`
@@ -87,7 +91,7 @@ class InputQuantity:
         out += x
         return out
 
-    def ppf(self, p):
+    def ppf(self, p: np.ndarray) -> np.ndarray:
         """Quantile function, used to give correlated inputs their marginal PDF.
 
         :param p: probabilities in (0, 1)
@@ -144,7 +148,8 @@ def _name(name):
     return name
 
 
-def normal(name, value, u=None, *, U=None, k=None, dof=None):
+def normal(name: str, value: float, u: float | None = None, *, U: float | None = None, k: float | None = None,
+           dof: float | None = None) -> InputQuantity:
     """Gaussian input with standard uncertainty ``u``, or expanded ``U`` with factor ``k``.
 
     :param name: input name
@@ -175,7 +180,7 @@ def _bounded(kind, factor, name, value, half_width, dof, beta=None):
                          kind, half_width=a, beta=beta)
 
 
-def rectangular(name, value, half_width, *, dof=None):
+def rectangular(name: str, value: float, half_width: float, *, dof: float | None = None) -> InputQuantity:
     """Rectangular PDF on ``value ± half_width`` (GUM 4.3.7, JCGM 101 6.4.2).
 
     :param name: input name
@@ -190,7 +195,7 @@ def rectangular(name, value, half_width, *, dof=None):
     return _bounded("rectangular", 1 / math.sqrt(3), name, value, half_width, dof)
 
 
-def triangular(name, value, half_width, *, dof=None):
+def triangular(name: str, value: float, half_width: float, *, dof: float | None = None) -> InputQuantity:
     """Symmetric triangular PDF on ``value ± half_width`` (GUM 4.3.9, JCGM 101 6.4.5).
 
     :returns: :class:`InputQuantity` with ``u = a/sqrt(6)``
@@ -201,7 +206,7 @@ def triangular(name, value, half_width, *, dof=None):
     return _bounded("triangular", 1 / math.sqrt(6), name, value, half_width, dof, beta=0.0)
 
 
-def arcsine(name, value, half_width, *, dof=None):
+def arcsine(name: str, value: float, half_width: float, *, dof: float | None = None) -> InputQuantity:
     """Arc-sine (U-shaped) PDF on ``value ± half_width`` (JCGM 101 6.4.6).
 
     :returns: :class:`InputQuantity` with ``u = a/sqrt(2)``
@@ -212,7 +217,8 @@ def arcsine(name, value, half_width, *, dof=None):
     return _bounded("arcsine", 1 / math.sqrt(2), name, value, half_width, dof)
 
 
-def trapezoidal(name, value, half_width, beta, *, dof=None):
+def trapezoidal(name: str, value: float, half_width: float, beta: float, *, dof: float | None = None
+                ) -> InputQuantity:
     """Symmetric trapezoidal PDF (JCGM 101 6.4.4; GUM 4.3.9 note 2).
 
     :param half_width: half-width of the base ``a``
@@ -228,7 +234,8 @@ def trapezoidal(name, value, half_width, beta, *, dof=None):
     return _bounded("trapezoidal", math.sqrt((1 + beta**2) / 6), name, value, half_width, dof, beta=beta)
 
 
-def student_t(name, value, dof, *, scale=None, u=None):
+def student_t(name: str, value: float, dof: float, *, scale: float | None = None, u: float | None = None
+              ) -> InputQuantity:
     """Scaled and shifted t-distribution (JCGM 101 6.4.9), in either convention.
 
     With ``scale`` (JCGM 101 6.4.9.7) MCM samples ``value + scale*t_nu`` and the GUM uses
@@ -257,7 +264,7 @@ def student_t(name, value, dof, *, scale=None, u=None):
     return InputQuantity(_name(name), _number(f"{name}.value", value), u, nu, "t", scale=scale)
 
 
-def type_a(name, readings):
+def type_a(name: str, readings: Sequence[float]) -> InputQuantity:
     """Type A evaluation from repeated readings (GUM 4.2): mean, ``s/sqrt(n)``, ``n - 1``.
 
     For MCM the input gets the t-distribution of JCGM 101 6.4.9 with scale ``s/sqrt(n)``.
@@ -284,7 +291,8 @@ def type_a(name, readings):
     return InputQuantity(_name(name), mean, u, float(len(values) - 1), "type_a", scale=u, readings=tuple(values))
 
 
-def type_a_correlated(readings):
+def type_a_correlated(readings: Mapping[str, Sequence[float]]
+                      ) -> tuple[list[InputQuantity], list[tuple[str, str, float]]]:
     """Type A evaluation of simultaneous readings of several quantities (GUM 5.2.3, H.2.2).
 
     Each quantity gets its mean, ``s/sqrt(n)`` and ``n - 1`` degrees of freedom; the

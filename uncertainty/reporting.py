@@ -4,9 +4,16 @@ Nothing here renders; :mod:`certificates` and the ``lims`` pages format these pl
 Rounding works on the decimal representation (:class:`decimal.Decimal` of ``repr(x)``), so
 ``0.125`` rounds as a person would round the printed number, not its binary approximation.
 """
+from __future__ import annotations
+
 import logging
 import math
+from collections.abc import Mapping
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .results import GumResult
 
 __all__ = ["round_uncertainty", "round_result", "format_value", "budget_table", "ROUNDING_MODES"]
 
@@ -38,7 +45,7 @@ def _decimal(x, key):
     return Decimal(repr(float(x)))
 
 
-def round_uncertainty(U, digits=2, mode="half_up"):
+def round_uncertainty(U: float, digits: int = 2, mode: str = "half_up") -> Decimal:
     """Round an uncertainty to ``digits`` significant digits (GUM 7.2.6).
 
     :param U: the uncertainty (> 0)
@@ -67,7 +74,7 @@ def round_uncertainty(U, digits=2, mode="half_up"):
 
 
 
-def format_value(d):
+def format_value(d: Decimal) -> str:
     """Plain (non-scientific) text of a Decimal.
 
     :param d: a :class:`~decimal.Decimal`
@@ -79,7 +86,7 @@ def format_value(d):
     return format(d, "f")
 
 
-def round_result(value, U, digits=2, mode="half_up"):
+def round_result(value: float, U: float, digits: int = 2, mode: str = "half_up") -> dict[str, str]:
     """Round a result for a certificate: U to ``digits`` significant digits, the value to the
     same decimal place (GUM 7.2.6).
 
@@ -102,7 +109,7 @@ def round_result(value, U, digits=2, mode="half_up"):
     if float(U) == 0:
         return {"value": format_value(v), "U": "0"}
     u = round_uncertainty(U, digits, mode)
-    quantum = Decimal(1).scaleb(u.as_tuple().exponent)
+    quantum = Decimal(1).scaleb(int(u.as_tuple().exponent))  # finite: U was checked
     value_rounding = ROUND_HALF_EVEN if mode == "half_even" else ROUND_HALF_UP
     return {"value": format_value(v.quantize(quantum, rounding=value_rounding)), "U": format_value(u)}
 
@@ -119,7 +126,8 @@ def _sig(x, digits):
     return f"{x:.{digits}g}"
 
 
-def budget_table(gum_result, digits=3, unit=None, descriptions=None):
+def budget_table(gum_result: GumResult, digits: int = 3, unit: str | None = None,
+                 descriptions: Mapping[str, str] | None = None) -> dict[str, Any]:
     """An uncertainty budget as plain data for HTML pages and PDF certificates (GUM 7.2.5).
 
     :param gum_result: a :class:`~uncertainty.results.GumResult` or the ``"gum"`` dict of

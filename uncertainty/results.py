@@ -4,7 +4,10 @@ Numerical problems that do not stop the evaluation (non-finite Monte Carlo outpu
 trials, correlated inputs in Welch–Satterthwaite, ...) are collected in ``warnings``.
 ``math.inf`` degrees of freedom mean "infinite" (serialised as ``null`` in JSON).
 """
+from __future__ import annotations
+
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 __all__ = ["BudgetRow", "GumResult", "McResult", "Validation"]
 
@@ -70,7 +73,7 @@ class GumResult:
     second_order_share: float = 0.0
     warnings: tuple = field(default_factory=tuple)
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         """Plain-data copy (tuples become lists).
 
         :returns: dict
@@ -103,10 +106,10 @@ class McResult:
     shortest_interval: tuple
     trials: int
     seed: int
-    adaptive_digits: int = None
+    adaptive_digits: int | None = None
     warnings: tuple = field(default_factory=tuple)
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         """Plain-data copy.
 
         :returns: dict
@@ -131,7 +134,7 @@ class Validation:
     passed: bool
     digits: int
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         """Plain-data copy.
 
         :returns: dict

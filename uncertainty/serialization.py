@@ -5,11 +5,14 @@ returned by :func:`budget_schema`.  Validation here is stricter than the schema 
 checks the model expression, names and correlations) and every error names the key path.
 Infinite degrees of freedom are written as ``null``.
 """
+from __future__ import annotations
+
 import json
 import logging
 import math
 from collections.abc import Mapping
 from importlib import resources
+from typing import Any
 
 from . import quantities as q
 from .errors import BudgetError, ExpressionError
@@ -17,6 +20,7 @@ from .gum import DOF_RULES, gum
 from .model import Model
 from .montecarlo import MAX_TRIALS, monte_carlo, validate
 from .reporting import round_result
+from .results import GumResult, McResult
 
 __all__ = ["SCHEMA_VERSION", "parse_budget", "evaluate_budget", "budget_schema", "result_schema", "METHODS"]
 
@@ -26,8 +30,8 @@ SCHEMA_VERSION = 1
 #: second-order terms grow with its square; real budgets have tens of inputs).
 MAX_INPUTS = 500
 METHODS = ("gum", "mcm", "both")
-_TOP_KEYS = {"schema_version", "title", "description", "source", "notes", "model", "output", "inputs", "correlations", "coverage",
-             "k", "dof_rule", "second_order", "trials", "seed", "adaptive", "validation_digits"}
+_TOP_KEYS = {"schema_version", "title", "description", "source", "notes", "model", "output", "inputs", "correlations",
+             "coverage", "k", "dof_rule", "second_order", "trials", "seed", "adaptive", "validation_digits"}
 _COMMON = {"distribution", "value", "dof", "reliability", "unit", "description", "source"}
 #: accepted spellings of distribution names
 ALIASES = {"gaussian": "normal", "uniform": "rectangular", "u_shaped": "arcsine", "u-shaped": "arcsine",
@@ -39,7 +43,7 @@ _FIELDS = {
 }
 
 
-def budget_schema():
+def budget_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of budget files, version :data:`SCHEMA_VERSION`.
 
     :returns: dict
@@ -48,7 +52,7 @@ def budget_schema():
     return json.loads(text)
 
 
-def result_schema():
+def result_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of result dicts, version :data:`SCHEMA_VERSION`.
 
     :returns: dict
@@ -137,7 +141,7 @@ def _is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def parse_budget(data):
+def parse_budget(data: Mapping[str, Any]) -> dict[str, Any]:
     """Validate a budget dict and build the model, inputs and options.
 
     :param data: the decoded JSON budget
@@ -194,7 +198,7 @@ def _dof(value):
     return None if math.isinf(value) else value
 
 
-def gum_to_dict(res):
+def gum_to_dict(res: GumResult) -> dict[str, Any]:
     """Plain-JSON form of a :class:`~uncertainty.results.GumResult`.
 
     :param res: the GUM result
@@ -212,7 +216,7 @@ def gum_to_dict(res):
     }
 
 
-def mcm_to_dict(res):
+def mcm_to_dict(res: McResult) -> dict[str, Any]:
     """Plain-JSON form of a :class:`~uncertainty.results.McResult`.
 
     :param res: the Monte Carlo result
@@ -223,7 +227,8 @@ def mcm_to_dict(res):
             "adaptive_digits": res.adaptive_digits, "warnings": list(res.warnings)}
 
 
-def evaluate_budget(data, *, method="both", trials=None, seed=None, adaptive=None):
+def evaluate_budget(data: Mapping[str, Any], *, method: str = "both", trials: int | None = None,
+                    seed: int | None = None, adaptive: int | None = None) -> dict[str, Any]:
     """Evaluate a budget dict (JSON format v1) and return the result dict.
 
     This is the entry point ``lims`` uses for every measurement point.  Arguments other than

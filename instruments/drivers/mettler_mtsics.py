@@ -11,7 +11,15 @@ from __future__ import annotations
 import logging
 import re
 
-from ..errors import ConfigurationError, GarbledFrame, InstrumentReportedError, InstrumentTimeout, NotExecutable, Overload, Underload
+from ..errors import (
+    ConfigurationError,
+    GarbledFrame,
+    InstrumentReportedError,
+    InstrumentTimeout,
+    NotExecutable,
+    Overload,
+    Underload,
+)
 from ..reading import Reading, utc_now
 from ..transport import LineSettings
 from ..units import _UNITS, normalise

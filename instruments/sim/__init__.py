@@ -195,7 +195,8 @@ def spawn(kind: str, seed: int | None = None, fault: str | None = None, *, pace:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [_root(), os.environ.get("PYTHONPATH")])))
     errors = tempfile.TemporaryFile()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=errors, env=env, bufsize=0)  # unbuffered: select works
-    lines = []
+    assert proc.stdout is not None  # stdout=PIPE
+    lines: list[str] = []
     while len(lines) < 2:
         ready, _, _ = select.select([proc.stdout], [], [], timeout)
         line = proc.stdout.readline() if ready else b""

@@ -51,6 +51,10 @@ class Model:
         """
         raise ConfigurationError(f"quantity: {quantity!r} is not settable on this model")
 
+    def sample(self) -> tuple[float, bool, int]:
+        """Get ``(value, settled, range)`` now; each subclass defines its dynamics."""
+        raise NotImplementedError
+
     def _noise(self, scale: float = 1.0) -> float:
         return self.rng.gauss(0.0, self.noise * scale) if self.noise else 0.0
 

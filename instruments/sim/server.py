@@ -124,7 +124,7 @@ class PtyServer:
         self._threads = [threading.Thread(target=self._serve, name=f"sim-{device.definition.kind}", daemon=True),
                          threading.Thread(target=self._control_loop, name="sim-control", daemon=True)]
 
-    def start(self) -> "PtyServer":
+    def start(self) -> PtyServer:
         """Control: start serving; returns self."""
         for thread in self._threads:
             thread.start()
@@ -201,7 +201,7 @@ class PtyServer:
         while not self._stop.is_set():
             try:
                 conn, _ = self._sock.accept()
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 break

@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from lims.extensions import login_manager
 
+
 def require_roles(*roles):
     """Decorate a view so only users with one of ``roles`` (admin always) get through."""
 

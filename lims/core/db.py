@@ -1,16 +1,17 @@
 """Model helpers: UTC datetimes, primary keys, change sets."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from werkzeug.exceptions import NotFound
 
+from lims.core.http import Conflict
 from lims.extensions import db
 
 
 def now_utc():
     """Return the current time as an aware UTC datetime."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -24,11 +25,11 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given for a UTC column")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value
 
 
@@ -61,8 +62,6 @@ def check_version(obj, version):
 
     :raises lims.core.http.Conflict: ``version`` is not the row's current version (HTTP 409).
     """
-    from lims.core.http import Conflict
-
     if obj.version != version:
         raise Conflict(f"{type(obj).__name__} {obj.id} is at version {obj.version}, not {version}; "
                        "reload it and apply your change again")

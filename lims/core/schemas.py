@@ -1,6 +1,9 @@
 """Marshmallow base classes: strict about unknown keys, strip whitespace, paginated envelopes."""
 import marshmallow as ma
 from marshmallow import fields, pre_load, validate
+from sqlalchemy import func, select
+
+from lims.extensions import db
 
 
 class LoadSchema(ma.Schema):
@@ -81,10 +84,6 @@ def page_schema(item_schema, name):
 
 def paginate(query_select, args):
     """Run ``query_select`` (a SQLAlchemy select) for one page and return the envelope dict."""
-    from sqlalchemy import func, select
-
-    from lims.extensions import db
-
     total = db.session.execute(select(func.count()).select_from(query_select.order_by(None).subquery())).scalar()
     page, per_page = args["page"], args["per_page"]
     items = db.session.execute(query_select.limit(per_page).offset((page - 1) * per_page)).unique().scalars().all()

@@ -19,7 +19,8 @@ from lims.core.auth import check_org, login_required, require_roles
 from lims.core.db import contains, get_or_404
 from lims.core.schemas import paginate
 from lims.extensions import db
-from lims.modules.equipment.models import Bench, Instrument
+from lims.modules.equipment.models import Instrument
+from lims.modules.equipment.queries import active_benches
 from lims.modules.issuance import operations as issue_ops
 from lims.modules.issuance.models import Certificate
 from lims.modules.issuance.schemas import IssueSchema
@@ -121,8 +122,7 @@ def _sessions(job):
 
 
 def _forms(job, actions, bad=None):
-    benches = db.session.execute(select(Bench).where(Bench.is_deleted.is_(False)).order_by(Bench.name)
-                                 ).scalars().all()
+    benches = db.session.execute(active_benches()).scalars().all()
     forms = {}
     for action in actions:
         form = bad if bad is not None and bad._prefix == f"{action}-" else TransitionForm(prefix=action,

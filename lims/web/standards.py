@@ -22,6 +22,7 @@ from lims.extensions import db
 from lims.modules.equipment import operations as ops
 from lims.modules.equipment import schemas as s
 from lims.modules.equipment.models import STANDARD_KINDS, Bench, ReferenceStandard
+from lims.modules.equipment.queries import active_benches
 from lims.web.common import PER_PAGE, _messages, apply_errors, page_number, run
 from lims.web.lab_forms import BLANK_ROWS, BenchEditForm, StandardCreateForm, StandardEditForm
 from lims.web.work_forms import choices
@@ -127,8 +128,7 @@ def standards():
 @require_roles(*LAB_ROLES)
 def standard(standard_id):
     std = get_or_404(ReferenceStandard, standard_id)
-    benches = [b for b in db.session.execute(select(Bench).where(Bench.is_deleted.is_(False))
-                                             .order_by(Bench.name)).scalars() if std in b.standards]
+    benches = [b for b in db.session.execute(active_benches()).scalars() if std in b.standards]
     return render_template("lab/standard.html", std=std, benches=benches, today=dt.date.today())
 
 
@@ -218,8 +218,7 @@ PORT_KEYS = ("role", "port", "driver")
 @require_roles(*LAB_ROLES)
 def benches():
     """Benches with their location, serial ports and the standards on them (with their due state)."""
-    q = select(Bench).where(Bench.is_deleted.is_(False)).order_by(Bench.name)
-    page = paginate(q, {"page": page_number(), "per_page": PER_PAGE})
+    page = paginate(active_benches(), {"page": page_number(), "per_page": PER_PAGE})
     return render_template("lab/benches.html", page=page, today=dt.date.today())
 
 

@@ -5,8 +5,15 @@ import json
 
 import pytest
 
-from certificates.data import (AmendmentType, CertificateDataError, Conformity, ResultLine,
-                               content_hash, from_dict, to_dict)
+from certificates.data import (
+    AmendmentType,
+    CertificateDataError,
+    Conformity,
+    ResultLine,
+    content_hash,
+    from_dict,
+    to_dict,
+)
 from certificates.samples import load_sample, sample_names
 
 

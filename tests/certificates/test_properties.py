@@ -14,7 +14,8 @@ from certificates.dcc import render_dcc, validate_dcc
 from certificates.fonts import MissingGlyphs
 from certificates.pdf import render_pdf
 
-CJK = st.text(st.sampled_from("检定证书合格称量计价秤温度湿度砝码研究院某市场路号ABCxyz0123 -/()·"), min_size=1, max_size=40)
+CJK = st.text(st.sampled_from("检定证书合格称量计价秤温度湿度砝码研究院某市场路号ABCxyz0123 -/()·"),
+              min_size=1, max_size=40)
 ANY = st.text(min_size=1, max_size=40)
 DECIMAL = st.from_regex(r"-?[0-9]{1,4}\.[0-9]{1,3}", fullmatch=True)
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -4,8 +4,15 @@ import io
 import pytest
 import segno
 
-from certificates.qr import (QRDecodeError, decode_qr, decode_qr_codes, qr_symbol, token_from_url,
-                             verification_url, verify_offline)
+from certificates.qr import (
+    QRDecodeError,
+    decode_qr,
+    decode_qr_codes,
+    qr_symbol,
+    token_from_url,
+    verification_url,
+    verify_offline,
+)
 from certificates.signing import NotGenuine
 
 

@@ -6,9 +6,8 @@ import subprocess
 import pytest
 
 from certificates.data import CertificateDataError
-from certificates.qr import decode_qr_codes
+from certificates.qr import decode_qr_codes, token_from_url
 from certificates.signing import verify_token
-from certificates.qr import token_from_url
 from certificates.stickers import MIN_QR_MM, StickerItem, render_sticker_sheet, sticker_layout
 
 from .conftest import needs_poppler

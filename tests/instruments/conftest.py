@@ -1,16 +1,16 @@
 """Fixtures for the instruments tests: simulators on real ptys and open transports."""
 import pytest
 
+from instruments import sim
+from instruments.drivers import driver_class
+from instruments.transport import open_transport
+
 
 def pytest_collection_modifyitems(config, items):
     """Make an exception in a simulator thread fail the test instead of only warning."""
     for item in items:
         if "tests/instruments" in str(item.path).replace("\\", "/"):
             item.add_marker(pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning"))
-
-from instruments import sim
-from instruments.drivers import driver_class
-from instruments.transport import open_transport
 
 
 @pytest.fixture

@@ -8,8 +8,15 @@ from instruments import sim
 from instruments.acquisition import AcceptedReading, AcquisitionSession, StabilityCriterion
 from instruments.drivers import DruckDpi740, MtSics, SartoriusSbi
 from instruments.drivers.mettler_mtsics import parse_weight
-from instruments.errors import (ConfigurationError, DisconnectedError, GarbledFrame, InstrumentTimeout, NeverStable,
-                                NotExecutable, Overload)
+from instruments.errors import (
+    ConfigurationError,
+    DisconnectedError,
+    GarbledFrame,
+    InstrumentTimeout,
+    NeverStable,
+    NotExecutable,
+    Overload,
+)
 from instruments.reading import Reading, utc_now
 from instruments.testing import expected_protocol
 from instruments.transport import open_transport

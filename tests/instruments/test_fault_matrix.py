@@ -84,7 +84,7 @@ def test_recoverable_fault_accepts_only_valid_readings(create_sim, create_driver
     AcquisitionSession(driver, sink, 8, require_stable=True, criterion=criterion, stable_within=10).run()
     assert len(sink.accepted) == 8
     _assert_nothing_invalid(kind, sink)
-    for raw, reason in sink.rejected:
+    for _raw, reason in sink.rejected:
         # a dropped decimal point can push a value out of the measuring range: rejected as overload
         assert reason.split(":")[0] in ("garbled", "timeout", "instrument-reported", "not-executable", "overload",
                                         "underload")

@@ -1,8 +1,12 @@
-"""Unit normalisation through pint."""
+"""Unit normalisation: exact factors, each checked against pint."""
+import subprocess
+import sys
+
+import pint
 import pytest
 
 from instruments.errors import ConfigurationError
-from instruments.units import convert, linear_map, normalise
+from instruments.units import _TO_BASE, _UNITS, convert, linear_map, normalise
 
 
 @pytest.mark.parametrize("value, unit, expected, target", [
@@ -27,3 +31,30 @@ def test_offset_units_map_linearly():
 def test_bad_conversions(src, dst):
     with pytest.raises(ConfigurationError, match="unit"):
         convert(1.0, src, dst)
+
+
+def test_every_unit_has_a_factor():
+    assert set(_TO_BASE) == set(_UNITS)
+
+
+@pytest.fixture(scope="module")
+def ureg():
+    return pint.UnitRegistry()
+
+
+@pytest.mark.parametrize("src", sorted(_UNITS))
+def test_factor_agrees_with_pint(ureg, src):
+    """The table's affine map to the normalised unit equals pint's, to 1e-12 relative."""
+    pint_src, dst = _UNITS[src]
+    pint_dst = _UNITS[dst][0]
+    y0 = ureg.Quantity(0.0, pint_src).to(pint_dst).magnitude
+    y1 = ureg.Quantity(1.0, pint_src).to(pint_dst).magnitude
+    a, b = linear_map(src, dst)
+    assert a == pytest.approx(y1 - y0, rel=1e-12) and b == pytest.approx(y0, rel=1e-12, abs=1e-12)
+
+
+def test_importing_the_library_does_not_import_pint():
+    code = ("import sys, instruments, instruments.cli, instruments.units; instruments.units.normalise(1.0, 'mbar');"
+            " print('pint' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -20,8 +20,9 @@ def serve(app):
     return server
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
+    """One Chromium per test session (per xdist worker); each test opens its own context."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

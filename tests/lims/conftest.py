@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 import pytest
 import sqlalchemy as sa
 
+from tests import services
 from tests.lims import pg
+from tests.lims.browser_support import browser  # noqa: F401  (one Chromium per session, for every module)
 
 PG_URL = os.environ.get("LIMS_TEST_DATABASE_URL")
 RUN_ID = uuid.uuid4().hex[:8]
@@ -125,7 +127,7 @@ def template_db(tmp_path_factory):
     if PG_URL:
         reason = pg.available(PG_URL)
         if reason:
-            pytest.skip(reason)
+            services.unavailable(reason)
         name = f"lims_tpl_{RUN_ID}"
         url = pg.create_database(PG_URL, name)
         app = make_app(url)
@@ -148,6 +150,44 @@ def template_db(tmp_path_factory):
             db.session.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
             db.engine.dispose()
         yield ("sqlite", path, world)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory):
+    """The demo data set (``lims demo``) built once per session (per xdist worker) into a SQLite file, with the
+    signing keys it was issued with; use :func:`copy_demo` for a private copy."""
+    from lims.demo import ensure_demo
+    from lims.extensions import db
+
+    tmp = tmp_path_factory.mktemp("demo_tpl")
+    app = make_app(f"sqlite:///{tmp / 'demo.db'}", KEY_DIR=str(tmp / "keys"))
+    with app.app_context():
+        assert ensure_demo(app) is True
+        db.session.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        db.session.remove()
+        db.engine.dispose()
+    return tmp
+
+
+def copy_demo(template, dest):
+    """Copy the demo database and its keys into *dest*; returns the settings for :func:`make_app`."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template / "demo.db", dest / "demo.db")
+    shutil.copytree(template / "keys", dest / "keys")
+    return {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{dest / 'demo.db'}", "KEY_DIR": str(dest / "keys")}
+
+
+@pytest.fixture
+def demo_app(demo_template, tmp_path):
+    """An app on a private copy of the demo data set (SQLite, as `lims demo` runs)."""
+    cfg = copy_demo(demo_template, tmp_path / "demo")
+    app = make_app(cfg.pop("SQLALCHEMY_DATABASE_URI"), **cfg)
+    yield app
+    with app.app_context():
+        from lims.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from tests.lims.browser_support import BROWSER_MARKS, browser, serve  # noqa: F401  (fixture)
+from tests.lims.browser_support import BROWSER_MARKS, serve
 from tests.lims.conftest import PASSWORD
 from tests.lims.test_issuance_support import keyed_app  # noqa: F401  (fixture)
 

@@ -5,9 +5,9 @@ import sys
 import pytest
 
 
-def test_lims_help_lists_operator_commands():
+def test_lims_help_lists_operator_commands(tmp_path):
     out = subprocess.run([sys.executable, "-m", "lims.cli", "--help"], capture_output=True, text=True, check=True,
-                         env={"LIMS_INSTANCE_PATH": "/tmp/lims-cli-help", "PATH": "/usr/bin:/bin"}).stdout
+                         env={"LIMS_INSTANCE_PATH": str(tmp_path), "PATH": "/usr/bin:/bin"}).stdout
     for cmd in ("db", "demo", "instruments", "tokens", "users"):
         assert f"  {cmd}" in out, out
 

@@ -6,23 +6,18 @@ import re
 
 import pytest
 
-from tests.lims.browser_support import BROWSER_MARKS, browser, serve  # noqa: F401  (fixture)
-from tests.lims.conftest import make_app
+from tests.lims.browser_support import BROWSER_MARKS, serve
+from tests.lims.conftest import copy_demo, make_app
 
 pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
-def demo_server(tmp_path_factory):
-    from lims.demo import ensure_demo
-
-    tmp = tmp_path_factory.mktemp("demo")
-    app = make_app(f"sqlite:///{tmp / 'demo.db'}", KEY_DIR=str(tmp / "keys"), TESTING=False, DEMO=True,
-                   WTF_CSRF_ENABLED=True)
+def demo_server(demo_template, tmp_path_factory):
+    cfg = copy_demo(demo_template, tmp_path_factory.mktemp("demo"))
+    app = make_app(cfg.pop("SQLALCHEMY_DATABASE_URI"), **cfg, TESTING=False, DEMO=True, WTF_CSRF_ENABLED=True)
     server = serve(app)
     app.config["PUBLIC_HOST"] = f"127.0.0.1:{server.server_port}"  # as `lims demo --port` does
-    with app.app_context():
-        ensure_demo(app)
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
 

@@ -3,18 +3,15 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from tests.lims.conftest import make_app
 
 
-def test_demo_has_valid_failed_revoked_and_replaced_certificates(tmp_path):
-    from lims.demo import ensure_demo
+def test_demo_has_valid_failed_revoked_and_replaced_certificates(demo_app):
     from lims.extensions import db
     from lims.modules.issuance.models import Certificate
     from lims.modules.issuance.operations import integrity_report
 
-    app = make_app(f"sqlite:///{tmp_path / 'demo.db'}", KEY_DIR=str(tmp_path / "keys"))
+    app = demo_app
     with app.app_context():
-        assert ensure_demo(app) is True
         certs = db.session.execute(select(Certificate).order_by(Certificate.id)).scalars().all()
         states = [c.status(dt.date.today()) for c in certs]
         assert sorted(states) == ["failed", "replaced", "revoked", "valid", "valid", "valid"]
@@ -28,9 +25,8 @@ def test_demo_has_valid_failed_revoked_and_replaced_certificates(tmp_path):
     assert 'data-verdict="valid"' in page and "省计量测试研究院" in page
 
 
-def test_demo_job_measured_point_by_point_issues_with_the_judged_results(tmp_path):
+def test_demo_job_measured_point_by_point_issues_with_the_judged_results(demo_app):
     """The demo's procedure-measured job: approve it, issue, and the certificate lists every judged point."""
-    from lims.demo import ensure_demo
     from lims.extensions import db
     from lims.modules.issuance.operations import issue_certificate
     from lims.modules.jobs.models import Job
@@ -38,9 +34,7 @@ def test_demo_job_measured_point_by_point_issues_with_the_judged_results(tmp_pat
     from lims.modules.procedures.operations import judged
     from lims.modules.users.models import User
 
-    app = make_app(f"sqlite:///{tmp_path / 'demo.db'}", KEY_DIR=str(tmp_path / "keys"))
-    with app.app_context():
-        ensure_demo(app)
+    with demo_app.app_context():
         waiting = db.session.execute(select(Job).where(Job.state == "awaiting_approval")).scalars().all()
         measured = [j for j in waiting if judged(j)[2] == "pass"]
         assert len(measured) == 2  # no pass without every test point measured

@@ -1,18 +1,17 @@
 """`lims demo` benches: every port is a simulator the acquisition can open (sim://KIND) with a known driver."""
 import pytest
 
-from tests.lims.conftest import make_app
+from tests.lims.conftest import copy_demo, make_app
 
 
 @pytest.fixture(scope="module")
-def demo_ports(tmp_path_factory):
-    from lims.demo import ensure_demo
+def demo_ports(demo_template, tmp_path_factory):
     from lims.extensions import db
     from lims.modules.equipment.models import Bench
 
-    app = make_app(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}")
+    cfg = copy_demo(demo_template, tmp_path_factory.mktemp("demo"))
+    app = make_app(cfg.pop("SQLALCHEMY_DATABASE_URI"), **cfg)
     with app.app_context():
-        assert ensure_demo(app) is True
         ports = [(b.name, p) for b in db.session.execute(db.select(Bench)).scalars() for p in b.ports]
         db.engine.dispose()
     return ports

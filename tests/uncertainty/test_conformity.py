@@ -5,7 +5,8 @@ from uncertainty import decide
 from uncertainty.errors import BudgetError
 
 
-@pytest.mark.parametrize("error, verdict", [(0.0, "pass"), (2.5, "pass"), (-2.5, "pass"), (2.51, "fail"), (-3.0, "fail")])
+@pytest.mark.parametrize("error, verdict",
+                         [(0.0, "pass"), (2.5, "pass"), (-2.5, "pass"), (2.51, "fail"), (-3.0, "fail")])
 def test_simple_acceptance(error, verdict):
     assert decide(error, 0.5, 2.5).verdict == verdict
 

@@ -25,8 +25,8 @@ def test_fully_correlated_difference_cancels():
 def test_sensitivities_of_callable_match_expression():
     ins = [normal("V", 5.0, 0.01), normal("I", 0.02, 1e-5), rectangular("phi", 1.0, 0.001)]
     expr = gum("V/I*cos(phi)", ins)
-    func = gum(lambda V, I, phi: V / I * np.cos(phi), ins)
-    for a, b in zip(expr.budget, func.budget):
+    func = gum(lambda V, I, phi: V / I * np.cos(phi), ins)  # noqa: E741 (the physicist's names)
+    for a, b in zip(expr.budget, func.budget, strict=False):
         assert b.sensitivity == pytest.approx(a.sensitivity, rel=1e-9)
     assert func.u == pytest.approx(expr.u, rel=1e-9)
 

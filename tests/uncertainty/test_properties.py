@@ -27,7 +27,7 @@ def test_linear_gaussian_gum_equals_mcm(terms, seed):
     se = g.u / math.sqrt(trials)
     assert abs(m.value - g.value) <= 5 * se + 1e-9 * abs(g.value)
     assert abs(m.u - g.u) <= 5 * g.u / math.sqrt(2 * trials)
-    for a, b in zip(m.interval, g.interval):
+    for a, b in zip(m.interval, g.interval, strict=False):
         assert abs(a - b) <= 5 * 2.7 * g.u / math.sqrt(trials) + 1e-9 * abs(g.value)
 
 
@@ -66,7 +66,8 @@ def test_library_is_pure():
                 assert node.attr != "seterr", f"{path}: global np.seterr"
 
 
-json_scalars = st.none() | st.booleans() | st.integers(-10, 10) | st.floats(allow_nan=False, width=32) | st.text(max_size=6)
+json_scalars = (st.none() | st.booleans() | st.integers(-10, 10) | st.floats(allow_nan=False, width=32)
+                | st.text(max_size=6))
 json_values = st.recursive(json_scalars, lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c,
                                                                                           max_size=3), max_leaves=8)
 input_specs = st.fixed_dictionaries({}, optional={

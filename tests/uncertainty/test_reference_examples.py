@@ -45,7 +45,7 @@ def check_block(result, published, label, se=None):
         if key in published:
             check(result[key], published[key], f"{label}.{key}", 3 * se.get(key, 0.0))
     if "interval" in published:
-        for end, pub in zip(result["interval"], published["interval"]):
+        for end, pub in zip(result["interval"], published["interval"], strict=False):
             check(end, pub, f"{label}.interval", 3 * se.get("interval", 0.0))
 
 
@@ -180,7 +180,7 @@ def test_gum_h2_simultaneous_impedance_approach_2():
     pub = ref["published"]
     model = Model(ref["model"], list(ref["readings"]))
     per_set = model({k: np.array(v) for k, v in ref["readings"].items()})
-    outputs, correlations = type_a_correlated(dict(zip(model.outputs, (o.tolist() for o in per_set))))
+    outputs, correlations = type_a_correlated(dict(zip(model.outputs, (o.tolist() for o in per_set), strict=False)))
     for q in outputs:
         check(q.value, pub["value"][q.name], q.name)
         check(q.u, pub["u"][q.name], f"u({q.name})")
@@ -240,7 +240,7 @@ def check_mcm(result, published, label, factors):
         if key in published:
             check(result[key], published[key], f"{label}.{key}", 3 * se[key] * factors.get(key, 1.0))
     for key in ("interval", "shortest_interval"):
-        for end, pub in zip(result[key], published.get(key, ())):
+        for end, pub in zip(result[key], published.get(key, ()), strict=False):
             check(end, pub, f"{label}.{key}", 3 * se["interval"] * factors.get("interval", 1.0))
 
 

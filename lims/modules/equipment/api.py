@@ -9,7 +9,7 @@ from lims.core.schemas import PageArgsSchema, paginate
 from lims.modules.equipment import operations as ops
 from lims.modules.equipment import schemas as s
 from lims.modules.equipment.models import Bench, Instrument, InstrumentType, ReferenceStandard
-from lims.modules.equipment.queries import instruments_for
+from lims.modules.equipment.queries import active_benches, instruments_for
 
 LAB = ("lab_manager", "technician")
 CUSTOMERS = ("market_manager", "equipment_officer")
@@ -173,9 +173,7 @@ class Benches(MethodView):
     @blp.response(200, s.BenchPageSchema)
     def get(self, args):
         """List benches with their ports and standards"""
-        from sqlalchemy import select
-
-        return paginate(select(Bench).where(Bench.is_deleted.is_(False)).order_by(Bench.name), args)
+        return paginate(active_benches(), args)
 
     @require_roles("lab_manager")
     @blp.arguments(s.BenchCreateSchema)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from lims.core.auth import sees_all_organisations
 from lims.core.db import contains
-from lims.modules.equipment.models import Instrument, InstrumentType
+from lims.modules.equipment.models import Bench, Instrument, InstrumentType
 
 
 def today():
@@ -18,6 +18,11 @@ def today():
 def status_of(instrument):
     """Return the derived status of ``instrument`` as of today."""
     return instrument.status(today(), current_app.config["DUE_SOON_DAYS"])
+
+
+def active_benches():
+    """A select of the benches in use (not deleted), by name: the one definition for the API, pages and CLI."""
+    return select(Bench).where(Bench.is_deleted.is_(False)).order_by(Bench.name)
 
 
 def status_condition(status, day, due_soon_days):

@@ -2,7 +2,14 @@
 import pytest
 
 from instruments.drivers.mettler_mtsics import MtSics, parse_weight
-from instruments.errors import ConfigurationError, GarbledFrame, InstrumentReportedError, NotExecutable, Overload, Underload
+from instruments.errors import (
+    ConfigurationError,
+    GarbledFrame,
+    InstrumentReportedError,
+    NotExecutable,
+    Overload,
+    Underload,
+)
 from instruments.testing import ProtocolMismatch, expected_protocol
 
 

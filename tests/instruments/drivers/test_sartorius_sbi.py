@@ -2,8 +2,14 @@
 import pytest
 
 from instruments.drivers.sartorius_sbi import SartoriusSbi, parse_frame
-from instruments.errors import ConfigurationError, GarbledFrame, InstrumentReportedError, NotExecutable, Overload, \
-    Underload
+from instruments.errors import (
+    ConfigurationError,
+    GarbledFrame,
+    InstrumentReportedError,
+    NotExecutable,
+    Overload,
+    Underload,
+)
 from instruments.testing import expected_protocol
 
 
@@ -33,7 +39,8 @@ def test_kilogram_frame():
 
 @pytest.mark.parametrize("frame, error", [
     (b"+         H    ", Overload), (b"-         L    ", Underload), (b"Err 340", InstrumentReportedError),
-    (b"Stat         ", NotExecutable), (b"N     Stat", NotExecutable), (b"+   123.56 g", GarbledFrame), (b"*   123.56 g  ", GarbledFrame),
+    (b"Stat         ", NotExecutable), (b"N     Stat", NotExecutable), (b"+   123.56 g", GarbledFrame),
+    (b"*   123.56 g  ", GarbledFrame),
     (b"+   12x.56 g  ", GarbledFrame), (b"+   123.56 zz ", GarbledFrame),
 ])
 def test_special_and_bad_frames(frame, error):

@@ -1,9 +1,8 @@
 """Integration tests: every driver against its simulator over a real pty (no mocked serial object)."""
+import os
 import time
 
 import pytest
-
-import os
 
 from instruments import sim
 from instruments.errors import DisconnectedError, InstrumentTimeout, NotExecutable

@@ -138,8 +138,8 @@ def chain_hash(prev, created_dt, actor_id, actor_name, action, entity, entity_id
     The migration that added the chain keeps a copy of this formula; both must stay the same.
     """
     if created_dt.tzinfo is None:
-        created_dt = created_dt.replace(tzinfo=dt.timezone.utc)
-    payload = [prev, created_dt.astimezone(dt.timezone.utc).isoformat(), actor_id, actor_name, action, entity,
+        created_dt = created_dt.replace(tzinfo=dt.UTC)
+    payload = [prev, created_dt.astimezone(dt.UTC).isoformat(), actor_id, actor_name, action, entity,
                entity_id, changes]
     data = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(data.encode("utf-8")).hexdigest()

@@ -11,6 +11,7 @@ import os
 import re
 
 from flask import abort, current_app, request
+from flask_babel import gettext as _
 
 from lims.extensions import limiter, talisman
 
@@ -90,8 +91,6 @@ def login_limits():
         return f"account:{name}"
 
     def message():
-        from flask_babel import gettext as _
-
         return _("Too many failed log-in attempts; wait a few minutes and try again.")
 
     per_account = limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=account_key,

@@ -69,6 +69,7 @@ def import_all_models():
     import lims.modules.jobs.models  # noqa: F401
     import lims.modules.organisations.models  # noqa: F401
     import lims.modules.procedures.models  # noqa: F401
+    import lims.modules.tasks.models  # noqa: F401
     import lims.modules.users.models  # noqa: F401
 
 

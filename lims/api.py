@@ -7,5 +7,6 @@ from lims.modules.measurements.api import blp as measurements
 from lims.modules.organisations.api import blp as organisations
 from lims.modules.procedures.api import blp as procedures
 from lims.modules.users.api import blp as users
+from lims.modules.tasks.api import blp as tasks
 
-BLUEPRINTS = [organisations, users, equipment, jobs, procedures, measurements, issuance, audit]
+BLUEPRINTS = [organisations, users, equipment, jobs, procedures, measurements, issuance, audit, tasks]

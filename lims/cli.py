@@ -28,8 +28,9 @@ def register(app):
     """Attach the command groups to the app's CLI (used by ``flask`` and ``lims``)."""
     from lims.modules.issuance.cli import COMMANDS as issuance_commands
     from lims.modules.measurements.cli import COMMANDS as measurement_commands
+    from lims.modules.tasks.cli import COMMANDS as task_commands
 
-    for cmd in (tokens, users, instruments, demo_cmd, *issuance_commands, *measurement_commands):
+    for cmd in (tokens, users, instruments, demo_cmd, *issuance_commands, *measurement_commands, *task_commands):
         app.cli.add_command(cmd)
 
 

@@ -36,6 +36,8 @@ def upgrade():
         sa.Column('attempts', sa.Integer(), server_default='0', nullable=False),
         sa.Column('result', sa.JSON(), nullable=True),
         sa.Column('error', sa.Text(), nullable=True),
+        sa.Column('output', sa.LargeBinary(), nullable=True),
+        sa.Column('output_type', sa.String(length=80), nullable=True),
         sa.Column('created_dt', sa.DateTime(timezone=True), nullable=False),
         sa.Column('started_dt', sa.DateTime(timezone=True), nullable=True),
         sa.Column('finished_dt', sa.DateTime(timezone=True), nullable=True),

@@ -37,6 +37,9 @@ class Task(db.Model):
     attempts: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
     result: Mapped[dict | None] = mapped_column(sa.JSON, nullable=True)
     error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    #: a file the task produced (a sticker sheet PDF, an export), downloaded from the task page
+    output: Mapped[bytes | None] = mapped_column(sa.LargeBinary, nullable=True, deferred=True)
+    output_type: Mapped[str | None] = mapped_column(sa.String(80), nullable=True)
     created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
     started_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -91,6 +91,10 @@ def register_blueprints(app):
         api.register_blueprint(blp)
         csrf.exempt(blp)
     app.register_blueprint(apidocs.bp)
+    from lims.modules.ops import views as ops_views
+
+    app.register_blueprint(ops_views.bp)
+    ops_views.init_app(app)
     for bp in page_blueprints():
         app.register_blueprint(bp)
 

@@ -131,7 +131,7 @@ def seed(app):
     out = {"orgs": {"market": [], "hospital": []}, "tokens": {}, "users": {}}
     pw = generate_password_hash("scale-bench-password", method="scrypt")
     with app.app_context(), acting_as(None, "bench"):
-        lab = Organisation(kind="lab", name="省计量院 Provincial metrology institute")
+        lab = Organisation(kind="lab", name="省计量院")
         db.session.add(lab)
         for i in range(60):
             db.session.add(Organisation(kind="market", name=f"市场 {i}"))

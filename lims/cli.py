@@ -219,6 +219,9 @@ def demo_cmd(host, port, no_serve):
     from werkzeug.serving import run_simple
 
     current_app.config["DEMO"] = True
+    from lims.modules.tasks.queue import start_thread_worker
+
+    start_thread_worker(current_app._get_current_object())  # background tasks without a second command
     click.echo(f"Serving on http://{host}:{port}  (Ctrl-C to stop)")
     run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 

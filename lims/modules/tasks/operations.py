@@ -186,4 +186,4 @@ def _load_functions():
 
 
 __all__ = ["REGISTRY", "TaskFailed", "Superseded", "task_function", "submit", "retry", "commit_piece", "execute",
-           "readable_task", "tasks_for", "sa"]
+           "readable_task", "tasks_for", "sa", "Task"]

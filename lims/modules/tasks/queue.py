@@ -91,3 +91,19 @@ def depth():
     except Exception:  # a down Redis must not break the health page or the metrics
         log.warning("queue depth unavailable", exc_info=True)
         return None
+
+
+def start_thread_worker(app, workers=1):
+    """Run a Huey consumer in background threads of this process (``lims demo``: one command, SQLite only).
+
+    :returns: the consumer, or None with ``TASK_QUEUE=immediate``
+    """
+    global _worker_app
+    huey = huey_for(app)
+    if huey.immediate:
+        return None
+    _worker_app = app
+    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=False)
+    consumer.start()
+    log.info("task worker threads started in this process (%d)", workers)
+    return consumer

@@ -105,4 +105,4 @@ def check(token):
     resp.headers["Cache-Control"] = f"public, max-age={public.MAX_AGE}, must-revalidate"
     resp.headers["Vary"] = "Accept"
     resp.headers["X-Robots-Tag"] = "noindex"
-    return resp.make_conditional(request)
+    return resp.make_conditional(request) if answer.code == 200 else resp  # a 404 is never turned into a 304

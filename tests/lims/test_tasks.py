@@ -166,3 +166,62 @@ def test_a_worker_killed_mid_import_loses_nothing_and_the_retry_duplicates_nothi
         assert task.attempts == 2 and task.result == {"created": 20_000}
         db.session.remove()
         db.engine.dispose()
+
+
+def test_redis_queue_and_a_real_worker(db_url, world, tmp_path):
+    """Production set-up: the queue on Redis (127.0.0.1:6379), a separate `lims worker` process."""
+    import uuid
+
+    from tests.lims.conftest import make_app
+
+    try:
+        import redis
+
+        redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=2).ping()
+    except Exception as exc:  # no Redis here: skip with the reason (CI sets CI and must have it)
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"Redis at 127.0.0.1:6379 is not reachable: {exc}")
+    queue_url = "redis://127.0.0.1:6379/0"
+    app = make_app(db_url, TASK_QUEUE=queue_url)
+    from lims.extensions import db
+    from lims.modules.tasks import queue
+    from lims.modules.tasks import operations as ops
+    from lims.modules.tasks.models import Task
+    from lims.modules.users.models import User
+
+    name = f"lims-test-{uuid.uuid4().hex[:8]}"  # a queue of its own on the shared Redis (LIMS_TASK_QUEUE_NAME)
+    with app.app_context():
+        from huey import RedisHuey
+
+        huey = RedisHuey(name, url=queue_url)
+        huey.run_task = huey.task(name="lims.run_task")(queue._run)
+        app.extensions["lims_huey"] = huey
+        user = db.session.get(User, world.users["market_manager"])
+        payload = {"csv": _csv(300, "RD"), "org_id": user.organisation_id, "allow_owner_column": False}
+        task_id = ops.submit("instrument_import", "redis-test", payload, user).id
+        assert huey.pending_count() == 1
+        db.session.remove()
+    env = {**os.environ, "LIMS_DATABASE_URL": db_url, "LIMS_TASK_QUEUE": queue_url, "LIMS_SECRET_KEY": "test-secret",
+           "LIMS_INSTANCE_PATH": str(tmp_path / "instance"), "LIMS_TASK_QUEUE_NAME": name}
+    worker = subprocess.Popen([sys.executable, "-c", "from lims.cli import main; main()", "worker"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        status = None
+        while time.monotonic() < deadline:
+            with app.app_context():
+                status = db.session.get(Task, task_id).status
+                db.session.remove()
+            if status in ("done", "failed"):
+                break
+            time.sleep(0.2)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        huey.storage.flush_queue()
+    assert status == "done", worker.stderr.read()[-2000:]
+    assert _count_serials(app, "RD") == (300, 300, 300)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()

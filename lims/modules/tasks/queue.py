@@ -51,7 +51,7 @@ def make_huey(app):
     from huey import MemoryHuey, RedisHuey, SqliteHuey
 
     setting = app.config.get("TASK_QUEUE") or "sqlite"
-    name = "lims"
+    name = os.environ.get("LIMS_TASK_QUEUE_NAME") or "lims"  # one Redis may serve several installations
     if setting == "immediate":
         huey = MemoryHuey(name, immediate=True)
     elif setting.startswith("redis://") or setting.startswith("rediss://"):

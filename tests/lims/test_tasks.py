@@ -225,3 +225,39 @@ def test_redis_queue_and_a_real_worker(db_url, world, tmp_path):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def test_batch_issue_and_sticker_sheet_tasks(app, api, world, tmp_path):
+    from tests.lims.test_issuance_support import approve_job
+
+    app.config["KEY_DIR"] = str(tmp_path / "keys")
+    app.config["PUBLIC_HOST"] = "lims.example.org"
+    with app.app_context():
+        from lims.modules.issuance import keys
+
+        keys.create()
+    jobs = [approve_job(api, world, key) for key in ("market_a", "hospital_a")]
+    r = api("post", "/api/v1/tasks/batch-issue", role="lab_manager", json={"ids": jobs})
+    body = r.get_json()
+    assert r.status_code == 202 and body["status"] == "done", body
+    assert len(body["result"]["issued"]) == 2 and body["result"]["refused"] == []
+    # the same jobs again under another key (another signatory): nothing is issued twice
+    from lims.extensions import db
+    from lims.modules.tasks import operations as ops
+    from lims.modules.users.models import User
+
+    with app.app_context():
+        admin = db.session.get(User, world.users["admin"])
+        again = ops.submit("batch_issue", "issue-again", {"job_ids": jobs}, admin)
+        assert again.result["issued"] == body["result"]["issued"]
+        certs = db.session.execute(sa.text("SELECT count(*) FROM certificates")).scalar()
+        assert certs == 2
+        ids = [row[0] for row in db.session.execute(sa.text("SELECT id FROM certificates ORDER BY id"))]
+        db.session.remove()
+    assert api("post", "/api/v1/tasks/batch-issue", role="market_manager", json={"ids": jobs}).status_code == 403
+    r = api("post", "/api/v1/tasks/sticker-sheet", role="lab_manager", json={"ids": ids})
+    sheet = r.get_json()
+    assert r.status_code == 202 and sheet["status"] == "done" and sheet["output"], sheet
+    pdf = api("get", sheet["output"], role="lab_manager")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert api("post", "/api/v1/tasks/sticker-sheet", role="market_manager_b", json={"ids": ids}).status_code == 403

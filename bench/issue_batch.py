@@ -195,7 +195,7 @@ def main(argv=None) -> int:
     print(BASELINE_LEAVES_OUT)
     rows = []
     for procs in sorted({1, n}):
-        c0, t0 = _cpu(), time.perf_counter()
+        t0 = time.perf_counter()
         if procs == 1:
             baseline(base_records, key)
         else:
@@ -213,7 +213,7 @@ def main(argv=None) -> int:
             print(f"full pipeline, {procs} process(es): largest worker peak RSS "
                   f"{max(monitor.peak.values()) / 2**20:.0f} MB (psutil, sampled every 50 ms)")
     if args.api_count:
-        rows.append((f"through the API (database, numbering, audit; 1 process, SQLite)", args.api_count,
+        rows.append(("through the API (database, numbering, audit; 1 process, SQLite)", args.api_count,
                      api_path(args.api_count)))
     print(f"{'row':<66} {'certs':>6} {'wall s':>8} {'ms/cert':>8}  load")
     for label, count, wall in rows:

@@ -49,7 +49,8 @@ sys.path.insert(0, str(ROOT))
 
 TOTAL = 71_000
 FIRST_IMPORT = 20_000
-HEADER = "type_code,manufacturer,model,serial_number,location,owner_id,max,min,e,d,accuracy_class,range_min,range_max,resolution\n"
+HEADER = ("type_code,manufacturer,model,serial_number,location,owner_id,max,min,e,d,accuracy_class,"
+          "range_min,range_max,resolution\n")
 
 
 def load():
@@ -318,7 +319,8 @@ def main():
             from lims.core.audit import acting_as
 
             with acting_as(None, "bench"):
-                cert = issue_certificate(db.session.get(Job, job_ids[-1]), db.session.get(User, world["users"]["signer0"]))
+                signer = db.session.get(User, world["users"]["signer0"])
+                cert = issue_certificate(db.session.get(Job, job_ids[-1]), signer)
                 token = cert.token
                 db.session.commit()
         check_url = f"http://127.0.0.1:{port}/V/{token}"

@@ -247,7 +247,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--pg", default=os.environ.get("LIMS_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres"))
     ap.add_argument("--seed", type=int, default=12)
-    ap.add_argument("--wrk-seconds", type=int, default=15)
+    ap.add_argument("--wrk-seconds", type=int, default=8, help="each of the 3 alternating wrk rounds")
     ap.add_argument("--keep", action="store_true", help="keep the database and the work directory")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
@@ -327,12 +327,18 @@ def main():
         assert urllib.request.urlopen(check_url).status == 200
         bare_port = free_port()
         bare = start_gunicorn("bench.bare_app:app", env, bare_port)
-        bare_r = wrk(f"http://127.0.0.1:{bare_port}/V/{token}", args.wrk_seconds)
-        stop(bare)
-        lims_r = wrk(check_url, args.wrk_seconds)
-        say("bare one-route Flask, gunicorn -w 4, wrk -t2 -c32",
+        rounds = {"bare": [], "lims": []}
+        try:  # alternate the two servers so a change of machine load hits both alike; keep each one's best
+            for _ in range(3):
+                rounds["bare"].append(wrk(f"http://127.0.0.1:{bare_port}/V/{token}", args.wrk_seconds))
+                rounds["lims"].append(wrk(check_url, args.wrk_seconds))
+        finally:
+            stop(bare)
+        bare_r = max(rounds["bare"], key=lambda r: r["rps"])
+        lims_r = max(rounds["lims"], key=lambda r: r["rps"])
+        say("bare one-route Flask, gunicorn -w 4, wrk -t2 -c32 (best of 3)",
             f"{bare_r['rps']:.0f} req/s p50 {bare_r['p50']:.1f} ms p99 {bare_r['p99']:.1f} ms")
-        say("QR check /V/<token>, gunicorn -w 4, wrk -t2 -c32",
+        say("QR check /V/<token>, gunicorn -w 4, wrk -t2 -c32 (best of 3)",
             f"{lims_r['rps']:.0f} req/s p50 {lims_r['p50']:.1f} ms p99 {lims_r['p99']:.1f} ms")
         say("  QR check / bare", f"{lims_r['rps'] / bare_r['rps']:.0%} (non-2xx: {lims_r['non2xx']})",
             ">= 50 %, p99 < 50 ms")

@@ -7,10 +7,12 @@ reportlab PDF with a ``qrcode`` PNG image and an Ed25519 signature.
 
 Run by hand::
 
-    .venv/bin/python bench/issue_batch.py [--count 1000] [--baseline-count 1000] [--workers 2]
+    .venv/bin/pip install -e '.[bench]'     # psutil
+    .venv/bin/python bench/issue_batch.py [--count 1000] [--baseline-count 1000] [--workers 2] [--api-count 50]
 
-Prints wall time, per-certificate cost, CPU time per certificate, peak memory (this process and
-the largest worker, sampled with psutil from the ``bench`` extra) and the ratio full/baseline.
+Prints one row per pipeline at the same process counts (1 and N): the naive baseline, the full
+library pipeline, and the path through the API (database, numbering, audit) as its own row, the
+ratio full/baseline at each process count, and what the baseline leaves out.
 No assertions: numbers are for people to read.
 """
 from __future__ import annotations
@@ -84,7 +86,11 @@ class TreeMonitor(threading.Thread):
         self.interval, self.stop, self.cpu, self.peak = interval, threading.Event(), {}, {}
 
     def run(self):
-        import psutil
+        try:
+            import psutil  # the bench extra: pip install -e '.[bench]'
+        except ImportError:
+            print("(psutil not installed: pip install -e '.[bench]' for worker memory figures)")
+            return
 
         me = psutil.Process()
         while not self.stop.wait(self.interval):
@@ -98,42 +104,128 @@ class TreeMonitor(threading.Thread):
                 self.cpu[proc.pid] = times.user + times.system
 
 
+BASELINE_LEAVES_OUT = ("the baseline leaves out: the DCC 3.3.0 XML and its schema check, the bilingual "
+                       "multi-section PDF with CJK fonts, the COSE_Sign1 envelope (CBOR), the vector QR, the "
+                       "sticker sheets, content hashes; and (like the library rows) the database, numbering and audit")
+
+
+def _baseline_chunk(args):
+    records, seed = args
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    class _Key:
+        private_key = Ed25519PrivateKey.from_private_bytes(seed)
+
+    baseline(records, _Key)
+    return len(records)
+
+
+def baseline_parallel(records, key, processes):
+    """The naive pipeline on ``processes`` processes (records split evenly)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from cryptography.hazmat.primitives import serialization
+
+    seed = key.private_key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                         serialization.NoEncryption())
+    chunks = [(records[i::processes], seed) for i in range(processes)]
+    with ProcessPoolExecutor(processes) as pool:
+        return sum(pool.map(_baseline_chunk, chunks))
+
+
+def api_path(count):
+    """Issue ``count`` certificates through the API in-process: database, numbering, audit (SQLite)."""
+    import datetime as dt
+    import tempfile
+
+    from tests.lims.conftest import build_world, make_app, migrate_to_head
+
+    work = tempfile.mkdtemp(prefix="lims-issue-bench-")
+    app = make_app(f"sqlite:///{work}/bench.db", KEY_DIR=f"{work}/keys", PUBLIC_HOST=HOST)
+    migrate_to_head(app)
+    world = build_world(app)
+    from lims.core.audit import acting_as
+    from lims.extensions import db
+    from lims.modules.equipment import operations as eq
+    from lims.modules.issuance import keys
+    from lims.modules.issuance.operations import demo_result_notes
+    from lims.modules.jobs.operations import book_batch, transition
+    from lims.modules.organisations.models import Organisation
+    from lims.modules.users.models import User
+
+    with app.app_context(), acting_as(None, "bench"):
+        keys.create()
+        org = db.session.get(Organisation, world.orgs["market_a"])
+        tech = db.session.get(User, world.users["technician"])
+        mgr = db.session.get(User, world.users["admin"])
+        insts = [eq.create_instrument({"type_code": "scale.price_computing", "manufacturer": "ACME", "model": "B",
+                                       "serial_number": f"IB{i:05d}", "characteristics": {
+                                           "max": 30000, "min": 200, "e": 10, "d": 10, "accuracy_class": "III"}},
+                                      org) for i in range(count)]
+        jobs = book_batch(tech, [i.id for i in insts])
+        for job, inst in zip(jobs, insts):
+            for action, user, data in (("receive", tech, {}), ("start", tech, {"bench_id": world.benches["good"]}),
+                                       ("submit", tech, {"result": "pass", "notes": demo_result_notes(inst, False),
+                                                         "performed_on": dt.date.today()}),
+                                       ("approve", mgr, {})):
+                transition(job, action, user, {**data, "version": job.version})
+        db.session.commit()
+        ids = [j.id for j in jobs]
+    client = app.test_client()
+    headers = world.auth("lab_manager")
+    t0 = time.perf_counter()
+    for jid in ids:
+        r = client.post(f"/api/v1/jobs/{jid}/certificate", json={}, headers=headers)
+        assert r.status_code == 201, r.get_json()
+    return time.perf_counter() - t0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--baseline-count", type=int, default=None, help="default: same as --count")
     parser.add_argument("--workers", type=int, default=os.cpu_count())
+    parser.add_argument("--api-count", type=int, default=50, help="certificates issued through the API row")
     args = parser.parse_args(argv)
     key = generate_unsaved_key()
     records = make_records(args.count)
     base_records = records[: args.baseline_count or args.count]
-
-    c0, t0 = _cpu(), time.perf_counter()
-    baseline(base_records, key)
-    t_base, cpu_base = time.perf_counter() - t0, _cpu() - c0
-
-    monitor = TreeMonitor()
-    monitor.start()
-    c0, t0 = _cpu(), time.perf_counter()
-    issued, sheets = issue_batch(records, key, HOST, workers=args.workers)
-    t_full = time.perf_counter() - t0
-    monitor.stop.set()
-    monitor.join()
-    cpu_full = _cpu() - c0 + sum(monitor.cpu.values())  # workers' last <50 ms may be missed
-    worker_peak = max(monitor.peak.values(), default=0) / 2**20
-
-    per_base = t_base / len(base_records) * 1000
-    per_full = t_full / len(issued) * 1000
+    n = args.workers
+    print(f"cpus={os.cpu_count()} workers={n} python={sys.version.split()[0]} load={os.getloadavg()[0]:.1f}")
+    print(BASELINE_LEAVES_OUT)
+    rows = []
+    for procs in sorted({1, n}):
+        t0 = time.perf_counter()
+        if procs == 1:
+            baseline(base_records, key)
+        else:
+            baseline_parallel(base_records, key, procs)
+        rows.append((f"baseline (naive), {procs} process(es)", len(base_records), time.perf_counter() - t0))
+    for procs in sorted({1, n}):
+        monitor = TreeMonitor()
+        monitor.start()
+        t0 = time.perf_counter()
+        issued, sheets = issue_batch(records, key, HOST, workers=procs)
+        rows.append((f"full library pipeline, {procs} process(es)", len(issued), time.perf_counter() - t0))
+        monitor.stop.set()
+        monitor.join()
+        if monitor.peak:
+            print(f"full pipeline, {procs} process(es): largest worker peak RSS "
+                  f"{max(monitor.peak.values()) / 2**20:.0f} MB (psutil, sampled every 50 ms)")
+    if args.api_count:
+        rows.append(("through the API (database, numbering, audit; 1 process, SQLite)", args.api_count,
+                     api_path(args.api_count)))
+    print(f"{'row':<66} {'certs':>6} {'wall s':>8} {'ms/cert':>8}  load")
+    for label, count, wall in rows:
+        print(f"{label:<66} {count:>6} {wall:>8.2f} {wall / count * 1000:>8.1f}  {os.getloadavg()[0]:.1f}")
+    by = {label: wall / count for label, count, wall in rows}
+    for procs in sorted({1, n}):
+        full = by[f"full library pipeline, {procs} process(es)"]
+        base = by[f"baseline (naive), {procs} process(es)"]
+        print(f"ratio full/baseline at {procs} process(es) (wall per certificate): {full / base:.2f}")
     pdf_mb = sum(len(i.pdf) for i in issued) / 1e6
-    print(f"cpus={os.cpu_count()} workers={args.workers} python={sys.version.split()[0]}")
-    print(f"baseline (naive, 1 process): {len(base_records)} certs in {t_base:.2f} s = {per_base:.1f} ms/cert")
-    print(f"full issue (PDF+DCC+token+QR+stickers): {len(issued)} certs in {t_full:.2f} s = {per_full:.1f} ms/cert;"
-          f" {len(sheets)} sticker sheets; {pdf_mb:.1f} MB of PDF")
-    print(f"CPU time per certificate (all processes): baseline {cpu_base / len(base_records) * 1000:.1f} ms, "
-          f"full {cpu_full / len(issued) * 1000:.1f} ms; load average now {os.getloadavg()[0]:.1f}")
-    print(f"ratio full/baseline per certificate (wall): {per_full / per_base:.2f}")
-    print(f"peak RSS: main {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB, largest worker "
-          f"{worker_peak:.0f} MB (sampled every 50 ms)")
+    print(f"{len(sheets)} sticker sheets; {pdf_mb:.1f} MB of PDF; peak RSS main "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     return 0
 
 

@@ -72,6 +72,7 @@ def import_all_models():
     import lims.modules.organisations.models  # noqa: F401
     import lims.modules.procedures.models  # noqa: F401
     import lims.modules.recalls.models  # noqa: F401
+    import lims.modules.tasks.models  # noqa: F401
     import lims.modules.users.models  # noqa: F401
 
 
@@ -100,6 +101,10 @@ def register_blueprints(app):
         api.register_blueprint(blp)
         csrf.exempt(blp)
     app.register_blueprint(apidocs.bp)
+    from lims.modules.ops import views as ops_views
+
+    app.register_blueprint(ops_views.bp)
+    ops_views.init_app(app)
     for bp in page_blueprints():
         app.register_blueprint(bp)
 

@@ -9,5 +9,7 @@ from lims.modules.organisations.api import blp as organisations
 from lims.modules.procedures.api import blp as procedures
 from lims.modules.recalls.api import blp as recalls
 from lims.modules.users.api import blp as users
+from lims.modules.tasks.api import blp as tasks
 
-BLUEPRINTS = [organisations, users, equipment, jobs, procedures, measurements, issuance, audit, campaigns, recalls]
+BLUEPRINTS = [organisations, users, equipment, jobs, procedures, measurements, issuance, audit, campaigns, recalls,
+              tasks]

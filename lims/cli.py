@@ -29,9 +29,11 @@ def register(app):
     from lims.modules.campaigns.cli import COMMANDS as campaign_commands
     from lims.modules.issuance.cli import COMMANDS as issuance_commands
     from lims.modules.measurements.cli import COMMANDS as measurement_commands
+    from lims.modules.tasks.cli import COMMANDS as task_commands
+    from lims.modules.ops.cli import COMMANDS as ops_commands
 
     for cmd in (tokens, users, audit, db_roles, instruments, demo_cmd, *issuance_commands, *measurement_commands,
-                *campaign_commands):
+                *campaign_commands, *task_commands, *ops_commands):
         app.cli.add_command(cmd)
 
 
@@ -287,6 +289,9 @@ def demo_cmd(host, port, no_serve):
     from werkzeug.serving import run_simple
 
     current_app.config["DEMO"] = True
+    from lims.modules.tasks.queue import start_thread_worker
+
+    start_thread_worker(current_app._get_current_object())  # background tasks without a second command
     click.echo(f"Serving on http://{host}:{port}  (Ctrl-C to stop)")
     run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 

@@ -51,6 +51,8 @@ class DefaultConfig:
     }
     PUBLIC_HOST = "127.0.0.1:5000"
     DEMO = False
+    TASK_QUEUE = None  # "sqlite" (default), "sqlite:///path", "redis://host:6379/0" or "immediate" (tests)
+    PUBLIC_CHECK_STAMP_SECONDS = 1.0  # how often a worker re-reads the certificates' cache stamp
 
 
 # environment variable -> config key (and a converter)
@@ -62,6 +64,8 @@ _ENV = {
     "LIMS_KEY_DIR": ("KEY_DIR", str),
     "LIMS_DUE_SOON_DAYS": ("DUE_SOON_DAYS", int),
     "LIMS_RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", str),
+    "LIMS_TASK_QUEUE": ("TASK_QUEUE", str),
+    "LIMS_PUBLIC_CHECK_STAMP_SECONDS": ("PUBLIC_CHECK_STAMP_SECONDS", float),
 }
 
 
@@ -87,6 +91,8 @@ def load_config(app, config=None):
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         os.makedirs(app.instance_path, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "lims.db")
+    if not app.config.get("TASK_QUEUE"):
+        app.config["TASK_QUEUE"] = "immediate" if app.config.get("TESTING") else "sqlite"
     app.config.setdefault("KEY_DIR", os.path.join(app.instance_path, "keys"))
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgresql://"):

@@ -89,12 +89,14 @@ def _changes(obj, action):
     state = sa.inspect(obj)
     out = {}
     for attr in _columns(obj):
-        hist = state.attrs[attr.key].history
         if action == "create":
             out[attr.key] = [None, _jsonable(getattr(obj, attr.key))]
-        elif action == "delete":
+            continue
+        if action == "delete":
             out[attr.key] = [_jsonable(getattr(obj, attr.key)), None]
-        elif hist.has_changes():
+            continue
+        hist = state.attrs[attr.key].history  # (only updates need the history: a bulk insert stays cheap)
+        if hist.has_changes():
             old = hist.deleted[0] if hist.deleted else None
             new = hist.added[0] if hist.added else None
             if old != new:

@@ -62,6 +62,12 @@ class DumpSchema(ma.Schema):
 class PageArgsSchema(LoadSchema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+    after = fields.Integer(validate=validate.Range(min=0, max=2**63 - 1), metadata={
+        "description": "keyset cursor: the id after which the page starts (follow the envelope's `next` link); "
+                       "overrides `page`; such pages are not counted unless `count=exact`"})
+    count = fields.String(validate=validate.OneOf(["exact", "none"]), metadata={
+        "description": "`exact` counts the matching rows on every page; `none` never counts; by default the "
+                       "first page is counted exactly and cursor pages carry an estimate at most"})
 
 
 class VersionSchema(LoadSchema):
@@ -76,18 +82,117 @@ def page_schema(item_schema, name):
     """Return a paginated envelope schema class for ``item_schema``."""
     return type(name, (DumpSchema,), {
         "items": fields.List(fields.Nested(item_schema), required=True),
-        "total": fields.Integer(required=True),
-        "page": fields.Integer(required=True),
+        "total": fields.Integer(required=True, allow_none=True, metadata={
+            "description": "exact number of matching rows, or null when this page was not counted"}),
+        "total_is_exact": fields.Boolean(metadata={"description": "false: `total` is absent or an estimate"}),
+        "total_estimate": fields.Integer(allow_none=True, metadata={
+            "description": "the database planner's estimate (PostgreSQL) when no exact count was made"}),
+        "page": fields.Integer(required=True, allow_none=True),
         "per_page": fields.Integer(required=True),
+        "next": fields.String(allow_none=True, metadata={"description": "URL of the next page (keyset), or null"}),
     })
 
 
+def _keyset_column(query_select):
+    """The (column, descending) the select is ordered by first, when it is a unique ``id``; else None."""
+    from sqlalchemy.sql import operators
+
+    clauses = list(query_select._order_by_clauses)
+    if not clauses:
+        return None
+    first = clauses[0]
+    desc = getattr(first, "modifier", None) is operators.desc_op
+    column = getattr(first, "element", first) if getattr(first, "modifier", None) else first
+    if getattr(column, "key", None) != "id":
+        return None
+    return column, desc
+
+
+def _next_url(after):
+    from flask import request, url_for
+
+    args = {k: v for k, v in request.args.items() if k not in ("page", "after")}
+    return url_for(request.endpoint, **(request.view_args or {}), **args, after=after)
+
+
+def _estimate(count_select):
+    """The PostgreSQL planner's row estimate for ``count_select``'s rows (None elsewhere)."""
+    import json
+
+
+    if db.engine.dialect.name != "postgresql":
+        return None
+    compiled = count_select.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
+    try:
+        plan = db.session.execute(sa_text("EXPLAIN (FORMAT JSON) " + str(compiled))).scalar()
+    except Exception:  # an estimate is a nicety; never fail a listing for it
+        return None
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def sa_text(sql):
+    from sqlalchemy import text
+
+    return text(sql)
+
+
+COUNT_CACHE_SECONDS = 30
+_count_cache = {}
+
+
+def _cached_count(count_select):
+    """An exact count reused for :data:`COUNT_CACHE_SECONDS` by later numbered pages of the same listing."""
+    import time
+
+
+    compiled = count_select.compile(dialect=db.engine.dialect)
+    key = (str(db.engine.url), str(compiled), tuple(sorted((k, str(v)) for k, v in compiled.params.items())))
+    hit = _count_cache.get(key)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < COUNT_CACHE_SECONDS:
+        return hit[1]
+    total = db.session.execute(count_select).scalar()
+    if len(_count_cache) > 1000:
+        _count_cache.clear()
+    _count_cache[key] = (now, total)
+    return total
+
+
 def paginate(query_select, args):
-    """Run ``query_select`` (a SQLAlchemy select) for one page and return the envelope dict."""
-    total = db.session.execute(select(func.count()).select_from(query_select.order_by(None).subquery())).scalar()
-    page, per_page = args["page"], args["per_page"]
-    items = db.session.execute(query_select.limit(per_page).offset((page - 1) * per_page)).unique().scalars().all()
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
+    """Run ``query_select`` (a SQLAlchemy select) for one page and return the envelope dict.
+
+    Pages ordered by ``id`` have a ``next`` link with a keyset cursor (``after=<last id>``):
+    deep pages cost as little as the first. The matching rows are counted exactly on the first
+    page (page 1 without a cursor) or with ``count=exact``; later numbered pages reuse that count
+    for 30 s; cursor pages carry ``total: null`` and, on PostgreSQL, the planner's estimate
+    (``total_estimate``), labelled by ``total_is_exact``.
+    """
+    per_page, after = args["per_page"], args.get("after")
+    keyset = _keyset_column(query_select)
+    counted = query_select.order_by(None)
+    page = args["page"] if after is None else None
+    if after is not None and keyset is not None:
+        column, desc = keyset
+        q = query_select.where(column < after if desc else column > after).limit(per_page + 1)
+    else:
+        q = query_select.limit(per_page + 1).offset((args["page"] - 1) * per_page)
+    rows = db.session.execute(q).unique().scalars().all()
+    items, more = rows[:per_page], len(rows) > per_page
+    mode = args.get("count")
+    total, estimate = None, None
+    count_select = select(func.count()).select_from(counted.subquery())
+    if mode == "exact" or (mode is None and after is None and args["page"] == 1):
+        total = db.session.execute(count_select).scalar()
+    elif mode is None and after is None:
+        total = _cached_count(count_select)
+    elif mode is None:
+        estimate = _estimate(select(func.count()).select_from(counted.subquery()).subquery().select())
+    nxt = None
+    if more and keyset is not None:
+        nxt = _next_url(items[-1].id)
+    return {"items": items, "total": total, "total_is_exact": total is not None, "total_estimate": estimate,
+            "page": page, "per_page": per_page, "next": nxt}
 
 
 Str = fields.String

@@ -1,8 +1,9 @@
 """Import an instrument register from CSV (market managers, equipment officers; admins choose the owner).
 
-The page calls :func:`lims.modules.equipment.operations.import_instruments`, the operation behind
-``POST /api/v1/instruments/import`` and ``lims instruments import``: every row is checked, and
-either all rows are stored or none, with a report of each problem (row, column, problem).
+Every row is checked at once with :func:`lims.modules.equipment.operations.validate_import` (the
+checks of ``POST /api/v1/instruments/import`` and ``lims instruments import``); with any problem
+nothing is stored and each is reported (row, column, problem). A clean file is stored by a
+background task (``instrument_import``) and the browser goes to its progress page.
 """
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -69,9 +70,15 @@ def import_csv():
     owner = _owner(form)
     if owner is None:
         return _render(form, code=422)
-    created, problems = eq_ops.import_instruments(text, *owner)
+    _rows, problems = eq_ops.validate_import(text, *owner)
     if problems:
         db.session.rollback()
         return _render(form, problems, 422)
-    flash(_("%(n)d instruments imported.", n=created))
-    return redirect(url_for("pages.instruments"))
+    from lims.modules.tasks.api import submit_import
+
+    org, allow_owner_column = owner
+    task = submit_import(text, current_user, org.id if org is not None else None, allow_owner_column)
+    if task.status == "done":
+        flash(_("%(n)d instruments imported.", n=task.result["created"]))
+        return redirect(url_for("pages.instruments"))
+    return redirect(url_for("task_pages.task_page", task_id=task.id))

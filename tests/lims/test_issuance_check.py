@@ -23,10 +23,13 @@ def test_tampered_token_is_not_genuine(keyed_app, api, client, world):
         assert "valid until" not in html
 
 
-@pytest.mark.parametrize("garbage", ["A", "0189", "AAAAAAAA", "%E4%BC%AA", "A" * 5000])
-def test_garbage_tokens_are_not_genuine_never_an_error(keyed_app, client, garbage):
+@pytest.mark.parametrize("garbage", ["A", "0189", "AAAAAAAA", "%E4%BC%AA", "A" * 1700, "A" * 5000, "A" * 100_000])
+def test_garbage_tokens_are_not_genuine_404_never_an_error(keyed_app, client, garbage):
     r = client.get(f"/v/{garbage}")
-    assert r.status_code == 200 and verdict_of(r.get_data(as_text=True)) == "not_genuine"
+    html = r.get_data(as_text=True)
+    assert r.status_code == 404 and verdict_of(html) == "not_genuine" and "NOT GENUINE" in html
+    r = client.get(f"/V/{garbage}", headers={"Accept": "application/json"})
+    assert r.status_code == 404 and r.get_json()["status"] == "not_genuine" and r.get_json()["genuine"] is False
 
 
 def _record_for(app, number):

@@ -150,3 +150,10 @@ class Bench(db.Model):
 
     def __repr__(self):
         return f"<Bench {self.id} {self.name!r}>"
+
+
+# Substring search on serial numbers ("contains", lims.core.db.contains) is served by an index:
+# a pg_trgm GIN index on PostgreSQL (ILIKE '%…%' uses it); on SQLite the same name is a plain
+# B-tree index (equality and prefix look-ups; a substring search scans, see docs/operations.md).
+sa.Index("ix_instruments_serial_number_trgm", Instrument.serial_number, postgresql_using="gin",
+         postgresql_ops={"serial_number": "gin_trgm_ops"})

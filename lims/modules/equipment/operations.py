@@ -269,41 +269,97 @@ def import_instruments(text, user_org, allow_owner_column):
     :param allow_owner_column: True for admins, who import on behalf of any organisation.
     :returns: ``(created_count, errors)``; when ``errors`` is non-empty nothing was created.
     """
+    rows, errors = validate_import(text, user_org, allow_owner_column)
+    if errors:
+        return 0, errors
+    with db.session.begin_nested():
+        insert_rows(rows)
+    return len(rows), []
+
+
+def validate_import(text, user_org, allow_owner_column, skip=0):
+    """Check every row of a register CSV with set-based look-ups (types, owners and identities once).
+
+    :param skip: data rows already stored by an earlier attempt of the same import (not re-checked)
+    :returns: ``(rows, errors)``: the rows as ``(data, owner_id)`` after ``skip``, and the problems
+        as ``{"row", "column", "problem"}`` (row 1 is the header)
+    """
     errors = []
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
         header = reader.fieldnames or []
     except csv.Error as exc:
-        return 0, [{"row": 1, "column": "", "problem": f"unreadable CSV: {exc}"}]
+        return [], [{"row": 1, "column": "", "problem": f"unreadable CSV: {exc}"}]
     missing = [c for c in IMPORT_COLUMNS if c not in header]
     if allow_owner_column and "owner_id" not in header:
         missing.append("owner_id")
     if missing:
-        return 0, [{"row": 1, "column": c, "problem": "missing column"} for c in missing]
-    seen, rows = {}, []
+        return [], [{"row": 1, "column": c, "problem": "missing column"} for c in missing]
+    raw = []
     try:
         for rownum, row in enumerate(reader, start=2):
             if rownum - 1 > MAX_IMPORT_ROWS:
-                return 0, [{"row": rownum, "column": "", "problem": f"more than {MAX_IMPORT_ROWS} rows"}]
-            rows.append(_validate_row(rownum, row, user_org, allow_owner_column, seen, errors))
+                return [], [{"row": rownum, "column": "", "problem": f"more than {MAX_IMPORT_ROWS} rows"}]
+            raw.append((rownum, row))
     except csv.Error as exc:
-        return 0, errors + [{"row": reader.line_num, "column": "", "problem": f"unreadable CSV: {exc}"}]
-    if not rows:
-        errors.append({"row": 2, "column": "", "problem": "the file has no data rows"})
-    if errors:
-        return 0, errors
-    with db.session.begin_nested():
-        for data, owner in rows:
-            itype = type_by_code(data["type_code"])
-            db.session.add(Instrument(type_id=itype.id, owner_id=owner.id, location=data["location"],
-                                      manufacturer=data["manufacturer"], model=data["model"],
-                                      serial_number=data["serial_number"],
-                                      characteristics=data["characteristics"]))
-        db.session.flush()
-    return len(rows), []
+        return [], [{"row": reader.line_num, "column": "", "problem": f"unreadable CSV: {exc}"}]
+    if not raw:
+        return [], [{"row": 2, "column": "", "problem": "the file has no data rows"}]
+    raw = raw[skip:]
+    types = {t.code: t for t in db.session.execute(select(InstrumentType)).scalars()}
+    owners = {user_org.id: user_org} if user_org is not None else {}
+    if allow_owner_column:
+        wanted = {int(r.get("owner_id").strip()) for _n, r in raw
+                  if (r.get("owner_id") or "").strip().isdigit() and len(r.get("owner_id").strip()) < 10}
+        owners.update({o.id: o for o in db.session.execute(
+            select(Organisation).where(Organisation.id.in_(wanted))).scalars()} if wanted else {})
+    seen, rows = {}, []
+    for rownum, row in raw:
+        rows.append(_validate_row(rownum, row, user_org, allow_owner_column, seen, errors, types, owners))
+    for key, serial in registered_identities(list(seen)).items():
+        errors.append({"row": seen[key], "column": "serial_number",
+                       "problem": f"an instrument {key[0]} {key[1]} with serial number {serial} "
+                                  "is already registered"})
+    errors.sort(key=lambda e: e["row"])
+    return rows, errors
 
 
-def _validate_row(rownum, row, user_org, allow_owner_column, seen, errors):
+def registered_identities(keys, chunk=900):
+    """Which ``(manufacturer, model, serial_number.lower())`` keys are already in the register.
+
+    Serial numbers compare case-insensitively within a make and model, as the register's unique index does.
+
+    :returns: ``{key: the registered serial number}``
+    """
+    found = {}
+    wanted = set(keys)
+    for i in range(0, len(keys), chunk):
+        serials = {key[2] for key in keys[i:i + chunk]}
+        rows = db.session.execute(select(Instrument.manufacturer, Instrument.model, Instrument.serial_number)
+                                  .where(func.lower(Instrument.serial_number).in_(serials)))
+        for manufacturer, model, serial in rows:
+            key = (manufacturer, model, serial.lower())
+            if key in wanted:
+                found[key] = serial
+    return found
+
+
+def insert_rows(rows):
+    """Insert validated import rows in one flush (a multi-row INSERT; one audit event per instrument).
+
+    :param rows: ``(data, owner)`` pairs from :func:`validate_import`
+    :returns: the number inserted
+    """
+    types = {t.code: t.id for t in db.session.execute(select(InstrumentType)).scalars()}
+    db.session.add_all([Instrument(type_id=types[data["type_code"]], owner_id=owner.id, location=data["location"],
+                                   manufacturer=data["manufacturer"], model=data["model"],
+                                   serial_number=data["serial_number"], characteristics=data["characteristics"])
+                        for data, owner in rows])
+    db.session.flush()
+    return len(rows)
+
+
+def _validate_row(rownum, row, user_org, allow_owner_column, seen, errors, types, owners):
     def err(column, problem):
         errors.append({"row": rownum, "column": column, "problem": problem})
 
@@ -322,10 +378,10 @@ def _validate_row(rownum, row, user_org, allow_owner_column, seen, errors):
     if not allow_owner_column and oid and oid != str(user_org.id):
         err("owner_id", "you may import instruments only for your own organisation")
     if allow_owner_column:
-        owner = db.session.get(Organisation, int(oid)) if oid.isdigit() and len(oid) < 10 else None
+        owner = owners.get(int(oid)) if oid.isdigit() and len(oid) < 10 else None
         if owner is None:
             err("owner_id", f"no organisation {oid!r}")
-    itype = type_by_code(data["type_code"]) if data["type_code"] else None
+    itype = types.get(data["type_code"]) if data["type_code"] else None
     if data["type_code"] and itype is None:
         err("type_code", f"unknown instrument type {data['type_code']!r}")
     data["characteristics"] = {}
@@ -344,8 +400,4 @@ def _validate_row(rownum, row, user_org, allow_owner_column, seen, errors):
             err("serial_number", f"duplicates row {seen[key]}")
         else:
             seen[key] = rownum
-            try:
-                _check_identity_free(*ident)
-            except Conflict as exc:
-                err("serial_number", str(exc))
     return data, owner

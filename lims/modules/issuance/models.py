@@ -64,9 +64,10 @@ class Certificate(db.Model):
     replaces_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificates.id"), nullable=True, unique=True)
     record: Mapped[dict] = mapped_column(sa.JSON, nullable=False)
     content_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
-    pdf: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=False)
+    # the documents are loaded only when a page or download asks for them (never on the public check)
+    pdf: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=False, deferred=True)
     pdf_sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False)
-    dcc_xml: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=False)
+    dcc_xml: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=False, deferred=True)
     dcc_sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     token: Mapped[str] = mapped_column(sa.String(1700), nullable=False)
     url: Mapped[str] = mapped_column(sa.String(2000), nullable=False)
@@ -136,3 +137,54 @@ def _refuse_content_changes(session, flush_context, instances):
         if changed:
             raise ImmutableCertificate(f"certificate {obj.number}: {', '.join(changed)} cannot change after issue; "
                                        "issue a replacement instead")
+
+
+class CacheStamp(db.Model):
+    """A counter that every app server reads to know when its in-process caches went stale.
+
+    ``certificates`` is bumped in the same transaction as any revocation or replacement, so the
+    public check's cached verdicts are dropped on every worker of every node (see
+    :mod:`lims.modules.issuance.public`).
+    """
+
+    __tablename__ = "cache_stamps"
+
+    name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0, server_default="0")
+
+
+CERTIFICATE_STAMP = "certificates"
+_STATUS_COLUMNS = ("revoked_dt", "replaced_by_id", "revocation_reason", "replaced_dt")
+
+
+@event.listens_for(Session, "after_flush")
+def _bump_on_status_change(session, flush_context):
+    """Bump the ``certificates`` stamp when a certificate's status columns change in this flush."""
+    for obj in session.dirty:
+        if isinstance(obj, Certificate):
+            state = sa.inspect(obj)
+            if any(state.attrs[key].history.has_changes() for key in _STATUS_COLUMNS):
+                bump_stamp(session.connection(), CERTIFICATE_STAMP)
+                session.info["lims_certificates_changed"] = True
+                return
+
+
+def bump_stamp(connection, name):
+    """Increment stamp ``name`` (creating it when missing) on ``connection``'s transaction."""
+    table = CacheStamp.__table__
+    done = connection.execute(table.update().where(table.c.name == name).values(value=table.c.value + 1))
+    if done.rowcount == 0:
+        connection.execute(table.insert().values(name=name, value=1))
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session):
+    if session.info.pop("lims_certificates_changed", False):
+        from lims.modules.issuance import public
+
+        public.invalidate_local()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session, previous_transaction):
+    session.info.pop("lims_certificates_changed", None)

@@ -9,6 +9,7 @@ import datetime as dt
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import NotFound
 
 from lims.core.auth import check_org, sees_all_organisations
 from lims.core.db import check_version, get_or_404, now_utc
@@ -180,24 +181,52 @@ def book_job(instrument, user, kind="verification", verification_kind="subsequen
 
 
 def book_batch(user, instrument_ids, **options):
-    """Book every instrument of ``instrument_ids`` for ``user``: all or none.
+    """Book every instrument of ``instrument_ids`` for ``user``: all or none, checked and inserted as a set.
 
-    Customers book only their own organisation's instruments (403 otherwise); lab staff book any.
-    The caller's transaction commits or rolls back the whole batch.
+    One query loads the instruments, one finds every open job among them, one multi-row INSERT
+    stores the jobs (one audit event per job). Customers book only their own organisation's
+    instruments (403 otherwise); lab staff book any. The caller's transaction commits or rolls
+    back the whole batch; the database's one-open-job rule still refuses a racing booking.
 
-    :param options: passed to :func:`book_job` (``kind``, ``verification_kind``, ``booked_for``, ``notes``)
+    :param options: ``kind``, ``verification_kind``, ``booked_for``, ``notes`` (as :func:`book_job`)
     :raises DomainValidationError: the list names an instrument twice
     :raises NotFound: an id names no instrument
-    :raises Conflict: an instrument is withdrawn or already has an open job
+    :raises Conflict: an instrument is withdrawn or already has an open job (naming its serial number)
     """
     if len(set(instrument_ids)) != len(instrument_ids):
         raise DomainValidationError({"instrument_ids": ["contains duplicates"]})
-    jobs = []
-    for iid in instrument_ids:
-        inst = get_or_404(Instrument, iid)
-        if not sees_all_organisations(user):
+    valid_ids = [i for i in instrument_ids if isinstance(i, int) and 0 < i < 2**31]
+    found = {inst.id: inst for inst in db.session.execute(
+        db.select(Instrument).where(Instrument.id.in_(valid_ids), Instrument.is_deleted.is_(False))).scalars()}
+    missing = [i for i in instrument_ids if i not in found]
+    if missing:
+        raise NotFound(f"Instrument {', '.join(str(i) for i in missing[:20])} not found")
+    instruments = [found[i] for i in instrument_ids]
+    if not sees_all_organisations(user):
+        for inst in instruments:
             check_org(user, inst.owner_id, "write")
-        jobs.append(book_job(inst, user, **options))
+    withdrawn = [inst.serial_number for inst in instruments if inst.is_withdrawn]
+    if withdrawn:
+        raise Conflict(f"withdrawn instruments cannot be booked: {', '.join(withdrawn[:20])}")
+    open_jobs = db.session.execute(db.select(Job.instrument_id, Job.id).where(
+        Job.instrument_id.in_(instrument_ids), Job.state != "returned")).all()
+    if open_jobs:
+        busy = ", ".join(f"{found[iid].serial_number} (instrument {iid}, job {jid})" for iid, jid in open_jobs[:20])
+        raise Conflict(f"{len(open_jobs)} instrument(s) already have an open job: {busy}")
+    jobs = [Job(instrument_id=inst.id, instrument=inst, kind=options.get("kind", "verification"),
+                verification_kind=options.get("verification_kind", "subsequent"),
+                booked_for=options.get("booked_for"), notes=options.get("notes", ""), booked_by_id=user.id)
+            for inst in instruments]
+    serials = {inst.id: inst.serial_number for inst in instruments}  # read now: a failed flush expires them
+    db.session.add_all(jobs)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:  # a racing booking took one of them between our check and our insert
+        db.session.rollback()
+        if _OPEN_JOB_INDEX in str(exc.orig) or "jobs.instrument_id" in str(exc.orig):
+            raise Conflict("another booking took an instrument of this batch at the same moment; nothing was "
+                           f"booked — serial numbers: {', '.join(list(serials.values())[:20])}") from exc
+        raise
     return jobs
 
 

@@ -1,0 +1,1 @@
+"""Operations: health check, Prometheus metrics, backup and restore."""

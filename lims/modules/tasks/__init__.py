@@ -1,0 +1,1 @@
+"""Background tasks: long work (imports, batch issuing, sticker sheets, planning) off the request."""

@@ -1,0 +1,109 @@
+"""The queue that carries task ids to the workers: Huey.
+
+``TASK_QUEUE`` (``LIMS_TASK_QUEUE``) chooses the storage:
+
+- ``sqlite`` (default): a SQLite file beside the database in the instance folder
+  (``<instance>/task-queue.db``) - the embedded default, nothing else to run;
+- ``sqlite:///path/to/queue.db``: a SQLite file elsewhere;
+- ``redis://host:port/db``: Redis, for production with several app servers and workers;
+- ``immediate``: run each task inside the submitting request (tests; tiny installations).
+
+Workers: ``lims worker`` (see the README's production section). The queue only carries the
+task id; the task's row (:class:`lims.modules.tasks.models.Task`) is the truth, so a message
+lost with a killed worker is recovered by retrying the task (``lims tasks retry`` or the
+page's retry button), which resumes after the last committed piece of work.
+"""
+import logging
+import os
+
+from flask import current_app, has_app_context
+
+log = logging.getLogger(__name__)
+
+_worker_app = None
+
+
+def _app():
+    """The app a task runs in: the current one, or (in a worker process) one built once."""
+    global _worker_app
+    if has_app_context():
+        return current_app._get_current_object()
+    if _worker_app is None:
+        from lims import create_app
+
+        _worker_app = create_app()
+    return _worker_app
+
+
+def _run(task_id):
+    from lims.modules.tasks import operations
+
+    app = _app()
+    if has_app_context():
+        operations.execute(task_id)
+        return
+    with app.app_context():
+        operations.execute(task_id)
+
+
+def make_huey(app):
+    """Build the Huey instance for ``app``'s configuration and register the one task it runs."""
+    from huey import MemoryHuey, RedisHuey, SqliteHuey
+
+    setting = app.config.get("TASK_QUEUE") or "sqlite"
+    name = os.environ.get("LIMS_TASK_QUEUE_NAME") or "lims"  # one Redis may serve several installations
+    if setting == "immediate":
+        huey = MemoryHuey(name, immediate=True)
+    elif setting.startswith("redis://") or setting.startswith("rediss://"):
+        huey = RedisHuey(name, url=setting)
+    elif setting == "sqlite" or setting.startswith("sqlite:///"):
+        path = setting[len("sqlite:///"):] if setting != "sqlite" else os.path.join(app.instance_path,
+                                                                                     "task-queue.db")
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        huey = SqliteHuey(name, filename=path)
+    else:
+        from lims.config import ConfigError
+
+        raise ConfigError(f"LIMS_TASK_QUEUE: {setting!r} is not 'sqlite', 'sqlite:///path', 'redis://…' "
+                          "or 'immediate'")
+    huey.run_task = huey.task(name="lims.run_task")(_run)
+    return huey
+
+
+def huey_for(app=None):
+    """The app's Huey instance (built on first use)."""
+    app = app or current_app._get_current_object()
+    huey = app.extensions.get("lims_huey")
+    if huey is None:
+        huey = app.extensions["lims_huey"] = make_huey(app)
+    return huey
+
+
+def enqueue(task_id):
+    """Put a task id on the queue (or run it now with ``TASK_QUEUE=immediate``)."""
+    huey_for().run_task(task_id)
+
+
+def depth():
+    """Messages waiting on the queue (None when the storage cannot say)."""
+    try:
+        return huey_for().pending_count()
+    except Exception:  # a down Redis must not break the health page or the metrics
+        log.warning("queue depth unavailable", exc_info=True)
+        return None
+
+
+def start_thread_worker(app, workers=1):
+    """Run a Huey consumer in background threads of this process (``lims demo``: one command, SQLite only).
+
+    :returns: the consumer, or None with ``TASK_QUEUE=immediate``
+    """
+    global _worker_app
+    huey = huey_for(app)
+    if huey.immediate:
+        return None
+    _worker_app = app
+    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=False)
+    consumer.start()
+    log.info("task worker threads started in this process (%d)", workers)
+    return consumer

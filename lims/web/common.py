@@ -84,4 +84,7 @@ def template_globals():
         "cert_status_label": labels.cert_status_label,
         "cert_kind_label": labels.cert_kind_label,
         "user_name": user_name,
+        "error_title": labels.error_title,
+        "error_hint": labels.error_hint,
+        "is_default_message": labels.is_default_message,
     }

@@ -86,3 +86,45 @@ DEMO_SUMMARIES = (
     _l("the scales of own market"),
     _l("the instruments of own hospital; books batches"),
 )
+
+# error pages: a title and what to do, in the reader's language (werkzeug's own descriptions are English)
+ERROR_TITLES = {
+    400: _l("The request could not be understood"),
+    401: _l("Please log in"),
+    403: _l("You may not open this page"),
+    404: _l("Not found"),
+    405: _l("This action is not possible here"),
+    409: _l("This conflicts with the record's current state"),
+    413: _l("The file is too large"),
+    422: _l("Some input could not be accepted"),
+    429: _l("Too many requests"),
+    500: _l("Something went wrong on our side"),
+}
+ERROR_HINTS = {
+    400: _l("The form may have expired. Go back, reload the page and try again."),
+    401: _l("Log in and open the page again."),
+    403: _l("Your role or organisation does not allow this. Ask your administrator if you need it."),
+    404: _l("The page or record does not exist, or it was removed. Check the address."),
+    405: _l("Go back and use the buttons of the page."),
+    409: _l("Someone changed the record meanwhile. Reload the page to see its current state."),
+    413: _l("Upload a smaller file."),
+    422: _l("Correct the input shown below and try again."),
+    429: _l("Wait a minute and try again."),
+    500: _l("Try again later. If it keeps happening, tell the laboratory."),
+}
+
+
+def error_title(code):
+    return str(ERROR_TITLES.get(code, code))
+
+
+def error_hint(code):
+    return str(ERROR_HINTS.get(code, ""))
+
+
+def is_default_message(code, message):
+    """True when ``message`` is werkzeug's English default for ``code`` (then only our own text is shown)."""
+    from werkzeug.exceptions import default_exceptions
+
+    exc = default_exceptions.get(code)
+    return exc is not None and (message == exc.description or message == exc.name)

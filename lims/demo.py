@@ -51,15 +51,11 @@ def ensure_demo(app):
 def load_demo(seed=2026):
     """Create the demo organisations, users, standards, benches, instruments and jobs."""
     from lims.modules.equipment import operations as eq
-    from lims.modules.organisations.models import Organisation
+    from lims.modules.organisations.operations import create_organisation
     from lims.modules.users.operations import create_user
 
     rng = random.Random(seed)
-    orgs = {}
-    for key, data in ORGS.items():
-        orgs[key] = Organisation(**data)
-        db.session.add(orgs[key])
-    db.session.flush()
+    orgs = {key: create_organisation(data) for key, data in ORGS.items()}
     users = {u["username"]: create_user(u["username"], u["username"].title(), u["role"], orgs[u["org"]].id,
                                         u["password"]) for u in DEMO_USERS}
     today = dt.date.today()

@@ -128,3 +128,7 @@ def is_default_message(code, message):
 
     exc = default_exceptions.get(code)
     return exc is not None and (message == exc.description or message == exc.name)
+
+ORG_KIND_LABELS = {"lab": _l("laboratory"), "market": _l("market"), "hospital": _l("hospital"), "other": _l("other")}
+# what the places inside an organisation are called (the instrument's location field)
+ORG_PLACE_LABELS = {"market": _l("Stalls"), "hospital": _l("Departments"), "lab": _l("Rooms"), "other": _l("Locations")}

@@ -53,3 +53,39 @@ def revoke_token(token):
 
 def user_by_username(username):
     return db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+
+
+def reset_password(user, new_password):
+    """An admin sets ``user``'s password (the admin pages; the policy and forced change come with issue 11).
+
+    :raises DomainValidationError: the password is too short.
+    """
+    from flask_babel import gettext as _
+
+    if len(new_password or "") < 10:
+        raise DomainValidationError({"password": [_("must be at least 10 characters long")]})
+    user.set_password(new_password)
+    db.session.flush()
+    return user
+
+
+def update_user(user, data, actor):
+    """Change a user's name, e-mail, role, organisation or active flag (admin); ``data`` carries ``version``.
+
+    :raises DomainValidationError: the role does not fit the organisation's kind, or an unknown organisation.
+    :raises Conflict: an admin deactivating their own account, or a stale version.
+    """
+    from flask_babel import gettext as _
+
+    from lims.core.db import generic_update
+
+    if user.id == actor.id and data.get("is_active_user") is False:
+        raise Conflict(_("You cannot deactivate your own account; another admin can."))
+    role = data.get("role", user.role)
+    org = db.session.get(Organisation, data.get("organisation_id", user.organisation_id))
+    if org is None:
+        raise DomainValidationError({"organisation_id": [_("no such organisation")]})
+    if org.kind not in ROLE_ORG_KINDS[role]:
+        raise DomainValidationError({"role": [_("does not fit the organisation's kind")]})
+    generic_update(user, data)
+    return user

@@ -56,6 +56,17 @@ def axe_source():
 def site(keyed_app, api, world):
     """The live app with a certificate for a market's and a hospital's instrument."""
     certs = {key: issue(api, world, key) for key in ("market_a", "hospital_a")}
+    from lims.core.audit import acting_as
+    from lims.extensions import db
+    from lims.modules.complaints import operations as complaints
+    from lims.modules.equipment.models import Instrument
+
+    with keyed_app.app_context(), acting_as(None, "public"):
+        for key in ("market_a", "hospital_a"):
+            inst = db.session.get(Instrument, world.instruments[f"{key}_0"])
+            certs[key]["complaint"] = complaints.report(inst, {"text": "读数偏低 / reads low", "phone": ""},
+                                                        "k" * 64, key.ljust(64, "0")).id
+        db.session.commit()
     server = serve(keyed_app)
     yield f"http://127.0.0.1:{server.server_port}", certs
     server.shutdown()
@@ -97,7 +108,8 @@ def pages_of(page, base, role, world, certs):
     cert = certs[own]
     urls = list(dict.fromkeys(nav)) + [
         f"/instruments/{world.instruments[own + '_0']}", f"/jobs/{world.jobs[own]}", f"/certificates/{cert['id']}",
-        "/profile", f"/V/{token_of(cert)}",
+        "/profile", f"/V/{token_of(cert)}", f"/report/{token_of(cert)}", "/lookup",
+        f"/complaints/{cert['complaint']}",
     ]
     if role in ("market_manager", "equipment_officer"):
         code = "scale.price_computing" if own == "market_a" else "sphygmomanometer.nibp"
@@ -106,6 +118,11 @@ def pages_of(page, base, role, world, certs):
         urls += [f"/standards/{world.standards['good']}", f"/jobs/{world.jobs['hospital_b']}"]
     if role in ("admin", "lab_manager"):
         urls += ["/standards/new", f"/benches/{world.benches['good']}/edit"]
+    if role in ("admin", "lab_manager", "technician"):
+        urls += ["/admin/types", "/admin/types/scale.price_computing"]
+    if role == "admin":
+        urls += [f"/admin/users/{world.users['market_manager']}", f"/admin/organisations/{world.orgs['market_a']}",
+                 "/instruments/new?type_code=scale.price_computing"]
     return urls
 
 

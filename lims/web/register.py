@@ -99,6 +99,8 @@ def book():
 
     form = BookForm()
     raw = request.form.getlist("instrument_ids")
+    if request.form.get("all_matching") == "1":  # every instrument matching the register's filter, all pages
+        raw = [str(i) for i in _matching_ids()]
     ids = [int(v) for v in raw if v.isdigit() and len(v) <= 9]
     if not form.validate_on_submit():
         return render_instruments(book_form=form, code=400 if form.csrf_token.errors else 422, selected=ids)
@@ -141,3 +143,23 @@ def _name_by_serial(form, ids):
         notes.append(_("Withdrawn from use, cannot be booked: %(serials)s.", serials=", ".join(withdrawn)))
     if notes:
         form.form_errors[:] = notes
+
+
+def _matching_ids():
+    """The ids of the instruments the register's filter (sent with the form) shows, on every page."""
+    from lims.core.db import contains
+    from lims.modules.equipment.models import STATUSES, Instrument
+    from lims.modules.equipment.queries import instruments_for
+
+    args = {}
+    status = request.form.get("filter_status")
+    if status in STATUSES:
+        args["status"] = status
+    q = (request.form.get("filter_q") or "").strip()[:120]
+    if q:
+        args["q"] = q
+    query = instruments_for(current_user, args).with_only_columns(Instrument.id)
+    location = (request.form.get("filter_location") or "").strip()[:120]
+    if location:
+        query = query.where(contains(Instrument.location, location))
+    return db.session.execute(query.limit(MAX_BATCH + 1)).scalars().all()

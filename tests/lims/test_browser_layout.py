@@ -112,6 +112,7 @@ def pages_of(page, base, role, world, certs):
         f"/complaints/{cert['complaint']}",
     ]
     if role in ("market_manager", "equipment_officer"):
+        urls.append("/bookings/delivery-note")
         code = "scale.price_computing" if own == "market_a" else "sphygmomanometer.nibp"
         urls.append(f"/instruments/new?type_code={code}")
     if role in ("admin", "lab_manager", "technician"):

@@ -30,13 +30,13 @@ class CancelForm(FlaskForm):
 
 def qr_svg(text, module=3):
     """An inline SVG QR code of ``text`` (no script, no image request)."""
-    from certificates.qr import qr_symbol
+    from lims.modules.issuance.render import qr_rows
 
-    sym = qr_symbol(text)
+    rows = qr_rows(text)
     quiet = 4
-    size = (sym.size + 2 * quiet) * module
+    size = (len(rows) + 2 * quiet) * module
     path = "".join(f"M{(x + quiet) * module},{(y + quiet) * module}h{module}v{module}h-{module}z"
-                   for y, row in enumerate(sym.rows) for x, dark in enumerate(row) if dark)
+                   for y, row in enumerate(rows) for x, dark in enumerate(row) if dark)
     return Markup(f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
                   f'viewBox="0 0 {size} {size}" role="img" aria-label="QR"><rect width="100%" height="100%" '
                   f'fill="#fff"/><path d="{path}" fill="#000"/></svg>')

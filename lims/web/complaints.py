@@ -7,6 +7,7 @@ the proof of work and the rate limit; the other pages call ``answer`` and ``clos
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -24,17 +25,19 @@ from lims.modules.complaints.schemas import ComplaintAnswerSchema, ComplaintClos
 from lims.modules.equipment.models import Instrument
 from lims.modules.issuance.models import Certificate
 from lims.modules.organisations.models import Organisation
-from lims.web import labels
 from lims.web.common import PER_PAGE, apply_errors, page_number, run
 
 bp = Blueprint("complaint_pages", __name__)
 
-COMPLAINT_STATE_LABELS = {"open": _l("open"), "answered": _l("answered"), "closed": _l("closed")}
+def complaint_state_label(state):
+    """The label of a complaint's state (its own context: an open complaint is not an open session)."""
+    return {"open": pgettext("complaint", "open"), "answered": pgettext("complaint", "answered"),
+            "closed": pgettext("complaint", "closed")}.get(state, state)
 
 
 @bp.app_context_processor
 def _inject():
-    return {"lab_organisation": _lab, "complaint_state_label": lambda s: labels.label(COMPLAINT_STATE_LABELS, s)}
+    return {"lab_organisation": _lab, "complaint_state_label": complaint_state_label}
 
 
 def _lab():

@@ -103,7 +103,8 @@ def check_page(page, source, url, shot):
 
 def pages_of(page, base, role, world, certs):
     """The role's navigation links and the detail pages it reaches."""
-    nav = page.evaluate("() => [...document.querySelectorAll('#site-nav a[id^=nav-]')].map(a => a.getAttribute('href'))")
+    nav = page.evaluate("() => [...document.querySelectorAll('#site-nav a[id^=nav-]')]"
+                        ".map(a => a.getAttribute('href'))")
     own = {"market_manager": "market_a", "equipment_officer": "hospital_a"}.get(role, "market_a")
     cert = certs[own]
     urls = list(dict.fromkeys(nav)) + [

@@ -107,8 +107,8 @@ def test_audit_filters_standards_and_tokens(zh, world):
     assert r.status_code == 422
     chinese(field_error(r, "date_from"))
     r = post_form(client, "/standards/new", "/standards/new",
-                  {"code": "W-1", "name": "x", "kind": "weight_set", "certificate_number": "C", "certificate_issuer": "N",
-                   "calibrated_on": "2026-01-10", "due_on": "2026-01-01"})
+                  {"code": "W-1", "name": "x", "kind": "weight_set", "certificate_number": "C",
+                   "certificate_issuer": "N", "calibrated_on": "2026-01-10", "due_on": "2026-01-01"})
     assert r.status_code in (409, 422)
     chinese(field_error(r, "code") or field_error(r, "due_on"))
     r = post_form(client, "/profile", "/profile", {"name": ""})

@@ -9,7 +9,6 @@ from flask_smorest import Blueprint
 from lims.core.auth import check_org, login_required, require_roles, sees_all_organisations
 from lims.core.db import get_or_404
 from lims.core.schemas import DumpSchema, LoadSchema, PageArgsSchema, VersionSchema, page_schema, paginate
-from lims.extensions import db
 
 from lims.modules.organisations import operations as org_ops
 from lims.modules.organisations.models import ORG_KINDS, Organisation

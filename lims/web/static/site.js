@@ -44,3 +44,19 @@
     search(0);
   }
 })();
+(function () {
+  "use strict";
+  // Card lists on phones: a cell without its own data-label takes its column's heading.
+  document.querySelectorAll("table.cards").forEach(function (table) {
+    var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+      return th.textContent.trim();
+    });
+    table.querySelectorAll("tbody tr").forEach(function (tr) {
+      Array.prototype.forEach.call(tr.children, function (td, i) {
+        if (!td.hasAttribute("data-label") && heads[i] && !td.hasAttribute("colspan")) {
+          td.setAttribute("data-label", heads[i]);
+        }
+      });
+    });
+  });
+})();

@@ -4,7 +4,7 @@ The delivery note lists the booked instruments with one QR label each (the job p
 the lab scans each instrument as it arrives; cancelling calls
 :func:`lims.modules.jobs.operations.cancel_booking`.
 """
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -74,3 +74,34 @@ def delivery_note():
     jobs = db.session.execute(q.limit(MAX_NOTE)).scalars().all()
     labels = {j.id: qr_svg(url_for("jobs_pages.job", job_id=j.id, _external=True)) for j in jobs}
     return render_template("work/delivery_note.html", jobs=jobs, labels=labels)
+
+
+@bp.route("/jobs/receive", methods=["POST"])
+@login_required
+def receive_batch():
+    """The lab receives every ticked booked job at once (all or none), e.g. a delivery note's instruments."""
+    from lims.web.jobs import jobs_query
+    from lims.web.work_forms import BookForm
+
+    if not job_ops.role_may(current_user, "receive"):
+        abort(403)
+    form = BookForm()  # only its CSRF token is used
+    raw = request.form.getlist("job_ids")
+    ids = [int(v) for v in raw if v.isdigit() and len(v) <= 9][:MAX_NOTE]
+    if not form.validate_on_submit() or not ids or len(ids) != len(raw):
+        flash(_("Tick the booked jobs to receive."))
+        return redirect(url_for("jobs_pages.jobs", state="booked"))
+    jobs = db.session.execute(jobs_query(current_user).where(Job.id.in_(ids))).scalars().all()
+
+    def _receive():
+        for job in jobs:
+            job_ops.transition(job, "receive", current_user, {"version": job.version})
+        return len(jobs)
+
+    n, code = run(form, _receive)
+    if code:
+        serials = ", ".join(sorted(j.instrument.serial_number for j in jobs if j.state != "booked"))
+        flash(_("Nothing was received: %(why)s", why=serials or "; ".join(form.form_errors)))
+        return redirect(url_for("jobs_pages.jobs", state="booked"))
+    flash(_("%(n)d instruments received.", n=n))
+    return redirect(url_for("jobs_pages.jobs", state="received"))

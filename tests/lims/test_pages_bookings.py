@@ -61,3 +61,20 @@ def test_delivery_note_lists_own_booked_instruments_with_a_label_each(app, world
     lab = login(app.test_client(), "technician")
     page = text_of(lab.get("/bookings/delivery-note"))
     assert page.count("<svg") == 4
+
+
+def test_the_lab_receives_a_whole_batch_at_once(app, world):
+    jobs = [world.jobs[k] for k in ("market_a", "hospital_a")]
+    customer = login(app.test_client(), "market_manager")
+    page = customer.get("/jobs").get_data(as_text=True)
+    assert customer.post("/jobs/receive", data={"csrf_token": csrf_of(page), "job_ids": jobs}).status_code == 403
+    lab = login(app.test_client(), "technician")
+    page = lab.get("/jobs?state=booked").get_data(as_text=True)
+    assert 'id="receive-ticked"' in page
+    r = lab.post("/jobs/receive", data={"csrf_token": csrf_of(page), "job_ids": jobs})
+    assert r.status_code == 302
+    page = text_of(lab.get("/jobs?state=received&lang=en"))
+    assert "2 instruments received." in page and "2 jobs" in page
+    r = lab.post("/jobs/receive", data={"csrf_token": csrf_of(page), "job_ids": jobs + [world.jobs["market_b"]]})
+    page = text_of(lab.get("/jobs?state=received&lang=en"))
+    assert "Nothing was received: hospital_a-0, market_a-0" in page and "2 jobs" in page  # all or none

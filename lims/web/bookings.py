@@ -101,7 +101,10 @@ def receive_batch():
     n, code = run(form, _receive)
     if code:
         serials = ", ".join(sorted(j.instrument.serial_number for j in jobs if j.state != "booked"))
-        flash(_("Nothing was received: %(why)s", why=serials or "; ".join(form.form_errors)))
+        if serials:
+            flash(_("Nothing was received: these are not waiting to be received: %(serials)s", serials=serials))
+        else:
+            flash(_("Nothing was received: %(why)s", why="; ".join(form.form_errors)))
         return redirect(url_for("jobs_pages.jobs", state="booked"))
     flash(_("%(n)d instruments received.", n=n))
     return redirect(url_for("jobs_pages.jobs", state="received"))

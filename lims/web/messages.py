@@ -70,6 +70,8 @@ PATTERNS = [
     (re.compile(r"^must be between 0 and e = (?P<e>.+)$"), _l("must be between 0 and e = %(e)s")),
     (re.compile(r"^reference standard past its calibration due date may not be used: (?P<codes>.+)$"),
      _l("A reference standard past its calibration due date may not be used: %(codes)s.")),
+    (re.compile(r"^a \w+ must belong to a .+, not a \w+$"), _l("does not fit the organisation's kind")),
+    (re.compile(r"^username .+ is taken$"), _l("is already taken")),
     (re.compile(r"^Longer than maximum length (?P<n>\d+)\.$"), _l("at most %(n)s characters")),
     (re.compile(r"^Shorter than minimum length (?P<n>\d+)\.$"), _l("at least %(n)s characters")),
     (re.compile(r"^Length must be between (?P<lo>\d+) and (?P<hi>\d+)\.$"),

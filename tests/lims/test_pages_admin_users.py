@@ -84,7 +84,7 @@ def test_a_role_that_does_not_fit_the_organisation_and_a_taken_name_are_shown_be
     r = post_form(admin, "/admin/users", "/admin/users",
                   {"username": "x1", "display_name": "X", "role": "lab_manager",
                    "organisation_id": world.orgs["market_a"], "password": "long-enough-pw"})
-    assert r.status_code == 422 and field_error(r, "role")
+    assert r.status_code == 422 and field_error(r, "role") == "与所属单位的类别不符"
     r = post_form(admin, "/admin/users", "/admin/users",
                   {"username": "technician", "display_name": "X", "role": "technician",
                    "organisation_id": world.orgs["lab"], "password": "long-enough-pw"})

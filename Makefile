@@ -9,7 +9,7 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PYTEST_WORKERS ?= auto
 XDIST := -n $(PYTEST_WORKERS) --dist loadscope
 
-.PHONY: demo test install system-deps lint test-sqlite test-postgres clean
+.PHONY: demo test install system-deps lint test-js test-sqlite test-postgres clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,16 @@ install: $(VENV)/.installed
 system-deps:
 	bash scripts/system-deps.sh
 
+# axe-core for the browser tests' accessibility checks: installed from the npm registry into a
+# test-only folder (never served by the app); tests/lims/test_browser_layout.py injects it.
+AXE_VERSION ?= 4.10.3
+build/test-node/node_modules/axe-core/axe.min.js:
+	mkdir -p build/test-node
+	test -f build/test-node/package.json || echo '{"private": true}' > build/test-node/package.json
+	npm install --no-audit --no-fund --prefix build/test-node axe-core@$(AXE_VERSION)
+
+test-js: build/test-node/node_modules/axe-core/axe.min.js
+
 demo: system-deps install
 	$(VENV)/bin/lims demo
 
@@ -29,7 +39,7 @@ demo: system-deps install
 # browser tests and a time-bounded schemathesis run against a live server); then the database-backed tests again
 # on PostgreSQL when LIMS_TEST_DATABASE_URL is set (CI sets it). Without the server the PostgreSQL tests skip with
 # the reason; with CI set they fail instead (tests/services.py). Every pytest run ends with its slowest tests.
-test: system-deps install lint test-sqlite test-postgres
+test: system-deps install lint test-js test-sqlite test-postgres
 
 # mypy: the four libraries (planning/ as soon as it exists) and lims/core; settings in pyproject.toml
 MYPY_TARGETS := uncertainty instruments certificates $(wildcard planning) lims/core

@@ -65,6 +65,7 @@ def import_all_models():
     """Import every model module so the metadata is complete (for Alembic and the app)."""
     import lims.core.audit  # noqa: F401
     import lims.modules.campaigns.models  # noqa: F401
+    import lims.modules.complaints.models  # noqa: F401
     import lims.modules.equipment.models  # noqa: F401
     import lims.modules.issuance.models  # noqa: F401
     import lims.modules.measurements.models  # noqa: F401

@@ -1,6 +1,7 @@
 """The list of JSON API blueprints (registered under /api/v1 by the factory)."""
 from lims.modules.audit.api import blp as audit
 from lims.modules.campaigns.api import blp as campaigns
+from lims.modules.complaints.api import blp as complaints
 from lims.modules.equipment.api import blp as equipment
 from lims.modules.issuance.api import blp as issuance
 from lims.modules.jobs.api import blp as jobs
@@ -12,4 +13,4 @@ from lims.modules.users.api import blp as users
 from lims.modules.tasks.api import blp as tasks
 
 BLUEPRINTS = [organisations, users, equipment, jobs, procedures, measurements, issuance, audit, campaigns, recalls,
-              tasks]
+              tasks, complaints]

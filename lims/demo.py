@@ -24,9 +24,9 @@ DEMO_USERS = [
 ]
 
 ORGS = {
-    "lab": dict(kind="lab", name="省计量测试研究院", address="建设路 18 号", district="市辖区", contact="0871-6000000"),
-    "market0": dict(kind="market", name="东门农贸市场", address="东门街 3 号", district="五华区", contact="李经理"),
-    "market1": dict(kind="market", name="西山农贸市场", address="西山路 77 号", district="西山区", contact="王经理"),
+    "lab": dict(kind="lab", name="省计量测试研究院", address="建设路 18 号", district="市辖区", contact="业务受理 0871-6000000"),
+    "market0": dict(kind="market", name="东门农贸市场", address="东门街 3 号", district="五华区", contact="李经理 0871-6500001"),
+    "market1": dict(kind="market", name="西山农贸市场", address="西山路 77 号", district="西山区", contact="王经理 0871-6500002"),
     "hospital0": dict(kind="hospital", name="市第一人民医院", address="人民路 1 号", district="五华区", contact="设备科"),
     "hospital1": dict(kind="hospital", name="市妇幼保健院", address="健康路 9 号", district="官渡区", contact="设备科"),
 }
@@ -53,15 +53,11 @@ def ensure_demo(app):
 def load_demo(seed=2026):
     """Create the demo organisations, users, standards, benches, instruments and jobs."""
     from lims.modules.equipment import operations as eq
-    from lims.modules.organisations.models import Organisation
+    from lims.modules.organisations.operations import create_organisation
     from lims.modules.users.operations import create_user
 
     rng = random.Random(seed)
-    orgs = {}
-    for key, data in ORGS.items():
-        orgs[key] = Organisation(**data)
-        db.session.add(orgs[key])
-    db.session.flush()
+    orgs = {key: create_organisation(data) for key, data in ORGS.items()}
     users = {u["username"]: create_user(u["username"], u["username"].title(), u["role"], orgs[u["org"]].id,
                                         u["password"]) for u in DEMO_USERS}
     today = dt.date.today()
@@ -99,7 +95,24 @@ def load_demo(seed=2026):
     issue_demo_certificates(users)
     _work_queue(users, orgs, today)
     _campaign(users, orgs, today)
+    _public_complaint(orgs["market0"])
     return users
+
+
+def _public_complaint(market):
+    """A problem a shopper reported from a sticker's check page, waiting for the market manager."""
+    from lims.core.audit import acting_as
+    from lims.modules.complaints.operations import report, reporter_key
+    from lims.modules.equipment.models import Instrument
+    from lims.modules.issuance.models import Certificate
+
+    cert = db.session.execute(select(Certificate).join(Instrument, Certificate.instrument_id == Instrument.id)
+                              .where(Instrument.owner_id == market.id).order_by(Certificate.id)).scalars().first()
+    if cert is None:
+        return
+    with acting_as(None, "public"):
+        report(cert.instrument, {"text": "买了一斤苹果，回家称只有九两，请检查这台秤。", "phone": ""},
+               reporter_key("demo"), "demo-complaint".ljust(64, "0"), cert)
 
 
 def _work_queue(users, orgs, today):

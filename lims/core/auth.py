@@ -7,6 +7,7 @@ what the API would refuse anyway.
 import functools
 
 from flask import abort
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from lims.extensions import login_manager
@@ -21,7 +22,7 @@ def require_roles(*roles):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if current_user.role != "admin" and current_user.role not in roles:
-                abort(403, description=f"your role ({current_user.role}) may not do this")
+                abort(403, description=_("Your role may not do this."))
             return fn(*args, **kwargs)
 
         return wrapper
@@ -54,4 +55,4 @@ def check_org(user, org_id, action="read"):
         return
     if user.role in ("market_manager", "equipment_officer") and org_id == user.organisation_id:
         return
-    abort(403, description="this record belongs to another organisation")
+    abort(403, description=_("This record belongs to another organisation."))

@@ -1,10 +1,12 @@
 """Locale selection: ?lang=, then the session, then the browser, default Chinese."""
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 
 
 def select_locale():
     """Return the locale code for this request."""
     langs = current_app.config["LANGUAGES"]
+    if not has_request_context():  # the CLI, the demo loader, background work: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     lang = request.args.get("lang")
     if lang in langs:
         session["lang"] = lang

@@ -17,6 +17,7 @@ from lims.core.auth import require_roles
 from lims.core.db import contains
 from lims.core.schemas import paginate
 from lims.extensions import db
+from lims.web import labels
 from lims.web.common import PER_PAGE, page_number
 from lims.web.lab_forms import AuditFilterForm
 from lims.web.work_forms import choices
@@ -63,7 +64,7 @@ def audit():
     """The audit trail: who changed what and when, with each field's old and new value."""
     form = AuditFilterForm(request.args)
     entities = db.session.execute(select(AuditEvent.entity).distinct().order_by(AuditEvent.entity)).scalars().all()
-    form.entity.choices = choices([("", _("any"))] + [(e, e) for e in entities])
+    form.entity.choices = choices([("", _("any"))] + [(e, labels.label(labels.ENTITY_LABELS, e)) for e in entities])
     valid = form.validate()
     if valid and form.date_from.data and form.date_to.data and form.date_to.data < form.date_from.data:
         form.date_to.errors = list(form.date_to.errors) + [_("must not be before the start date")]
@@ -73,5 +74,7 @@ def audit():
     page = paginate(audit_query(**args), {"page": page_number(), "per_page": PER_PAGE})
     pager_args = {k: request.args.get(k, "")[:120] for k in FILTERS if request.args.get(k)}
     return render_template("lab/audit.html", form=form, page=page, shown=shown, pager_args=pager_args,
-                           action_of=lambda a: str(AUDIT_ACTION_LABELS.get(a, a)), valid=valid), (
+                           action_of=lambda a: str(AUDIT_ACTION_LABELS.get(a, a)), valid=valid,
+                           entity_label=lambda e: labels.label(labels.ENTITY_LABELS, e),
+                           field_label=lambda f: labels.label(labels.FIELD_LABELS, f)), (
         200 if valid else 422)

@@ -9,6 +9,7 @@ from marshmallow import ValidationError
 from lims.core.http import Conflict, DomainValidationError
 from lims.extensions import db
 from lims.web import labels
+from lims.web.messages import translate
 
 PER_PAGE = 50
 
@@ -27,7 +28,7 @@ def _messages(value):
         return out
     if isinstance(value, (list, tuple)):
         return [m for v in value for m in _messages(v)]
-    return [str(value)]
+    return [translate(value)]
 
 
 def apply_errors(form, errors, field_map=None):
@@ -61,7 +62,7 @@ def run(form, operation, field_map=None):
         return None, 422
     except Conflict as exc:
         db.session.rollback()
-        form.form_errors.append(str(exc))
+        form.form_errors.append(translate(exc))
         return None, 409
 
 
@@ -84,4 +85,8 @@ def template_globals():
         "cert_status_label": labels.cert_status_label,
         "cert_kind_label": labels.cert_kind_label,
         "user_name": user_name,
+        "error_title": labels.error_title,
+        "error_hint": labels.error_hint,
+        "is_default_message": labels.is_default_message,
+        "tr": translate,
     }

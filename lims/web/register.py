@@ -99,15 +99,17 @@ def book():
 
     form = BookForm()
     raw = request.form.getlist("instrument_ids")
+    if request.form.get("all_matching") == "1":  # every instrument matching the register's filter, all pages
+        raw = [str(i) for i in _matching_ids()]
     ids = [int(v) for v in raw if v.isdigit() and len(v) <= 9]
     if not form.validate_on_submit():
-        return render_instruments(book_form=form, code=400 if form.csrf_token.errors else 422)
+        return render_instruments(book_form=form, code=400 if form.csrf_token.errors else 422, selected=ids)
     if not raw:
         form.form_errors.append(_("Tick the instruments to book."))
     elif len(ids) != len(raw) or len(set(ids)) != len(ids) or len(ids) > MAX_BATCH:
         form.form_errors.append(_("The selection is not a list of instruments (at most %(n)d).", n=MAX_BATCH))
     if form.form_errors:
-        return render_instruments(book_form=form, code=422)
+        return render_instruments(book_form=form, code=422, selected=ids)
 
     def _book():
         return job_ops.book_batch(current_user, ids, booked_for=form.booked_for.data,
@@ -115,6 +117,49 @@ def book():
 
     jobs, status = run(form, _book)
     if status:
-        return render_instruments(book_form=form, code=status)
+        _name_by_serial(form, ids)
+        return render_instruments(book_form=form, code=status, selected=ids)
     flash(_("%(n)d instruments booked for verification.", n=len(jobs)))
     return redirect(url_for("jobs_pages.jobs"))
+
+
+def _name_by_serial(form, ids):
+    """After a refused batch, say which ticked instruments are already booked or withdrawn, by serial number.
+
+    ``book_batch`` refused the whole batch (all or none); this only explains it in the words people use.
+    """
+    from lims.modules.equipment.models import Instrument
+    from lims.web.views import open_jobs_of
+
+    open_jobs = open_jobs_of(ids)
+    rows = db.session.execute(select(Instrument).where(Instrument.id.in_(ids))).scalars().all()
+    booked = sorted(i.serial_number for i in rows if i.id in open_jobs)
+    withdrawn = sorted(i.serial_number for i in rows if i.is_withdrawn)
+    notes = []
+    if booked:
+        notes.append(_("Already booked (an open job exists): %(serials)s. Untick them and book again.",
+                       serials=", ".join(booked)))
+    if withdrawn:
+        notes.append(_("Withdrawn from use, cannot be booked: %(serials)s.", serials=", ".join(withdrawn)))
+    if notes:
+        form.form_errors[:] = notes
+
+
+def _matching_ids():
+    """The ids of the instruments the register's filter (sent with the form) shows, on every page."""
+    from lims.core.db import contains
+    from lims.modules.equipment.models import STATUSES, Instrument
+    from lims.modules.equipment.queries import instruments_for
+
+    args = {}
+    status = request.form.get("filter_status")
+    if status in STATUSES:
+        args["status"] = status
+    q = (request.form.get("filter_q") or "").strip()[:120]
+    if q:
+        args["q"] = q
+    query = instruments_for(current_user, args).with_only_columns(Instrument.id)
+    location = (request.form.get("filter_location") or "").strip()[:120]
+    if location:
+        query = query.where(contains(Instrument.location, location))
+    return db.session.execute(query.limit(MAX_BATCH + 1)).scalars().all()

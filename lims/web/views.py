@@ -1,4 +1,5 @@
 """Pages: landing, login/logout, the register, the profile with API tokens."""
+import datetime as dt
 from urllib.parse import urlparse
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -6,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from lims.core.auth import check_org, login_required
-from lims.core.db import get_or_404
+from lims.core.db import contains, get_or_404
 from lims.core.http import DomainValidationError
 from lims.core.schemas import paginate
 from lims.core.security import login_limits
@@ -23,7 +24,7 @@ bp = Blueprint("pages", __name__)
 def _inject():
     from flask_babel import get_locale
 
-    return {"status_of": status_of, "get_locale": get_locale}
+    return {"status_of": status_of, "get_locale": get_locale, "nav_endpoints": current_app.view_functions}
 
 
 @bp.route("/")
@@ -111,7 +112,7 @@ def instruments():
     return render_instruments()
 
 
-def render_instruments(book_form=None, code=200):
+def render_instruments(book_form=None, code=200, selected=()):
     """Render the register page; ``book_form`` carries the messages of a refused booking."""
     from lims.web.work_forms import BookForm
 
@@ -122,18 +123,47 @@ def render_instruments(book_form=None, code=200):
     q = (request.args.get("q") or "").strip()[:120]
     if q:
         args["q"] = q
+    location = (request.args.get("location") or "").strip()[:120]
     args["page"] = max(1, min(args["page"], 100000))
-    page = paginate(instruments_for(current_user, args), args)
+    query = instruments_for(current_user, args)
+    if location:
+        query = query.where(contains(Instrument.location, location))
+    page = paginate(query, args)
     return render_template("pages/instruments.html", page=page, statuses=STATUSES, status=status, q=q,
-                           book_form=book_form or BookForm(formdata=None)), code
+                           location=location, open_jobs=open_jobs_of([i.id for i in page["items"]]),
+                           selected=set(selected), book_form=book_form or BookForm(formdata=None)), code
+
+
+def open_jobs_of(instrument_ids):
+    """``{instrument id: (job id, state)}`` of the open (not yet returned) jobs of these instruments."""
+    from lims.modules.jobs.models import Job
+
+    if not instrument_ids:
+        return {}
+    rows = db.session.execute(select(Job.instrument_id, Job.id, Job.state).where(
+        Job.instrument_id.in_(instrument_ids), Job.state != "returned")).all()
+    return {iid: (jid, state) for iid, jid, state in rows}
 
 
 @bp.route("/instruments/<int:instrument_id>")
 @login_required
 def instrument(instrument_id):
+    """One instrument: status, current certificate, and its history of jobs and certificates."""
+    from lims.modules.issuance.models import Certificate
+    from lims.modules.jobs.models import Job
+    from lims.web.work_forms import BookForm
+
     inst = get_or_404(Instrument, instrument_id)
     check_org(current_user, inst.owner_id)
-    return render_template("pages/instrument.html", inst=inst)
+    jobs = db.session.execute(select(Job).where(Job.instrument_id == inst.id).order_by(Job.id.desc())
+                              ).scalars().all()
+    certs = db.session.execute(select(Certificate).where(Certificate.job_id.in_([j.id for j in jobs]))
+                               .order_by(Certificate.id.desc())).scalars().all() if jobs else []
+    today = dt.date.today()
+    current = next((c for c in certs if c.status(today) in ("valid", "expired", "failed")), None)
+    open_job = next((j for j in jobs if j.state != "returned"), None)
+    return render_template("pages/instrument.html", inst=inst, jobs=jobs, certs=certs, current=current,
+                           open_job=open_job, today=today, book_form=BookForm(formdata=None))
 
 
 @bp.route("/profile", methods=["GET", "POST"])

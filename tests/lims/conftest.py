@@ -71,6 +71,7 @@ def build_world(app):
     from lims.modules.equipment.models import Instrument
     from lims.modules.jobs.operations import book_job
     from lims.modules.organisations.models import Organisation
+    from lims.modules.organisations.operations import create_organisation
     from lims.modules.users.models import User
     from lims.modules.users.operations import create_token
 
@@ -79,10 +80,7 @@ def build_world(app):
     with app.app_context(), acting_as(None, "fixtures"):
         for key, kind in (("lab", "lab"), ("market_a", "market"), ("market_b", "market"),
                           ("hospital_a", "hospital"), ("hospital_b", "hospital")):
-            org = Organisation(kind=kind, name=f"{key} org")
-            db.session.add(org)
-            db.session.flush()
-            w.orgs[key] = org.id
+            w.orgs[key] = create_organisation({"kind": kind, "name": f"{key} org"}).id
         for role, org in (("admin", "lab"), ("lab_manager", "lab"), ("technician", "lab"),
                           ("market_manager", "market_a"), ("market_manager_b", "market_b"),
                           ("equipment_officer", "hospital_a"), ("equipment_officer_b", "hospital_b")):

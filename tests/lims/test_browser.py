@@ -97,7 +97,7 @@ def test_technician_and_lab_manager_take_a_job_to_a_certificate(browser, live_se
     tech.click("#do-start")
     assert tech.get_attribute("#job-state", "data-state") == "in_progress"
     tech.click("#do-submit")  # no result: the message appears beside the field
-    assert "required to submit" in tech.inner_text("#submit-result-error")
+    assert "提交时必须选择" in tech.inner_text("#submit-result-error")
     with keyed_app.app_context():  # a pass needs every planned point measured (entered here, not through the form)
         from lims.extensions import db
         from lims.modules.jobs.models import Job

@@ -160,4 +160,6 @@ def test_admin_chooses_the_owner_or_uses_the_owner_column(client, world):
 def test_audit_leaves_out_empty_fields_of_a_created_record(client, world):
     login(client, "lab_manager")
     page = text_of(client.get(f"/audit?entity=Bench&entity_id={world.benches['good']}"))
-    assert "<code>name</code>: — → bench good" in page and "<code>location</code>" not in page
+    assert '<span title="name">name</span>: — → bench good' in page and 'title="location"' not in page
+    page = text_of(client.get(f"/audit?entity=Bench&entity_id={world.benches['good']}&lang=zh"))
+    assert '<span title="name">名称</span>: — → bench good' in page and "检定台 " in page  # field and record in zh

@@ -1,4 +1,6 @@
 """Customer pages: register an instrument (characteristics checked by the register's rules) and book a batch."""
+import re
+
 import pytest
 
 from tests.lims.conftest import SCALE_CHARS
@@ -91,7 +93,11 @@ def test_customer_books_a_batch_and_sees_their_bookings(client, world):
 def test_booking_is_all_or_none_with_the_reason(client, world):
     login(client, "market_manager")
     r = book(client, [world.instruments["market_a_1"], world.instruments["market_a_0"]])  # _0 has an open job
-    assert r.status_code == 409 and "already has an open job" in text_of(r)
+    assert r.status_code == 409
+    # the refusal names the instrument by its serial number, never by an internal id, and keeps the selection
+    assert "Already booked (an open job exists): market_a-0." in text_of(r)
+    ticked = re.findall(r'name="instrument_ids" value="(\d+)" checked', r.get_data(as_text=True))
+    assert sorted(map(int, ticked)) == sorted([world.instruments["market_a_1"], world.instruments["market_a_0"]])
     assert "1 jobs" in text_of(client.get("/jobs"))
 
 

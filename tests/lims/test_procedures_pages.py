@@ -29,7 +29,7 @@ def test_technician_enters_points_and_sees_errors_and_verdicts(client, app, worl
     assert r.status_code == 302
     page = text_of(client.get(f"/jobs/{job}"))
     row = re.search(r'<tr data-point="30000 g" data-verdict="pass">(.*?)</tr>', page, re.S).group(1)
-    assert "30010 (ΔL 2, E0 1)" in row and "<td>12 g</td>" in row  # 30010 + 0.5·10 − 2 − 30000 − 1
+    assert "30010 (ΔL 2, E0 1)" in row and ">12 g</td>" in row  # 30010 + 0.5·10 − 2 − 30000 − 1
     assert _save(client, job, 2, "15000 g", indication="15011").status_code == 302
     page = text_of(client.get(f"/jobs/{job}"))
     assert 'data-point="15000 g" data-verdict="fail"' in page and "failing points: 15000 g" in page

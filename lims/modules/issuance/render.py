@@ -207,3 +207,10 @@ def dcc_problems(xml_bytes):
     except DccInvalid as exc:
         return list(exc.errors)
     return []
+
+
+def qr_rows(text):
+    """The dark modules of a QR code of ``text`` (level M) as rows of booleans (pages draw it as SVG)."""
+    from certificates.qr import qr_symbol
+
+    return qr_symbol(text).rows

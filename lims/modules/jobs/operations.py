@@ -328,3 +328,24 @@ def _apply_result(job):
     inst.last_verified_on = job.performed_on
     period = inst.type.period_months
     inst.verified_until = valid_until(job.performed_on, period) if job.result == "pass" and period else None
+
+
+def cancel_booking(job, user, version):
+    """Cancel a booking the lab has not received yet: the job is removed (the audit trail keeps it).
+
+    Customers cancel their own organisation's bookings; lab staff any.
+
+    :raises Conflict: the lab already received the instrument, or a stale version.
+    """
+    from flask_babel import gettext as _
+
+    from lims.core.auth import check_org, sees_all_organisations
+    from lims.core.db import check_version
+
+    if not sees_all_organisations(user):
+        check_org(user, job.instrument.owner_id, "write")
+    check_version(job, version)
+    if job.state != "booked":
+        raise Conflict(_("Only a booking the lab has not received yet can be cancelled."))
+    db.session.delete(job)
+    db.session.flush()

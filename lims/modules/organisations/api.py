@@ -7,11 +7,10 @@ from sqlalchemy import select
 from flask_smorest import Blueprint
 
 from lims.core.auth import check_org, login_required, require_roles, sees_all_organisations
-from lims.core.db import generic_update, get_or_404
-from lims.core.http import Conflict
+from lims.core.db import get_or_404
 from lims.core.schemas import DumpSchema, LoadSchema, PageArgsSchema, VersionSchema, page_schema, paginate
-from lims.extensions import db
 
+from lims.modules.organisations import operations as org_ops
 from lims.modules.organisations.models import ORG_KINDS, Organisation
 
 blp = Blueprint("organisations", __name__, url_prefix="/api/v1", description="The lab and its customers")
@@ -49,16 +48,6 @@ class OrganisationQuerySchema(PageArgsSchema):
 OrganisationPageSchema = page_schema(OrganisationSchema, "OrganisationPageSchema")
 
 
-def create_organisation(data):
-    """Create an organisation; names are unique."""
-    if db.session.execute(select(Organisation).where(Organisation.name == data["name"])).first():
-        raise Conflict(f"an organisation named {data['name']} already exists")
-    org = Organisation(**data)
-    db.session.add(org)
-    db.session.flush()
-    return org
-
-
 @blp.route("/organisations")
 class Organisations(MethodView):
     @login_required
@@ -78,7 +67,7 @@ class Organisations(MethodView):
     @blp.response(201, OrganisationSchema)
     def post(self, data):
         """Create an organisation (admin)"""
-        return create_organisation(data)
+        return org_ops.create_organisation(data)
 
 
 @blp.route("/organisations/<int:org_id>")
@@ -97,5 +86,4 @@ class OrganisationItem(MethodView):
     def patch(self, data, org_id):
         """Update an organisation (admin)"""
         org = get_or_404(Organisation, org_id)
-        generic_update(org, data)
-        return org
+        return org_ops.update_organisation(org, data)

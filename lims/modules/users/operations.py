@@ -205,3 +205,25 @@ def record_token_use(token, now=None):
         conn.execute(sa.update(table).where(table.c.id == token.id, stale).values(last_used_dt=now))
     set_committed_value(token, "last_used_dt", now)
     return True
+
+
+def update_user(user, data, actor):
+    """Change a user's name, e-mail, role, organisation or active flag (admin); ``data`` carries ``version``.
+
+    :raises DomainValidationError: the role does not fit the organisation's kind, or an unknown organisation.
+    :raises Conflict: an admin deactivating their own account, or a stale version.
+    """
+    from flask_babel import gettext as _
+
+    from lims.core.db import generic_update
+
+    if user.id == actor.id and data.get("is_active_user") is False:
+        raise Conflict(_("You cannot deactivate your own account; another admin can."))
+    role = data.get("role", user.role)
+    org = db.session.get(Organisation, data.get("organisation_id", user.organisation_id))
+    if org is None:
+        raise DomainValidationError({"organisation_id": [_("no such organisation")]})
+    if org.kind not in ROLE_ORG_KINDS[role]:
+        raise DomainValidationError({"role": [_("does not fit the organisation's kind")]})
+    generic_update(user, data)
+    return user

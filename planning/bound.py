@@ -27,8 +27,10 @@ import math
 import time
 
 import numpy as np
-from scipy.optimize import LinearConstraint, milp
+from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
+
+LP_METHOD = "highs-ds"
 
 __all__ = ["Relaxation", "build_buckets", "relaxation_bound", "trivial_bound"]
 
@@ -69,24 +71,19 @@ def _first_possible_day(inst):
     return out
 
 
-def build_buckets(inst, target):
-    """Cut the working days into about ``target`` consecutive buckets, finer at the start.
-
-    The first buckets are single days (overdue work queues there, so the bound needs the detail);
-    later ones are wider.  Returns a list of lists of day offsets.
-    """
+def build_buckets(inst, singles=20, total=40):
+    """Cut the working days into consecutive buckets: ``singles`` one-day buckets first (overdue
+    work queues there, so the bound needs the detail), then ``total − singles`` of equal width.
+    Returns a list of lists of day offsets."""
     days = [t for t in range(inst.ndays) if inst.workday[t]]
     if not days:
         return []
-    target = max(1, min(target, len(days)))
-    if target >= len(days):
-        return [[t] for t in days]
-    single = min(len(days), max(1, target // 2))
-    rest = days[single:]
-    nrest = max(1, target - single)
-    width = math.ceil(len(rest) / nrest) if rest else 1
-    buckets = [[t] for t in days[:single]]
-    buckets += [rest[j:j + width] for j in range(0, len(rest), width)]
+    singles = min(singles, len(days))
+    rest = days[singles:]
+    buckets = [[t] for t in days[:singles]]
+    if rest:
+        width = math.ceil(len(rest) / max(1, total - singles))
+        buckets += [rest[j:j + width] for j in range(0, len(rest), width)]
     return buckets
 
 
@@ -97,75 +94,129 @@ class Relaxation:
     seconds: float
     visits: dict            # site -> visits in the relaxation's solution (None when no solution)
     unplanned: dict         # (site, kind) -> instruments left unplanned in the solution
-    size: tuple             # (variables, constraints, integers)
+    size: tuple             # (variables, constraints)
 
 
-def relaxation_bound(inst, bucket_target=40, time_limit=60.0, integral_visits=True):
-    """Solve the relaxation; return a :class:`Relaxation` whose ``bound`` is proven."""
+def _components(inst, types):
+    """Connected components of sites and crew types (a type is joined to a site whose kinds it serves)."""
+    parent = list(range(len(types) + len(inst.site_ids)))
+
+    def find(a):
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    kinds_at = [set() for _ in inst.site_ids]
+    for i in range(len(inst.inst_ids)):
+        kinds_at[inst.inst_site[i]].add(inst.inst_kind[i])
+    for s, ks in enumerate(kinds_at):
+        for tau, (kinds, _m) in enumerate(types):
+            if ks & kinds:
+                parent[find(len(types) + s)] = find(tau)
+    comps = {}
+    for s, ks in enumerate(kinds_at):
+        if ks:
+            comps.setdefault(find(len(types) + s), ([], []))[1].append(s)
+    for tau in range(len(types)):
+        if find(tau) in comps:
+            comps[find(tau)][0].append(tau)
+    return list(comps.values())
+
+
+def relaxation_bound(inst, singles=20, total=40, time_limit=60.0, vub=True):
+    """Solve the relaxation (one LP per independent part); return a :class:`Relaxation`."""
     t0 = time.perf_counter()
-    buckets = build_buckets(inst, bucket_target)
-    nb = len(buckets)
+    buckets = build_buckets(inst, singles, total)
     trivial = trivial_bound(inst)
-    if nb == 0 or not inst.inst_ids:
-        return Relaxation(trivial, "trivial", time.perf_counter() - t0, None, {}, (0, 0, 0))
-    first = [b[0] for b in buckets]
-    last = [b[-1] for b in buckets]
-    bucket_of = {}
-    for j, b in enumerate(buckets):
-        for t in b:
-            bucket_of[t] = j
-
-    # crew types and their crew-days per bucket
+    if not buckets or not inst.inst_ids:
+        return Relaxation(trivial, "trivial", time.perf_counter() - t0, None, {}, (0, 0))
     types, type_of = [], {}
     for c in range(len(inst.crew_ids)):
         key = (inst.crew_kinds[c], inst.crew_minutes[c])
         if key not in type_of:
             type_of[key] = len(types)
             types.append(key)
-    avail = np.zeros((len(types), nb))
+    bucket_of = {t: j for j, b in enumerate(buckets) for t in b}
+    avail = np.zeros((len(types), len(buckets)))
     for c in range(len(inst.crew_ids)):
         tau = type_of[(inst.crew_kinds[c], inst.crew_minutes[c])]
-        for t in range(inst.ndays):
-            if t in bucket_of and inst.crew_available(c, t):
-                avail[tau, bucket_of[t]] += 1
-
-    # groups of interchangeable instruments
-    groups = {}
-    for i in range(len(inst.inst_ids)):
-        due, e = inst.inst_due[i], inst.inst_earliest[i]
-        if due < first[0]:
-            dclass = -1
-        elif due >= last[-1]:
-            dclass = nb
-        else:
-            dclass = bisect.bisect_right(first, due) - 1
-        eb = bisect.bisect_left(last, e)
-        key = (inst.inst_site[i], inst.inst_kind[i], dclass, eb)
-        g = groups.get(key)
-        if g is None:
-            groups[key] = g = [0, 0, -10 ** 9, 0.0]  # count, sum of dues, max due, sum of unplanned cost
-        g[0] += 1
-        g[1] += due
-        g[2] = max(g[2], due)
-        g[3] += inst.unplanned_cost(i)
+        for t, j in bucket_of.items():
+            if inst.crew_available(c, t):
+                avail[tau, j] += 1
     by_site = {}
+    for i in range(len(inst.inst_ids)):
+        by_site.setdefault(inst.inst_site[i], []).append(i)
+    comps = _components(inst, types)
+    weight = {id(comp): sum(len(by_site.get(s, ())) for s in comp[1]) for comp in comps}
+    total_weight = max(1, sum(weight.values()))
+    bound, visits, unplanned, size = 0.0, {}, {}, [0, 0]
+    for comp in sorted(comps, key=lambda comp: weight[id(comp)]):
+        budget = max(0.5, (time_limit - (time.perf_counter() - t0)) * weight[id(comp)] / total_weight)
+        part = _solve_part(inst, buckets, types, avail, comp, by_site, budget, vub)
+        total_weight -= weight[id(comp)]
+        if part is None:
+            return Relaxation(trivial, "trivial (the relaxation was not solved in time)",
+                              time.perf_counter() - t0, None, {}, tuple(size))
+        value, part_visits, part_unplanned, nvar, ncon = part
+        bound += value
+        visits.update(part_visits)
+        unplanned.update(part_unplanned)
+        size[0] += nvar
+        size[1] += ncon
+    # sites with no crew that could serve them: their instruments are unplanned in every plan
+    covered = {s for comp in comps for s in comp[1]}
+    for s, items in by_site.items():
+        if s not in covered:
+            bound += sum(inst.unplanned_cost(i) for i in items)
+    bound -= 1e-6 * max(1.0, abs(bound))      # solver tolerances
+    if bound < trivial:
+        return Relaxation(trivial, "trivial bound (stronger than the relaxation here)",
+                          time.perf_counter() - t0, visits, unplanned, tuple(size))
+    return Relaxation(bound, f"LP relaxation, {len(comps)} part(s), {len(buckets)} buckets",
+                      time.perf_counter() - t0, visits, unplanned, tuple(size))
+
+
+def _solve_part(inst, buckets, types, avail, comp, by_site, time_limit, vub):
+    type_ids, site_ids = comp
+    nb = len(buckets)
+    first = [b[0] for b in buckets]
+    last = [b[-1] for b in buckets]
+    groups = {}
+    for s in site_ids:
+        for i in by_site.get(s, ()):
+            due, e = inst.inst_due[i], inst.inst_earliest[i]
+            if due < first[0]:
+                dclass = -1
+            elif due >= last[-1]:
+                dclass = nb
+            else:
+                dclass = bisect.bisect_right(first, due) - 1
+            eb = bisect.bisect_left(last, e)
+            key = (s, inst.inst_kind[i], dclass, eb)
+            g = groups.get(key)
+            if g is None:
+                groups[key] = g = [0, 0, -10 ** 9, 0.0]  # count, sum of dues, max due, sum of unplanned cost
+            g[0] += 1
+            g[1] += due
+            g[2] = max(g[2], due)
+            g[3] += inst.unplanned_cost(i)
+    keys_at = {}
     for key in groups:
-        by_site.setdefault(key[0], []).append(key)
+        keys_at.setdefault(key[0], []).append(key)
 
-    cols_cost, cols_lb, cols_ub, cols_int = [], [], [], []
-    rows, cols, vals, row_lb, row_ub = [], [], [], [], []
+    cost, ub = [], []
+    rows, cols, vals, rhs, is_eq = [], [], [], [], []
 
-    def new_col(cost, ub=np.inf, integer=0):
-        cols_cost.append(cost)
-        cols_lb.append(0.0)
-        cols_ub.append(ub)
-        cols_int.append(integer)
-        return len(cols_cost) - 1
+    def new_col(c, upper=np.inf):
+        cost.append(c)
+        ub.append(upper)
+        return len(cost) - 1
 
-    def new_row(lb, ub):
-        row_lb.append(lb)
-        row_ub.append(ub)
-        return len(row_lb) - 1
+    def new_row(value, eq=False):
+        rhs.append(value)
+        is_eq.append(eq)
+        return len(rhs) - 1
 
     def put(r, col, val):
         rows.append(r)
@@ -173,24 +224,23 @@ def relaxation_bound(inst, bucket_target=40, time_limit=60.0, integral_visits=Tr
         vals.append(val)
 
     crew_rows = {}
-    for tau in range(len(types)):
+    for tau in type_ids:
         for j in range(nb):
-            crew_rows[(tau, j)] = new_row(-np.inf, avail[tau, j])
-    site_vars, site_v_cols = {}, {}
+            crew_rows[(tau, j)] = new_row(avail[tau, j])
+    site_v = {}
     group_x = {key: [] for key in groups}
-    for s, keys in by_site.items():
+    for s in site_ids:
+        keys = keys_at.get(s, [])
         setup = inst.site_setup[s]
-        kinds_here = {key[1] for key in keys}
-        zero = any(inst.kind_minutes[k] == 0 for k in kinds_here)
+        zero = any(inst.kind_minutes[key[1]] == 0 for key in keys)
         nsite = sum(groups[key][0] for key in keys)
-        vcols = []
         for j, b in enumerate(buckets):
-            open_days = sum(1 for t in b if t not in inst.site_closed[s])
-            slots = open_days * inst.site_cap[s]
+            slots = sum(1 for t in b if t not in inst.site_closed[s]) * inst.site_cap[s]
             if slots == 0:
                 continue
             srow = None
-            for tau, (kinds, cmin) in enumerate(types):
+            for tau in type_ids:
+                kinds, cmin = types[tau]
                 if avail[tau, j] == 0:
                     continue
                 room = cmin - setup
@@ -199,69 +249,49 @@ def relaxation_bound(inst, bucket_target=40, time_limit=60.0, integral_visits=Tr
                 if not useful:
                     continue
                 if srow is None:
-                    srow = new_row(-np.inf, slots)
-                v = new_col(inst.visit_days, ub=min(slots, avail[tau, j]))
-                vcols.append(v)
+                    srow = new_row(slots)
+                v = new_col(inst.visit_days, min(slots, avail[tau, j]))
+                site_v.setdefault(s, []).append(v)
                 put(crew_rows[(tau, j)], v, 1.0)
                 put(srow, v, 1.0)
-                cap = new_row(-np.inf, 0.0)
+                cap = new_row(0.0)
                 put(cap, v, -float(room))
-                cnt = new_row(-np.inf, 0.0) if zero else None
+                cnt = new_row(0.0) if zero else None
                 if cnt is not None:
                     put(cnt, v, -float(nsite))
                 for key in useful:
                     n, sdue, dmax, _ = groups[key]
-                    if key[2] == -1:
-                        cost = first[j] - sdue / n
-                    else:
-                        cost = max(0, first[j] - dmax)
-                    x = new_col(cost)
+                    m = inst.kind_minutes[key[1]]
+                    x = new_col(first[j] - sdue / n if key[2] == -1 else max(0, first[j] - dmax))
                     group_x[key].append(x)
-                    put(cap, x, float(inst.kind_minutes[key[1]]))
+                    put(cap, x, float(m))
                     if cnt is not None:
                         put(cnt, x, 1.0)
-        if vcols:
-            vs = new_col(0.0, integer=1 if integral_visits else 0)
-            site_vars[s] = vs
-            site_v_cols[s] = vcols
-            r = new_row(0.0, 0.0)
-            put(r, vs, -1.0)
-            for v in vcols:
-                put(r, v, 1.0)
-    unplanned_cols = {}
+                    if vub:  # one visit verifies at most per_visit instruments of the group
+                        per_visit = min(n, room // m) if m else n
+                        r = new_row(0.0)
+                        put(r, x, 1.0)
+                        put(r, v, -float(per_visit))
+    ucol = {}
     for key, (n, sdue, dmax, sunpl) in groups.items():
-        if key[2] == -1:
-            cu = sunpl / n          # exact: every instrument of the group is overdue
-        else:
-            cu = max(0, inst.ndays - dmax) + inst.penalty
-        u = new_col(cu)
-        unplanned_cols[key] = u
-        r = new_row(n, n)
+        # overdue groups: exact (the sum over the group is linear); others: the latest due
+        u = new_col(sunpl / n if key[2] == -1 else max(0, inst.ndays - dmax) + inst.penalty)
+        ucol[key] = u
+        r = new_row(float(n), eq=True)
         put(r, u, 1.0)
         for x in group_x[key]:
             put(r, x, 1.0)
-    nvar, ncon = len(cols_cost), len(row_lb)
+    nvar, ncon = len(cost), len(rhs)
     A = csr_matrix((vals, (rows, cols)), shape=(ncon, nvar))
-    integrality = np.array(cols_int)
-    remaining = max(1.0, time_limit - (time.perf_counter() - t0))
-    res = milp(np.array(cols_cost), constraints=LinearConstraint(A, np.array(row_lb), np.array(row_ub)),
-               integrality=integrality, bounds=(np.array(cols_lb), np.array(cols_ub)),
-               options={"time_limit": remaining, "mip_rel_gap": 1e-4, "disp": False})
-    bound, status = None, res.message
-    dual = getattr(res, "mip_dual_bound", None)
-    if res.status == 0 and res.fun is not None:
-        bound = float(dual) if dual is not None and np.isfinite(dual) else float(res.fun)
-    elif dual is not None and np.isfinite(dual):
-        bound = float(dual)
-    if bound is None:
-        bound, status = trivial, f"trivial ({res.message})"
-    else:
-        bound -= 1e-6 * max(1.0, abs(bound))      # solver tolerances
-        bound = max(bound, trivial)
-    visits, unplanned = None, {}
-    if res.x is not None:
-        visits = {s: int(round(res.x[v])) for s, v in site_vars.items()}
-        for key, u in unplanned_cols.items():
-            unplanned[(key[0], key[1])] = unplanned.get((key[0], key[1]), 0.0) + float(res.x[u])
-    return Relaxation(bound, status, time.perf_counter() - t0, visits, unplanned,
-                      (nvar, ncon, int(integrality.sum())))
+    eq = np.array(is_eq)
+    b = np.array(rhs)
+    res = linprog(np.array(cost), A_ub=A[~eq], b_ub=b[~eq], A_eq=A[eq], b_eq=b[eq],
+                  bounds=np.column_stack([np.zeros(nvar), np.array(ub)]), method=LP_METHOD,
+                  options={"time_limit": max(0.5, time_limit), "disp": False})
+    if res.status != 0:
+        return None
+    visits = {s: float(sum(res.x[v] for v in vs)) for s, vs in site_v.items()}
+    unplanned = {}
+    for key, u in ucol.items():
+        unplanned[(key[0], key[1])] = unplanned.get((key[0], key[1]), 0.0) + float(res.x[u])
+    return float(res.fun), visits, unplanned, nvar, ncon

@@ -15,6 +15,7 @@ A solution is a list of visits ``[crew, day, site, [instrument indexes]]``.
 from __future__ import annotations
 
 import heapq
+import math
 import time
 
 import numpy as np
@@ -317,4 +318,91 @@ def fill_free_days(inst, visits, deadline):
             left[s] = [i for i in left[s] if i not in taken]
             if not left[s]:
                 del left[s]
+    return visits
+
+
+def dispatch_atc(inst, plan_mask=None, site_budget=None, look_ahead=10.0, deadline=None):
+    """Day-by-day list scheduling with apparent-tardiness-cost priorities (Vepsalainen & Morton).
+
+    Each day, for each crew type, every site that may be visited gets the score
+    ``Σ exp(−max(0, due − day) / look_ahead)`` over the instruments one visit would verify there (its
+    pending instruments in due order while they fit): instruments already late count 1 each, which
+    is exactly what a day's delay of that visit costs; instruments not yet due count less the more
+    slack they have.  Crews go to the highest scores.
+    """
+    n = len(inst.inst_ids)
+    minutes = [inst.kind_minutes[k] for k in inst.inst_kind]
+    nsites = len(inst.site_ids)
+    pending = [[] for _ in range(nsites)]
+    for i in sorted(range(n), key=lambda i: (inst.inst_due[i], -minutes[i], i)):
+        if plan_mask is None or plan_mask[i]:
+            pending[inst.inst_site[i]].append(i)
+    done = bytearray(n)
+    made = [0] * nsites
+    weight = [math.exp(-d / look_ahead) for d in range(0, 60 * int(look_ahead) + 1)]
+    cutoff = len(weight)
+    active = {s for s in range(nsites) if pending[s]}
+    visits = []
+    types = {}
+    for c in range(len(inst.crew_ids)):
+        types.setdefault((inst.crew_kinds[c], inst.crew_minutes[c]), []).append(c)
+    type_order = sorted(types, key=lambda k: (len(k[0]), -k[1]))
+
+    def fill(s, kinds, room, t):
+        items, score = [], 0.0
+        lst = pending[s]
+        for i in lst:
+            if done[i] or inst.inst_kind[i] not in kinds or inst.inst_earliest[i] > t:
+                continue
+            if minutes[i] <= room:
+                items.append(i)
+                room -= minutes[i]
+                slack = inst.inst_due[i] - t
+                score += 1.0 if slack <= 0 else (weight[slack] if slack < cutoff else 0.0)
+                if room <= 0:
+                    break
+        return items, score
+
+    for t in range(inst.ndays):
+        if not inst.workday[t] or not active:
+            continue
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        used = {}
+        for key in type_order:
+            kinds, cmin = key
+            crews = [c for c in types[key] if t not in inst.crew_off[c]]
+            while crews:
+                scored = []
+                for s in active:
+                    if t in inst.site_closed[s] or used.get(s, 0) >= inst.site_cap[s]:
+                        continue
+                    if site_budget is not None and made[s] >= site_budget.get(s, 0):
+                        continue
+                    items, score = fill(s, kinds, cmin - inst.site_setup[s], t)
+                    if items:
+                        scored.append((-score, inst.site_setup[s], s, items))
+                if not scored:
+                    break
+                scored.sort(key=lambda e: (e[0], e[1], e[2]))
+                taken = 0
+                for _neg, _setup, s, items in scored:
+                    if not crews:
+                        break
+                    if any(done[i] for i in items) or used.get(s, 0) >= inst.site_cap[s]:
+                        continue
+                    if site_budget is not None and made[s] >= site_budget.get(s, 0):
+                        continue
+                    c = crews.pop(0)
+                    for i in items:
+                        done[i] = 1
+                    pending[s] = [i for i in pending[s] if not done[i]]
+                    if not pending[s]:
+                        active.discard(s)
+                    visits.append([c, t, s, items])
+                    used[s] = used.get(s, 0) + 1
+                    made[s] += 1
+                    taken += 1
+                if not taken:
+                    break
     return visits

@@ -5,12 +5,26 @@ import time
 
 from .bound import relaxation_bound, trivial_bound
 from .check import figures_of
-from .heuristic import dispatch, fill_free_days, insert_unplanned, reoptimize_sites, cost_of, planned_days
+from .heuristic import dispatch, dispatch_atc, fill_free_days, insert_unplanned, reoptimize_sites, cost_of, planned_days
 from .instance import PLAN_FORMAT, compile_instance
 
-__all__ = ["solve", "DEFAULT_TIME_LIMIT"]
+__all__ = ["solve", "default_time_limit"]
 
-DEFAULT_TIME_LIMIT = 600.0
+
+
+def default_time_limit(n):
+    """Seconds allowed when the caller gives none: 25 s up to a province, then linear in size."""
+    return min(540.0, max(25.0, 25.0 * n / 75_000))
+
+
+def _bucket_plan(inst):
+    """One-day buckets first, then wider ones; fewer buckets for larger instances (LP size)."""
+    n = len(inst.inst_ids)
+    if n <= 5_000:
+        return 30, 45
+    if n <= 100_000:
+        return 10, 16
+    return 6, 10
 
 
 def _quiet(_fraction, _message):
@@ -45,54 +59,46 @@ def solve(instance, time_limit=None, progress=None, started=None):
     the run advances.  Raises :class:`planning.InstanceError` for an invalid instance.
     """
     t0 = time.perf_counter() if started is None else started
-    limit = DEFAULT_TIME_LIMIT if time_limit is None else max(0.0, float(time_limit))
-    deadline = t0 + limit
     report = progress or _quiet
     inst = compile_instance(instance)
     n = len(inst.inst_ids)
+    limit = default_time_limit(n) if time_limit is None else max(0.0, float(time_limit))
+    deadline = t0 + limit
     report(0.05, f"instance read: {n} instruments, {len(inst.site_ids)} sites, {len(inst.crew_ids)} crews")
 
     def left():
         return deadline - time.perf_counter()
 
-    # 1. construction without the relaxation: a sound plan early, whatever happens later
-    candidates = []
-    plain = dispatch(inst, deadline=deadline)
-    candidates.append(("earliest-due dispatch", plain))
-    report(0.15, "first plan built")
+    # 1. constructions without the relaxation: a sound plan early, whatever happens later
+    candidates = [("earliest-due dispatch", dispatch(inst, deadline=deadline))]
+    report(0.1, "first plan built")
+    candidates.append(("ATC dispatch", dispatch_atc(inst, look_ahead=10.0, deadline=t0 + 0.4 * limit)))
+    report(0.2, "second plan built")
 
-    # 2. the relaxation: proven bound and guidance
-    bucket_target = 40 if n <= 150_000 else 16
+    # 2. the relaxation: proven bound, and which instruments to leave unplanned
     relax = None
     if left() > 1.0:
-        relax = relaxation_bound(inst, bucket_target=bucket_target, time_limit=max(0.5, 0.45 * left()))
+        singles, total = _bucket_plan(inst)
+        relax = relaxation_bound(inst, singles=singles, total=total, time_limit=max(0.5, 0.6 * left()))
         bound = relax.bound
     else:
         bound = trivial_bound(inst)
     report(0.5, f"lower bound {bound:.1f}")
 
-    # 3. guided construction: the relaxation's unplanned choices and whole visits per site
-    if relax is not None and relax.visits is not None and left() > 0.5:
-        mask = _guided_mask(inst, relax)
-        candidates.append(("guided dispatch", dispatch(inst, plan_mask=mask, site_budget=relax.visits,
-                                                       deadline=deadline)))
-        budget = {s: v + 1 for s, v in relax.visits.items()}
-        candidates.append(("guided dispatch +1", dispatch(inst, plan_mask=mask, site_budget=budget,
-                                                          deadline=deadline)))
+    # 3. guided construction: plan what the relaxation plans
+    mask = _guided_mask(inst, relax) if relax is not None else None
+    if mask is not None and not all(mask) and left() > 1.0:
+        candidates.append(("guided ATC dispatch", dispatch_atc(inst, plan_mask=mask, look_ahead=10.0,
+                                                               deadline=time.perf_counter() + 0.3 * left())))
 
-    # 4. improvement of each candidate: insertion, free crew-days, site LNS
-    best, best_cost, best_name = None, None, None
-    share = len(candidates)
-    for k, (name, visits) in enumerate(candidates):
-        stop = time.perf_counter() + max(0.0, left() - 0.2) / (share - k)
-        visits = insert_unplanned(inst, visits)
-        visits = fill_free_days(inst, visits, stop)
-        visits = reoptimize_sites(inst, visits, stop)
-        visits = insert_unplanned(inst, visits)
-        cost = cost_of(inst, visits)
-        if best_cost is None or cost < best_cost:
-            best, best_cost, best_name = visits, cost, name
-        report(0.55 + 0.4 * (k + 1) / share, f"{name}: cost {cost:.1f}")
+    # 4. improve the best construction: insertion, free crew-days, site LNS
+    name, visits = min(candidates, key=lambda nv: cost_of(inst, nv[1]))
+    visits = insert_unplanned(inst, visits)
+    visits = fill_free_days(inst, visits, deadline - 0.1 * max(0.0, left()))
+    visits = reoptimize_sites(inst, visits, deadline - 0.05 * max(0.0, left()))
+    best = insert_unplanned(inst, visits)
+    best_name = name + " + site LNS"
+    report(0.95, f"{best_name}: cost {cost_of(inst, best):.1f}")
 
     days = planned_days(inst, best)
     figures = figures_of(inst, best, days)

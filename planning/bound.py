@@ -27,10 +27,11 @@ import math
 import time
 
 import numpy as np
-from scipy.optimize import linprog
+from scipy.optimize import LinearConstraint, linprog, milp
 from scipy.sparse import csr_matrix
 
 LP_METHOD = "highs-ds"
+MILP_MAX_COLUMNS = 20_000   # parts this small get whole visit counts per site (MILP), larger ones the LP
 
 __all__ = ["Relaxation", "build_buckets", "relaxation_bound", "trivial_bound"]
 
@@ -124,12 +125,15 @@ def _components(inst, types):
     return list(comps.values())
 
 
-def relaxation_bound(inst, singles=20, total=40, time_limit=60.0, vub=True):
-    """Solve the relaxation (one LP per independent part); return a :class:`Relaxation`."""
+RESOLUTIONS = ((6, 10), (12, 18), (20, 30), (30, 45))
+
+
+def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True):
+    """Solve the relaxation, one LP per independent part, coarse buckets first then finer ones while
+    time remains; each part keeps its best (largest) proven value.  Returns a :class:`Relaxation`."""
     t0 = time.perf_counter()
-    buckets = build_buckets(inst, singles, total)
     trivial = trivial_bound(inst)
-    if not buckets or not inst.inst_ids:
+    if not any(inst.workday) or not inst.inst_ids:
         return Relaxation(trivial, "trivial", time.perf_counter() - t0, None, {}, (0, 0))
     types, type_of = [], {}
     for c in range(len(inst.crew_ids)):
@@ -137,44 +141,57 @@ def relaxation_bound(inst, singles=20, total=40, time_limit=60.0, vub=True):
         if key not in type_of:
             type_of[key] = len(types)
             types.append(key)
-    bucket_of = {t: j for j, b in enumerate(buckets) for t in b}
-    avail = np.zeros((len(types), len(buckets)))
-    for c in range(len(inst.crew_ids)):
-        tau = type_of[(inst.crew_kinds[c], inst.crew_minutes[c])]
-        for t, j in bucket_of.items():
-            if inst.crew_available(c, t):
-                avail[tau, j] += 1
     by_site = {}
     for i in range(len(inst.inst_ids)):
         by_site.setdefault(inst.inst_site[i], []).append(i)
     comps = _components(inst, types)
-    weight = {id(comp): sum(len(by_site.get(s, ())) for s in comp[1]) for comp in comps}
-    total_weight = max(1, sum(weight.values()))
-    bound, visits, unplanned, size = 0.0, {}, {}, [0, 0]
-    for comp in sorted(comps, key=lambda comp: weight[id(comp)]):
-        budget = max(0.5, (time_limit - (time.perf_counter() - t0)) * weight[id(comp)] / total_weight)
-        part = _solve_part(inst, buckets, types, avail, comp, by_site, budget, vub)
-        total_weight -= weight[id(comp)]
-        if part is None:
-            return Relaxation(trivial, "trivial (the relaxation was not solved in time)",
-                              time.perf_counter() - t0, None, {}, tuple(size))
-        value, part_visits, part_unplanned, nvar, ncon = part
-        bound += value
-        visits.update(part_visits)
-        unplanned.update(part_unplanned)
-        size[0] += nvar
-        size[1] += ncon
-    # sites with no crew that could serve them: their instruments are unplanned in every plan
-    covered = {s for comp in comps for s in comp[1]}
-    for s, items in by_site.items():
-        if s not in covered:
-            bound += sum(inst.unplanned_cost(i) for i in items)
+    weight = [sum(len(by_site.get(s, ())) for s in comp[1]) for comp in comps]
+    best = [None] * len(comps)        # (value, visits, unplanned, buckets, size)
+    done_any = True
+    for level, (singles, total) in enumerate(resolutions):
+        if not done_any:
+            break
+        done_any = False
+        buckets = build_buckets(inst, singles, total)
+        if level > 0 and len(buckets) <= len(build_buckets(inst, *resolutions[level - 1])):
+            continue
+        bucket_of = {t: j for j, b in enumerate(buckets) for t in b}
+        avail = np.zeros((len(types), len(buckets)))
+        for c in range(len(inst.crew_ids)):
+            tau = type_of[(inst.crew_kinds[c], inst.crew_minutes[c])]
+            for t, j in bucket_of.items():
+                if inst.crew_available(c, t):
+                    avail[tau, j] += 1
+        order = sorted(range(len(comps)), key=lambda k: weight[k])
+        left_weight = sum(weight[k] for k in order)
+        for k in order:
+            remaining = time_limit - (time.perf_counter() - t0)
+            share = remaining * weight[k] / max(1, left_weight)
+            left_weight -= weight[k]
+            if share < 0.2 and best[k] is not None:
+                continue
+            part = _solve_part(inst, buckets, types, avail, comps[k], by_site, max(0.2, share), vub)
+            if part is None:
+                continue
+            done_any = True
+            if best[k] is None or part[0] > best[k][0]:
+                best[k] = part + (len(buckets),)
+    if any(b is None for b in best):
+        return Relaxation(trivial, "trivial (the relaxation was not solved in time)",
+                          time.perf_counter() - t0, None, {}, (0, 0))
+    bound = sum(b[0] for b in best)
+    visits, unplanned = {}, {}
+    for b in best:
+        visits.update(b[1])
+        unplanned.update(b[2])
     bound -= 1e-6 * max(1.0, abs(bound))      # solver tolerances
+    size = (sum(b[3] for b in best), sum(b[4] for b in best))
+    buckets_used = "/".join(str(b[5]) for b in best)
     if bound < trivial:
         return Relaxation(trivial, "trivial bound (stronger than the relaxation here)",
-                          time.perf_counter() - t0, visits, unplanned, tuple(size))
-    return Relaxation(bound, f"LP relaxation, {len(comps)} part(s), {len(buckets)} buckets",
-                      time.perf_counter() - t0, visits, unplanned, tuple(size))
+                          time.perf_counter() - t0, visits, unplanned, size)
+    return Relaxation(bound, f"LP relaxation, {len(comps)} part(s), {buckets_used} buckets",
+                      time.perf_counter() - t0, visits, unplanned, size)
 
 
 def _solve_part(inst, buckets, types, avail, comp, by_site, time_limit, vub):
@@ -272,6 +289,16 @@ def _solve_part(inst, buckets, types, avail, comp, by_site, time_limit, vub):
                         r = new_row(0.0)
                         put(r, x, 1.0)
                         put(r, v, -float(per_visit))
+    integral = len(cost) <= MILP_MAX_COLUMNS
+    vsum = []
+    if integral:  # the number of visits at a site is a whole number
+        for s, vs in site_v.items():
+            col = new_col(0.0)
+            vsum.append(col)
+            r = new_row(0.0, eq=True)
+            put(r, col, -1.0)
+            for v in vs:
+                put(r, v, 1.0)
     ucol = {}
     for key, (n, sdue, dmax, sunpl) in groups.items():
         # overdue groups: exact (the sum over the group is linear); others: the latest due
@@ -285,13 +312,25 @@ def _solve_part(inst, buckets, types, avail, comp, by_site, time_limit, vub):
     A = csr_matrix((vals, (rows, cols)), shape=(ncon, nvar))
     eq = np.array(is_eq)
     b = np.array(rhs)
-    res = linprog(np.array(cost), A_ub=A[~eq], b_ub=b[~eq], A_eq=A[eq], b_eq=b[eq],
-                  bounds=np.column_stack([np.zeros(nvar), np.array(ub)]), method=LP_METHOD,
-                  options={"time_limit": max(0.5, time_limit), "disp": False})
-    if res.status != 0:
-        return None
+    if integral:
+        integrality = np.zeros(nvar)
+        integrality[vsum] = 1
+        res = milp(np.array(cost), constraints=LinearConstraint(A, np.where(eq, b, -np.inf), b),
+                   integrality=integrality, bounds=(np.zeros(nvar), np.array(ub)),
+                   options={"time_limit": max(0.2, time_limit), "mip_rel_gap": 1e-6, "disp": False})
+        value = getattr(res, "mip_dual_bound", None)
+        if res.x is None or value is None or not np.isfinite(value):
+            return None
+        value = float(value)   # HiGHS' proven dual bound (= the optimum when solved)
+    else:
+        res = linprog(np.array(cost), A_ub=A[~eq], b_ub=b[~eq], A_eq=A[eq], b_eq=b[eq],
+                      bounds=np.column_stack([np.zeros(nvar), np.array(ub)]), method=LP_METHOD,
+                      options={"time_limit": max(0.5, time_limit), "disp": False})
+        if res.status != 0:
+            return None
+        value = float(res.fun)
     visits = {s: float(sum(res.x[v] for v in vs)) for s, vs in site_v.items()}
     unplanned = {}
     for key, u in ucol.items():
         unplanned[(key[0], key[1])] = unplanned.get((key[0], key[1]), 0.0) + float(res.x[u])
-    return float(res.fun), visits, unplanned, nvar, ncon
+    return value, visits, unplanned, nvar, ncon

@@ -17,16 +17,6 @@ def default_time_limit(n):
     return min(540.0, max(25.0, 25.0 * n / 75_000))
 
 
-def _bucket_plan(inst):
-    """One-day buckets first, then wider ones; fewer buckets for larger instances (LP size)."""
-    n = len(inst.inst_ids)
-    if n <= 5_000:
-        return 30, 45
-    if n <= 100_000:
-        return 10, 16
-    return 6, 10
-
-
 def _quiet(_fraction, _message):
     pass
 
@@ -78,8 +68,7 @@ def solve(instance, time_limit=None, progress=None, started=None):
     # 2. the relaxation: proven bound, and which instruments to leave unplanned
     relax = None
     if left() > 1.0:
-        singles, total = _bucket_plan(inst)
-        relax = relaxation_bound(inst, singles=singles, total=total, time_limit=max(0.5, 0.6 * left()))
+        relax = relaxation_bound(inst, time_limit=max(0.5, 0.6 * left()))
         bound = relax.bound
     else:
         bound = trivial_bound(inst)

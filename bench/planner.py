@@ -43,6 +43,7 @@ CREW_MINUTES = 420
 #        scale capacity / demand, medical capacity / demand)
 SIZES = {
     "county": (20, 50, 8, 125, 1.4, 1.3),
+    "district": (40, 80, 60, 183, 1.25, 0.90),
     "province": (200, 80, 300, 183, 1.25, 0.90),
     "province10": (2000, 80, 3000, 183, 1.25, 0.90),
 }

@@ -31,6 +31,7 @@ from scipy.optimize import LinearConstraint, linprog, milp
 from scipy.sparse import csr_matrix
 
 LP_METHOD = "highs-ds"
+LP_MAX_COLUMNS = 120_000    # larger parts are bounded by Lagrangian relaxation over chunks of sites
 MILP_MAX_COLUMNS = 20_000   # parts this small get whole visit counts per site (MILP), larger ones the LP
 
 __all__ = ["Relaxation", "build_buckets", "relaxation_bound", "trivial_bound"]
@@ -128,7 +129,7 @@ def _components(inst, types):
 RESOLUTIONS = ((6, 10), (12, 18), (20, 30), (30, 45))
 
 
-def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True):
+def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True, lp_levels=None):
     """Solve the relaxation, one LP per independent part, coarse buckets first then finer ones while
     time remains; each part keeps its best (largest) proven value.  Returns a :class:`Relaxation`."""
     t0 = time.perf_counter()
@@ -146,10 +147,11 @@ def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True):
         by_site.setdefault(inst.inst_site[i], []).append(i)
     comps = _components(inst, types)
     weight = [sum(len(by_site.get(s, ())) for s in comp[1]) for comp in comps]
-    best = [None] * len(comps)        # (value, visits, unplanned, buckets, size)
+    best = [None] * len(comps)        # (value, visits, unplanned, nvar, ncon, buckets)
+    duals = {}                        # part -> (buckets, crew-day duals) of its last LP
     done_any = True
     for level, (singles, total) in enumerate(resolutions):
-        if not done_any:
+        if not done_any or (lp_levels is not None and level >= lp_levels):
             break
         done_any = False
         buckets = build_buckets(inst, singles, total)
@@ -175,7 +177,28 @@ def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True):
                 continue
             done_any = True
             if best[k] is None or part[0] > best[k][0]:
-                best[k] = part + (len(buckets),)
+                best[k] = part[:5] + (len(buckets),)
+            if not part[6]:
+                duals[k] = (buckets, part[5])
+    # parts too large for one LP in time: Lagrangian bound from zero prices on the coarsest buckets
+    coarse = build_buckets(inst, *resolutions[0])
+    for k in sorted(range(len(comps)), key=lambda k: weight[k]):
+        remaining = time_limit - (time.perf_counter() - t0)
+        if best[k] is None and remaining > 0.5:
+            value = _lagrangian(inst, coarse, types, type_of, comps[k], by_site, coarse, {},
+                                time.perf_counter() + remaining, vub)
+            if value is not None:
+                best[k] = (value, {}, {}, 0, 0, f"{len(coarse)} (Lagrangian)")
+    # Lagrangian refinement: finer buckets, crew-days priced by the duals of the last LP, sites in chunks
+    finest = build_buckets(inst, *resolutions[-1])
+    for k, (buckets0, lam0) in sorted(duals.items(), key=lambda kv: -weight[kv[0]]):
+        remaining = time_limit - (time.perf_counter() - t0)
+        if remaining < 1.0 or best[k] is None or best[k][5] >= len(finest):
+            continue
+        value = _lagrangian(inst, finest, types, type_of, comps[k], by_site, buckets0, lam0,
+                            time.perf_counter() + remaining, vub)
+        if value is not None and value > best[k][0]:
+            best[k] = (value,) + best[k][1:5] + (f"{len(finest)} (Lagrangian)",)
     if any(b is None for b in best):
         return Relaxation(trivial, "trivial (the relaxation was not solved in time)",
                           time.perf_counter() - t0, None, {}, (0, 0))
@@ -194,7 +217,69 @@ def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True):
                       time.perf_counter() - t0, visits, unplanned, size)
 
 
-def _solve_part(inst, buckets, types, avail, comp, by_site, time_limit, vub):
+LAGRANGIAN_CHUNK = 40   # sites per sub-problem once the crew-days are priced
+DEBUG = False
+
+
+def _lagrangian(inst, buckets, types, type_of, comp, by_site, buckets0, lam0, deadline, vub):
+    """max over a few subgradient steps of L(λ) = Σ_chunks LP_chunk(λ) − Σ λ·A; None if unfinished."""
+    day_price = {}
+    for j, b in enumerate(buckets0):
+        for t in b:
+            for tau in comp[0]:
+                day_price[(tau, t)] = lam0.get((tau, j), 0.0)
+    bucket_of = {t: j for j, b in enumerate(buckets) for t in b}
+    avail = np.zeros((len(types), len(buckets)))
+    for c in range(len(inst.crew_ids)):
+        tau = type_of[(inst.crew_kinds[c], inst.crew_minutes[c])]
+        for t, j in bucket_of.items():
+            if inst.crew_available(c, t):
+                avail[tau, j] += 1
+    prices = {}
+    for tau in comp[0]:
+        for j, b in enumerate(buckets):
+            prices[(tau, j)] = float(np.mean([day_price.get((tau, t), 0.0) for t in b]))
+    sites = comp[1]
+    chunks = [sites[i:i + LAGRANGIAN_CHUNK] for i in range(0, len(sites), LAGRANGIAN_CHUNK)]
+    best, theta, stale = None, 1.0, 0
+    for _iteration in range(100):
+        value = -sum(prices[(tau, j)] * avail[tau, j] for tau, j in prices)
+        usage = {}
+        for chunk in chunks:
+            left = deadline - time.perf_counter()
+            if left <= 0.1:
+                return best
+            part = _solve_part(inst, buckets, types, avail, (comp[0], chunk), by_site, left, vub, prices=prices)
+            if part is None:
+                return best
+            value += part[0]
+            for key, used in part[5].items():
+                usage[key] = usage.get(key, 0.0) + used
+        if best is None or value > best + 1e-9 * abs(best):
+            best, stale = value, 0
+        else:
+            stale += 1
+            if stale >= 3:
+                theta, stale = theta / 2, 0
+        if DEBUG:
+            print("lagrangian", _iteration, value, theta, time.perf_counter(), flush=True)
+        grad = {key: usage.get(key, 0.0) - avail[key] for key in prices}
+        norm = sum(g * g for g in grad.values())
+        if norm < 1e-9 or theta < 1e-3:
+            return best
+        # Polyak-type step towards a target 5 % above the best value found
+        step = theta * 0.05 * abs(best) / norm
+        prices = {key: max(0.0, p + step * grad[key]) for key, p in prices.items()}
+    return best
+
+
+def _solve_part(inst, buckets, types, avail, comp, by_site, time_limit, vub, prices=None):
+    """One LP (or small MILP) of the relaxation for the sites and crew types of ``comp``.
+
+    With ``prices`` ((τ, bucket) → λ >= 0) the crew-day rows are priced out instead (Lagrangian
+    relaxation): the LP then splits by site and its value plus ``−Σ λ·A`` is a bound for any λ.
+    Returns (value, visits, unplanned, nvar, ncon, crew-day duals or usage) or None.
+    """
     type_ids, site_ids = comp
     nb = len(buckets)
     first = [b[0] for b in buckets]
@@ -241,9 +326,11 @@ def _solve_part(inst, buckets, types, avail, comp, by_site, time_limit, vub):
         vals.append(val)
 
     crew_rows = {}
-    for tau in type_ids:
-        for j in range(nb):
-            crew_rows[(tau, j)] = new_row(avail[tau, j])
+    if prices is None:
+        for tau in type_ids:
+            for j in range(nb):
+                crew_rows[(tau, j)] = new_row(avail[tau, j])
+    v_of = {}
     site_v = {}
     group_x = {key: [] for key in groups}
     for s in site_ids:
@@ -267,9 +354,12 @@ def _solve_part(inst, buckets, types, avail, comp, by_site, time_limit, vub):
                     continue
                 if srow is None:
                     srow = new_row(slots)
-                v = new_col(inst.visit_days, min(slots, avail[tau, j]))
+                price = 0.0 if prices is None else prices.get((tau, j), 0.0)
+                v = new_col(inst.visit_days + price, min(slots, avail[tau, j]))
                 site_v.setdefault(s, []).append(v)
-                put(crew_rows[(tau, j)], v, 1.0)
+                v_of.setdefault((tau, j), []).append(v)
+                if prices is None:
+                    put(crew_rows[(tau, j)], v, 1.0)
                 put(srow, v, 1.0)
                 cap = new_row(0.0)
                 put(cap, v, -float(room))
@@ -289,7 +379,7 @@ def _solve_part(inst, buckets, types, avail, comp, by_site, time_limit, vub):
                         r = new_row(0.0)
                         put(r, x, 1.0)
                         put(r, v, -float(per_visit))
-    integral = len(cost) <= MILP_MAX_COLUMNS
+    integral = len(cost) <= MILP_MAX_COLUMNS and prices is None
     vsum = []
     if integral:  # the number of visits at a site is a whole number
         for s, vs in site_v.items():
@@ -309,6 +399,8 @@ def _solve_part(inst, buckets, types, avail, comp, by_site, time_limit, vub):
         for x in group_x[key]:
             put(r, x, 1.0)
     nvar, ncon = len(cost), len(rhs)
+    if prices is None and nvar > LP_MAX_COLUMNS:
+        return None            # too large for one LP: the caller prices the crew-days out instead
     A = csr_matrix((vals, (rows, cols)), shape=(ncon, nvar))
     eq = np.array(is_eq)
     b = np.array(rhs)
@@ -333,4 +425,10 @@ def _solve_part(inst, buckets, types, avail, comp, by_site, time_limit, vub):
     unplanned = {}
     for key, u in ucol.items():
         unplanned[(key[0], key[1])] = unplanned.get((key[0], key[1]), 0.0) + float(res.x[u])
-    return value, visits, unplanned, nvar, ncon
+    if prices is None and not integral:
+        marg = res.ineqlin.marginals
+        ub_index = np.cumsum(~eq) - 1          # row number among the inequality rows
+        extra = {key: max(0.0, -float(marg[ub_index[r]])) for key, r in crew_rows.items()}
+    else:
+        extra = {key: float(sum(res.x[v] for v in vs)) for key, vs in v_of.items()}
+    return value, visits, unplanned, nvar, ncon, extra, integral

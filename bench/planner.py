@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import heapq
 import json
 import math
 import os
@@ -133,50 +134,60 @@ def edd_greedy(instance):
     minutes = {k: v["minutes"] for k, v in instance["kinds"].items()}
     sites = {s["id"]: s for s in instance["sites"]}
     closed = {s["id"]: set(s.get("closed", [])) for s in instance["sites"]}
-    order = sorted(instance["instruments"], key=lambda i: (i["due"], i["id"]))
+    items = sorted(instance["instruments"], key=lambda i: (i["due"], i["id"]))
     by_site = {}
-    for item in order:
-        by_site.setdefault(item["site"], []).append(item)
-    done = set()
+    for n, item in enumerate(items):
+        by_site.setdefault(item["site"], []).append(n)
+    done = bytearray(len(items))
+    queues = {}                                   # crew kinds -> heap of instrument positions (due order)
+    for crew in instance["crews"]:
+        kinds = frozenset(crew["kinds"])
+        if kinds not in queues:
+            queues[kinds] = [n for n, item in enumerate(items) if item["kind"] in kinds]
+            heapq.heapify(queues[kinds])
     visits = []
-    pointer = {}
     day = start
     while day <= end:
         iso = day.isoformat()
         if day.isoweekday() in wd and iso not in hol:
             count = {}
             for crew in instance["crews"]:
-                if iso in crew.get("off", []):
+                if iso in crew.get("off", ()):
                     continue
-                kinds = set(crew["kinds"])
-                key = tuple(sorted(kinds))
-                p = pointer.get(key, 0)
-                while p < len(order) and order[p]["id"] in done:
-                    p += 1
-                pointer[key] = p
-                target = None
-                for item in order[p:]:
+                kinds = frozenset(crew["kinds"])
+                heap, held, target = queues[kinds], [], None
+                while heap:
+                    n = heapq.heappop(heap)
+                    if done[n]:
+                        continue
+                    item = items[n]
                     s = item["site"]
-                    if (item["id"] not in done and item["kind"] in kinds and item.get("earliest", "") <= iso
-                            and iso not in closed[s] and count.get(s, 0) < sites[s].get("max_crews_per_day", 1)):
+                    held.append(n)
+                    if (item.get("earliest", "") <= iso and iso not in closed[s]
+                            and count.get(s, 0) < sites[s].get("max_crews_per_day", 1)
+                            and sites[s]["setup_minutes"] + minutes[item["kind"]] <= crew["minutes_per_day"]):
                         target = s
                         break
+                for n in held:
+                    heapq.heappush(heap, n)
                 if target is None:
                     continue
                 room = crew["minutes_per_day"] - sites[target]["setup_minutes"]
                 chosen = []
-                for item in by_site[target]:
-                    if (item["id"] not in done and item["kind"] in kinds and item.get("earliest", "") <= iso
+                for n in by_site[target]:
+                    item = items[n]
+                    if (not done[n] and item["kind"] in kinds and item.get("earliest", "") <= iso
                             and minutes[item["kind"]] <= room):
-                        chosen.append(item["id"])
+                        chosen.append(n)
                         room -= minutes[item["kind"]]
-                if not chosen:
-                    continue
-                done.update(chosen)
+                for n in chosen:
+                    done[n] = 1
+                by_site[target] = [n for n in by_site[target] if not done[n]]
                 count[target] = count.get(target, 0) + 1
-                visits.append({"crew": crew["id"], "date": iso, "site": target, "instruments": chosen})
+                visits.append({"crew": crew["id"], "date": iso, "site": target,
+                               "instruments": [items[n]["id"] for n in chosen]})
         day += dt.timedelta(days=1)
-    unplanned = [i["id"] for i in instance["instruments"] if i["id"] not in done]
+    unplanned = [items[n]["id"] for n in range(len(items)) if not done[n]]
     plan = {"format": "lims-plan/1", "visits": visits, "unplanned": unplanned, "cost": 0, "tardiness_days": 0,
             "visit_count": 0, "lower_bound": 0, "gap": 0, "seconds": 0}
     figures = planning.check(instance, plan).figures

@@ -77,3 +77,29 @@ def test_wrong_figures_are_found(solved, key, value):
 def test_an_invalid_instance_raises(solved):
     with pytest.raises(planning.InstanceError, match="horizon.start"):
         planning.check(dict(EXAMPLE, horizon=dict(EXAMPLE["horizon"], start="2027-13-01")), solved)
+
+
+def test_a_tiny_time_limit_still_gives_a_plan_that_keeps_the_rules():
+    plan = planning.solve(EXAMPLE, time_limit=0.01)
+    report = planning.check(EXAMPLE, plan)
+    assert report.ok, report.errors
+    assert 0 <= plan["lower_bound"] <= plan["cost"]
+
+
+def test_progress_is_reported_from_start_to_end():
+    seen = []
+    planning.solve(EXAMPLE, time_limit=10, progress=lambda fraction, message: seen.append((fraction, message)))
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert all(isinstance(m, str) and m for _, m in seen)
+
+
+def test_instruments_nobody_can_verify_stay_unplanned_and_count_in_the_bound():
+    instance = copy.deepcopy(EXAMPLE)
+    instance["kinds"]["manometer"] = {"minutes": 5}
+    instance["instruments"].append({"id": "X1", "site": "H001", "kind": "manometer", "due": "2026-12-01"})
+    plan = planning.solve(instance, time_limit=20)
+    assert planning.check(instance, plan).ok
+    assert "X1" in plan["unplanned"]
+    penalty = (30 + 31 + 28 + 31 + 30 + 31 + 30 + 1) + 60          # 2026-12-01 .. 2027-07-01, plus 60
+    assert plan["lower_bound"] >= penalty

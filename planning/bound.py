@@ -169,6 +169,8 @@ def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True, l
         for k in order:
             remaining = time_limit - (time.perf_counter() - t0)
             share = remaining * weight[k] / max(1, left_weight)
+            if best[k] is None:   # keep time for the Lagrangian fallback should the LP not finish
+                share *= 0.6
             left_weight -= weight[k]
             if share < 0.2 and best[k] is not None:
                 continue
@@ -332,6 +334,7 @@ def _solve_part(inst, buckets, types, avail, comp, by_site, time_limit, vub, pri
                 crew_rows[(tau, j)] = new_row(avail[tau, j])
     v_of = {}
     site_v = {}
+    late_x = {}
     group_x = {key: [] for key in groups}
     for s in site_ids:
         keys = keys_at.get(s, [])
@@ -379,6 +382,23 @@ def _solve_part(inst, buckets, types, avail, comp, by_site, time_limit, vub, pri
                         r = new_row(0.0)
                         put(r, x, 1.0)
                         put(r, v, -float(per_visit))
+                    if dmax < first[j] and len(b) > 1:   # late on every day of a wide bucket
+                        late_x.setdefault((tau, j), []).append(x)
+    # Queueing inside wide buckets: instruments already late when a bucket starts are verified on its
+    # days at most K[τ]·(crews of type τ free that day) a day, each costing (day − first day) more.
+    for (tau, j), xs in late_x.items():
+        kinds, cmin = types[tau]
+        mmin = min(inst.kind_minutes[k] for k in kinds)
+        if mmin == 0:
+            continue
+        per_visit = max((cmin - inst.site_setup[s]) // mmin for s in site_ids)
+        crews = [c for c in range(len(inst.crew_ids)) if (inst.crew_kinds[c], inst.crew_minutes[c]) == types[tau]]
+        r = new_row(0.0, eq=True)
+        for x in xs:
+            put(r, x, -1.0)
+        for t in buckets[j]:
+            free = sum(1 for c in crews if inst.crew_available(c, t))
+            put(r, new_col(float(t - first[j]), float(per_visit * free)), 1.0)
     integral = len(cost) <= MILP_MAX_COLUMNS and prices is None
     vsum = []
     if integral:  # the number of visits at a site is a whole number

@@ -60,20 +60,21 @@ def solve(instance, time_limit=None, progress=None, started=None):
     def left():
         return deadline - time.perf_counter()
 
-    # 1. constructions without the relaxation: a sound plan early, whatever happens later
+    # 1. a sound plan early, whatever happens later
     candidates = [("earliest-due dispatch", dispatch(inst, deadline=deadline))]
     report(0.1, "first plan built")
-    candidates.append(("ATC dispatch", dispatch_atc(inst, look_ahead=10.0, deadline=t0 + 0.4 * limit)))
-    report(0.2, "second plan built")
 
     # 2. the relaxation: proven bound, and which instruments to leave unplanned
     relax = None
     if left() > 1.0:
-        relax = relaxation_bound(inst, time_limit=max(0.5, 0.6 * left()))
+        relax = relaxation_bound(inst, time_limit=max(0.5, 0.5 * left()))
         bound = relax.bound
     else:
         bound = trivial_bound(inst)
     report(0.5, f"lower bound {bound:.1f}")
+    if left() > 1.0:
+        candidates.append(("ATC dispatch", dispatch_atc(inst, look_ahead=10.0,
+                                                        deadline=time.perf_counter() + 0.6 * left())))
 
     # 3. guided construction: plan what the relaxation plans
     mask = _guided_mask(inst, relax) if relax is not None else None

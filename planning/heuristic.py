@@ -328,7 +328,9 @@ def dispatch_atc(inst, plan_mask=None, site_budget=None, look_ahead=10.0, deadli
     ``Σ exp(−max(0, due − day) / look_ahead)`` over the instruments one visit would verify there (its
     pending instruments in due order while they fit): instruments already late count 1 each, which
     is exactly what a day's delay of that visit costs; instruments not yet due count less the more
-    slack they have.  Crews go to the highest scores.
+    slack they have.  Crews go to the highest scores.  The visit a crew type would make at each site
+    is cached (a row of due dates per site) and rebuilt only when the site is visited or an instrument
+    there becomes available, so a day's scores are one numpy expression over all sites.
     """
     n = len(inst.inst_ids)
     minutes = [inst.kind_minutes[k] for k in inst.inst_kind]
@@ -337,72 +339,95 @@ def dispatch_atc(inst, plan_mask=None, site_budget=None, look_ahead=10.0, deadli
     for i in sorted(range(n), key=lambda i: (inst.inst_due[i], -minutes[i], i)):
         if plan_mask is None or plan_mask[i]:
             pending[inst.inst_site[i]].append(i)
+    releases = {}
+    for s in range(nsites):
+        for i in pending[s]:
+            if inst.inst_earliest[i] > 0:
+                releases.setdefault(inst.inst_earliest[i], set()).add(s)
     done = bytearray(n)
     made = [0] * nsites
-    weight = [math.exp(-d / look_ahead) for d in range(0, 60 * int(look_ahead) + 1)]
-    cutoff = len(weight)
-    active = {s for s in range(nsites) if pending[s]}
-    visits = []
     types = {}
     for c in range(len(inst.crew_ids)):
         types.setdefault((inst.crew_kinds[c], inst.crew_minutes[c]), []).append(c)
     type_order = sorted(types, key=lambda k: (len(k[0]), -k[1]))
+    width = 1
+    for kinds, cmin in type_order:
+        mmin = min([inst.kind_minutes[k] for k in kinds if inst.kind_minutes[k] > 0] or [1])
+        width = max(width, min(max((len(p) for p in pending), default=1),
+                               max((cmin - inst.site_setup[s]) // mmin + 1 for s in range(nsites)) if nsites else 1))
+    width = max(1, width)
+    fills = {key: [None] * nsites for key in type_order}
+    dues = {key: np.full((nsites, width), np.inf) for key in type_order}
 
-    def fill(s, kinds, room, t):
-        items, score = [], 0.0
-        lst = pending[s]
-        for i in lst:
+    def fill(s, key, t):
+        kinds, cmin = key
+        room = cmin - inst.site_setup[s]
+        items = []
+        if room < 0:
+            return items
+        for i in pending[s]:
             if done[i] or inst.inst_kind[i] not in kinds or inst.inst_earliest[i] > t:
                 continue
             if minutes[i] <= room:
                 items.append(i)
                 room -= minutes[i]
-                slack = inst.inst_due[i] - t
-                score += 1.0 if slack <= 0 else (weight[slack] if slack < cutoff else 0.0)
-                if room <= 0:
+                if room <= 0 or len(items) >= width:
                     break
-        return items, score
+        return items
 
+    def refresh(s, t):
+        for key in type_order:
+            items = fill(s, key, t)
+            fills[key][s] = items
+            row = dues[key][s]
+            row[:] = np.inf
+            row[:len(items)] = [inst.inst_due[i] for i in items]
+
+    first_day = next((t for t in range(inst.ndays) if inst.workday[t]), 0)
+    for s in range(nsites):
+        refresh(s, first_day)
+    closed = np.zeros(nsites, dtype=bool)
+    cap = np.array(inst.site_cap)
+    budget = np.array([site_budget.get(s, 0) if site_budget is not None else n + 1 for s in range(nsites)])
+    visits = []
     for t in range(inst.ndays):
-        if not inst.workday[t] or not active:
+        if not inst.workday[t]:
             continue
         if deadline is not None and time.perf_counter() > deadline:
             break
-        used = {}
+        for tt in [d for d in releases if d <= t]:
+            for s in releases.pop(tt):
+                refresh(s, t)
+        closed[:] = False
+        for s in range(nsites):
+            if t in inst.site_closed[s]:
+                closed[s] = True
+        used = np.zeros(nsites, dtype=int)
         for key in type_order:
-            kinds, cmin = key
             crews = [c for c in types[key] if t not in inst.crew_off[c]]
             while crews:
-                scored = []
-                for s in active:
-                    if t in inst.site_closed[s] or used.get(s, 0) >= inst.site_cap[s]:
-                        continue
-                    if site_budget is not None and made[s] >= site_budget.get(s, 0):
-                        continue
-                    items, score = fill(s, kinds, cmin - inst.site_setup[s], t)
-                    if items:
-                        scored.append((-score, inst.site_setup[s], s, items))
-                if not scored:
+                d = dues[key]
+                score = np.where(d <= t, 1.0, np.exp(-(d - t) / look_ahead)).sum(axis=1)
+                ok = (~closed) & (used < cap) & (np.array(made) < budget) & np.isfinite(d[:, 0])
+                if not ok.any():
                     break
-                scored.sort(key=lambda e: (e[0], e[1], e[2]))
+                score[~ok] = -1.0
+                order = np.argsort(-score, kind="stable")
                 taken = 0
-                for _neg, _setup, s, items in scored:
-                    if not crews:
+                for s in order[:len(crews)]:
+                    s = int(s)
+                    if score[s] < 0:
                         break
-                    if any(done[i] for i in items) or used.get(s, 0) >= inst.site_cap[s]:
-                        continue
-                    if site_budget is not None and made[s] >= site_budget.get(s, 0):
-                        continue
+                    items = fills[key][s]
                     c = crews.pop(0)
                     for i in items:
                         done[i] = 1
                     pending[s] = [i for i in pending[s] if not done[i]]
-                    if not pending[s]:
-                        active.discard(s)
-                    visits.append([c, t, s, items])
-                    used[s] = used.get(s, 0) + 1
+                    visits.append([c, t, s, list(items)])
+                    used[s] += 1
                     made[s] += 1
                     taken += 1
+                    refresh(s, t)
                 if not taken:
                     break
     return visits

@@ -72,9 +72,10 @@ def solve(instance, time_limit=None, progress=None, started=None):
     else:
         bound = trivial_bound(inst)
     report(0.5, f"lower bound {bound:.1f}")
-    if left() > 1.0:
-        candidates.append(("ATC dispatch", dispatch_atc(inst, look_ahead=10.0,
-                                                        deadline=time.perf_counter() + 0.6 * left())))
+    for look_ahead in (10.0, 3.0, 30.0):     # the ATC look-ahead is the one parameter: try a few
+        if left() > 1.0:
+            candidates.append((f"ATC dispatch (k={look_ahead:g})",
+                               dispatch_atc(inst, look_ahead=look_ahead, deadline=time.perf_counter() + 0.3 * left())))
 
     # 3. guided construction: plan what the relaxation plans
     mask = _guided_mask(inst, relax) if relax is not None else None

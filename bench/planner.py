@@ -237,7 +237,8 @@ def main(argv=None):
         plan = json.loads((folder / f"{name}-{args.seed}.plan.json").read_text())
         report = planning.check(instance, plan)
         print(f"planner : {wall:7.1f} s wall, peak RSS {rss:7.0f} MiB, load avg {load:.2f} -> {load_after:.2f}")
-        print(f"          cost {plan['cost']:.0f} = tardiness {plan['tardiness_days']:.0f} + {plan['visit_count']} visits;"
+        print(f"          cost {plan['cost']:.0f} = tardiness {plan['tardiness_days']:.0f}"
+              f" + {plan['visit_count']} visits;"
               f" {len(plan['unplanned'])} unplanned; lower bound {plan['lower_bound']:.0f}; gap {plan['gap']:.2%};"
               f" check {'ok' if report.ok else 'FAILED: ' + '; '.join(report.errors[:3])}")
         t1 = time.perf_counter()

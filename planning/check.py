@@ -103,7 +103,8 @@ def check(instance, plan) -> CheckReport:
             if inst.inst_site[i] != s:
                 errors.append(f"{where}: instrument {iid} is not at site {site} (rule 4)")
             if inst.inst_kind[i] not in inst.crew_kinds[c]:
-                errors.append(f"{where}: crew {crew} does not verify {inst.kind_ids[inst.inst_kind[i]]} ({iid}, rule 4)")
+                kind = inst.kind_ids[inst.inst_kind[i]]
+                errors.append(f"{where}: crew {crew} does not verify {kind} ({iid}, rule 4)")
             if t < inst.inst_earliest[i]:
                 errors.append(f"{where}: instrument {iid} is not available before its earliest date (rule 4)")
             # rule 5
@@ -131,7 +132,8 @@ def check(instance, plan) -> CheckReport:
                 listed.add(iid)
         missing = [iid for n, iid in enumerate(inst.inst_ids) if planned_day[n] is None and iid not in listed]
         if missing:
-            errors.append(f"unplanned: {len(missing)} instrument(s) in no visit are not listed, e.g. {missing[0]} (rule 5)")
+            errors.append(f"unplanned: {len(missing)} instrument(s) in no visit are not listed, "
+                          f"e.g. {missing[0]} (rule 5)")
     figures = figures_of(inst, good, planned_day)
     for key in ("cost", "tardiness_days", "visit_count"):
         value = plan.get(key)

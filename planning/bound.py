@@ -169,8 +169,6 @@ def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True, l
         for k in order:
             remaining = time_limit - (time.perf_counter() - t0)
             share = remaining * weight[k] / max(1, left_weight)
-            if best[k] is None:   # keep time for the Lagrangian fallback should the LP not finish
-                share *= 0.6
             left_weight -= weight[k]
             if share < 0.2 and best[k] is not None:
                 continue
@@ -305,6 +303,8 @@ def _solve_part(inst, buckets, types, avail, comp, by_site, time_limit, vub, pri
             g[1] += due
             g[2] = max(g[2], due)
             g[3] += inst.unplanned_cost(i)
+    if prices is None and sum(nb - key[3] for key in groups) > LP_MAX_COLUMNS:
+        return None            # too large for one LP: the caller prices the crew-days out instead
     keys_at = {}
     for key in groups:
         keys_at.setdefault(key[0], []).append(key)

@@ -67,7 +67,7 @@ def solve(instance, time_limit=None, progress=None, started=None):
     # 2. the relaxation: proven bound, and which instruments to leave unplanned
     relax = None
     if left() > 1.0:
-        relax = relaxation_bound(inst, time_limit=max(0.5, 0.5 * left()))
+        relax = relaxation_bound(inst, time_limit=max(0.5, 0.6 * left()))
         bound = relax.bound
     else:
         bound = trivial_bound(inst)

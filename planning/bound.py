@@ -429,7 +429,7 @@ def _solve_part(inst, buckets, types, avail, comp, by_site, time_limit, vub, pri
         integrality[vsum] = 1
         res = milp(np.array(cost), constraints=LinearConstraint(A, np.where(eq, b, -np.inf), b),
                    integrality=integrality, bounds=(np.zeros(nvar), np.array(ub)),
-                   options={"time_limit": max(0.2, time_limit), "mip_rel_gap": 1e-6, "disp": False})
+                   options={"time_limit": max(0.2, time_limit), "mip_rel_gap": 1e-3, "disp": False})
         value = getattr(res, "mip_dual_bound", None)
         if res.x is None or value is None or not np.isfinite(value):
             return None

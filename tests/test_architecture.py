@@ -11,6 +11,7 @@ FORBIDDEN = {
     "uncertainty": APP_ONLY + ("instruments", "certificates"),
     "instruments": APP_ONLY + ("uncertainty", "certificates"),
     "certificates": APP_ONLY + ("instruments",),
+    "planning": APP_ONLY + ("instruments", "certificates", "uncertainty"),
 }
 # the only lims modules that may call each library (STYLE.md "Import rules")
 GATEWAYS = {

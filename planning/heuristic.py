@@ -1,0 +1,433 @@
+"""Building and improving plans.
+
+* :func:`dispatch` — a day-by-day list schedule: each free crew goes to the site holding the most
+  urgent (earliest-due) instrument it may verify and fills the visit in due order.  With
+  ``plan_mask``/``site_budget`` taken from the relaxation it only plans what the relaxation plans
+  and makes no more whole visits at a site than the relaxation does.
+* :func:`insert_unplanned` — put unplanned instruments into the spare minutes of existing visits.
+* :func:`reoptimize_sites` — large-neighbourhood search: free all instruments of one site and
+  re-assign them to that site's visits (or leave them unplanned, or drop a visit) optimally with a
+  small MILP (HiGHS), site after site while time remains.
+* :func:`fill_free_days` — give crew-days nobody uses to sites that still have unplanned work.
+
+A solution is a list of visits ``[crew, day, site, [instrument indexes]]``.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+import time
+
+import numpy as np
+from scipy.optimize import LinearConstraint, milp
+from scipy.sparse import csr_matrix
+
+__all__ = ["dispatch", "insert_unplanned", "reoptimize_sites", "fill_free_days", "planned_days", "cost_of"]
+
+
+def planned_days(inst, visits):
+    days = [None] * len(inst.inst_ids)
+    for _c, t, _s, items in visits:
+        for i in items:
+            days[i] = t
+    return days
+
+
+def cost_of(inst, visits):
+    total = inst.visit_days * len(visits)
+    for i, t in enumerate(planned_days(inst, visits)):
+        total += inst.unplanned_cost(i) if t is None else max(0, t - inst.inst_due[i])
+    return total
+
+
+def _crew_types(inst):
+    kinds = sorted({inst.crew_kinds[c] for c in range(len(inst.crew_ids))}, key=lambda k: (len(k), sorted(k)))
+    index = {k: n for n, k in enumerate(kinds)}
+    return kinds, [index[inst.crew_kinds[c]] for c in range(len(inst.crew_ids))]
+
+
+def dispatch(inst, plan_mask=None, site_budget=None, deadline=None):
+    """Earliest-due list scheduling over the days of the horizon (see the module docstring)."""
+    n = len(inst.inst_ids)
+    minutes = [inst.kind_minutes[k] for k in inst.inst_kind]
+    nsites = len(inst.site_ids)
+    pending = [[] for _ in range(nsites)]
+    for i in sorted(range(n), key=lambda i: (inst.inst_due[i], -minutes[i], i)):
+        if plan_mask is None or plan_mask[i]:
+            pending[inst.inst_site[i]].append(i)
+    done = bytearray(n)
+    head = [0] * nsites
+    type_kinds, crew_type = _crew_types(inst)
+    version = [0] * nsites
+    heaps = [[] for _ in type_kinds]
+    made = [0] * nsites
+
+    def key(s, tau):
+        kinds = type_kinds[tau]
+        lst = pending[s]
+        for idx in range(head[s], len(lst)):
+            i = lst[idx]
+            if not done[i] and inst.inst_kind[i] in kinds:
+                return inst.inst_due[i]
+        return None
+
+    def push(s):
+        version[s] += 1
+        if site_budget is not None and made[s] >= site_budget.get(s, 0):
+            return
+        for tau in range(len(type_kinds)):
+            k = key(s, tau)
+            if k is not None:
+                heapq.heappush(heaps[tau], (k, s, version[s]))
+
+    for s in range(nsites):
+        push(s)
+    visits = []
+    order = sorted(range(len(inst.crew_ids)), key=lambda c: (len(inst.crew_kinds[c]), c))
+    for t in range(inst.ndays):
+        if not inst.workday[t]:
+            continue
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        used = {}
+        for c in order:
+            if t in inst.crew_off[c]:
+                continue
+            tau = crew_type[c]
+            heap, held = heaps[tau], []
+            kinds = inst.crew_kinds[c]
+            while heap:
+                entry = heapq.heappop(heap)
+                _k, s, ver = entry
+                if ver != version[s]:
+                    continue
+                if t in inst.site_closed[s] or used.get(s, 0) >= inst.site_cap[s]:
+                    held.append(entry)
+                    continue
+                room = inst.crew_minutes[c] - inst.site_setup[s]
+                items = []
+                if room >= 0:
+                    lst = pending[s]
+                    for idx in range(head[s], len(lst)):
+                        i = lst[idx]
+                        if done[i] or inst.inst_kind[i] not in kinds or inst.inst_earliest[i] > t:
+                            continue
+                        if minutes[i] <= room:
+                            items.append(i)
+                            room -= minutes[i]
+                if not items:
+                    held.append(entry)
+                    continue
+                for i in items:
+                    done[i] = 1
+                lst = pending[s]
+                while head[s] < len(lst) and done[lst[head[s]]]:
+                    head[s] += 1
+                visits.append([c, t, s, items])
+                used[s] = used.get(s, 0) + 1
+                made[s] += 1
+                push(s)
+                break
+            for entry in held:
+                heapq.heappush(heap, entry)
+    return visits
+
+
+def insert_unplanned(inst, visits):
+    """Put unplanned instruments into spare minutes of visits at their site (least tardiness first)."""
+    days = planned_days(inst, visits)
+    minutes = [inst.kind_minutes[k] for k in inst.inst_kind]
+    spare = []
+    by_site = {}
+    for v, (c, t, s, items) in enumerate(visits):
+        spare.append(inst.crew_minutes[c] - inst.site_setup[s] - sum(minutes[i] for i in items))
+        by_site.setdefault(s, []).append(v)
+    todo = [i for i in range(len(days)) if days[i] is None and inst.inst_site[i] in by_site]
+    todo.sort(key=lambda i: (-inst.unplanned_cost(i), minutes[i]))
+    for i in todo:
+        best, best_cost = None, inst.unplanned_cost(i)
+        for v in by_site[inst.inst_site[i]]:
+            c, t = visits[v][0], visits[v][1]
+            if spare[v] >= minutes[i] and inst.inst_kind[i] in inst.crew_kinds[c] and t >= inst.inst_earliest[i]:
+                cost = max(0, t - inst.inst_due[i])
+                if cost < best_cost or (cost == best_cost and best is not None and t < visits[best][1]):
+                    best, best_cost = v, cost
+        if best is not None:
+            visits[best][3].append(i)
+            spare[best] -= minutes[i]
+    return visits
+
+
+def _site_problem(inst, site_visits, instruments, time_limit):
+    """Exact re-assignment of one site's instruments to its visits; returns new item lists or None."""
+    groups = {}
+    for i in instruments:
+        groups.setdefault((inst.inst_kind[i], inst.inst_due[i], inst.inst_earliest[i]), []).append(i)
+    keys = list(groups)
+    cost, ub, integ = [], [], []
+    rows, cols, vals, lo, hi = [], [], [], [], []
+    xcol = {}
+    ycol = []
+    for v, (c, t, s, _items) in enumerate(site_visits):
+        ycol.append(len(cost))
+        cost.append(inst.visit_days)
+        ub.append(1.0)
+        integ.append(1)
+    for g, (k, due, e) in enumerate(keys):
+        for v, (c, t, s, _items) in enumerate(site_visits):
+            if k in inst.crew_kinds[c] and t >= e:
+                xcol[(g, v)] = len(cost)
+                cost.append(max(0, t - due))
+                ub.append(len(groups[keys[g]]))
+                integ.append(1)
+    ucol = []
+    for g, key in enumerate(keys):
+        ucol.append(len(cost))
+        cost.append(sum(inst.unplanned_cost(i) for i in groups[key]) / len(groups[key]))
+        ub.append(len(groups[key]))
+        integ.append(0)
+    r = 0
+    for g, key in enumerate(keys):                      # every instrument planned once or unplanned
+        n = len(groups[key])
+        for v in range(len(site_visits)):
+            if (g, v) in xcol:
+                rows.append(r), cols.append(xcol[(g, v)]), vals.append(1.0)
+        rows.append(r), cols.append(ucol[g]), vals.append(1.0)
+        lo.append(n), hi.append(n)
+        r += 1
+    for v, (c, t, s, _items) in enumerate(site_visits):  # minutes, and nothing in a dropped visit
+        room = inst.crew_minutes[c] - inst.site_setup[s]
+        rows.append(r), cols.append(ycol[v]), vals.append(-float(room))
+        for g, key in enumerate(keys):
+            if (g, v) in xcol:
+                rows.append(r), cols.append(xcol[(g, v)]), vals.append(float(inst.kind_minutes[key[0]]))
+        lo.append(-np.inf), hi.append(0.0)
+        r += 1
+        rows.append(r), cols.append(ycol[v]), vals.append(-float(len(instruments)))
+        for g in range(len(keys)):
+            if (g, v) in xcol:
+                rows.append(r), cols.append(xcol[(g, v)]), vals.append(1.0)
+        lo.append(-np.inf), hi.append(0.0)
+        r += 1
+    A = csr_matrix((vals, (rows, cols)), shape=(r, len(cost)))
+    res = milp(np.array(cost), constraints=LinearConstraint(A, np.array(lo), np.array(hi)),
+               integrality=np.array(integ), bounds=(np.zeros(len(cost)), np.array(ub)),
+               options={"time_limit": max(0.05, time_limit), "disp": False})
+    if res.x is None:
+        return None
+    x = np.round(res.x).astype(int)
+    new = [[] for _ in site_visits]
+    for g, key in enumerate(keys):
+        members = list(groups[key])
+        for v in range(len(site_visits)):
+            col = xcol.get((g, v))
+            if col is not None and x[col] > 0:
+                take = min(x[col], len(members))
+                new[v].extend(members[:take])
+                del members[:take]
+    return new
+
+
+def reoptimize_sites(inst, visits, deadline, sites=None):
+    """LNS over sites: re-solve each site's assignment exactly while time remains."""
+    days = planned_days(inst, visits)
+    by_site = {}
+    for v, visit in enumerate(visits):
+        by_site.setdefault(visit[2], []).append(v)
+    site_insts = {}
+    for i in range(len(inst.inst_ids)):
+        site_insts.setdefault(inst.inst_site[i], []).append(i)
+
+    def potential(s):
+        gain = 0.0
+        for i in site_insts.get(s, []):
+            gain += inst.unplanned_cost(i) if days[i] is None else max(0, days[i] - inst.inst_due[i])
+        return gain
+
+    order = sorted(by_site if sites is None else [s for s in sites if s in by_site], key=lambda s: -potential(s))
+    minutes = inst.kind_minutes
+    for s in order:
+        if time.perf_counter() > deadline:
+            break
+        if potential(s) == 0:
+            continue
+        vs = [visits[v] for v in by_site[s]]
+        before = sum(max(0, t - inst.inst_due[i]) for _c, t, _s, items in vs for i in items)
+        before += sum(inst.unplanned_cost(i) for i in site_insts[s] if days[i] is None) + inst.visit_days * len(vs)
+        new = _site_problem(inst, vs, site_insts[s], min(2.0, deadline - time.perf_counter()))
+        if new is None:
+            continue
+        ok = all(inst.site_setup[s] + sum(minutes[inst.inst_kind[i]] for i in items) <= inst.crew_minutes[c]
+                 for (c, _t, _s, _), items in zip(vs, new) if items)
+        after = sum(max(0, vs[v][1] - inst.inst_due[i]) for v, items in enumerate(new) for i in items)
+        placed = {i for items in new for i in items}
+        after += sum(inst.unplanned_cost(i) for i in site_insts[s] if i not in placed)
+        after += inst.visit_days * sum(1 for items in new if items)
+        if ok and after < before - 1e-9:
+            for i in site_insts[s]:
+                days[i] = None
+            for v, items in zip(by_site[s], new):
+                visits[v][3] = items
+                for i in items:
+                    days[i] = visits[v][1]
+    return [v for v in visits if v[3]]
+
+
+def fill_free_days(inst, visits, deadline):
+    """Send crews on days they have no visit to sites with unplanned work worth more than a visit."""
+    days = planned_days(inst, visits)
+    minutes = [inst.kind_minutes[k] for k in inst.inst_kind]
+    left = {}
+    for i in sorted(range(len(days)), key=lambda i: (inst.inst_due[i], i)):
+        if days[i] is None:
+            left.setdefault(inst.inst_site[i], []).append(i)
+    if not left:
+        return visits
+    busy = {(c, t) for c, t, _s, _i in visits}
+    count = {}
+    for _c, t, s, _i in visits:
+        count[(s, t)] = count.get((s, t), 0) + 1
+    for t in range(inst.ndays):
+        if not left or time.perf_counter() > deadline:
+            break
+        if not inst.workday[t]:
+            continue
+        for c in range(len(inst.crew_ids)):
+            if (c, t) in busy or t in inst.crew_off[c]:
+                continue
+            best = None
+            for s, items in left.items():
+                if t in inst.site_closed[s] or count.get((s, t), 0) >= inst.site_cap[s]:
+                    continue
+                room = inst.crew_minutes[c] - inst.site_setup[s]
+                take, gain = [], -inst.visit_days
+                for i in items:
+                    if inst.inst_kind[i] in inst.crew_kinds[c] and inst.inst_earliest[i] <= t and minutes[i] <= room:
+                        take.append(i)
+                        room -= minutes[i]
+                        gain += inst.unplanned_cost(i) - max(0, t - inst.inst_due[i])
+                if take and gain > 1e-9 and (best is None or gain > best[0]):
+                    best = (gain, s, take)
+            if best is None:
+                continue
+            _gain, s, take = best
+            visits.append([c, t, s, take])
+            busy.add((c, t))
+            count[(s, t)] = count.get((s, t), 0) + 1
+            taken = set(take)
+            left[s] = [i for i in left[s] if i not in taken]
+            if not left[s]:
+                del left[s]
+    return visits
+
+
+def dispatch_atc(inst, plan_mask=None, site_budget=None, look_ahead=10.0, deadline=None):
+    """Day-by-day list scheduling with apparent-tardiness-cost priorities (Vepsalainen & Morton).
+
+    Each day, for each crew type, every site that may be visited gets the score
+    ``Σ exp(−max(0, due − day) / look_ahead)`` over the instruments one visit would verify there (its
+    pending instruments in due order while they fit): instruments already late count 1 each, which
+    is exactly what a day's delay of that visit costs; instruments not yet due count less the more
+    slack they have.  Crews go to the highest scores.  The visit a crew type would make at each site
+    is cached (a row of due dates per site) and rebuilt only when the site is visited or an instrument
+    there becomes available, so a day's scores are one numpy expression over all sites.
+    """
+    n = len(inst.inst_ids)
+    minutes = [inst.kind_minutes[k] for k in inst.inst_kind]
+    nsites = len(inst.site_ids)
+    pending = [[] for _ in range(nsites)]
+    for i in sorted(range(n), key=lambda i: (inst.inst_due[i], -minutes[i], i)):
+        if plan_mask is None or plan_mask[i]:
+            pending[inst.inst_site[i]].append(i)
+    releases = {}
+    for s in range(nsites):
+        for i in pending[s]:
+            if inst.inst_earliest[i] > 0:
+                releases.setdefault(inst.inst_earliest[i], set()).add(s)
+    done = bytearray(n)
+    made = [0] * nsites
+    types = {}
+    for c in range(len(inst.crew_ids)):
+        types.setdefault((inst.crew_kinds[c], inst.crew_minutes[c]), []).append(c)
+    type_order = sorted(types, key=lambda k: (len(k[0]), -k[1]))
+    width = 1
+    for kinds, cmin in type_order:
+        mmin = min([inst.kind_minutes[k] for k in kinds if inst.kind_minutes[k] > 0] or [1])
+        width = max(width, min(max((len(p) for p in pending), default=1),
+                               max((cmin - inst.site_setup[s]) // mmin + 1 for s in range(nsites)) if nsites else 1))
+    width = max(1, width)
+    fills = {key: [None] * nsites for key in type_order}
+    dues = {key: np.full((nsites, width), np.inf) for key in type_order}
+
+    def fill(s, key, t):
+        kinds, cmin = key
+        room = cmin - inst.site_setup[s]
+        items = []
+        if room < 0:
+            return items
+        for i in pending[s]:
+            if done[i] or inst.inst_kind[i] not in kinds or inst.inst_earliest[i] > t:
+                continue
+            if minutes[i] <= room:
+                items.append(i)
+                room -= minutes[i]
+                if room <= 0 or len(items) >= width:
+                    break
+        return items
+
+    def refresh(s, t):
+        for key in type_order:
+            items = fill(s, key, t)
+            fills[key][s] = items
+            row = dues[key][s]
+            row[:] = np.inf
+            row[:len(items)] = [inst.inst_due[i] for i in items]
+
+    first_day = next((t for t in range(inst.ndays) if inst.workday[t]), 0)
+    for s in range(nsites):
+        refresh(s, first_day)
+    closed = np.zeros(nsites, dtype=bool)
+    cap = np.array(inst.site_cap)
+    budget = np.array([site_budget.get(s, 0) if site_budget is not None else n + 1 for s in range(nsites)])
+    visits = []
+    for t in range(inst.ndays):
+        if not inst.workday[t]:
+            continue
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        for tt in [d for d in releases if d <= t]:
+            for s in releases.pop(tt):
+                refresh(s, t)
+        closed[:] = False
+        for s in range(nsites):
+            if t in inst.site_closed[s]:
+                closed[s] = True
+        used = np.zeros(nsites, dtype=int)
+        for key in type_order:
+            crews = [c for c in types[key] if t not in inst.crew_off[c]]
+            while crews:
+                d = dues[key]
+                score = np.where(d <= t, 1.0, np.exp(-(d - t) / look_ahead)).sum(axis=1)
+                ok = (~closed) & (used < cap) & (np.array(made) < budget) & np.isfinite(d[:, 0])
+                if not ok.any():
+                    break
+                score[~ok] = -1.0
+                order = np.argsort(-score, kind="stable")
+                taken = 0
+                for s in order[:len(crews)]:
+                    s = int(s)
+                    if score[s] < 0:
+                        break
+                    items = fills[key][s]
+                    c = crews.pop(0)
+                    for i in items:
+                        done[i] = 1
+                    pending[s] = [i for i in pending[s] if not done[i]]
+                    visits.append([c, t, s, list(items)])
+                    used[s] += 1
+                    made[s] += 1
+                    taken += 1
+                    refresh(s, t)
+                if not taken:
+                    break
+    return visits

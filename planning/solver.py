@@ -1,0 +1,113 @@
+"""``planning.solve``: bound, construct, improve, report (see docs/planning.md)."""
+from __future__ import annotations
+
+import time
+
+from .bound import relaxation_bound, trivial_bound
+from .check import figures_of
+from .heuristic import dispatch, dispatch_atc, fill_free_days, insert_unplanned, reoptimize_sites, cost_of, planned_days
+from .instance import PLAN_FORMAT, compile_instance
+
+__all__ = ["solve", "default_time_limit"]
+
+
+
+def default_time_limit(n):
+    """Seconds allowed when the caller gives none: 20 s up to a province (~75,000 instruments), then
+    linear in size (a province ten times larger: about 190 s), never more than 9 minutes."""
+    return min(540.0, max(20.0, 20.0 * n / 75_000))
+
+
+def _quiet(_fraction, _message):
+    pass
+
+
+def _guided_mask(inst, relax):
+    """Plan what the relaxation plans: per (site, kind) leave its unplanned count out, latest due first."""
+    if not relax.unplanned:
+        return None
+    drop = {key: int(round(v)) for key, v in relax.unplanned.items() if v > 0.5}
+    mask = bytearray([1]) * len(inst.inst_ids)
+    if not drop:
+        return mask
+    members = {}
+    for i in range(len(inst.inst_ids)):
+        key = (inst.inst_site[i], inst.inst_kind[i])
+        if key in drop:
+            members.setdefault(key, []).append(i)
+    for key, items in members.items():
+        items.sort(key=lambda i: (-inst.unplanned_cost(i), inst.inst_due[i], i))
+        for i in items[len(items) - min(drop[key], len(items)):]:
+            mask[i] = 0
+    return mask
+
+
+def solve(instance, time_limit=None, progress=None, started=None):
+    """Plan ``instance`` (a dict in ``lims-plan-instance/1``); return a plan dict (``lims-plan/1``).
+
+    ``time_limit`` (seconds) bounds the whole run, counted from ``started`` (a ``time.perf_counter``
+    value, for callers that include reading the file); ``progress(fraction, message)`` is called as
+    the run advances.  Raises :class:`planning.InstanceError` for an invalid instance.
+    """
+    t0 = time.perf_counter() if started is None else started
+    report = progress or _quiet
+    inst = compile_instance(instance)
+    n = len(inst.inst_ids)
+    limit = default_time_limit(n) if time_limit is None else max(0.0, float(time_limit))
+    deadline = t0 + limit
+    report(0.05, f"instance read: {n} instruments, {len(inst.site_ids)} sites, {len(inst.crew_ids)} crews")
+
+    def left():
+        return deadline - time.perf_counter()
+
+    # 1. a sound plan early, whatever happens later
+    candidates = [("earliest-due dispatch", dispatch(inst, deadline=deadline))]
+    report(0.1, "first plan built")
+
+    # 2. the relaxation: proven bound, and which instruments to leave unplanned
+    relax = None
+    if left() > 1.0:
+        relax = relaxation_bound(inst, time_limit=max(0.5, 0.6 * left()))
+        bound = relax.bound
+    else:
+        bound = trivial_bound(inst)
+    report(0.5, f"lower bound {bound:.1f}")
+    for look_ahead in (10.0, 3.0, 30.0):     # the ATC look-ahead is the one parameter: try a few
+        if left() > 1.0:
+            candidates.append((f"ATC dispatch (k={look_ahead:g})",
+                               dispatch_atc(inst, look_ahead=look_ahead, deadline=time.perf_counter() + 0.3 * left())))
+
+    # 3. guided construction: plan what the relaxation plans
+    mask = _guided_mask(inst, relax) if relax is not None else None
+    if mask is not None and not all(mask) and left() > 1.0:
+        candidates.append(("guided ATC dispatch", dispatch_atc(inst, plan_mask=mask, look_ahead=10.0,
+                                                               deadline=time.perf_counter() + 0.3 * left())))
+
+    # 4. improve the best construction: insertion, free crew-days, site LNS
+    name, visits = min(candidates, key=lambda nv: cost_of(inst, nv[1]))
+    visits = insert_unplanned(inst, visits)
+    visits = fill_free_days(inst, visits, deadline - 0.1 * max(0.0, left()))
+    visits = reoptimize_sites(inst, visits, deadline - 0.05 * max(0.0, left()))
+    best = insert_unplanned(inst, visits)
+    best_name = name + " + site LNS"
+    report(0.95, f"{best_name}: cost {cost_of(inst, best):.1f}")
+
+    days = planned_days(inst, best)
+    figures = figures_of(inst, best, days)
+    cost = figures["cost"]
+    best.sort(key=lambda v: (v[1], v[0]))
+    plan = {
+        "format": PLAN_FORMAT,
+        "visits": [{"crew": inst.crew_ids[c], "date": inst.date(t), "site": inst.site_ids[s],
+                    "instruments": [inst.inst_ids[i] for i in sorted(items)]} for c, t, s, items in best],
+        "cost": cost,
+        "tardiness_days": figures["tardiness_days"],
+        "visit_count": figures["visit_count"],
+        "unplanned": [inst.inst_ids[i] for i in range(n) if days[i] is None],
+        "lower_bound": bound,
+        "gap": (cost - bound) / cost if cost else 0.0,
+    }
+    plan["seconds"] = round(time.perf_counter() - t0, 3)
+    report(1.0, f"plan ({best_name}): cost {cost:.1f}, lower bound {bound:.1f}"
+                f" ({relax.status if relax is not None else 'trivial'})")
+    return plan

@@ -1,0 +1,53 @@
+"""Property tests: on random small instances every plan keeps every rule, its figures are exact and
+its lower bound never exceeds the exact optimum (a MILP of the whole problem, tests/planning/support.py)."""
+import json
+
+from hypothesis import HealthCheck, given, settings
+
+import planning
+from planning.heuristic import cost_of
+from planning.instance import compile_instance
+
+from tests.planning.support import exact_optimum, instances
+
+SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(instances())
+def test_every_plan_keeps_every_rule_and_reports_exact_figures(instance):
+    plan = planning.solve(instance, time_limit=20)
+    json.dumps(plan, allow_nan=False)                     # plain JSON
+    report = planning.check(instance, plan)
+    assert report.ok, report.errors
+    assert abs(report.figures["cost"] - plan["cost"]) <= 1e-6
+    assert plan["cost"] == plan["tardiness_days"] + instance["costs"]["visit_days"] * plan["visit_count"]
+    assert plan["lower_bound"] <= plan["cost"] + 1e-6
+
+
+@settings(max_examples=40, **SETTINGS)
+@given(instances(max_days=6, max_sites=2, max_instruments=6, max_crews=2))
+def test_lower_bound_never_exceeds_the_exact_optimum(instance):
+    plan = planning.solve(instance, time_limit=20)
+    optimum = exact_optimum(instance)
+    assert plan["lower_bound"] <= optimum + 1e-6
+    assert optimum <= plan["cost"] + 1e-6                 # and the MILP is a real optimum
+
+
+@settings(max_examples=25, **SETTINGS)
+@given(instances(max_days=6, max_sites=3, max_instruments=6, max_crews=2))
+def test_lp_and_lagrangian_bounds_never_exceed_the_exact_optimum(instance):
+    """The paths large instances take (plain LP with duals, Lagrangian over chunks of one site), forced
+    on tiny instances by lowering the size thresholds."""
+    from unittest import mock
+
+    from planning import bound
+
+    inst = compile_instance(instance)
+    optimum = exact_optimum(instance)
+    with mock.patch.object(bound, "MILP_MAX_COLUMNS", 0), mock.patch.object(bound, "LAGRANGIAN_CHUNK", 1):
+        lp = bound.relaxation_bound(inst, resolutions=((1, 2), (3, 4)), time_limit=20, lp_levels=1)
+        assert lp.bound <= optimum + 1e-6
+        with mock.patch.object(bound, "LP_MAX_COLUMNS", 0):
+            lagrangian = bound.relaxation_bound(inst, resolutions=((1, 2), (3, 4)), time_limit=5)
+    assert lagrangian.bound <= optimum + 1e-6

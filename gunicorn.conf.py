@@ -36,6 +36,6 @@ def on_starting(server):
 
 def child_exit(server, worker):
     """A worker's live gauges go with it."""
-    from prometheus_client import multiprocess
+    from prometheus_client import multiprocess  # noqa: PLC0415 (gunicorn reads this file before the app)
 
     multiprocess.mark_process_dead(worker.pid)

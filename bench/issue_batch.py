@@ -163,7 +163,7 @@ def api_path(count):
                                            "max": 30000, "min": 200, "e": 10, "d": 10, "accuracy_class": "III"}},
                                       org) for i in range(count)]
         jobs = book_batch(tech, [i.id for i in insts])
-        for job, inst in zip(jobs, insts):
+        for job, inst in zip(jobs, insts, strict=False):
             for action, user, data in (("receive", tech, {}), ("start", tech, {"bench_id": world.benches["good"]}),
                                        ("submit", tech, {"result": "pass", "notes": demo_result_notes(inst, False),
                                                          "performed_on": dt.date.today()}),

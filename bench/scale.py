@@ -183,7 +183,7 @@ def approved_jobs(app, world, count):
                                     .where(InstrumentType.code == "scale.price_computing")
                                     .order_by(Instrument.id.desc()).limit(count)).scalars().all()
         jobs = book_batch(tech, [s.id for s in scales])
-        for job, inst in zip(jobs, scales):
+        for job, inst in zip(jobs, scales, strict=False):
             for action, user, data in (("receive", tech, {}), ("start", tech, {"bench_id": world["bench_id"]}),
                                        ("submit", tech, {"result": "pass", "notes": demo_result_notes(inst, False)}),
                                        ("approve", mgr, {})):
@@ -312,11 +312,11 @@ def main():
         # 1. QR check vs bare Flask
         job_ids = approved_jobs(app, world, 140)
         with app.app_context():
+            from lims.core.audit import acting_as
             from lims.extensions import db
             from lims.modules.issuance.operations import issue_certificate
             from lims.modules.jobs.models import Job
             from lims.modules.users.models import User
-            from lims.core.audit import acting_as
 
             with acting_as(None, "bench"):
                 signer = db.session.get(User, world["users"]["signer0"])

@@ -402,7 +402,7 @@ def _solve_part(inst, buckets, types, avail, comp, by_site, time_limit, vub, pri
     integral = len(cost) <= MILP_MAX_COLUMNS and prices is None
     vsum = []
     if integral:  # the number of visits at a site is a whole number
-        for s, vs in site_v.items():
+        for _s, vs in site_v.items():
             col = new_col(0.0)
             vsum.append(col)
             r = new_row(0.0, eq=True)
@@ -410,7 +410,7 @@ def _solve_part(inst, buckets, types, avail, comp, by_site, time_limit, vub, pri
             for v in vs:
                 put(r, v, 1.0)
     ucol = {}
-    for key, (n, sdue, dmax, sunpl) in groups.items():
+    for key, (n, _sdue, dmax, sunpl) in groups.items():
         # overdue groups: exact (the sum over the group is linear); others: the latest due
         u = new_col(sunpl / n if key[2] == -1 else max(0, inst.ndays - dmax) + inst.penalty)
         ucol[key] = u

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from .instance import PLAN_FORMAT, compile_instance, parse_date, InstanceError
+from .instance import PLAN_FORMAT, InstanceError, compile_instance, parse_date
 
 __all__ = ["CheckReport", "check", "figures_of"]
 
@@ -50,7 +50,8 @@ def check(instance, plan) -> CheckReport:
     crew_index = {c: n for n, c in enumerate(inst.crew_ids)}
     inst_index = {i: n for n, i in enumerate(inst.inst_ids)}
     planned_day = [None] * len(inst.inst_ids)
-    crew_days, site_days, good = set(), {}, []
+    crew_days, good = set(), []
+    site_days: dict = {}
     for n, visit in enumerate(visits):
         where = f"visits[{n}]"
         if not isinstance(visit, dict):

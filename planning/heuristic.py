@@ -15,7 +15,6 @@ A solution is a list of visits ``[crew, day, site, [instrument indexes]]``.
 from __future__ import annotations
 
 import heapq
-import math
 import time
 
 import numpy as np
@@ -139,7 +138,7 @@ def insert_unplanned(inst, visits):
     minutes = [inst.kind_minutes[k] for k in inst.inst_kind]
     spare = []
     by_site = {}
-    for v, (c, t, s, items) in enumerate(visits):
+    for v, (c, _t, s, items) in enumerate(visits):
         spare.append(inst.crew_minutes[c] - inst.site_setup[s] - sum(minutes[i] for i in items))
         by_site.setdefault(s, []).append(v)
     todo = [i for i in range(len(days)) if days[i] is None and inst.inst_site[i] in by_site]
@@ -168,20 +167,20 @@ def _site_problem(inst, site_visits, instruments, time_limit):
     rows, cols, vals, lo, hi = [], [], [], [], []
     xcol = {}
     ycol = []
-    for v, (c, t, s, _items) in enumerate(site_visits):
+    for _v, (_c, _t, _s, _items) in enumerate(site_visits):
         ycol.append(len(cost))
         cost.append(inst.visit_days)
         ub.append(1.0)
         integ.append(1)
     for g, (k, due, e) in enumerate(keys):
-        for v, (c, t, s, _items) in enumerate(site_visits):
+        for v, (c, t, _s, _items) in enumerate(site_visits):
             if k in inst.crew_kinds[c] and t >= e:
                 xcol[(g, v)] = len(cost)
                 cost.append(max(0, t - due))
                 ub.append(len(groups[keys[g]]))
                 integ.append(1)
     ucol = []
-    for g, key in enumerate(keys):
+    for _g, key in enumerate(keys):
         ucol.append(len(cost))
         cost.append(sum(inst.unplanned_cost(i) for i in groups[key]) / len(groups[key]))
         ub.append(len(groups[key]))
@@ -195,7 +194,7 @@ def _site_problem(inst, site_visits, instruments, time_limit):
         rows.append(r), cols.append(ucol[g]), vals.append(1.0)
         lo.append(n), hi.append(n)
         r += 1
-    for v, (c, t, s, _items) in enumerate(site_visits):  # minutes, and nothing in a dropped visit
+    for v, (c, _t, s, _items) in enumerate(site_visits):  # minutes, and nothing in a dropped visit
         room = inst.crew_minutes[c] - inst.site_setup[s]
         rows.append(r), cols.append(ycol[v]), vals.append(-float(room))
         for g, key in enumerate(keys):
@@ -258,7 +257,7 @@ def reoptimize_sites(inst, visits, deadline, sites=None):
         if new is None:
             continue
         ok = all(inst.site_setup[s] + sum(minutes[inst.inst_kind[i]] for i in items) <= inst.crew_minutes[c]
-                 for (c, _t, _s, _), items in zip(vs, new) if items)
+                 for (c, _t, _s, _), items in zip(vs, new, strict=False) if items)
         after = sum(max(0, vs[v][1] - inst.inst_due[i]) for v, items in enumerate(new) for i in items)
         placed = {i for items in new for i in items}
         after += sum(inst.unplanned_cost(i) for i in site_insts[s] if i not in placed)
@@ -266,7 +265,7 @@ def reoptimize_sites(inst, visits, deadline, sites=None):
         if ok and after < before - 1e-9:
             for i in site_insts[s]:
                 days[i] = None
-            for v, items in zip(by_site[s], new):
+            for v, items in zip(by_site[s], new, strict=False):
                 visits[v][3] = items
                 for i in items:
                     days[i] = visits[v][1]

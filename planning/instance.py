@@ -149,7 +149,9 @@ def compile_instance(instance) -> Instance:
     penalty = _number(_req(costs, "unplanned_penalty_days", "costs"), "costs.unplanned_penalty_days")
 
     kinds = _obj(_req(instance, "kinds", ""), "kinds")
-    kind_ids, kind_minutes, kind_index = [], [], {}
+    kind_ids: list[str] = []
+    kind_minutes: list[int] = []
+    kind_index: dict[str, int] = {}
     for name, spec in kinds.items():
         if not name:
             _fail("kinds", "a kind name must not be empty")
@@ -169,7 +171,8 @@ def compile_instance(instance) -> Instance:
         return {(d - start).days for d in dates if start <= d <= end}
 
     sites = _list(_req(instance, "sites", ""), "sites")
-    site_ids, site_setup, site_cap, site_closed, site_index, seen = [], [], [], [], {}, set()
+    site_ids, site_setup, site_cap, site_closed, site_index = [], [], [], [], {}
+    seen: set[str] = set()
     for n, site in enumerate(sites):
         field = f"sites[{n}]"
         _obj(site, field)

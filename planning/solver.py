@@ -5,7 +5,7 @@ import time
 
 from .bound import relaxation_bound, trivial_bound
 from .check import figures_of
-from .heuristic import dispatch, dispatch_atc, fill_free_days, insert_unplanned, reoptimize_sites, cost_of, planned_days
+from .heuristic import cost_of, dispatch, dispatch_atc, fill_free_days, insert_unplanned, planned_days, reoptimize_sites
 from .instance import PLAN_FORMAT, compile_instance
 
 __all__ = ["solve", "default_time_limit"]

@@ -1,7 +1,12 @@
 """Marshmallow base classes: strict about unknown keys, strip whitespace, paginated envelopes."""
+import json
+import time
+
 import marshmallow as ma
+from flask import request, url_for
 from marshmallow import fields, pre_load, validate
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.sql import operators
 
 from lims.extensions import db
 
@@ -95,8 +100,6 @@ def page_schema(item_schema, name):
 
 def _keyset_column(query_select):
     """The (column, descending) the select is ordered by first, when it is a unique ``id``; else None."""
-    from sqlalchemy.sql import operators
-
     clauses = list(query_select._order_by_clauses)
     if not clauses:
         return None
@@ -109,16 +112,12 @@ def _keyset_column(query_select):
 
 
 def _next_url(after):
-    from flask import request, url_for
-
     args = {k: v for k, v in request.args.items() if k not in ("page", "after")}
     return url_for(request.endpoint, **(request.view_args or {}), **args, after=after)
 
 
 def _estimate(count_select):
     """The PostgreSQL planner's row estimate for ``count_select``'s rows (None elsewhere)."""
-    import json
-
 
     if db.engine.dialect.name != "postgresql":
         return None
@@ -132,19 +131,15 @@ def _estimate(count_select):
 
 
 def sa_text(sql):
-    from sqlalchemy import text
-
     return text(sql)
 
 
 COUNT_CACHE_SECONDS = 30
-_count_cache = {}
+_count_cache: dict[tuple, tuple[float, int]] = {}
 
 
 def _cached_count(count_select):
     """An exact count reused for :data:`COUNT_CACHE_SECONDS` by later numbered pages of the same listing."""
-    import time
-
 
     compiled = count_select.compile(dialect=db.engine.dialect)
     key = (str(db.engine.url), str(compiled), tuple(sorted((k, str(v)) for k, v in compiled.params.items())))

@@ -5,9 +5,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 
 import planning
-from planning.heuristic import cost_of
 from planning.instance import compile_instance
-
 from tests.planning.support import exact_optimum, instances
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -5,12 +5,14 @@ from urllib.parse import urlparse
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
 
 from lims.core.auth import check_org, login_required
 from lims.core.db import contains, get_or_404
 from lims.core.http import DomainValidationError
 from lims.core.schemas import paginate
 from lims.core.security import login_limits
+from lims.extensions import db
 from lims.modules.equipment.models import STATUSES, Instrument
 from lims.modules.equipment.queries import instruments_for, status_of
 from lims.modules.users import operations as user_ops

@@ -1,5 +1,5 @@
 """Input and output schemas of the campaigns API."""
-from marshmallow import fields, validate, validates_schema, ValidationError
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from lims.core.schemas import DumpSchema, LoadSchema, PageArgsSchema, VersionSchema
 from lims.modules.campaigns.models import BOOKING_STATES, CAPACITY_KINDS

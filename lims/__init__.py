@@ -31,8 +31,8 @@ def create_app(config=None):
 def register_extensions(app):
     """Bind the unbound extensions of :mod:`lims.extensions`."""
     from lims.core import i18n, security
-    from lims.modules.users import auth
     from lims.extensions import api, babel, csrf, db, login_manager, migrate
+    from lims.modules.users import auth
 
     import_all_models()
     db.init_app(app)
@@ -68,8 +68,8 @@ def import_all_models():
     import lims.modules.complaints.models  # noqa: F401
     import lims.modules.equipment.models  # noqa: F401
     import lims.modules.issuance.models  # noqa: F401
-    import lims.modules.measurements.models  # noqa: F401
     import lims.modules.jobs.models  # noqa: F401
+    import lims.modules.measurements.models  # noqa: F401
     import lims.modules.organisations.models  # noqa: F401
     import lims.modules.procedures.models  # noqa: F401
     import lims.modules.recalls.models  # noqa: F401
@@ -93,10 +93,10 @@ def register_procedures(app):
 
 def register_blueprints(app):
     """Register the JSON API (flask-smorest) and the HTML pages."""
+    from lims.api import BLUEPRINTS
     from lims.core import apidocs
     from lims.extensions import api, csrf
     from lims.web import blueprints as page_blueprints
-    from lims.api import BLUEPRINTS
 
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)

@@ -9,8 +9,8 @@ from lims.modules.measurements.api import blp as measurements
 from lims.modules.organisations.api import blp as organisations
 from lims.modules.procedures.api import blp as procedures
 from lims.modules.recalls.api import blp as recalls
-from lims.modules.users.api import blp as users
 from lims.modules.tasks.api import blp as tasks
+from lims.modules.users.api import blp as users
 
 BLUEPRINTS = [organisations, users, equipment, jobs, procedures, measurements, issuance, audit, campaigns, recalls,
               tasks, complaints]

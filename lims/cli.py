@@ -29,8 +29,8 @@ def register(app):
     from lims.modules.campaigns.cli import COMMANDS as campaign_commands
     from lims.modules.issuance.cli import COMMANDS as issuance_commands
     from lims.modules.measurements.cli import COMMANDS as measurement_commands
-    from lims.modules.tasks.cli import COMMANDS as task_commands
     from lims.modules.ops.cli import COMMANDS as ops_commands
+    from lims.modules.tasks.cli import COMMANDS as task_commands
 
     for cmd in (tokens, users, audit, db_roles, instruments, demo_cmd, *issuance_commands, *measurement_commands,
                 *campaign_commands, *task_commands, *ops_commands):

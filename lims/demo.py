@@ -24,11 +24,16 @@ DEMO_USERS = [
 ]
 
 ORGS = {
-    "lab": dict(kind="lab", name="省计量测试研究院", address="建设路 18 号", district="市辖区", contact="业务受理 0871-6000000"),
-    "market0": dict(kind="market", name="东门农贸市场", address="东门街 3 号", district="五华区", contact="李经理 0871-6500001"),
-    "market1": dict(kind="market", name="西山农贸市场", address="西山路 77 号", district="西山区", contact="王经理 0871-6500002"),
-    "hospital0": dict(kind="hospital", name="市第一人民医院", address="人民路 1 号", district="五华区", contact="设备科"),
-    "hospital1": dict(kind="hospital", name="市妇幼保健院", address="健康路 9 号", district="官渡区", contact="设备科"),
+    "lab": dict(kind="lab", name="省计量测试研究院", address="建设路 18 号",
+                district="市辖区", contact="业务受理 0871-6000000"),
+    "market0": dict(kind="market", name="东门农贸市场", address="东门街 3 号",
+                district="五华区", contact="李经理 0871-6500001"),
+    "market1": dict(kind="market", name="西山农贸市场", address="西山路 77 号",
+                district="西山区", contact="王经理 0871-6500002"),
+    "hospital0": dict(kind="hospital", name="市第一人民医院", address="人民路 1 号",
+                district="五华区", contact="设备科"),
+    "hospital1": dict(kind="hospital", name="市妇幼保健院", address="健康路 9 号",
+                district="官渡区", contact="设备科"),
 }
 
 SCALES = [("上海友声", "TCS-30", 30000, 10), ("凯丰", "ACS-15", 15000, 5), ("大红鹰", "ACS-30", 30000, 10),

@@ -4,8 +4,20 @@
 def blueprints():
     """Return the page blueprints to register."""
     from lims.modules.issuance.views import bp as issuance_pages
-    from lims.web import (admin, audit, bookings, campaigns, certificates, complaints, imports, jobs, recalls, register,
-                          standards, tasks)
+    from lims.web import (
+        admin,
+        audit,
+        bookings,
+        campaigns,
+        certificates,
+        complaints,
+        imports,
+        jobs,
+        recalls,
+        register,
+        standards,
+        tasks,
+    )
     from lims.web.views import bp
 
     return [bp, issuance_pages, jobs.bp, certificates.bp, register.bp, standards.bp, audit.bp, imports.bp,

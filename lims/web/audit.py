@@ -31,7 +31,7 @@ AUDIT_ACTION_LABELS = {"create": _l("created"), "update": _l("changed"), "delete
 def _day_start(day):
     """The UTC instant the lab's local ``day`` begins."""
     tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
 
 
 def audit_query(entity=None, entity_id=None, actor=None, date_from=None, date_to=None):

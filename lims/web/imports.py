@@ -15,9 +15,9 @@ from lims.extensions import db
 from lims.modules.equipment import operations as eq_ops
 from lims.modules.equipment.models import InstrumentType
 from lims.modules.organisations.models import Organisation
+from lims.modules.users.models import CUSTOMER_ROLES
 from lims.web.lab_forms import ImportForm
 from lims.web.work_forms import choices
-from lims.modules.users.models import CUSTOMER_ROLES
 
 bp = Blueprint("import_pages", __name__)
 

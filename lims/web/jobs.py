@@ -29,9 +29,9 @@ from lims.modules.jobs.models import STATES, TRANSITIONS, Job
 from lims.modules.procedures import operations as proc_ops
 from lims.modules.procedures.definitions import PlanError
 from lims.modules.procedures.schemas import ResultEntrySchema
+from lims.modules.users.models import LAB_ROLES
 from lims.web.common import PER_PAGE, page_number, run, template_globals
 from lims.web.work_forms import IssueForm, TransitionForm, choices, lines
-from lims.modules.users.models import LAB_ROLES
 
 bp = Blueprint("jobs_pages", __name__)
 

@@ -20,9 +20,9 @@ from lims.modules.equipment.models import InstrumentType
 from lims.modules.equipment.schemas import InstrumentCreateSchema
 from lims.modules.jobs import operations as job_ops
 from lims.modules.organisations.models import Organisation
+from lims.modules.users.models import CUSTOMER_ROLES
 from lims.web.common import apply_errors, run
 from lims.web.work_forms import BookForm, choices, register_form_for
-from lims.modules.users.models import CUSTOMER_ROLES
 
 bp = Blueprint("register_pages", __name__)
 

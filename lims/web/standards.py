@@ -23,10 +23,10 @@ from lims.modules.equipment import operations as ops
 from lims.modules.equipment import schemas as s
 from lims.modules.equipment.models import STANDARD_KINDS, Bench, ReferenceStandard
 from lims.modules.equipment.queries import active_benches
+from lims.modules.users.models import LAB_ROLES
 from lims.web.common import PER_PAGE, _messages, apply_errors, page_number, run
 from lims.web.lab_forms import BLANK_ROWS, BenchEditForm, StandardCreateForm, StandardEditForm
 from lims.web.work_forms import choices
-from lims.modules.users.models import LAB_ROLES
 
 bp = Blueprint("lab_pages", __name__)
 

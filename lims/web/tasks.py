@@ -8,11 +8,11 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm as Form
 
 from lims.core.auth import login_required
 from lims.extensions import db
 from lims.modules.tasks import operations as ops
-from flask_wtf import FlaskForm as Form
 
 bp = Blueprint("task_pages", __name__)
 

@@ -5,7 +5,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from lims.core.audit import AuditEvent, GENESIS, verify_chain
+from lims.core.audit import GENESIS, AuditEvent, verify_chain
 from tests.lims import pg
 from tests.lims.conftest import PG_URL, make_app
 
@@ -79,10 +79,11 @@ def test_verify_finds_an_inserted_row_even_with_a_plausible_hash(app, api):
         ids = db.session.execute(sa.select(AuditEvent.id).order_by(AuditEvent.id)).scalars().all()
         prev = db.session.execute(sa.select(AuditEvent.chain_hash).where(AuditEvent.id == ids[2])).scalar()
     # a forger squeezes a row in between (a gap in the ids is enough) and chains it to its predecessor
-    from lims.core.audit import chain_hash
     import datetime as dt
 
-    when = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    from lims.core.audit import chain_hash
+
+    when = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     forged_hash = chain_hash(prev, when, None, "ghost", "update", "Instrument", "1", {})
     with app.app_context():
         from lims.extensions import db

@@ -216,7 +216,7 @@ def test_token_expiry_is_optional_and_enforced(app, api):
         from lims.modules.users.models import ApiToken
 
         db.session.execute(sa.update(ApiToken).where(ApiToken.id == created["id"])
-                           .values(expires_dt=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)))
+                           .values(expires_dt=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
         db.session.commit()
     r = client.get("/api/v1/me", headers=headers)
     assert r.status_code == 401 and "expired" in r.json["message"]
@@ -230,9 +230,9 @@ def test_profile_page_creates_an_expiring_token_and_shows_last_use(client, api):
     r = post_form(client, "/profile?lang=en", "/profile", {"name": "laptop", "expires_in_days": "90"})
     page = r.get_data(as_text=True)
     assert r.status_code == 200 and 'id="new-token"' in page
-    expiry = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=90)).strftime("%Y-%m-%d")
+    expiry = (dt.datetime.now(dt.UTC) + dt.timedelta(days=90)).strftime("%Y-%m-%d")
     assert expiry in page and "Never" in page  # the new token's expiry, the fixture token's none
-    today = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
+    today = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
     assert page.count(today) >= 2  # created today and last used today
 
 

@@ -76,10 +76,11 @@ def test_backup_wipe_restore_and_every_certificate_still_verifies(keyed_app, api
 
 
 def test_a_changed_or_truncated_archive_is_refused(keyed_app, tmp_path):
-    from lims.modules.ops.backup import BackupError, decrypt_stream, encrypt_stream
     import io
 
     import pytest
+
+    from lims.modules.ops.backup import BackupError, decrypt_stream, encrypt_stream
 
     data = os.urandom(3 * (1 << 20) + 123)
     sealed = io.BytesIO()

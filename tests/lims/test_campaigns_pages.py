@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 
 from tests.lims.campaign_support import next_monday, setup_register
-from tests.lims.test_pages_support import login, post_form, text_of
 from tests.lims.test_campaigns_plan import _plan
+from tests.lims.test_pages_support import login, post_form, text_of
 
 DAY = next_monday(7)
 

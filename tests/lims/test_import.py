@@ -27,7 +27,8 @@ def test_one_bad_row_among_1000_stores_nothing_and_names_the_row(api):
     before = _count(api)
     resp = _post(api, _rows(1000, bad_at=637))
     assert resp.status_code == 422
-    assert resp.json["errors"]["rows"] == [{"row": 639, "column": "e", "problem": "must be 1, 2 or 5 × 10^k (R 76-1 3.1.2)"}]
+    assert resp.json["errors"]["rows"] == [
+        {"row": 639, "column": "e", "problem": "must be 1, 2 or 5 × 10^k (R 76-1 3.1.2)"}]
     assert _count(api) == before
 
 

@@ -3,8 +3,16 @@ import datetime as dt
 
 import pytest
 
-from tests.lims.test_issuance_support import (approve_job, check_page, decode_qr, issue, keyed_app,  # noqa: F401
-                                              pdf_to_png, token_of, verdict_of)
+from tests.lims.test_issuance_support import (  # noqa: F401
+    approve_job,
+    check_page,
+    decode_qr,
+    issue,
+    keyed_app,
+    pdf_to_png,
+    token_of,
+    verdict_of,
+)
 
 
 def test_issue_pdf_qr_verifies_offline_against_published_keys_and_online(keyed_app, api, client, world, tmp_path):
@@ -69,7 +77,7 @@ def test_revoke_needs_a_reason_and_the_check_page_shows_it(keyed_app, api, clien
     html = check_page(client, token_of(cert))
     assert verdict_of(html) == "revoked" and "砝码证书有误 wrong weights certificate" in html
     assert "有效期至 Valid until" not in html and "原有效期至 Originally valid until" in html
-    assert f"撤销日期 Revoked on</dt><dd>{dt.datetime.now(dt.timezone.utc).date().isoformat()}" in html
+    assert f"撤销日期 Revoked on</dt><dd>{dt.datetime.now(dt.UTC).date().isoformat()}" in html
 
 
 def test_replace_issues_revision_1_and_old_shows_replaced_by_new_number(keyed_app, api, client, world):

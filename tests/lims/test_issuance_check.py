@@ -5,8 +5,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from tests.lims.test_issuance_support import (check_page, drop_db_guard, issue, keyed_app,  # noqa: F401
-                                              token_of, verdict_of)
+from tests.lims.test_issuance_support import check_page, drop_db_guard, issue, keyed_app, token_of, verdict_of  # noqa: F401
 
 
 def _flip(token, index):
@@ -63,10 +62,11 @@ def test_other_key_and_unknown_kid_are_not_genuine(keyed_app, api, client, world
 
 
 def test_genuine_signature_but_not_in_database_is_said_honestly(keyed_app, api, client, world):
+    from dataclasses import replace
+
     from certificates.data import from_dict
     from certificates.signing import encode_token, sign_record
     from certificates.token import record_for
-    from dataclasses import replace
 
     cert = issue(api, world)
     data = replace(from_dict(_record_for(keyed_app, cert["number"])), number="JD-1999-000001")
@@ -130,7 +130,7 @@ def test_the_database_itself_refuses_content_updates_and_deletes(keyed_app, api,
                 db.session.execute(sa.text(sql), params)
             db.session.rollback()
         db.session.execute(sa.text("UPDATE certificates SET revocation_reason = 'r', revoked_dt = :t WHERE id = :i"),
-                           {"t": dt.datetime.now(dt.timezone.utc), "i": cert["id"]})
+                           {"t": dt.datetime.now(dt.UTC), "i": cert["id"]})
         db.session.commit()
 
 

@@ -4,7 +4,6 @@ import datetime as dt
 from sqlalchemy import select
 
 
-
 def test_demo_has_valid_failed_revoked_and_replaced_certificates(demo_app):
     from lims.extensions import db
     from lims.modules.issuance.models import Certificate

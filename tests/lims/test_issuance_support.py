@@ -64,7 +64,7 @@ def backdate_receipt(app, job_id, day):
         from lims.modules.jobs.models import Job
 
         job = db.session.get(Job, job_id)
-        job.received_dt = dt.datetime.combine(day, dt.time(9)).astimezone(dt.timezone.utc)
+        job.received_dt = dt.datetime.combine(day, dt.time(9)).astimezone(dt.UTC)
         db.session.commit()
 
 

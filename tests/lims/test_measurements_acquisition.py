@@ -280,10 +280,9 @@ def test_api_created_session_is_run_by_resume(app, api, world, run_cli):
 
 
 def test_duplicate_sequence_from_a_second_worker_is_refused_and_changes_nothing(app, api, world):
-    from tests.lims.test_measurements_api import store_readings
-
     from instruments import AcceptedReading, Reading
     from lims.modules.measurements.acquisition import DatabaseSink
+    from tests.lims.test_measurements_api import store_readings
 
     job = make_ready(api, world)
     sid = api("post", f"/api/v1/jobs/{job}/sessions", json={"count": 5}).json["id"]
@@ -291,7 +290,7 @@ def test_duplicate_sequence_from_a_second_worker_is_refused_and_changes_nothing(
     with app.app_context():
         sink = DatabaseSink(sid)
         assert sink.last_sequence() == 3
-        dup = AcceptedReading(3, Reading(7.0, "g", True, dt.datetime.now(dt.timezone.utc), b"S S 7.00 g"), None)
+        dup = AcceptedReading(3, Reading(7.0, "g", True, dt.datetime.now(dt.UTC), b"S S 7.00 g"), None)
         with pytest.raises(sa.exc.IntegrityError):
             sink.accept(dup)
         sink.reject(b"\x00", "garbled: still usable after the failed commit")

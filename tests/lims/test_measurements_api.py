@@ -29,7 +29,7 @@ def store_readings(app, session_id, n, rejected=()):
         sink = DatabaseSink(session_id)
         for seq in range(1, n + 1):
             raw = f"S S {seq:10.2f} g".encode()
-            sink.accept(AcceptedReading(seq, Reading(float(seq), "g", True, dt.datetime.now(dt.timezone.utc), raw),
+            sink.accept(AcceptedReading(seq, Reading(float(seq), "g", True, dt.datetime.now(dt.UTC), raw),
                                         None))
         for raw, reason in rejected:
             sink.reject(raw, reason)

@@ -1,7 +1,6 @@
 """A method a route does not take gets 405 with Allow, on pages and the API alike — never a 500."""
 import re
 
-
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 

@@ -1,8 +1,7 @@
 """Job pages: the work list, one job, the workflow steps and issuing, per role."""
 import pytest
 
-from tests.lims.test_pages_support import (CUSTOMERS, LAB, field_error, job_version, login, post_form, step,
-                                           text_of)
+from tests.lims.test_pages_support import field_error, job_version, login, post_form, step, text_of
 
 
 @pytest.mark.parametrize("role,count", [("admin", 4), ("lab_manager", 4), ("technician", 4),
@@ -157,7 +156,7 @@ def test_sessions_and_readings_summary_for_lab_staff(client, app, world):
         job = db.session.get(Job, job_id)
         tech = db.session.get(User, world.users["technician"])
         s = m_ops.start_session(job, tech, driver="mtsics", port="sim://mtsics", count=3, test_point="10 kg")
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         for n, v in enumerate((10.0, 10.02, 10.01), start=1):
             db.session.add(Reading(session_id=s.id, sequence=n, raw=b"S S 10 kg", value=v, unit="kg",
                                    is_stable=True, instrument_dt=now))

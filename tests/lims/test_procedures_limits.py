@@ -91,8 +91,8 @@ def test_jjg_1204_2025_takes_over_price_computing_scales_on_2027_01_08():
     assert load_all(day=dt.date(2027, 1, 8))["scale.digital"]["id"] == "jjg539-2016"
 
 
-@pytest.mark.parametrize("started, expected", [(dt.datetime(2027, 1, 7, 15, 59, tzinfo=dt.timezone.utc), "jjg539-2016"),
-                                               (dt.datetime(2027, 1, 8, 0, 0, tzinfo=dt.timezone.utc), "jjg1204-2025")])
+@pytest.mark.parametrize("started, expected", [(dt.datetime(2027, 1, 7, 15, 59, tzinfo=dt.UTC), "jjg539-2016"),
+                                               (dt.datetime(2027, 1, 8, 0, 0, tzinfo=dt.UTC), "jjg1204-2025")])
 def test_a_job_keeps_the_edition_in_force_when_it_started(api, world, app, started, expected):
     from lims.extensions import db
     from lims.modules.jobs.models import Job

@@ -3,8 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from lims.modules.procedures.definitions import (KINDS, ProcedureDataError, compute_error, load_all, plan,
-                                                 validate)
+from lims.modules.procedures.definitions import KINDS, ProcedureDataError, compute_error, load_all, plan, validate
 
 SCALE_30KG = {"max": 30000, "min": 200, "e": 10, "d": 10, "accuracy_class": "III"}
 SCALE_15KG = {"max": 15000, "min": 100, "e": 5, "d": 5, "accuracy_class": "III"}

@@ -13,7 +13,8 @@ HEADER = "type_code,manufacturer,model,serial_number,location,max,min,e,d,accura
 
 
 def _csv(n, prefix="BG", bad_at=None):
-    lines = [f"scale.price_computing,友声,TCS-15,{prefix}{i:05d},{i} 号摊位,15000,100,{'3,1' if i == bad_at else '5,5'},III"
+    lines = [f"scale.price_computing,友声,TCS-15,{prefix}{i:05d},{i} 号摊位,15000,100,"
+             f"{'3,1' if i == bad_at else '5,5'},III"
              for i in range(n)]
     return HEADER + "\n".join(lines) + "\n"
 
@@ -44,7 +45,8 @@ def test_import_task_answers_202_with_a_url_to_poll_and_stores_every_row_once(ap
     r = _start(api, _csv(1200))
     assert r.status_code == 202, r.get_json()
     body = r.get_json()
-    assert r.headers["Location"].endswith(f"/api/v1/tasks/{body['id']}") and body["url"] == f"/api/v1/tasks/{body['id']}"
+    url = f"/api/v1/tasks/{body['id']}"
+    assert r.headers["Location"].endswith(url) and body["url"] == url
     polled = api("get", body["url"], role="market_manager").get_json()
     assert polled["status"] == "done" and polled["progress"] == 1.0 and polled["result"] == {"created": 1200}
     assert _count_serials(app, "BG") == (1200, 1200, 1200)  # one audit event per instrument
@@ -60,7 +62,8 @@ def test_a_bad_row_fails_the_task_naming_the_row_and_stores_nothing(app, api):
     r = _start(api, _csv(300, bad_at=120))
     body = r.get_json()
     assert r.status_code == 202 and body["status"] == "failed"
-    assert body["result"]["errors"] == [{"row": 122, "column": "e", "problem": "must be 1, 2 or 5 × 10^k (R 76-1 3.1.2)"}]
+    assert body["result"]["errors"] == [
+        {"row": 122, "column": "e", "problem": "must be 1, 2 or 5 × 10^k (R 76-1 3.1.2)"}]
     assert _count_serials(app, "BG")[0] == 0
     assert api("post", f"{body['url']}/retry", role="market_manager").get_json()["status"] == "failed"
 
@@ -185,8 +188,8 @@ def test_redis_queue_and_a_real_worker(db_url, world, tmp_path):
     queue_url = "redis://127.0.0.1:6379/0"
     app = make_app(db_url, TASK_QUEUE=queue_url)
     from lims.extensions import db
-    from lims.modules.tasks import queue
     from lims.modules.tasks import operations as ops
+    from lims.modules.tasks import queue
     from lims.modules.tasks.models import Task
     from lims.modules.users.models import User
 

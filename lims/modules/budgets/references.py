@@ -194,7 +194,7 @@ def reference_for(standards, nominal, unit, day, *, mode="certificate", compose=
     if interpolate:
         for std in standards:
             rows = sorted(_rows(std, unit), key=lambda r: r[0])
-            for (n1, r1, v1, u1), (n2, r2, v2, u2) in zip(rows, rows[1:]):
+            for (n1, r1, v1, u1), (n2, r2, v2, u2) in zip(rows, rows[1:], strict=False):
                 if n1 < nominal < n2:
                     c1, c2 = v1 - n1, v2 - n2
                     corr = c1 + (c2 - c1) * (nominal - n1) / (n2 - n1)

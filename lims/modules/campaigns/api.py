@@ -3,10 +3,10 @@ recall lists and coverage figures."""
 import datetime as dt
 
 from flask import request
-from marshmallow import RAISE
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
+from marshmallow import RAISE
 
 from lims.core.auth import check_org, login_required, require_roles, sees_all_organisations
 from lims.core.db import get_or_404

@@ -21,7 +21,7 @@ def _day(text, what):
     try:
         return dt.date.fromisoformat(text)
     except (TypeError, ValueError):
-        raise PlanError(f"{what}: {text!r} is not a date (YYYY-MM-DD)")
+        raise PlanError(f"{what}: {text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _run(fn, *args):
@@ -39,13 +39,13 @@ def _run(fn, *args):
     except DomainValidationError as exc:
         db.session.rollback()
         lines = [f"{k}: {m}" for k, v in exc.errors.items() for m in (v if isinstance(v, list) else [v])]
-        raise PlanError("; ".join(lines[:5]) + (f" (+{len(lines) - 5} more)" if len(lines) > 5 else ""))
+        raise PlanError("; ".join(lines[:5]) + (f" (+{len(lines) - 5} more)" if len(lines) > 5 else "")) from exc
     except Conflict as exc:
         db.session.rollback()
-        raise PlanError(str(exc))
+        raise PlanError(str(exc)) from exc
     except HTTPException as exc:
         db.session.rollback()
-        raise PlanError(exc.description or exc.name)
+        raise PlanError(exc.description or exc.name) from exc
 
 
 def _campaign(campaign_id):
@@ -100,7 +100,7 @@ def plan_import(campaign_id, plan_file, username):
     try:
         data = json.loads(plan_file.read().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PlanError(f"{plan_file.name}: not a JSON plan ({exc})")
+        raise PlanError(f"{plan_file.name}: not a JSON plan ({exc})") from exc
     campaign, user = _campaign(campaign_id), _planner_user(username)
     visits = _run(import_plan, campaign, data, user)
     click.echo(f"{len(visits)} visits imported into campaign {campaign_id}")

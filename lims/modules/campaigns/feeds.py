@@ -46,7 +46,7 @@ def ics(organisation, visits, bookings, recall_rows, host):
     cal.add("prodid", "-//Metrology LIMS//campaigns//EN")
     cal.add("version", "2.0")
     cal.add("x-wr-calname", f"Verification: {organisation.name}")
-    stamp = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    stamp = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
     def event(uid, day, summary, description=""):
         ev = Event()

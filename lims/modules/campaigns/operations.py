@@ -12,8 +12,19 @@ from lims.core.db import check_version, get_or_404
 from lims.core.http import Conflict, DomainValidationError
 from lims.extensions import db
 from lims.modules.campaigns import rules
-from lims.modules.campaigns.models import (Booking, BookingInstrument, Campaign, CapacityDay, Crew, Holiday, Notice,
-                                           Site, TypeMinutes, Visit, VisitInstrument)
+from lims.modules.campaigns.models import (
+    Booking,
+    BookingInstrument,
+    Campaign,
+    CapacityDay,
+    Crew,
+    Holiday,
+    Notice,
+    Site,
+    TypeMinutes,
+    Visit,
+    VisitInstrument,
+)
 
 # instruments due up to this many days after a campaign's end are offered to the planner too
 LOOKAHEAD_DAYS = 92
@@ -261,7 +272,7 @@ def import_plan(campaign, plan, user):
         db.session.add(visit)
         db.session.flush()
         jobs = book_batch(user, ids, booked_for=day, notes=f"campaign {campaign.name}, visit {visit.id}")
-        for iid, job in zip(ids, jobs):
+        for iid, job in zip(ids, jobs, strict=True):
             db.session.add(VisitInstrument(visit_id=visit.id, instrument_id=iid, job_id=job.id))
         created.append(visit)
     campaign.state = "planned"
@@ -496,7 +507,7 @@ def book_into_capacity(user, instrument_ids, day, notes=""):
     booking = Booking(organisation_id=owners.pop(), day=day, minutes=need, notes=notes, booked_by_id=user.id)
     db.session.add(booking)
     db.session.flush()
-    for inst, job in zip(instruments, jobs):
+    for inst, job in zip(instruments, jobs, strict=True):
         db.session.add(BookingInstrument(booking_id=booking.id, instrument_id=inst.id, job_id=job.id))
     db.session.flush()
     return booking

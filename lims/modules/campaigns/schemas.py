@@ -1,5 +1,5 @@
 """Input and output schemas of the campaigns API."""
-from marshmallow import fields, validate, validates_schema, ValidationError
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from lims.core.schemas import DumpSchema, LoadSchema, PageArgsSchema, VersionSchema
 from lims.modules.campaigns.models import BOOKING_STATES, CAPACITY_KINDS
@@ -162,7 +162,7 @@ class CoverageQuerySchema(LoadSchema):
             raise ValidationError("must not be before verified_from", "verified_to")
 
 
-class RecallItemSchema(DumpSchema):
+class DueInstrumentSchema(DumpSchema):
     instrument_id = fields.Integer()
     type = fields.String()
     serial_number = fields.String()
@@ -174,7 +174,7 @@ class RecallItemSchema(DumpSchema):
 class RecallSchema(DumpSchema):
     organisation_id = fields.Integer()
     within_days = fields.Integer()
-    items = fields.List(fields.Nested(RecallItemSchema))
+    items = fields.List(fields.Nested(DueInstrumentSchema))
 
 
 class CoverageItemSchema(DumpSchema):

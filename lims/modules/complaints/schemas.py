@@ -13,7 +13,7 @@ class ComplaintReportSchema(LoadSchema):
         min=5, max=MAX_TEXT, error=_l("between {min} and {max} characters")),
         error_messages={"required": _l("Describe the problem.")})
     phone = fields.String(load_default="", validate=validate.Regexp(
-        r"^$|^[0-9+\- ]{5,%d}$" % MAX_PHONE, error=_l("digits, spaces, '+' and '-' only (5 to 32)")))
+        rf"^$|^[0-9+\- ]{{5,{MAX_PHONE}}}$", error=_l("digits, spaces, '+' and '-' only (5 to 32)")))
 
 
 class ComplaintAnswerSchema(VersionSchema):

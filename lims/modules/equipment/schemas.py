@@ -1,5 +1,5 @@
 """Load and dump schemas of the register."""
-from marshmallow import fields, validate, validates_schema, ValidationError
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from lims.core.schemas import Bool, DumpSchema, LoadSchema, PageArgsSchema, VersionSchema, page_schema
 from lims.modules.equipment.models import CATEGORIES, STANDARD_KINDS, STATUSES

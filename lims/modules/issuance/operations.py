@@ -14,9 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from lims.core.db import now_utc
 from lims.core.http import Conflict, DomainValidationError
 from lims.extensions import db
+from lims.modules.equipment.models import Instrument
 from lims.modules.issuance import record as rec
 from lims.modules.issuance import render
-from lims.modules.equipment.models import Instrument
 from lims.modules.issuance.models import Certificate, CertificateCounter
 from lims.modules.jobs import operations as jobs_ops
 from lims.modules.jobs.models import Job

@@ -138,9 +138,9 @@ def build_record(job, issuer, number, options, today):
     :returns: a dict accepted by ``certificates.data.from_dict``
     """
     kind, conformity, due, agreed = _verdict(job, options)
-    from lims.modules.procedures import operations as procedures
-
     from decimal import Decimal
+
+    from lims.modules.procedures import operations as procedures
 
     rule_code = options.get("decision_rule") or "simple"
     guard = Decimal(repr(options["guard_factor"])) if options.get("guard_factor") is not None else Decimal(1)

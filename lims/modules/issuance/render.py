@@ -9,23 +9,23 @@ import logging
 import re
 from dataclasses import dataclass
 
+from werkzeug.exceptions import ServiceUnavailable
+
 from certificates.data import CertificateDataError, content_hash, from_dict, to_dict
 from certificates.dcc import DccInvalid, validate_dcc
 from certificates.fonts import FontNotFound, MissingGlyphs
-from certificates.issue import check_stored, issue, sticker_for
 from certificates.issue import IntegrityError as StoredBytesChanged
+from certificates.issue import check_stored, issue, sticker_for
 from certificates.qr import QRDecodeError, offline_status, verify_offline
 from certificates.signing import KeySetError, KeyStoreError, NotGenuine, verify_token
 from certificates.stickers import render_sticker_sheet
 from certificates.token import ResultCode
-
-from werkzeug.exceptions import ServiceUnavailable
-
 from lims.core.http import Conflict, DomainValidationError
 from lims.modules.issuance import keys
 
-__all__ = ["Documents", "Verdict", "public_base", "issue_documents", "integrity_problems", "verify_online", "verify_source",
-           "sticker_sheet", "dcc_problems", "NotGenuine", "QRDecodeError", "KeySetError", "KeyStoreError"]
+__all__ = ["Documents", "Verdict", "public_base", "issue_documents", "integrity_problems", "verify_online",
+           "verify_source", "sticker_sheet", "dcc_problems", "NotGenuine", "QRDecodeError", "KeySetError",
+           "KeyStoreError"]
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,8 @@ from sqlalchemy.orm import lazyload
 
 from lims.core.security import public_check_limit
 from lims.extensions import db
-from lims.modules.issuance import keys, public
+from lims.modules.issuance import keys, public, render
 from lims.modules.issuance import operations as ops
-from lims.modules.issuance import render
 from lims.modules.issuance.models import Certificate
 
 bp = Blueprint("issuance_pages", __name__)

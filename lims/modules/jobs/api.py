@@ -9,8 +9,14 @@ from lims.core.schemas import paginate
 from lims.modules.equipment.models import Instrument
 from lims.modules.jobs import operations as ops
 from lims.modules.jobs.models import Job
-from lims.modules.jobs.schemas import (BatchCreateSchema, JobCreateSchema, JobPageSchema, JobQuerySchema, JobSchema,
-                                       TransitionSchema)
+from lims.modules.jobs.schemas import (
+    BatchCreateSchema,
+    JobCreateSchema,
+    JobPageSchema,
+    JobQuerySchema,
+    JobSchema,
+    TransitionSchema,
+)
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/v1", description="Verification and calibration jobs")
 

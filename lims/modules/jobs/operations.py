@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import NotFound
 
 from lims.core.auth import check_org, sees_all_organisations
-from lims.core.db import check_version, get_or_404, now_utc
+from lims.core.db import check_version, now_utc
 from lims.core.http import Conflict, DomainValidationError
 from lims.extensions import db
 from lims.modules.equipment.models import Bench, Instrument

@@ -12,8 +12,16 @@ import logging
 
 from sqlalchemy import func, insert, select, update
 
-from instruments import (DRIVERS, AcquisitionSession, InstrumentError, InstrumentTimeout, TransportError, driver_class,
-                         open_transport, sim)
+from instruments import (
+    DRIVERS,
+    AcquisitionSession,
+    InstrumentError,
+    InstrumentTimeout,
+    TransportError,
+    driver_class,
+    open_transport,
+    sim,
+)
 from lims.core.db import now_utc
 from lims.extensions import db
 from lims.modules.measurements import operations as ops

@@ -17,8 +17,14 @@ from lims.modules.jobs.models import Job
 from lims.modules.measurements import operations as ops
 from lims.modules.measurements.acquisition import DRIVER_KINDS
 from lims.modules.measurements.models import MeasurementSession, Reading, Rejection
-from lims.modules.measurements.schemas import (ReadingPageSchema, RejectionPageSchema, SessionCreateSchema,
-                                               SessionPageSchema, SessionQuerySchema, SessionSchema)
+from lims.modules.measurements.schemas import (
+    ReadingPageSchema,
+    RejectionPageSchema,
+    SessionCreateSchema,
+    SessionPageSchema,
+    SessionQuerySchema,
+    SessionSchema,
+)
 
 blp = Blueprint("measurements", __name__, url_prefix="/api/v1",
                 description="Bench measurement sessions, their readings and rejected frames")

@@ -100,7 +100,8 @@ def _lab_user(username):
 def _run(session, user, opts, port, timeout, stable_within, stream, holder):
     from lims.extensions import db
     from lims.modules.jobs.models import Job
-    from lims.modules.measurements import acquisition, operations as ops
+    from lims.modules.measurements import acquisition
+    from lims.modules.measurements import operations as ops
 
     with acquisition.open_driver(opts["driver"] or session.driver, port, timeout) as driver:
         if session is None:

@@ -10,8 +10,7 @@ from lims.core.auth import check_org, login_required, require_roles
 from lims.core.db import get_or_404
 from lims.modules.jobs.models import Job
 from lims.modules.procedures import operations as ops
-from lims.modules.procedures.schemas import (EnteredResultSchema, JustificationSchema, ProcedureSchema,
-                                             ResultEntrySchema)
+from lims.modules.procedures.schemas import EnteredResultSchema, JustificationSchema, ProcedureSchema, ResultEntrySchema
 from lims.modules.users.models import LAB_ROLES
 
 blp = Blueprint("procedures", __name__, url_prefix="/api/v1",

@@ -332,7 +332,7 @@ class PlanError(ValueError):
 def _scale_mpe(proc, cls, load, e, kind):
     bands = proc["classes"][cls]["bands"]
     m_e = load / e
-    for upper, mpe_e in bands:
+    for upper, mpe_e in bands:  # noqa: B007 (the band found is used after the loop)
         if m_e <= Decimal(str(upper)):
             break
     factor = Decimal(str(proc["mpe_factor"][kind]))

@@ -509,7 +509,8 @@ def _resolution(job, spec, unit):
 
 def _bath(job, spec, point):
     """Stability and uniformity at the point's temperature from a bath standard on the bench (nearest row)."""
-    from lims.modules.budgets.references import ReferenceError as RefError, check_valid, convert
+    from lims.modules.budgets.references import ReferenceError as RefError
+    from lims.modules.budgets.references import check_valid, convert
 
     best = None
     for std in bench_standards(job, spec.get("bath_kind", "other")):

@@ -2,10 +2,10 @@
 from flask import Response
 from flask_login import current_user
 from flask_smorest import Blueprint
+from werkzeug.exceptions import NotFound
 
 from lims.core.auth import login_required, require_roles
 from lims.core.db import get_or_404
-from werkzeug.exceptions import NotFound
 from lims.extensions import db
 from lims.modules.equipment.models import ReferenceStandard
 from lims.modules.recalls import operations as ops

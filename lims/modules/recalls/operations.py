@@ -160,7 +160,8 @@ def letter(item):
     lines = [
         f"致 {cert.instrument.owner.name}：",
         "",
-        f"本院标准器 {std.code}（{std.name}，证书 {std.certificate_number}）于 {inc.found_on.isoformat()} 被发现{what_zh}。"
+        f"本院标准器 {std.code}（{std.name}，证书 {std.certificate_number}）"
+        f"于 {inc.found_on.isoformat()} 被发现{what_zh}。"
         f"自其上次有效校准（{inc.last_good_on.isoformat()}）以来使用该标准器出具的证书 {cert.number}"
         f"（{cert.instrument.manufacturer} {cert.instrument.model}，出厂编号 {cert.instrument.serial_number}，"
         f"检定/校准日期 {cert.performed_on.isoformat()}）受到影响，我们已按修正值重新评定各检定点：",
@@ -169,11 +170,13 @@ def letter(item):
     for p in item.points:
         new = (f"修正后误差 {p['error_new']} {p['unit']}，结论 {p['verdict_new']}" if p["error_new"] is not None
                else "无修正值，无法确认")
-        lines.append(f"  - {p['point']}: 原误差 {p['error']} {p['unit']}（MPE ±{p['mpe']}），原结论 {p['verdict']}；{new}")
+        lines.append(f"  - {p['point']}: 原误差 {p['error']} {p['unit']}（MPE ±{p['mpe']}），"
+                     f"原结论 {p['verdict']}；{new}")
     if not item.points:
         lines.append("  - 该证书无逐点评定记录，结论无法自动复核。")
     lines += ["", "结论可能改变。" if item.may_change else "各点结论不变。",
-              f"处理决定：{ {'keep': '维持', 'amend': '更正（将发出替代证书）', 'revoke': '撤销'}.get(item.decision, '待定')}"
+              "处理决定："
+              + {"keep": "维持", "amend": "更正（将发出替代证书）", "revoke": "撤销"}.get(item.decision, "待定")
               + (f"（{item.decision_note}）" if item.decision_note else ""), "",
               f"To {cert.instrument.owner.name}:", "",
               f"Our reference standard {std.code} ({std.name}, certificate {std.certificate_number}) was found "

@@ -10,9 +10,17 @@ from lims.core.db import generic_update, get_or_404
 from lims.core.schemas import PageArgsSchema, paginate
 from lims.modules.users import operations as ops
 from lims.modules.users.models import ApiToken, User
-from lims.modules.users.schemas import (PasswordChangeSchema, PasswordResetSchema, TokenCreatedSchema,
-                                        TokenCreateSchema, TokenSchema, UserCreateSchema, UserPageSchema,
-                                        UserSchema, UserUpdateSchema)
+from lims.modules.users.schemas import (
+    PasswordChangeSchema,
+    PasswordResetSchema,
+    TokenCreatedSchema,
+    TokenCreateSchema,
+    TokenSchema,
+    UserCreateSchema,
+    UserPageSchema,
+    UserSchema,
+    UserUpdateSchema,
+)
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1", description="Users, roles and API tokens")
 

@@ -185,6 +185,12 @@ def test_the_typed_areas_stay_typed():
     assert counted >= 124, f"only {counted} public functions found (124 when the test was written): did one move?"
 
 
+def test_core_config_and_demo_stay_typed():
+    paths = [*py_files("lims/core"), ROOT / "lims" / "config.py", ROOT / "lims" / "demo.py"]
+    problems = [f"{p.relative_to(ROOT)}: {f}" for p in paths for f in unannotated_public_functions(p)]
+    assert not problems, "public functions without type hints:\n" + "\n".join(problems)
+
+
 def test_the_type_hint_scan_sees_a_missing_hint(tmp_path):
     src = tmp_path / "m.py"
     src.write_text("def a(x: int) -> int:\n    return x\n\n\ndef b(x, *, y: int = 1):\n    pass\n\n\n"

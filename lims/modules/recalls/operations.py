@@ -189,7 +189,7 @@ def letter(item: RecallItem) -> str:
         lines.append("  - 该证书无逐点评定记录，结论无法自动复核。")
     lines += ["", "结论可能改变。" if item.may_change else "各点结论不变。",
               "处理决定："
-              + {"keep": "维持", "amend": "更正（将发出替代证书）", "revoke": "撤销"}.get(item.decision, "待定")  # type: ignore[arg-type]  # undecided (None): 待定
+              + {"keep": "维持", "amend": "更正（将发出替代证书）", "revoke": "撤销"}.get(item.decision, "待定")  # type: ignore[arg-type]
               + (f"（{item.decision_note}）" if item.decision_note else ""), "",
               f"To {cert.instrument.owner.name}:", "",
               f"Our reference standard {std.code} ({std.name}, certificate {std.certificate_number}) was found "

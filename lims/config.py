@@ -1,5 +1,12 @@
 """Settings: defaults, then the environment, then the mapping passed to ``create_app``."""
+from __future__ import annotations
+
 import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
 ENV_NAMES = ("development", "test", "production")
@@ -12,7 +19,7 @@ class DefaultConfig:
     ENV_NAME = "development"
     SECRET_KEY = DEFAULT_SECRET_KEY
     SQLALCHEMY_DATABASE_URI = None  # filled in by load_config: a SQLite file in the instance folder
-    SQLALCHEMY_ENGINE_OPTIONS = {}
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
     SQLALCHEMY_RECORD_QUERIES = False
     JSON_SORT_KEYS = False
     WTF_CSRF_TIME_LIMIT = None
@@ -73,7 +80,7 @@ class ConfigError(RuntimeError):
     """The configuration is unsafe or inconsistent; the app refuses to start."""
 
 
-def load_config(app, config=None):
+def load_config(app: Flask, config: Mapping[str, Any] | None = None) -> None:
     """Apply defaults, environment and the explicit mapping, then check the result.
 
     :param app: the Flask app being created.

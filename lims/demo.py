@@ -1,12 +1,20 @@
 """A realistic demo data set: the lab, two markets with ~200 scales, two hospitals, one user per role."""
+from __future__ import annotations
+
 import datetime as dt
 import random
+from typing import TYPE_CHECKING
 
 from flask_migrate import upgrade
 from sqlalchemy import select
 
 from lims.core.audit import acting_as
 from lims.extensions import db
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from lims.modules.users.models import User
 
 DEMO_USERS = [
     {"username": "admin", "password": "admin-demo-2026", "role": "admin", "org": "lab",
@@ -40,7 +48,7 @@ SCALES = [("上海友声", "TCS-30", 30000, 10), ("凯丰", "ACS-15", 15000, 5),
           ("托利多", "bPro-15", 15000, 5)]
 
 
-def ensure_demo(app):
+def ensure_demo(app: Flask) -> bool:
     """Upgrade the database to the newest schema and load the demo data once."""
     from lims import MIGRATIONS_DIR
 
@@ -55,7 +63,7 @@ def ensure_demo(app):
     return True
 
 
-def load_demo(seed=2026):
+def load_demo(seed: int = 2026) -> dict[str, User]:
     """Create the demo organisations, users, standards, benches, instruments and jobs."""
     from lims.modules.equipment import operations as eq
     from lims.modules.organisations.operations import create_organisation

@@ -1,5 +1,5 @@
 """Interactive API docs (Swagger UI) served from the vendored swagger-ui-bundle: no CDN needed."""
-from flask import Blueprint, render_template_string, send_from_directory
+from flask import Blueprint, Response, render_template_string, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 
 bp = Blueprint("apidocs", __name__)
@@ -13,11 +13,11 @@ _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Metrology LIM
 
 
 @bp.route("/api/v1/docs")
-def docs():
+def docs() -> str:
     """Interactive documentation of the API."""
     return render_template_string(_PAGE)
 
 
 @bp.route("/api/v1/docs/assets/<path:filename>")
-def asset(filename):
+def asset(filename: str) -> Response:
     return send_from_directory(swagger_ui_path, filename, max_age=86400)

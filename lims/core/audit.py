@@ -19,7 +19,9 @@ import decimal
 import enum
 import hashlib
 import json
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -28,7 +30,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from lims.core.db import UTCDateTime, now_utc
 from lims.extensions import db
 
-_actor = contextvars.ContextVar("lims_audit_actor", default=(None, "system"))
+_actor: contextvars.ContextVar[tuple[int | None, str]] = contextvars.ContextVar("lims_audit_actor",
+                                                                               default=(None, "system"))
 
 
 class AuditEvent(db.Model):
@@ -50,13 +53,13 @@ class AuditEvent(db.Model):
         return f"<AuditEvent {self.id} {self.action} {self.entity}:{self.entity_id}>"
 
 
-def set_actor(user_id, name):
+def set_actor(user_id: int | None, name: str) -> contextvars.Token[tuple[int | None, str]]:
     """Record who is acting in this context (a request or a CLI command)."""
     return _actor.set((user_id, name))
 
 
 @contextmanager
-def acting_as(user_id, name):
+def acting_as(user_id: int | None, name: str) -> Iterator[None]:
     """Temporarily act as ``name`` (e.g. ``lims`` CLI commands, the demo loader)."""
     token = _actor.set((user_id, name))
     try:
@@ -134,7 +137,8 @@ GENESIS = "0" * 64
 _PG_CHAIN_LOCK = 0x6C696D73  # "lims"
 
 
-def chain_hash(prev, created_dt, actor_id, actor_name, action, entity, entity_id, changes):
+def chain_hash(prev: str, created_dt: dt.datetime, actor_id: int | None, actor_name: str, action: str, entity: str,
+               entity_id: str, changes: Any) -> str:
     """SHA-256 (hex) of the previous row's hash and one row's content, in a canonical JSON form.
 
     The migration that added the chain keeps a copy of this formula; both must stay the same.
@@ -207,7 +211,7 @@ def _write_audit(session):
     append_chained(session.connection(), rows)
 
 
-def append_chained(conn, rows):
+def append_chained(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Insert audit ``rows`` (dicts) at the tail of the chain, on ``conn`` inside its transaction."""
     if conn.dialect.name == "postgresql":
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_CHAIN_LOCK)))
@@ -221,7 +225,7 @@ def append_chained(conn, rows):
     conn.execute(sa.insert(AuditEvent), rows)
 
 
-def verify_chain(session, batch=5000):
+def verify_chain(session: Session, batch: int = 5000) -> tuple[int, tuple[int, str] | None]:
     """Recompute the chain in id order.
 
     :returns: ``(checked, problem)``: the number of rows checked and ``None``, or the first broken

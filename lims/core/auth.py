@@ -5,6 +5,8 @@ who may read or change which organisation's data. Checks are server-side; the pa
 what the API would refuse anyway.
 """
 import functools
+from collections.abc import Callable
+from typing import Any
 
 from flask import abort
 from flask_babel import gettext as _
@@ -13,10 +15,10 @@ from flask_login import current_user
 from lims.extensions import login_manager
 
 
-def require_roles(*roles):
+def require_roles(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorate a view so only users with one of ``roles`` (admin always) get through."""
 
-    def decorator(fn):
+    def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             if not current_user.is_authenticated:
@@ -30,7 +32,7 @@ def require_roles(*roles):
     return decorator
 
 
-def login_required(fn):
+def login_required(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Like flask_login.login_required, but without its exemptions."""
 
     @functools.wraps(fn)
@@ -42,12 +44,13 @@ def login_required(fn):
     return wrapper
 
 
-def sees_all_organisations(user):
+# ``user`` below is a lims.modules.users User (or current_user), which lims/core may not import: typed Any
+def sees_all_organisations(user: Any) -> bool:
     """Admins and lab staff work across customers; customers see only their own organisation."""
     return user.role in ("admin", "lab_manager", "technician")
 
 
-def check_org(user, org_id, action="read"):
+def check_org(user: Any, org_id: int | None, action: str = "read") -> None:
     """Abort with 403 when ``user`` may not ``action`` data owned by organisation ``org_id``."""
     if user.role == "admin":
         return

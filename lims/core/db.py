@@ -1,5 +1,7 @@
 """Model helpers: UTC datetimes, primary keys, change sets."""
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
@@ -8,8 +10,10 @@ from werkzeug.exceptions import NotFound
 from lims.core.http import Conflict
 from lims.extensions import db
 
+M = TypeVar("M")
 
-def now_utc():
+
+def now_utc() -> datetime:
     """Return the current time as an aware UTC datetime."""
     return datetime.now(UTC)
 
@@ -33,7 +37,7 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
-def get_or_404(model, oid):
+def get_or_404(model: type[M], oid: Any) -> M:
     """Return the row of ``model`` with primary key ``oid``.
 
     :raises NotFound: no such row (or it was soft-deleted).
@@ -46,7 +50,7 @@ def get_or_404(model, oid):
     return obj
 
 
-def populate_from_dict(obj, data):
+def populate_from_dict(obj: Any, data: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
     """Set attributes from ``data`` and return ``{field: (old, new)}`` for those that changed."""
     changes = {}
     for key, value in data.items():
@@ -57,7 +61,7 @@ def populate_from_dict(obj, data):
     return changes
 
 
-def check_version(obj, version):
+def check_version(obj: Any, version: int | None) -> None:
     """Refuse a change made against a stale read.
 
     :raises lims.core.http.Conflict: ``version`` is not the row's current version (HTTP 409).
@@ -67,7 +71,7 @@ def check_version(obj, version):
                        "reload it and apply your change again")
 
 
-def generic_update(obj, data):
+def generic_update(obj: Any, data: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     """Version-checked partial update for records without special rules; returns the changes."""
     check_version(obj, data.pop("version"))
     changes = populate_from_dict(obj, data)
@@ -75,7 +79,7 @@ def generic_update(obj, data):
     return changes
 
 
-def contains(column, text):
+def contains(column: sa.ColumnElement[str], text: str) -> sa.ColumnElement[bool]:
     """A case-insensitive "contains ``text``" condition on ``column``, with LIKE wildcards escaped.
 
     ``%`` and ``_`` typed by a user are matched literally, not as wildcards.

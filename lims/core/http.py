@@ -1,7 +1,9 @@
 """HTTP glue: one commit per request, and errors a client can read (never a traceback)."""
 import logging
+from typing import Any
 
-from flask import abort, jsonify, make_response, render_template, request
+from flask import Flask, Response, abort, jsonify, make_response, render_template, request
+from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -27,11 +29,11 @@ class DomainValidationError(Exception):
         self.errors = errors
 
 
-def is_api_request():
+def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
-def flatten_errors(errors):
+def flatten_errors(errors: Any) -> dict[str, Any]:
     """Turn webargs' ``{"json": {...}, "query": {...}}`` into one field -> messages map."""
     if not isinstance(errors, dict):
         return {"_schema": errors if isinstance(errors, list) else [str(errors)]}
@@ -46,7 +48,7 @@ def flatten_errors(errors):
     return out
 
 
-def error_response(code, message, errors=None):
+def error_response(code: int, message: str, errors: Any = None) -> ResponseReturnValue:
     """Return a JSON error body for the API or an HTML error page for the site."""
     if is_api_request():
         body = {"code": code, "message": message}
@@ -60,22 +62,22 @@ def error_response(code, message, errors=None):
         return f"{code}: {message}", code, {"Content-Type": "text/plain; charset=utf-8"}
 
 
-def handle_http_exception(error):
+def handle_http_exception(error: HTTPException) -> Response:
     db.session.rollback()
     data = getattr(error, "data", None) or {}
     errors = data.get("errors") or data.get("messages")
     if errors is not None:
         errors = flatten_errors(errors)
     message = data.get("message") or error.description or error.name
-    resp = make_response(error_response(error.code, message, errors))
-    if error.code == 405 and error.valid_methods:
-        resp.headers["Allow"] = ", ".join(error.valid_methods)
+    resp = make_response(error_response(error.code, message, errors))  # type: ignore[arg-type]  # handled: has a code
+    if error.code == 405 and error.valid_methods:  # type: ignore[attr-defined]  # a 405 (MethodNotAllowed) has them
+        resp.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
     for key, value in (data.get("headers") or {}).items():
         resp.headers[key] = value
     return resp
 
 
-def init_app(app):
+def init_app(app: Flask) -> None:
     """Register error handlers and the commit-at-request-end hook."""
     app.register_error_handler(HTTPException, handle_http_exception)
 
@@ -150,7 +152,7 @@ def init_app(app):
         return response
 
 
-def require_json_body():
+def require_json_body() -> None:
     """Refuse a body that is not JSON with 400 (webargs treats it as missing otherwise)."""
     if request.method in ("POST", "PUT", "PATCH") and request.content_length:
         if not request.is_json:

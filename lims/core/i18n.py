@@ -2,7 +2,7 @@
 from flask import current_app, has_request_context, request, session
 
 
-def select_locale():
+def select_locale() -> str:
     """Return the locale code for this request."""
     langs = current_app.config["LANGUAGES"]
     if not has_request_context():  # the CLI, the demo loader, background work: the default language
@@ -10,7 +10,7 @@ def select_locale():
     lang = request.args.get("lang")
     if lang in langs:
         session["lang"] = lang
-        return lang
+        return lang  # type: ignore[return-value]  # one of LANGUAGES, so not None
     if session.get("lang") in langs:
         return session["lang"]
     return request.accept_languages.best_match(langs) or current_app.config["BABEL_DEFAULT_LOCALE"]

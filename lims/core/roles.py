@@ -7,17 +7,18 @@ TABLE, no DISABLE TRIGGER, no DROP. ``lims db-roles grant-app ROLE`` applies thi
 after every upgrade (new tables need their grants).
 """
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 APPEND_ONLY_TABLES = ("audit_events", "measurement_readings", "measurement_rejections")
 
 
-def grant_app_role(engine, role, schema="public"):
+def grant_app_role(engine: Engine, role: str, schema: str = "public") -> None:
     """Grant ``role`` the application's privileges in ``schema`` (``role`` must be a checked identifier)."""
     q = engine.dialect.identifier_preparer.quote
     r, s = q(role), q(schema)
     with engine.begin() as conn:
-        tables = conn.execute(sa.text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema})
-        tables = [t for (t,) in tables]
+        rows = conn.execute(sa.text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema})
+        tables = [t for (t,) in rows]
         conn.execute(sa.text(f"REVOKE CREATE ON SCHEMA {s} FROM PUBLIC"))
         conn.execute(sa.text(f"GRANT USAGE ON SCHEMA {s} TO {r}"))
         for table in tables:

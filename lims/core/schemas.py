@@ -1,11 +1,12 @@
 """Marshmallow base classes: strict about unknown keys, strip whitespace, paginated envelopes."""
 import json
 import time
+from typing import Any
 
 import marshmallow as ma
 from flask import request, url_for
 from marshmallow import fields, pre_load, validate
-from sqlalchemy import func, select, text
+from sqlalchemy import Select, TextClause, func, select, text
 from sqlalchemy.sql import operators
 
 from lims.extensions import db
@@ -83,7 +84,7 @@ class VersionSchema(LoadSchema):
                                                       "a stale value gets 409"})
 
 
-def page_schema(item_schema, name):
+def page_schema(item_schema: type[ma.Schema] | ma.Schema, name: str) -> type[ma.Schema]:
     """Return a paginated envelope schema class for ``item_schema``."""
     return type(name, (DumpSchema,), {
         "items": fields.List(fields.Nested(item_schema), required=True),
@@ -130,7 +131,7 @@ def _estimate(count_select):
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
-def sa_text(sql):
+def sa_text(sql: str) -> TextClause:
     return text(sql)
 
 
@@ -154,7 +155,7 @@ def _cached_count(count_select):
     return total
 
 
-def paginate(query_select, args):
+def paginate(query_select: Select[Any], args: dict[str, Any]) -> dict[str, Any]:
     """Run ``query_select`` (a SQLAlchemy select) for one page and return the envelope dict.
 
     Pages ordered by ``id`` have a ``next`` link with a keyset cursor (``after=<last id>``):

@@ -9,8 +9,10 @@ import base64
 import hashlib
 import os
 import re
+from collections.abc import Callable, Iterator
+from typing import Any
 
-from flask import abort, current_app, request
+from flask import Flask, abort, current_app, request
 from flask_babel import gettext as _
 
 from lims.extensions import limiter, talisman
@@ -19,7 +21,7 @@ TEMPLATES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__f
 _INLINE = re.compile(r"<(script|style)(\s[^>]*)?>(.*?)</\1>", re.S | re.I)
 
 
-def inline_blocks(root=TEMPLATES_DIR):
+def inline_blocks(root: str = TEMPLATES_DIR) -> Iterator[tuple[str, str, str]]:
     """Yield ``(template path, tag, body)`` of every inline script/style block with a body."""
     for folder, _dirs, files in os.walk(root):
         for name in sorted(files):
@@ -36,11 +38,11 @@ def inline_blocks(root=TEMPLATES_DIR):
                     yield path, m.group(1).lower(), m.group(3)
 
 
-def csp_hash(body):
+def csp_hash(body: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode() + "'"
 
 
-def content_security_policy():
+def content_security_policy() -> dict[str, str | list[str]]:
     scripts, styles = ["'self'"], ["'self'"]
     for _path, tag, body in inline_blocks():
         (scripts if tag == "script" else styles).append(csp_hash(body))
@@ -56,7 +58,7 @@ def content_security_policy():
     }
 
 
-def init_app(app):
+def init_app(app: Flask) -> None:
     """Bind Talisman and the limiter, and refuse oversized JSON bodies before they are parsed."""
     production = app.config["ENV_NAME"] == "production"
     talisman.init_app(
@@ -80,7 +82,7 @@ def init_app(app):
             abort(413, description=f"the JSON body is larger than {app.config['MAX_JSON_BYTES']} bytes")
 
 
-def login_limits():
+def login_limits() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorators for the login view: failed attempts counted per account and per client address."""
 
     def failed(response):
@@ -98,12 +100,12 @@ def login_limits():
     per_address = limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"],
                                 deduct_when=failed, scope="login-address", error_message=message)
 
-    def decorator(fn):
+    def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
         return per_account(per_address(fn))
 
     return decorator
 
 
-def public_check_limit():
+def public_check_limit() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """The per-client-address limit of the public certificate check (generous; see PUBLIC_CHECK_LIMIT)."""
     return limiter.limit(lambda: current_app.config["PUBLIC_CHECK_LIMIT"], scope="public-check")

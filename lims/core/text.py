@@ -7,13 +7,15 @@ message naming the character, the same on every database (PostgreSQL would refus
 SQLite would store it).
 """
 import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 _NAMES = {"\x00": "a NUL character", "\u200b": "a zero-width space", "\u200c": "a zero-width non-joiner",
           "\u200d": "a zero-width joiner", "\u2060": "a word joiner", "\ufeff": "a zero-width no-break space"}
 _BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-def identity_text_problem(text):
+def identity_text_problem(text: str) -> str | None:
     """Why ``text`` may not identify anything, or None when it may.
 
     :returns: e.g. ``"contains a bidirectional control character (U+202E)"``
@@ -38,7 +40,7 @@ def identity_text_problem(text):
     return None
 
 
-def identity_problems(data, keys):
+def identity_problems(data: Mapping[str, Any], keys: Iterable[str]) -> dict[str, list[str]]:
     """``{key: [problem]}`` for the values of ``keys`` in ``data`` that may not identify anything."""
     out = {}
     for key in keys:

@@ -12,10 +12,13 @@ The public report needs no login and no third-party service. Abuse is kept down 
 
 Every step changes the audited row, so the trail shows who reported (``public``), answered and closed.
 """
+from __future__ import annotations
+
 import datetime as dt
 import hashlib
 import hmac
 import secrets
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -28,6 +31,13 @@ from lims.core.http import Conflict, DomainValidationError
 from lims.extensions import db
 from lims.modules.complaints.models import Complaint
 
+if TYPE_CHECKING:
+    from sqlalchemy.sql import Select
+
+    from lims.modules.equipment.models import Instrument
+    from lims.modules.issuance.models import Certificate
+    from lims.modules.users.models import User
+
 DEFAULTS = {"COMPLAINT_POW_BITS": 16, "COMPLAINT_POW_MAX_AGE": 3600, "COMPLAINT_LIMIT_PER_HOUR": 5,
             "COMPLAINT_LIMIT_PER_INSTRUMENT": 20}
 # lab roles that see and answer every organisation's complaints (customers: their own organisation's)
@@ -38,7 +48,7 @@ class RateLimited(Exception):
     """Too many reports from one place or about one instrument; the message says when to try again."""
 
 
-def setting(name):
+def setting(name: str) -> Any:
     return current_app.config.get(name, DEFAULTS[name])
 
 
@@ -46,12 +56,12 @@ def _serializer():
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="lims-complaint-pow")
 
 
-def new_challenge():
+def new_challenge() -> str:
     """A fresh signed challenge for the report form."""
     return _serializer().dumps(secrets.token_hex(8))
 
 
-def leading_zero_bits(digest):
+def leading_zero_bits(digest: bytes) -> int:
     """The number of leading zero bits of ``digest`` (bytes)."""
     bits = 0
     for byte in digest:
@@ -62,7 +72,7 @@ def leading_zero_bits(digest):
     return bits
 
 
-def solve(challenge, bits):
+def solve(challenge: str, bits: int) -> str:
     """Find a nonce for ``challenge`` (what the page's script does; used by tests and scripts)."""
     nonce = 0
     while leading_zero_bits(hashlib.sha256(f"{challenge}:{nonce}".encode()).digest()) < bits:
@@ -70,7 +80,7 @@ def solve(challenge, bits):
     return str(nonce)
 
 
-def check_proof_of_work(challenge, nonce):
+def check_proof_of_work(challenge: str | None, nonce: str | None) -> str:
     """Return the digest that marks ``challenge`` as used; refuse a forged, expired or unsolved one.
 
     :raises DomainValidationError: under ``pow`` (the page shows it above the form).
@@ -91,13 +101,14 @@ def check_proof_of_work(challenge, nonce):
     return digest
 
 
-def reporter_key(address):
+def reporter_key(address: str | None) -> str:
     """A keyed hash of the reporter's network address (the address itself is not stored)."""
     key = current_app.config["SECRET_KEY"].encode()
     return hmac.new(key, (address or "-").encode(), hashlib.sha256).hexdigest()
 
 
-def report(instrument, data, reporter, pow_digest, certificate=None, now=None):
+def report(instrument: Instrument, data: dict[str, Any], reporter: str, pow_digest: str,
+           certificate: Certificate | None = None, now: dt.datetime | None = None) -> Complaint:
     """Create an open complaint about ``instrument`` from validated ``data`` (text, phone).
 
     :raises RateLimited: too many reports from ``reporter`` this hour or about the instrument today.
@@ -123,7 +134,7 @@ def report(instrument, data, reporter, pow_digest, certificate=None, now=None):
     return complaint
 
 
-def complaints_for(user):
+def complaints_for(user: User) -> Select[tuple[Complaint]]:
     """The complaints ``user`` may see: all for lab staff, their own organisation's for customers."""
     q = select(Complaint).order_by(Complaint.id.desc())
     if not sees_all_organisations(user):
@@ -131,7 +142,7 @@ def complaints_for(user):
     return q
 
 
-def readable(user, complaint_id):
+def readable(user: User, complaint_id: int) -> Complaint:
     complaint = get_or_404(Complaint, complaint_id)
     check_org(user, complaint.organisation_id)
     return complaint
@@ -143,7 +154,7 @@ def _may_answer(user, complaint):
     check_org(user, complaint.organisation_id, "write")
 
 
-def answer(complaint, user, data):
+def answer(complaint: Complaint, user: User, data: dict[str, Any]) -> Complaint:
     """Answer (or amend the answer of) a complaint that is not closed; ``data``: answer, version.
 
     :raises Conflict: the complaint is closed, or the version is stale.
@@ -160,7 +171,7 @@ def answer(complaint, user, data):
     return complaint
 
 
-def close(complaint, user, data):
+def close(complaint: Complaint, user: User, data: dict[str, Any]) -> Complaint:
     """Close a complaint (it keeps its answer); ``data``: version.
 
     :raises Conflict: already closed, or the version is stale.
@@ -176,7 +187,8 @@ def close(complaint, user, data):
     return complaint
 
 
-def open_count(user):
+def open_count(user: User) -> int:
     """How many complaints ``user`` may see are still open (for the navigation)."""
     q = complaints_for(user).where(Complaint.state == "open").order_by(None)
-    return db.session.execute(select(func.count()).select_from(q.subquery())).scalar()
+    # COUNT(*) always gives a row: never None
+    return db.session.execute(select(func.count()).select_from(q.subquery())).scalar()  # type: ignore[return-value]

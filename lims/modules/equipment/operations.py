@@ -1,6 +1,11 @@
 """Operations on the register. They mutate and flush; the request or command commits."""
+from __future__ import annotations
+
 import csv
+import datetime as dt
 import io
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
@@ -12,6 +17,13 @@ from lims.modules.equipment.models import Bench, Instrument, InstrumentType, Ref
 from lims.modules.equipment.rules import validate_characteristics
 from lims.modules.organisations.models import Organisation
 
+if TYPE_CHECKING:
+    from lims.modules.users.models import User
+
+#: an import row: the checked text and characteristics, and the owner (None when the row names no valid one)
+ImportRow = tuple[dict[str, Any], Organisation | None]
+IdentityKey = tuple[str, str, str]
+
 CUSTOMER_ORG_KIND = {"market_manager": "market", "equipment_officer": "hospital"}
 MAX_IMPORT_ROWS = 20_000
 MAX_IMPORT_BYTES = 10 * 1024 * 1024  # an uploaded register (API and page); 20,000 rows fit easily
@@ -21,11 +33,11 @@ IDENTITY = IDENTITY_TEXT + ("characteristics",)
 CORRECTING_ROLES = ("lab_manager", "admin")
 
 
-def type_by_code(code):
+def type_by_code(code: str) -> InstrumentType | None:
     return db.session.execute(select(InstrumentType).where(InstrumentType.code == code)).scalar_one_or_none()
 
 
-def create_instrument(data, owner):
+def create_instrument(data: dict[str, Any], owner: Organisation) -> Instrument:
     """Create an instrument owned by ``owner`` from validated ``data``.
 
     :raises DomainValidationError: unknown type, characteristics that do not fit the type.
@@ -60,12 +72,12 @@ def _check_identity_free(manufacturer, model, serial, exclude_id=None):
         raise Conflict(f"an instrument {manufacturer} {model} with serial number {serial} is already registered")
 
 
-def is_verified(inst):
+def is_verified(inst: Instrument) -> bool:
     """True once a verification of ``inst`` is on record (its identity is then fixed)."""
     return inst.last_verified_on is not None or inst.last_result is not None
 
 
-def update_instrument(inst, data, user):
+def update_instrument(inst: Instrument, data: dict[str, Any], user: User) -> dict[str, Any]:
     """Apply a partial update to ``inst`` (``data`` carries the client's ``version``).
 
     After a verification, serial number, make, model and characteristics are fixed for customers
@@ -90,7 +102,7 @@ def update_instrument(inst, data, user):
         raise Conflict(f"instrument {inst.serial_number} has been verified: its {', '.join(changed)} cannot be "
                        "changed; ask the laboratory to correct it (the correction withdraws the verification)")
     ident = {k: data.get(k, getattr(inst, k)) for k in IDENTITY_TEXT}
-    _check_identity_free(*ident.values(), exclude_id=inst.id)
+    _check_identity_free(ident["manufacturer"], ident["model"], ident["serial_number"], exclude_id=inst.id)
     if changed and is_verified(inst):  # a lab correction: one audited change with the withdrawal
         data["verified_until"] = None
     changes = populate_from_dict(inst, data)
@@ -98,13 +110,13 @@ def update_instrument(inst, data, user):
     return changes
 
 
-def delete_instrument(inst):
+def delete_instrument(inst: Instrument) -> None:
     """Soft-delete ``inst``: it leaves the register but its history stays."""
     inst.is_deleted = True
     db.session.flush()
 
 
-def create_type(data):
+def create_type(data: dict[str, Any]) -> InstrumentType:
     if type_by_code(data["code"]) is not None:
         raise Conflict(f"instrument type {data['code']} already exists")
     itype = InstrumentType(**data)
@@ -116,7 +128,7 @@ def create_type(data):
 STANDARD_IDENTITY = ("code", "name", "manufacturer", "model", "serial_number", "certificate_number")
 
 
-def create_standard(data):
+def create_standard(data: dict[str, Any]) -> ReferenceStandard:
     problems = identity_problems(data, STANDARD_IDENTITY)
     if problems:
         raise DomainValidationError(problems)
@@ -128,7 +140,7 @@ def create_standard(data):
     return std
 
 
-def update_standard(std, data):
+def update_standard(std: ReferenceStandard, data: dict[str, Any]) -> dict[str, Any]:
     """Version-checked update of a reference standard (e.g. after its recalibration).
 
     :raises DomainValidationError: the due date would not be after the calibration date
@@ -158,7 +170,7 @@ def _standards(ids):
     return stds
 
 
-def create_bench(data):
+def create_bench(data: dict[str, Any]) -> Bench:
     if db.session.execute(select(Bench).where(Bench.name == data["name"])).first():
         raise Conflict(f"a bench named {data['name']} already exists")
     bench = Bench(name=data["name"], location=data.get("location", ""), ports=data.get("ports", []))
@@ -168,7 +180,7 @@ def create_bench(data):
     return bench
 
 
-def update_bench(bench, data):
+def update_bench(bench: Bench, data: dict[str, Any]) -> dict[str, Any]:
     """Version-checked update of a bench: name, location, ports, attached standards.
 
     :raises Conflict: a stale version, or another bench already has the new name
@@ -185,7 +197,7 @@ def update_bench(bench, data):
     return changes
 
 
-def ensure_standards_usable(standards, day):
+def ensure_standards_usable(standards: Iterable[ReferenceStandard], day: dt.date) -> None:
     """Refuse to use a standard outside its calibration validity on ``day``.
 
     :raises Conflict: naming each overdue standard and its due date.
@@ -200,7 +212,7 @@ def ensure_standards_usable(standards, day):
 IMPORT_COLUMNS = ("type_code", "manufacturer", "model", "serial_number", "location")
 
 
-def parse_number(text):
+def parse_number(text: str) -> int | float | None:
     """The JSON value a typed-in number carries: int when written without a point or exponent, else float.
 
     :returns: the number, or None when ``text`` is not one
@@ -214,14 +226,16 @@ def parse_number(text):
     return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
 
 
-def read_characteristics(itype, lookup):
+def read_characteristics(itype: InstrumentType, lookup: Callable[[str], str | None]
+                         ) -> tuple[dict[str, int | float | str], list[tuple[str, str]]]:
     """Read an instrument type's characteristics from text (a CSV row, a form).
 
     :param lookup: ``lookup(key)`` returns the text given for characteristic ``key`` (or None)
     :returns: ``(values, bad)``: the values given, and ``[(key, text)]`` of number fields that
         are not numbers. Whether the values satisfy the type is :func:`create_instrument`'s job.
     """
-    values, bad = {}, []
+    values: dict[str, int | float | str] = {}
+    bad: list[tuple[str, str]] = []
     for c in itype.characteristics:
         raw = (lookup(c["key"]) or "").strip()
         if not raw:
@@ -237,7 +251,7 @@ def read_characteristics(itype, lookup):
     return values, bad
 
 
-def owner_for_new_instrument(user, owner_id):
+def owner_for_new_instrument(user: User, owner_id: int | None) -> Organisation:
     """The organisation a new instrument of ``user``'s is registered for.
 
     Customers register for their own organisation only; an admin must name the owner.
@@ -259,7 +273,8 @@ def owner_for_new_instrument(user, owner_id):
     return user.organisation
 
 
-def import_instruments(text, user_org, allow_owner_column):
+def import_instruments(text: str, user_org: Organisation | None, allow_owner_column: bool
+                       ) -> tuple[int, list[dict[str, Any]]]:
     """Validate every row of an instrument register CSV, then create all rows or none.
 
     :param text: the CSV text (UTF-8, header row; columns ``type_code, manufacturer, model,
@@ -273,18 +288,19 @@ def import_instruments(text, user_org, allow_owner_column):
     if errors:
         return 0, errors
     with db.session.begin_nested():
-        insert_rows(rows)
+        insert_rows(rows)  # type: ignore[arg-type]  # no errors: every row has its owner
     return len(rows), []
 
 
-def validate_import(text, user_org, allow_owner_column, skip=0):
+def validate_import(text: str, user_org: Organisation | None, allow_owner_column: bool, skip: int = 0
+                    ) -> tuple[list[ImportRow], list[dict[str, Any]]]:
     """Check every row of a register CSV with set-based look-ups (types, owners and identities once).
 
     :param skip: data rows already stored by an earlier attempt of the same import (not re-checked)
     :returns: ``(rows, errors)``: the rows as ``(data, owner_id)`` after ``skip``, and the problems
         as ``{"row", "column", "problem"}`` (row 1 is the header)
     """
-    errors = []
+    errors: list[dict[str, Any]] = []
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
         header = reader.fieldnames or []
@@ -295,7 +311,7 @@ def validate_import(text, user_org, allow_owner_column, skip=0):
         missing.append("owner_id")
     if missing:
         return [], [{"row": 1, "column": c, "problem": "missing column"} for c in missing]
-    raw = []
+    raw: list[tuple[int, Any]] = []  # DictReader rows: text, and a list under None for extra fields
     try:
         for rownum, row in enumerate(reader, start=2):
             if rownum - 1 > MAX_IMPORT_ROWS:
@@ -313,7 +329,8 @@ def validate_import(text, user_org, allow_owner_column, skip=0):
                   if (r.get("owner_id") or "").strip().isdigit() and len(r.get("owner_id").strip()) < 10}
         owners.update({o.id: o for o in db.session.execute(
             select(Organisation).where(Organisation.id.in_(wanted))).scalars()} if wanted else {})
-    seen, rows = {}, []
+    seen: dict[IdentityKey, int] = {}
+    rows: list[ImportRow] = []
     for rownum, row in raw:
         rows.append(_validate_row(rownum, row, user_org, allow_owner_column, seen, errors, types, owners))
     for key, serial in registered_identities(list(seen)).items():
@@ -324,7 +341,7 @@ def validate_import(text, user_org, allow_owner_column, skip=0):
     return rows, errors
 
 
-def registered_identities(keys, chunk=900):
+def registered_identities(keys: Sequence[IdentityKey], chunk: int = 900) -> dict[IdentityKey, str]:
     """Which ``(manufacturer, model, serial_number.lower())`` keys are already in the register.
 
     Serial numbers compare case-insensitively within a make and model, as the register's unique index does.
@@ -344,7 +361,7 @@ def registered_identities(keys, chunk=900):
     return found
 
 
-def insert_rows(rows):
+def insert_rows(rows: Sequence[tuple[dict[str, Any], Organisation]]) -> int:
     """Insert validated import rows in one flush (a multi-row INSERT; one audit event per instrument).
 
     :param rows: ``(data, owner)`` pairs from :func:`validate_import`

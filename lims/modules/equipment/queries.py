@@ -1,5 +1,9 @@
 """Queries over the register: derived status as SQL, scoped lists."""
+from __future__ import annotations
+
 import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -9,23 +13,28 @@ from lims.core.auth import sees_all_organisations
 from lims.core.db import contains
 from lims.modules.equipment.models import Bench, Instrument, InstrumentType
 
+if TYPE_CHECKING:
+    from sqlalchemy.sql import ColumnElement, Select
 
-def today():
+    from lims.modules.users.models import User
+
+
+def today() -> dt.date:
     """The lab's current date (server local date)."""
     return dt.date.today()
 
 
-def status_of(instrument):
+def status_of(instrument: Instrument) -> str:
     """Return the derived status of ``instrument`` as of today."""
     return instrument.status(today(), current_app.config["DUE_SOON_DAYS"])
 
 
-def active_benches():
+def active_benches() -> Select[tuple[Bench]]:
     """A select of the benches in use (not deleted), by name: the one definition for the API, pages and CLI."""
     return select(Bench).where(Bench.is_deleted.is_(False)).order_by(Bench.name)
 
 
-def status_condition(status, day, due_soon_days):
+def status_condition(status: str, day: dt.date, due_soon_days: int) -> ColumnElement[bool]:
     """A SQL condition equivalent to :meth:`Instrument.status` == ``status``."""
     soon = day + dt.timedelta(days=due_soon_days)
     active = Instrument.is_withdrawn.is_(False)
@@ -40,7 +49,7 @@ def status_condition(status, day, due_soon_days):
     }[status]
 
 
-def instruments_for(user, args):
+def instruments_for(user: User, args: Mapping[str, Any]) -> Select[tuple[Instrument]]:
     """Return a select of the instruments ``user`` may see, filtered by ``args``."""
     q = select(Instrument).where(Instrument.is_deleted.is_(False))
     if not sees_all_organisations(user):

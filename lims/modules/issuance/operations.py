@@ -3,8 +3,12 @@
 Operations only ``flush()``; the request (or the CLI command) commits. Every change is written
 to the audit trail by :mod:`lims.core.audit` because :class:`Certificate` is audited.
 """
+from __future__ import annotations
+
 import datetime as dt
 import logging
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -21,6 +25,11 @@ from lims.modules.issuance.models import Certificate, CertificateCounter
 from lims.modules.jobs import operations as jobs_ops
 from lims.modules.jobs.models import Job
 
+if TYPE_CHECKING:
+    from sqlalchemy.sql import Select
+
+    from lims.modules.users.models import User
+
 log = logging.getLogger(__name__)
 
 PREFIXES = {"verification": "JD", "failure_notice": "JD", "calibration": "JZ"}
@@ -36,7 +45,7 @@ MESSAGES = {
 }
 
 
-def next_number(kind, year):
+def next_number(kind: str, year: int) -> str:
     """Return the next number, e.g. ``JD-2026-000123`` (JD: verification, JZ: calibration).
 
     The number comes from the per-prefix, per-year counter row, incremented by one ``UPDATE …
@@ -85,14 +94,14 @@ def _result(record):
     return {"pass": "pass", "fail": "fail"}.get(record.get("conformity") or "")
 
 
-def current_certificate(job):
+def current_certificate(job: Job) -> Certificate | None:
     """The job's certificate that is neither revoked nor replaced (at most one, by a partial unique index)."""
     return db.session.execute(select(Certificate).where(
         Certificate.job_id == job.id, Certificate.revoked_dt.is_(None), Certificate.replaced_dt.is_(None))
     ).scalars().first()
 
 
-def readable_certificate(user, cert_id):
+def readable_certificate(user: User, cert_id: int) -> Certificate:
     """The certificate ``cert_id`` if ``user`` may read it (404 unknown, 403 another organisation's)."""
     from lims.core.auth import check_org
     from lims.core.db import get_or_404
@@ -102,7 +111,7 @@ def readable_certificate(user, cert_id):
     return cert
 
 
-def certificates_for(user):
+def certificates_for(user: User) -> Select[tuple[Certificate]]:
     """The certificates ``user`` may see: all for lab staff, their organisation's for customers."""
     from lims.core.auth import sees_all_organisations
 
@@ -112,7 +121,7 @@ def certificates_for(user):
     return query
 
 
-def issue_certificate(job, issuer, options=None):
+def issue_certificate(job: Job, issuer: User, options: dict[str, Any] | None = None) -> Certificate:
     """Issue the certificate of an approved job: build the record, sign, render, store.
 
     :param job: the job (must be approved)
@@ -140,7 +149,7 @@ def issue_certificate(job, issuer, options=None):
     return _store(raw, job, issuer)
 
 
-def revoke(cert, user, reason):
+def revoke(cert: Certificate, user: User, reason: str | None) -> Certificate:
     """Revoke a certificate (it stays stored; the check page shows the reason).
 
     :raises DomainValidationError: without a reason
@@ -157,7 +166,7 @@ def revoke(cert, user, reason):
     return cert
 
 
-def refresh_instrument_status(inst):
+def refresh_instrument_status(inst: Instrument) -> None:
     """Set the register's verification fields of ``inst`` from its current verification certificates.
 
     Called when a certificate is revoked: the latest certificate neither revoked nor replaced decides;
@@ -182,7 +191,7 @@ def refresh_instrument_status(inst):
     db.session.flush()
 
 
-def printable_for_stickers(certs):
+def printable_for_stickers(certs: Sequence[Certificate]) -> Sequence[Certificate]:
     """Refuse revoked or replaced certificates on a sticker sheet (their "合格 Pass" mark must never print again).
 
     :raises Conflict: naming each such certificate and its status
@@ -194,7 +203,7 @@ def printable_for_stickers(certs):
     return certs
 
 
-def replace(cert, user, data):
+def replace(cert: Certificate, user: User, data: dict[str, Any]) -> Certificate:
     """Issue a corrected certificate (revision + 1) that replaces ``cert`` (ISO/IEC 17025 7.8.8).
 
     :param data: validated corrections with a ``reason``
@@ -207,7 +216,7 @@ def replace(cert, user, data):
         state = "revoked" if cert.revoked_dt is not None else "already replaced"
         raise Conflict(f"certificate {cert.number} is {state}; only a current certificate can be replaced")
     job = db.session.get(Job, cert.job_id)
-    jobs_ops.ensure_four_eyes(job, user)
+    jobs_ops.ensure_four_eyes(job, user)  # type: ignore[arg-type]  # a certificate's job always exists
     today = rec.today_local()
     raw = rec.amended_record(cert.record, user, next_number(cert.kind, today.year), data, today)
     cert.replaced_dt = now_utc()  # no longer current: the job's one current certificate is the new one
@@ -218,7 +227,7 @@ def replace(cert, user, data):
     return new
 
 
-def status_info(cert, today):
+def status_info(cert: Certificate, today: dt.date) -> dict[str, Any]:
     """Return the current status and bilingual messages of a certificate.
 
     :returns: ``{"status", "message_zh", "message_en", "replaced_by_number"}``
@@ -233,12 +242,12 @@ def status_info(cert, today):
             "replaced_by_number": new}
 
 
-def find_by_number(number):
+def find_by_number(number: str) -> Certificate | None:
     """Return the certificate with ``number`` or None."""
     return db.session.execute(select(Certificate).where(Certificate.number == number)).scalars().first()
 
 
-def integrity_report():
+def integrity_report() -> dict[str, list[str]]:
     """Re-hash every stored certificate; return ``{number: [problems]}`` for those that changed."""
     out = {}
     for cert in db.session.execute(select(Certificate).order_by(Certificate.id)).scalars():
@@ -248,7 +257,7 @@ def integrity_report():
     return out
 
 
-def demo_result_notes(inst, fail):
+def demo_result_notes(inst: Instrument, fail: bool) -> str:
     """The ``R:`` result lines a technician would submit for a demo scale (three test loads)."""
     chars = inst.characteristics or {}
     e, mx = chars.get("e", 10), chars.get("max", 30000)
@@ -263,7 +272,7 @@ def demo_result_notes(inst, fail):
     return "\n".join(lines)
 
 
-def issue_demo_certificates(users, count=5):
+def issue_demo_certificates(users: Mapping[str, User], count: int = 5) -> list[Certificate]:
     """Give the demo issued certificates: valid ones, one failure notice, one revoked, one replaced.
 
     Creates a signing key in ``KEY_DIR`` when there is none. Jobs are driven through the real
@@ -290,7 +299,9 @@ def issue_demo_certificates(users, count=5):
     for n, inst in enumerate(scales):
         job = book_job(inst, tech)
         fail = n == len(scales) - 1
-        steps = [("receive", tech, {}), ("start", tech, {"bench_id": bench.id}), ("measure", tech, {}),
+        steps: list[tuple[str, User, dict[str, Any]]] = [
+                 ("receive", tech, {}), ("start", tech, {"bench_id": bench.id}),  # type: ignore[union-attr]
+                 ("measure", tech, {}),
                  ("submit", tech, {"result": "fail" if fail else "pass", "notes": demo_result_notes(inst, fail)}),
                  ("approve", manager, {})]
         for action, user, data in steps:

@@ -4,8 +4,12 @@ The jobs area sits below procedures and measurements (they import it, never the 
 judgement of a job's test points reaches :func:`transition` through :func:`register_judge`, which
 the procedures area calls when it is imported.
 """
+from __future__ import annotations
+
 import calendar
 import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +23,16 @@ from lims.modules.equipment.models import Bench, Instrument
 from lims.modules.equipment.operations import ensure_standards_usable
 from lims.modules.jobs.models import TRANSITIONS, WORK_STEPS, Job, JobWorker
 
+if TYPE_CHECKING:
+    from sqlalchemy.sql import Select
+
+    from lims.modules.users.models import User
+
+#: ``judge(job)``: None (no procedure) or the judgement of the job's test points
+Judge = Callable[[Job], dict[str, Any] | None]
+#: ``check(job)``: raises Conflict when the job may not be approved yet
+ApprovalCheck = Callable[[Job], None]
+
 # action -> roles that may perform it (admin may do everything, but never approve its own work)
 ACTION_ROLES = {
     "receive": ("lab_manager", "technician"),
@@ -30,11 +44,11 @@ ACTION_ROLES = {
 }
 DECISIONS = ("approve", "reject")
 _OPEN_JOB_INDEX = "uq_jobs_one_open_per_instrument"
-_judges = []
-_approval_checks = []
+_judges: list[Judge] = []
+_approval_checks: list[ApprovalCheck] = []
 
 
-def register_judge(judge):
+def register_judge(judge: Judge) -> Judge:
     """Register ``judge(job)`` -> None (no procedure) or ``{"failing": [...], "missing": [...], "problem": str|None}``.
 
     The procedures area registers the judgement of a job's test points; :func:`transition` asks it at submit.
@@ -44,7 +58,7 @@ def register_judge(judge):
     return judge
 
 
-def register_approval_check(check):
+def register_approval_check(check: ApprovalCheck) -> ApprovalCheck:
     """Register ``check(job)``, raising :class:`Conflict` when ``job`` may not be approved yet.
 
     The procedures area registers its U/MPE adequacy check; :func:`transition` asks every check at approve.
@@ -54,7 +68,7 @@ def register_approval_check(check):
     return check
 
 
-def jobs_for(user):
+def jobs_for(user: User) -> Select[tuple[Job]]:
     """The jobs ``user`` may see: all for lab staff, their own organisation's instruments' for customers."""
     query = db.select(Job).join(Instrument, Job.instrument_id == Instrument.id)
     if not sees_all_organisations(user):
@@ -62,14 +76,14 @@ def jobs_for(user):
     return query
 
 
-def role_may(user, action):
+def role_may(user: User, action: str) -> bool:
     """True when ``user``'s role may take ``action`` on a job (admins may take every step)."""
     return user.role == "admin" or user.role in ACTION_ROLES[action]
 
 
 # --- four-eyes: the one home of the rule ------------------------------------------------------------
 
-def note_work(job, user, step):
+def note_work(job: Job, user: User, step: str) -> None:
     """Record that ``user`` did work step ``step`` (receive, start, measure, submit) on ``job``."""
     if step not in WORK_STEPS:
         raise ValueError(f"not a work step: {step}")
@@ -78,14 +92,14 @@ def note_work(job, user, step):
         db.session.flush()
 
 
-def workers(job):
+def workers(job: Job) -> set[int]:
     """The ids of the users who did a work step of ``job`` (receive, start, measure, submit)."""
     ids = set(db.session.execute(select(JobWorker.user_id).where(JobWorker.job_id == job.id)).scalars())
     ids.update(i for i in (job.received_by_id, job.started_by_id, job.submitted_by_id) if i is not None)
     return ids
 
 
-def four_eyes_problem(job, user):
+def four_eyes_problem(job: Job, user: User) -> str | None:
     """Why ``user`` may not approve, reject or certify ``job`` (four-eyes), or None when they may.
 
     Whoever received, started, measured or submitted the job is refused, whatever their role.
@@ -96,14 +110,14 @@ def four_eyes_problem(job, user):
     return None
 
 
-def ensure_four_eyes(job, user):
+def ensure_four_eyes(job: Job, user: User) -> None:
     """:raises Conflict: ``user`` did a work step of ``job`` (see :func:`four_eyes_problem`)."""
     problem = four_eyes_problem(job, user)
     if problem:
         raise Conflict(problem)
 
 
-def allowed_actions(job, user):
+def allowed_actions(job: Job, user: User) -> list[str]:
     """The steps ``user`` may take on ``job`` now: the role table, the state machine, four-eyes."""
     out = []
     for action, (sources, _target, _who) in TRANSITIONS.items():
@@ -117,24 +131,24 @@ def allowed_actions(job, user):
 
 # --- dates -------------------------------------------------------------------------------------------
 
-def add_months(day, months):
+def add_months(day: dt.date, months: int) -> dt.date:
     """``day`` plus ``months`` calendar months (clamped to the month's last day)."""
     month0 = day.month - 1 + months
     year, month = day.year + month0 // 12, month0 % 12 + 1
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def valid_until(verified_on, period_months):
+def valid_until(verified_on: dt.date, period_months: int) -> dt.date:
     """The last day of validity: the day before the anniversary (有效期至)."""
     return add_months(verified_on, period_months) - dt.timedelta(days=1)
 
 
-def received_on(job):
+def received_on(job: Job) -> dt.date | None:
     """The lab's calendar day on which ``job`` was received (None before)."""
     return job.received_dt.astimezone().date() if job.received_dt else None
 
 
-def date_problem(job, performed_on, today=None):
+def date_problem(job: Job, performed_on: dt.date, today: dt.date | None = None) -> str | None:
     """Why ``performed_on`` cannot be the verification date of ``job``, or None."""
     today = today or dt.date.today()
     if performed_on > today:
@@ -153,7 +167,8 @@ def _open_job_conflict(instrument, job_id=None):
                     f"{instrument.serial_number} already has an open job{known}; finish or return it first")
 
 
-def book_job(instrument, user, kind="verification", verification_kind="subsequent", booked_for=None, notes=""):
+def book_job(instrument: Instrument, user: User, kind: str = "verification", verification_kind: str = "subsequent",
+             booked_for: dt.date | None = None, notes: str = "") -> Job:
     """Book a job for ``instrument``; refuses a second open job for the same instrument.
 
     The database enforces one open job per instrument (a partial unique index), so two bookings made
@@ -180,7 +195,7 @@ def book_job(instrument, user, kind="verification", verification_kind="subsequen
     return job
 
 
-def book_batch(user, instrument_ids, **options):
+def book_batch(user: User, instrument_ids: Sequence[int], **options: Any) -> list[Job]:
     """Book every instrument of ``instrument_ids`` for ``user``: all or none, checked and inserted as a set.
 
     One query loads the instruments, one finds every open job among them, one multi-row INSERT
@@ -232,7 +247,7 @@ def book_batch(user, instrument_ids, **options):
 
 # --- the workflow ------------------------------------------------------------------------------------
 
-def transition(job, action, user, data):
+def transition(job: Job, action: str, user: User, data: dict[str, Any]) -> Job:
     """Move ``job`` by ``action`` (receive, start, submit, approve, reject, return).
 
     :param data: validated payload (``version``, and per action: ``bench_id``, ``result``,
@@ -330,7 +345,7 @@ def _apply_result(job):
     inst.verified_until = valid_until(job.performed_on, period) if job.result == "pass" and period else None
 
 
-def cancel_booking(job, user, version):
+def cancel_booking(job: Job, user: User, version: int) -> None:
     """Cancel a booking the lab has not received yet: the job is removed (the audit trail keeps it).
 
     Customers cancel their own organisation's bookings; lab staff any.

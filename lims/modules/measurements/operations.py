@@ -2,7 +2,11 @@
 
 Operations only ``flush()``; the request hook or the CLI commits.
 """
+from __future__ import annotations
+
 import datetime as dt
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -13,10 +17,17 @@ from lims.modules.equipment.operations import ensure_standards_usable
 from lims.modules.jobs.operations import note_work
 from lims.modules.measurements.models import MeasurementSession
 
+if TYPE_CHECKING:
+    from sqlalchemy.sql import Select
+
+    from lims.modules.equipment.models import Bench
+    from lims.modules.jobs.models import Job
+    from lims.modules.users.models import User
+
 RESUMABLE_STATES = ("open", "interrupted", "failed")
 
 
-def ensure_job_ready(job, day):
+def ensure_job_ready(job: Job, day: dt.date) -> Bench:
     """Refuse a job that is not being worked on at a bench whose standards are usable on ``day``.
 
     :param job: the :class:`~lims.modules.jobs.models.Job`.
@@ -33,7 +44,7 @@ def ensure_job_ready(job, day):
     return bench
 
 
-def bench_port(bench, role, known_drivers):
+def bench_port(bench: Bench, role: str | None, known_drivers: Collection[str]) -> dict[str, Any]:
     """Return the ``{"role", "port", "driver"}`` entry of ``bench`` named ``role`` (or its only port).
 
     :param known_drivers: driver kinds the acquisition can use.
@@ -58,7 +69,8 @@ def bench_port(bench, role, known_drivers):
     return entry
 
 
-def start_session(job, user, *, driver, port, count, require_stable=False, test_point=None, day=None):
+def start_session(job: Job, user: User, *, driver: str, port: str, count: int, require_stable: bool = False,
+                  test_point: str | None = None, day: dt.date | None = None) -> MeasurementSession:
     """Create an ``open`` session for ``job`` on its bench, recording the bench's standards.
 
     :param job: a job in_progress on a bench.
@@ -86,7 +98,7 @@ def start_session(job, user, *, driver, port, count, require_stable=False, test_
     return session
 
 
-def prepare_resume(session, day=None):
+def prepare_resume(session: MeasurementSession, day: dt.date | None = None) -> MeasurementSession:
     """Check that ``session`` may take more readings now and reopen it.
 
     :raises Conflict: the session is completed, or its job/bench/standards no longer allow work.
@@ -103,7 +115,7 @@ def prepare_resume(session, day=None):
     return session
 
 
-def end_session(session, state, error=""):
+def end_session(session: MeasurementSession, state: str, error: str = "") -> MeasurementSession:
     """Record how a run ended: ``completed``, ``interrupted`` (resumable) or ``failed``.
 
     :raises ValueError: ``state`` is not an end state.
@@ -115,7 +127,7 @@ def end_session(session, state, error=""):
     return session
 
 
-def sessions_query(job_id=None, state=None):
+def sessions_query(job_id: int | None = None, state: str | None = None) -> Select[tuple[MeasurementSession]]:
     """Return a select of sessions, newest first, optionally for one job and/or state."""
     q = select(MeasurementSession).order_by(MeasurementSession.id.desc())
     if job_id is not None:

@@ -3,6 +3,11 @@
 The one place where an organisation is created or changed: names are unique (checked here, and by
 the database's unique index as the last word).
 """
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -14,7 +19,7 @@ from lims.modules.organisations.models import Organisation
 FIELDS = ("kind", "name", "address", "district", "contact")
 
 
-def name_taken(name, except_id=None):
+def name_taken(name: str, except_id: int | None = None) -> bool:
     """True when another organisation already has ``name`` (compared after trimming, case-insensitively)."""
     q = select(Organisation.id).where(func.lower(Organisation.name) == name.strip().lower())
     if except_id is not None:
@@ -22,7 +27,7 @@ def name_taken(name, except_id=None):
     return db.session.execute(q).first() is not None
 
 
-def create_organisation(data):
+def create_organisation(data: dict[str, Any]) -> Organisation:
     """Create an organisation from validated ``data`` (kind, name, address, district, contact).
 
     :raises Conflict: an organisation with that name exists.
@@ -36,7 +41,7 @@ def create_organisation(data):
     return org
 
 
-def update_organisation(org, data):
+def update_organisation(org: Organisation, data: dict[str, Any]) -> Organisation:
     """Change an organisation (``data`` carries the ``version`` read; a stale one is refused).
 
     :raises Conflict: the new name is used by another organisation, or the version is stale.
@@ -47,7 +52,7 @@ def update_organisation(org, data):
     return org
 
 
-def organisations(kind=None):
+def organisations(kind: str | None = None) -> Sequence[Organisation]:
     """All organisations (optionally of one kind), by name."""
     q = select(Organisation).order_by(Organisation.kind, Organisation.name)
     if kind:

@@ -4,9 +4,13 @@ The plan comes from the procedure files (:mod:`lims.modules.procedures.definitio
 start-up into ``app.extensions["procedures"]``; results are :class:`PointResult` rows judged by
 :func:`lims.modules.budgets.evaluate.judge` (simple acceptance). Operations only ``flush()``.
 """
+from __future__ import annotations
+
 import datetime as dt
 import re
+from collections.abc import Collection
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -17,6 +21,16 @@ from lims.extensions import db
 from lims.modules.jobs import operations as jobs_ops
 from lims.modules.procedures.definitions import PlanError, compute_error, edition_on, fmt, plan
 from lims.modules.procedures.models import PointResult
+
+if TYPE_CHECKING:
+    from lims.modules.budgets.references import Reference
+    from lims.modules.jobs.models import Job
+    from lims.modules.procedures.definitions import Plan, TestPoint
+    from lims.modules.users.models import User
+
+#: ``(plan, results, overall, failing, missing)`` of :func:`judged`; the plan is a ``Plan``, or None when the job has
+#: none (typed Any: callers that planned the job first use it without a check)
+Judged = tuple[Any, dict[str, PointResult], str | None, list[str], list[str]]
 
 COVERAGE_PROBABILITY = "0.95"
 MULTI = ("repeatability", "eccentricity")  # tests that take several indications
@@ -35,7 +49,7 @@ def _convert(value, unit, target):
     return value * a[1] / b[1]
 
 
-def conventional_value(job, point):
+def conventional_value(job: Job, point: TestPoint) -> tuple[Decimal, str] | None:
     """The calibrated (conventional) value of a standard on the job's bench for exactly this nominal value.
 
     A standard's ``values`` rows (``{"nominal": "10 kg", "value": 10000.12, "unit": "g", ...}``)
@@ -59,12 +73,12 @@ def conventional_value(job, point):
     return None
 
 
-def job_day(job):
+def job_day(job: Job) -> dt.date:
     """The day that selects the regulation edition: the day work started (today before that)."""
     return job.started_dt.date() if job.started_dt is not None else dt.date.today()
 
 
-def procedure_for(job):
+def procedure_for(job: Job) -> dict[str, Any] | None:
     """The procedure document for ``job`` in the edition in force when it started, or None.
 
     Calibrations use the same test points and budgets; their MPE serves only a statement of
@@ -81,7 +95,7 @@ def procedure_for(job):
     return edition_on(editions.get(job.instrument.type.code), job_day(job))
 
 
-def job_plan(job):
+def job_plan(job: Job) -> Plan | None:
     """The job's :class:`~lims.modules.procedures.definitions.Plan`, or None when it has none.
 
     :raises PlanError: the instrument's characteristics do not allow a plan
@@ -92,13 +106,13 @@ def job_plan(job):
     return plan(proc, job.instrument.characteristics, job.verification_kind, job.instrument.type.code)
 
 
-def results_of(job):
+def results_of(job: Job) -> dict[str, PointResult]:
     """``{point id: PointResult}`` entered for ``job``."""
     rows = db.session.execute(select(PointResult).where(PointResult.job_id == job.id)).scalars()
     return {r.point: r for r in rows}
 
 
-def judged(job):
+def judged(job: Job) -> Judged:
     """The judged state of a job's plan.
 
     :returns: ``(plan, results, overall, failing, missing)``: ``overall`` is ``"fail"`` when a
@@ -118,7 +132,7 @@ def judged(job):
     return p, results, overall, failing, missing
 
 
-def result_view(r):
+def result_view(r: PointResult | None) -> dict[str, Any] | None:
     """Plain data of one stored point result."""
     if r is None:
         return None
@@ -131,7 +145,7 @@ def result_view(r):
     return out
 
 
-def procedure_view(job):
+def procedure_view(job: Job) -> dict[str, Any]:
     """The plan of ``job`` with any results entered (``GET /api/v1/jobs/<id>/procedure``).
 
     :raises Conflict: the job has no procedure, or its instrument cannot be planned (409)
@@ -274,7 +288,7 @@ def _evaluate(point, values, reference, p, data, judge):
     return values[worst], errors[worst], errors[worst], _judge(judge, errors[worst], point.mpe, big_u, k)
 
 
-def enter_result(job, user, data):
+def enter_result(job: Job, user: User, data: dict[str, Any]) -> PointResult:
     """Store (or re-enter) the result of one test point and judge it.
 
     :param data: validated request (``point``; ``indication`` — or ``indications`` for repeatability
@@ -307,10 +321,11 @@ def enter_result(job, user, data):
         values = list(data["indications"]) if point.test in MULTI else [data["indication"]]
     reference = data.get("reference")
     proc = procedure_for(job)
-    if data.get("indication_falling") is not None and not proc.get("budget", {}).get("hysteresis"):
+    # a job with a plan has a procedure: proc is not None below
+    if data.get("indication_falling") is not None and not proc.get("budget", {}).get("hysteresis"):  # type: ignore[union-attr]
         raise DomainValidationError({"indication_falling": [f"{p.regulation} does not measure hysteresis"]})
     if reference is None:
-        reference = default_reference(job, proc, point)
+        reference = default_reference(job, proc, point)  # type: ignore[arg-type]
     indication, error, corrected, verdict = _evaluate(point, values, reference, p, data, judge)
     falling = data.get("indication_falling")
     if falling is not None:  # judged on the larger of the rising and the falling error
@@ -341,22 +356,23 @@ def enter_result(job, user, data):
     fields["indication_falling"] = fmt(falling) if falling is not None else None
     for key, value in fields.items():
         setattr(row, key, value)
-    if proc.get("budget") is not None:
+    if proc.get("budget") is not None:  # type: ignore[union-attr]
         with db.session.no_autoflush:  # one write of the row: its budget is computed before the flush
             results = results_of(job)
         results[point.id] = row
         # this point, and when a repeatability or eccentricity item changed, the points whose budgets use it
         with db.session.no_autoflush:
-            refresh_budgets(job, p, proc, results, None if point.test in MULTI else {point.id})
+            refresh_budgets(job, p, proc, results, None if point.test in MULTI else {point.id})  # type: ignore[arg-type]
         if row.ratio is not None:  # the judged decision records U/MPE of the computed U
-            verdict = _judge(judge, corrected, point.mpe, Decimal(row.uncertainty), Decimal(row.k))
+            verdict = _judge(judge, corrected, point.mpe, Decimal(row.uncertainty),  # type: ignore[arg-type]
+                             Decimal(row.k))  # type: ignore[arg-type]  # set with the ratio
             row.rule, row.rule_name = verdict["rule"], verdict["rule_name"]
     jobs_ops.note_work(job, user, "measure")
     db.session.flush()
     return row
 
 
-def default_reference(job, proc, point):
+def default_reference(job: Job, proc: dict[str, Any], point: TestPoint) -> Decimal:
     """The reference value L when none is given: from the standards' calibration values (the budget's
     reference), else the older exact-nominal lookup, else the nominal value."""
     from lims.modules.budgets.references import ReferenceError as RefError
@@ -371,7 +387,7 @@ def default_reference(job, proc, point):
 
 
 @jobs_ops.register_judge
-def submission_judgement(job):
+def submission_judgement(job: Job) -> dict[str, Any] | None:
     """What the job's test points say at submit (:func:`lims.modules.jobs.operations.transition` asks it).
 
     :returns: None when the job has no procedure (a calibration, a type without one), else
@@ -390,7 +406,7 @@ def submission_judgement(job):
     return {"failing": failing, "missing": missing, "problem": None}
 
 
-def demo_measure_every_point(job, user, fail=False):
+def demo_measure_every_point(job: Job, user: User, fail: bool = False) -> int:
     """Demo and fixtures: enter the nominal value at every test point (the last weighing point 3 MPE off if ``fail``).
 
     :returns: the number of points entered (0 when the job has no procedure)
@@ -422,7 +438,8 @@ def _coverage(r):
     return f"{r.budget['coverage']:.4g}" if r.budget else COVERAGE_PROBABILITY
 
 
-def certificate_results(job, conformity=True, rule="simple", guard_factor=Decimal(1)):
+def certificate_results(job: Job, conformity: bool = True, rule: str = "simple",
+                        guard_factor: Decimal = Decimal(1)) -> list[dict[str, Any]]:
     """Certificate result lines (``certificates`` record form) from the judged points, or [].
 
     :param conformity: state a verdict per line (verifications always; calibrations only when the
@@ -465,7 +482,7 @@ def certificate_results(job, conformity=True, rule="simple", guard_factor=Decima
     return lines
 
 
-def decision_rule(job, rule="simple", guard_factor=Decimal(1)):
+def decision_rule(job: Job, rule: str = "simple", guard_factor: Decimal = Decimal(1)) -> str | None:
     """The decision rule text of a job judged here (with the guard band of every point when guarded), or None."""
     p, results, *_ = judged(job)
     if p is None or not results:
@@ -492,7 +509,7 @@ def _standard_data(std):
             "values": list(std.values or []), "is_deleted": std.is_deleted}
 
 
-def bench_standards(job, kind):
+def bench_standards(job: Job, kind: str) -> list[dict[str, Any]]:
     """Plain data of the standards of ``kind`` on the job's bench."""
     if job.bench is None:
         return []
@@ -536,7 +553,7 @@ def _bath(job, spec, point):
                       f"{fmt(nominal)} {point.unit}", "standard_id": std["id"]}
 
 
-def reference_of(job, proc, point, day=None):
+def reference_of(job: Job, proc: dict[str, Any], point: TestPoint, day: dt.date | None = None) -> Reference:
     """The :class:`~lims.modules.budgets.references.Reference` of ``point`` from the bench's standards.
 
     :raises lims.modules.budgets.references.ReferenceError: naming the standard (expired, no value)
@@ -612,7 +629,8 @@ def _part_resolution(job, ref, unit):
     return None
 
 
-def compute_budget(job, p, proc, point, row, results):
+def compute_budget(job: Job, p: Plan, proc: dict[str, Any], point: TestPoint, row: PointResult,
+                   results: dict[str, PointResult]) -> tuple[dict[str, Any] | None, str | None]:
     """Build and evaluate the budget of ``row``; returns ``(budget dict or None, error text or None)``.
 
     Repeatability and eccentricity items have none: they are performance tests of the instrument (a spread,
@@ -647,7 +665,8 @@ def _apply_budget(row, point, budget, error):
     row.ratio = f"{big_u / point.mpe:.3g}" if point.mpe else None
 
 
-def refresh_budgets(job, p, proc, results, only=None):
+def refresh_budgets(job: Job, p: Plan, proc: dict[str, Any], results: dict[str, PointResult],
+                    only: Collection[str] | None = None) -> None:
     """Recompute the budgets of the job's entered points (all, or the ids in ``only``)."""
     for pt in p.points:
         row = results.get(pt.id)
@@ -658,7 +677,7 @@ def refresh_budgets(job, p, proc, results, only=None):
             _apply_budget(row, pt, budget, error)
 
 
-def flags(row):
+def flags(row: PointResult) -> list[str]:
     """Why a point needs the lab manager's justification before approval: ``[]`` or reasons."""
     out = []
     if row.budget_error:
@@ -669,7 +688,7 @@ def flags(row):
 
 
 @jobs_ops.register_approval_check
-def check_approval(job):
+def check_approval(job: Job) -> None:
     """Refuse approval while a point's U/MPE exceeds 1/3 (or it has no budget) without a recorded justification.
 
     :raises Conflict: naming the points (HTTP 409)
@@ -682,7 +701,7 @@ def check_approval(job):
         raise Conflict("approval needs the lab manager's justification for: " + ", ".join(sorted(bad)))
 
 
-def justify(job, user, point_id, text):
+def justify(job: Job, user: User, point_id: str, text: str | None) -> PointResult:
     """Record the lab manager's justification of a flagged point (audited through the row).
 
     :raises DomainValidationError: unknown point, point not flagged, empty text

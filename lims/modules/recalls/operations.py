@@ -9,9 +9,13 @@ against the same MPE; a point whose verdict changes, or that cannot be re-evalua
 values at all: a damaged standard), marks the certificate ``may_change``; a weight the recalibration did not
 correct keeps its value. Operations only ``flush()``.
 """
+from __future__ import annotations
+
 import datetime as dt
 import re
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -19,6 +23,14 @@ from lims.core.db import now_utc
 from lims.core.http import Conflict, DomainValidationError
 from lims.extensions import db
 from lims.modules.recalls.models import RecallItem, StandardIncident
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql import Select
+
+    from lims.modules.equipment.models import ReferenceStandard
+    from lims.modules.issuance.models import Certificate
+    from lims.modules.procedures.models import PointResult
+    from lims.modules.users.models import User
 
 _NOMINAL = re.compile(r"\s*([-+]?[0-9]+(?:\.[0-9]+)?)\s*(\S+)\s*")
 
@@ -43,7 +55,7 @@ def _corrected(std_corrections, part, unit):
     return None
 
 
-def reevaluate(row, standard_id, corrections):
+def reevaluate(row: PointResult, standard_id: int, corrections: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Re-evaluate one judged point with the standard's corrected values.
 
     :returns: ``{"point", "unit", "reference", "reference_new", "error", "error_new", "mpe", "verdict",
@@ -68,7 +80,8 @@ def reevaluate(row, standard_id, corrections):
             "why": "verdict changes with the corrected value" if verdict_new != row.verdict else "verdict unchanged"}
 
 
-def affected(std, since, corrections):
+def affected(std: ReferenceStandard, since: dt.date, corrections: Sequence[dict[str, Any]]
+             ) -> list[tuple[Certificate, list[dict[str, Any]], bool]]:
     """``[(certificate, [re-evaluated points], may_change)]`` for the certificates that used ``std`` since ``since``."""
     from lims.modules.issuance.models import Certificate
     from lims.modules.procedures.models import PointResult
@@ -92,7 +105,7 @@ def affected(std, since, corrections):
     return out
 
 
-def record_incident(std, user, data):
+def record_incident(std: ReferenceStandard, user: User, data: dict[str, Any]) -> StandardIncident:
     """Record ``std`` found out of tolerance (or damaged) and open a recall item per affected certificate.
 
     :param data: ``kind``, ``found_on``, optional ``last_good_on`` (default: the standard's calibration
@@ -119,7 +132,7 @@ def record_incident(std, user, data):
     return incident
 
 
-def items_for(user):
+def items_for(user: User) -> Select[tuple[RecallItem]]:
     """The recall items ``user`` may see: all for lab staff, their organisation's for customers."""
     from lims.core.auth import sees_all_organisations
 
@@ -129,7 +142,7 @@ def items_for(user):
     return query
 
 
-def decide(item, user, decision, note):
+def decide(item: RecallItem, user: User, decision: str, note: str | None) -> RecallItem:
     """The lab manager's decision on one certificate: keep, amend (a replacement follows) or revoke.
 
     :raises Conflict: already decided, or the certificate was revoked meanwhile
@@ -152,7 +165,7 @@ def decide(item, user, decision, note):
     return item
 
 
-def letter(item):
+def letter(item: RecallItem) -> str:
     """The customer's letter (zh + en, plain text) about one affected certificate."""
     inc, cert = item.incident, item.certificate
     std = inc.standard
@@ -176,7 +189,7 @@ def letter(item):
         lines.append("  - 该证书无逐点评定记录，结论无法自动复核。")
     lines += ["", "结论可能改变。" if item.may_change else "各点结论不变。",
               "处理决定："
-              + {"keep": "维持", "amend": "更正（将发出替代证书）", "revoke": "撤销"}.get(item.decision, "待定")
+              + {"keep": "维持", "amend": "更正（将发出替代证书）", "revoke": "撤销"}.get(item.decision, "待定")  # type: ignore[arg-type]
               + (f"（{item.decision_note}）" if item.decision_note else ""), "",
               f"To {cert.instrument.owner.name}:", "",
               f"Our reference standard {std.code} ({std.name}, certificate {std.certificate_number}) was found "

@@ -13,7 +13,11 @@ Other areas use :func:`submit`::
     from lims.modules.tasks.operations import submit, task_function
     task = submit("campaign_plan", f"plan:{campaign.id}:{version}", {"campaign_id": campaign.id}, user)
 """
+from __future__ import annotations
+
 import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import select
@@ -23,10 +27,19 @@ from lims.core.http import Conflict
 from lims.extensions import db
 from lims.modules.tasks.models import Task
 
+if TYPE_CHECKING:
+    from sqlalchemy.sql import Select
+
+    from lims.modules.users.models import User
+
 log = logging.getLogger(__name__)
 
+#: ``progress(fraction, message="")``
+Progress = Callable[..., None]
+#: ``fn(task, progress)`` -> a JSON-able result
+TaskFunction = Callable[[Task, Progress], Any]
 #: kind -> function(task, progress) -> result
-REGISTRY = {}
+REGISTRY: dict[str, TaskFunction] = {}
 
 
 class TaskFailed(Exception):
@@ -41,17 +54,17 @@ class Superseded(Exception):
     """Another run of the same task committed work first; this run stops without doing anything."""
 
 
-def task_function(kind):
+def task_function(kind: str) -> Callable[[TaskFunction], TaskFunction]:
     """Register ``fn(task, progress)`` as the function of tasks of ``kind``."""
 
-    def decorator(fn):
+    def decorator(fn: TaskFunction) -> TaskFunction:
         REGISTRY[kind] = fn
         return fn
 
     return decorator
 
 
-def submit(kind, key, payload, owner):
+def submit(kind: str, key: str, payload: Any, owner: User | None) -> Task:
     """Create a task (or return the existing one with the same ``key``) and queue it.
 
     The task row is committed before its id goes on the queue, so a worker always finds it.
@@ -76,10 +89,10 @@ def submit(kind, key, payload, owner):
 
     queue.enqueue(task.id)
     db.session.expire_all()
-    return db.session.get(Task, task.id)
+    return db.session.get(Task, task.id)  # type: ignore[return-value]  # committed above
 
 
-def retry(task):
+def retry(task: Task) -> Task:
     """Queue a failed or interrupted (killed worker) task again; it resumes after its last commit.
 
     :raises Conflict: the task already finished successfully
@@ -92,7 +105,7 @@ def retry(task):
 
     queue.enqueue(task.id)
     db.session.expire_all()
-    return db.session.get(Task, task.id)
+    return db.session.get(Task, task.id)  # type: ignore[return-value]  # committed above
 
 
 def _progress_callback(task_id):
@@ -105,25 +118,25 @@ def _progress_callback(task_id):
     return progress
 
 
-def commit_piece(task, new_cursor, fraction=None, message=""):
+def commit_piece(task: Task, new_cursor: int, fraction: float | None = None, message: str = "") -> None:
     """Commit the work flushed so far together with ``task.cursor = new_cursor``.
 
     :raises Superseded: the cursor moved since this run read it (another run did the piece)
     """
     table = Task.__table__
-    values = {"cursor": new_cursor}
+    values: dict[str, Any] = {"cursor": new_cursor}
     if fraction is not None:
         values.update(progress=min(max(float(fraction), 0.0), 1.0), message=message[:500])
     done = db.session.execute(table.update().where(table.c.id == task.id, table.c.cursor == task.cursor)
                               .values(**values))
-    if done.rowcount != 1:
+    if done.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
         db.session.rollback()
         raise Superseded(f"task {task.id}: another run moved the cursor past {task.cursor}")
     db.session.commit()
     db.session.expire(task)
 
 
-def execute(task_id):
+def execute(task_id: int) -> None:
     """Run a queued task in the current app context (the worker's entry point)."""
     _load_functions()
     task = db.session.get(Task, task_id)
@@ -163,7 +176,7 @@ def _finish(task_id, status, result, error):
     db.session.commit()
 
 
-def readable_task(user, task_id):
+def readable_task(user: User, task_id: int) -> Task:
     """The task if ``user`` may see it: its owner, lab managers and admins (404 otherwise)."""
     from werkzeug.exceptions import NotFound
 
@@ -173,7 +186,7 @@ def readable_task(user, task_id):
     return task
 
 
-def tasks_for(user):
+def tasks_for(user: User) -> Select[tuple[Task]]:
     query = select(Task).order_by(Task.id.desc())
     if user.role not in ("admin", "lab_manager"):
         query = query.where(Task.owner_id == user.id)

@@ -1,8 +1,12 @@
 """User, password, session and token operations, shared by the API, the pages and the CLI."""
+from __future__ import annotations
+
 import datetime as dt
 import functools
 import secrets
 import string
+from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import select
@@ -43,7 +47,7 @@ def _is_common(password):
     return any(c in common for c in {low, low.rstrip(noise), low.lstrip(noise), low.strip(noise)} if c)
 
 
-def password_problems(password, username=None):
+def password_problems(password: str, username: str | None = None) -> list[str]:
     """Return the reasons ``password`` is refused (an empty list when it is acceptable)."""
     problems = []
     if len(password) < PASSWORD_MIN_LENGTH:
@@ -57,14 +61,15 @@ def password_problems(password, username=None):
     return problems
 
 
-def check_password_policy(password, username=None, field="password"):
+def check_password_policy(password: str, username: str | None = None, field: str = "password") -> None:
     """:raises DomainValidationError: ``password`` breaks the policy (the messages name ``field``)."""
     problems = password_problems(password, username)
     if problems:
         raise DomainValidationError({field: problems})
 
 
-def create_user(username, display_name, role, organisation_id, password, email=""):
+def create_user(username: str, display_name: str, role: str, organisation_id: int, password: str,
+                email: str = "") -> User:
     """Create a user bound to one organisation with one role.
 
     :raises DomainValidationError: an unknown organisation, a role that does not fit its kind, a weak password.
@@ -94,7 +99,7 @@ def _dummy_hash():
     return generate_password_hash(secrets.token_urlsafe(16), method="scrypt")
 
 
-def authenticate(username, password):
+def authenticate(username: str, password: str) -> User | None:
     """Return the active user with ``username`` and ``password``, else None.
 
     An unknown username costs the same scrypt work as a known one, so timing does not tell which
@@ -108,7 +113,7 @@ def authenticate(username, password):
     return user if ok and user.is_active else None
 
 
-def end_sessions(user):
+def end_sessions(user: User) -> str:
     """End every session of ``user`` server-side (the cookies name the old nonce)."""
     nonce = secrets.token_hex(16)
     # a bare UPDATE: not a change of the record (no version bump, nothing to audit)
@@ -118,7 +123,7 @@ def end_sessions(user):
     return nonce
 
 
-def change_password(user, old_password, new_password):
+def change_password(user: User, old_password: str, new_password: str) -> User:
     """Change the user's own password; every other session of the user ends.
 
     :raises DomainValidationError: the old password is wrong, or the new one breaks the policy.
@@ -132,7 +137,7 @@ def change_password(user, old_password, new_password):
     return user
 
 
-def reset_password(user, new_password):
+def reset_password(user: User, new_password: str) -> User:
     """An admin sets ``user``'s password; the user must change it at the next login.
 
     :raises DomainValidationError: the password breaks the policy.
@@ -150,19 +155,19 @@ def _set_password(user, password, must_change):
     db.session.flush()
 
 
-def user_by_username(username):
+def user_by_username(username: str) -> User | None:
     return db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
 
 
 # -- API tokens -----------------------------------------------------------------------------------------
 
-def tokens_of(user, newest_first=False):
+def tokens_of(user: User, newest_first: bool = False) -> Sequence[ApiToken]:
     """The API tokens of ``user`` (the one query the API, the pages and the CLI use)."""
     order = ApiToken.id.desc() if newest_first else ApiToken.id
     return db.session.execute(select(ApiToken).where(ApiToken.user_id == user.id).order_by(order)).scalars().all()
 
 
-def create_token(user, name, expires_in_days=None):
+def create_token(user: User, name: str, expires_in_days: int | None = None) -> tuple[ApiToken, str]:
     """Create an API token for ``user``; returns ``(row, secret)`` — the secret is never stored.
 
     :param expires_in_days: None for a token without expiry, else 1..TOKEN_MAX_DAYS.
@@ -178,7 +183,7 @@ def create_token(user, name, expires_in_days=None):
     return row, secret
 
 
-def revoke_token(token):
+def revoke_token(token: ApiToken) -> ApiToken:
     """Revoke ``token`` (idempotent)."""
     if token.revoked_dt is None:
         token.revoked_dt = now_utc()
@@ -186,13 +191,13 @@ def revoke_token(token):
     return token
 
 
-def token_by_secret(secret):
+def token_by_secret(secret: str) -> ApiToken | None:
     return db.session.execute(
         select(ApiToken).where(ApiToken.token_hash == ApiToken.hash_secret(secret))
     ).scalar_one_or_none()
 
 
-def record_token_use(token, now=None):
+def record_token_use(token: ApiToken, now: dt.datetime | None = None) -> bool:
     """Note that ``token`` was used: at most once per TOKEN_LAST_USE_RESOLUTION, in its own short
     transaction, never under the request's transaction — requests sharing a token never wait for each other.
     """
@@ -207,7 +212,7 @@ def record_token_use(token, now=None):
     return True
 
 
-def update_user(user, data, actor):
+def update_user(user: User, data: dict[str, Any], actor: User) -> User:
     """Change a user's name, e-mail, role, organisation or active flag (admin); ``data`` carries ``version``.
 
     :raises DomainValidationError: the role does not fit the organisation's kind, or an unknown organisation.

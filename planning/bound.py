@@ -34,7 +34,7 @@ LP_METHOD = "highs-ds"
 LP_MAX_COLUMNS = 120_000    # larger parts are bounded by Lagrangian relaxation over chunks of sites
 MILP_MAX_COLUMNS = 20_000   # parts this small get whole visit counts per site (MILP), larger ones the LP
 
-__all__ = ["Relaxation", "build_buckets", "relaxation_bound", "trivial_bound"]
+__all__ = ["Relaxation", "build_buckets", "pooled_bound", "pooled_total", "relaxation_bound", "trivial_bound"]
 
 
 def trivial_bound(inst):
@@ -129,7 +129,7 @@ def _components(inst, types):
 RESOLUTIONS = ((6, 10), (12, 18), (20, 30), (30, 45))
 
 
-def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True, lp_levels=None):
+def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True, lp_levels=None, use_pooled=True):
     """Solve the relaxation, one LP per independent part, coarse buckets first then finer ones while
     time remains; each part keeps its best (largest) proven value.  Returns a :class:`Relaxation`."""
     t0 = time.perf_counter()
@@ -148,6 +148,13 @@ def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True, l
     comps = _components(inst, types)
     weight = [sum(len(by_site.get(s, ())) for s in comp[1]) for comp in comps]
     best = [None] * len(comps)        # (value, visits, unplanned, nvar, ncon, buckets)
+    # the pooled bound first: cheap, and on a backlog worked off against scarce capacity the strongest
+    pooled = [None] * len(comps)
+    if use_pooled:
+        for k in sorted(range(len(comps)), key=lambda k: weight[k]):
+            remaining = time_limit - (time.perf_counter() - t0)
+            if remaining > 0.5:
+                pooled[k] = pooled_bound(inst, comps[k][0], comps[k][1], types, by_site, 0.3 * remaining)
     duals = {}                        # part -> (buckets, crew-day duals) of its last LP
     done_any = True
     for level, (singles, total) in enumerate(resolutions):
@@ -199,6 +206,9 @@ def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True, l
                             time.perf_counter() + remaining, vub)
         if value is not None and value > best[k][0]:
             best[k] = (value,) + best[k][1:5] + (f"{len(finest)} (Lagrangian)",)
+    for k, value in enumerate(pooled):
+        if value is not None and (best[k] is None or value > best[k][0]):
+            best[k] = (value,) + (best[k][1:5] if best[k] is not None else ({}, {}, 0, 0)) + ("daily (pooled)",)
     if any(b is None for b in best):
         return Relaxation(trivial, "trivial (the relaxation was not solved in time)",
                           time.perf_counter() - t0, None, {}, (0, 0))
@@ -452,3 +462,122 @@ def _solve_part(inst, buckets, types, avail, comp, by_site, time_limit, vub, pri
     else:
         extra = {key: float(sum(res.x[v] for v in vs)) for key, vs in v_of.items()}
     return value, visits, unplanned, nvar, ncon, extra, integral
+
+
+POOLED_SINGLES = 60     # one-day buckets of the pooled bound; wider ones (POOLED_WIDTH days) after
+POOLED_WIDTH = 5
+
+
+def pooled_bound(inst, type_ids, site_ids, types, by_site, time_limit):
+    """A second, independent relaxation of one part: crew minutes pooled per crew type and day.
+
+    Every visit of a crew of type τ spends at least the smallest setup of the part's sites, so on a
+    day a type can verify at most ``free crews × (C[τ] − min setup)`` minutes of instruments; the
+    visits cost at least ``visit_days × minutes / (C[τ] − min setup)``.  Sites, their closed days and
+    whole visits are forgotten, but time is kept day by day much longer than the site model can
+    afford, which is what bounds the tardiness of a backlog worked off against scarce capacity:
+
+        min  Σ (c[g,j] + visit_days·m[g]/R[τ])·x[g,j,τ] + Σ cu[g]·u[g]
+        s.t. Σ_{j,τ} x[g,j,τ] + u[g] = n[g]
+             Σ_g m[g]·x[g,j,τ] <= R[τ]·(crew-days of type τ in bucket j),   R[τ] = C[τ] − min setup
+
+    A plan maps to it by x = its instruments of g verified in bucket j by type τ.  Returns the
+    optimum or None (not solved in time, or negative visit costs, where the visit term is invalid).
+    """
+    if inst.visit_days < 0:
+        return None
+    days = [t for t in range(inst.ndays) if inst.workday[t]]
+    if not days:
+        return None
+    buckets = [[t] for t in days[:POOLED_SINGLES]]
+    rest = days[POOLED_SINGLES:]
+    buckets += [rest[j:j + POOLED_WIDTH] for j in range(0, len(rest), POOLED_WIDTH)]
+    nb = len(buckets)
+    first = [b[0] for b in buckets]
+    last = [b[-1] for b in buckets]
+    smin = min(inst.site_setup[s] for s in site_ids)
+    room = {tau: types[tau][1] - smin for tau in type_ids}
+    crew_days = {}
+    for c in range(len(inst.crew_ids)):
+        tau = types.index((inst.crew_kinds[c], inst.crew_minutes[c]))
+        if tau not in room or room[tau] < 0:
+            continue        # no site's setup fits this crew's day: it makes no visit in this part
+        for j, b in enumerate(buckets):
+            free = sum(1 for t in b if inst.crew_available(c, t))
+            if free:
+                crew_days[(tau, j)] = crew_days.get((tau, j), 0) + free
+    cap = {key: days * room[key[0]] for key, days in crew_days.items()}
+    groups = {}
+    for s in site_ids:
+        for i in by_site.get(s, ()):
+            due, e = inst.inst_due[i], inst.inst_earliest[i]
+            if due < first[0]:
+                dclass = -1
+            elif due >= last[-1]:
+                dclass = nb
+            else:
+                dclass = bisect.bisect_right(first, due) - 1
+            key = (inst.inst_kind[i], dclass, bisect.bisect_left(last, e))
+            g = groups.get(key)
+            if g is None:
+                groups[key] = g = [0, 0, -10 ** 9, 0.0]
+            g[0] += 1
+            g[1] += due
+            g[2] = max(g[2], due)
+            g[3] += inst.unplanned_cost(i)
+    cost, rows, cols, vals, eq_rhs = [], [], [], [], []
+    cap_row = {key: r for r, key in enumerate(cap)}
+    ncap = len(cap_row)
+    for gi, (key, (n, sdue, dmax, sunpl)) in enumerate(groups.items()):
+        k, dclass, eb = key
+        m = inst.kind_minutes[k]
+        row = ncap + gi
+        for tau in type_ids:
+            if k not in types[tau][0] or m > room[tau]:
+                continue
+            for j in range(eb, nb):
+                if (tau, j) not in crew_days:
+                    continue
+                late = first[j] - sdue / n if dclass == -1 else max(0, first[j] - dmax)
+                col = len(cost)
+                cost.append(late + (inst.visit_days * m / room[tau] if room[tau] > 0 else 0.0))
+                rows.append(row)
+                cols.append(col)
+                vals.append(1.0)
+                if m > 0:
+                    rows.append(cap_row[(tau, j)])
+                    cols.append(col)
+                    vals.append(float(m))
+        col = len(cost)
+        cost.append(sunpl / n if dclass == -1 else max(0, inst.ndays - dmax) + inst.penalty)
+        rows.append(row)
+        cols.append(col)
+        vals.append(1.0)
+        eq_rhs.append(float(n))
+    A = csr_matrix((vals, (rows, cols)), shape=(ncap + len(groups), len(cost)))
+    ineq = {"A_ub": A[:ncap], "b_ub": np.array([float(cap[key]) for key in cap])} if ncap else {}
+    res = linprog(np.array(cost), **ineq, A_eq=A[ncap:], b_eq=np.array(eq_rhs), bounds=(0, None), method=LP_METHOD,
+                  options={"time_limit": max(0.5, time_limit), "disp": False})
+    if res.status != 0:
+        return None
+    return float(res.fun)
+
+
+def pooled_total(inst, time_limit=60.0):
+    """Σ over the independent parts of :func:`pooled_bound` (None if a part is not solved)."""
+    types, type_of = [], {}
+    for c in range(len(inst.crew_ids)):
+        key = (inst.crew_kinds[c], inst.crew_minutes[c])
+        if key not in type_of:
+            type_of[key] = len(types)
+            types.append(key)
+    by_site = {}
+    for i in range(len(inst.inst_ids)):
+        by_site.setdefault(inst.inst_site[i], []).append(i)
+    total = 0.0
+    for type_ids, site_ids in _components(inst, types):
+        value = pooled_bound(inst, type_ids, site_ids, types, by_site, time_limit)
+        if value is None:
+            return None
+        total += value
+    return total

@@ -154,7 +154,9 @@ def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True, l
         for k in sorted(range(len(comps)), key=lambda k: weight[k]):
             remaining = time_limit - (time.perf_counter() - t0)
             if remaining > 0.5:
-                pooled[k] = pooled_bound(inst, comps[k][0], comps[k][1], types, by_site, 0.3 * remaining)
+                pooled[k] = pooled_bound(inst, comps[k][0], comps[k][1], types, by_site, 0.5 * remaining)
+            if pooled[k] is None and time_limit - (time.perf_counter() - t0) > 0.5:   # stopped before its root
+                pooled[k] = pooled_bound(inst, comps[k][0], comps[k][1], types, by_site, 0.5, whole_visits=False)
     duals = {}                        # part -> (buckets, crew-day duals) of its last LP
     done_any = True
     for level, (singles, total) in enumerate(resolutions):
@@ -468,7 +470,7 @@ POOLED_SINGLES = 60     # one-day buckets of the pooled bound; wider ones (POOLE
 POOLED_WIDTH = 5
 
 
-def pooled_bound(inst, type_ids, site_ids, types, by_site, time_limit):
+def pooled_bound(inst, type_ids, site_ids, types, by_site, time_limit, whole_visits=True):
     """A second, independent relaxation of one part: crew minutes pooled per crew type and day.
 
     Every visit of a crew of type τ spends at least the smallest setup of the part's sites, so on a
@@ -525,13 +527,29 @@ def pooled_bound(inst, type_ids, site_ids, types, by_site, time_limit):
             g[1] += due
             g[2] = max(g[2], due)
             g[3] += inst.unplanned_cost(i)
-    cost, rows, cols, vals, eq_rhs = [], [], [], [], []
-    cap_row = {key: r for r, key in enumerate(cap)}
-    ncap = len(cap_row)
-    for gi, (key, (n, sdue, dmax, sunpl)) in enumerate(groups.items()):
-        k, dclass, eb = key
+    cost, rows, cols, vals, lo, hi, upper = [], [], [], [], [], [], []
+
+    def new_col(c, ub=np.inf):
+        cost.append(c)
+        upper.append(ub)
+        return len(cost) - 1
+
+    def new_row(low, high):
+        lo.append(low)
+        hi.append(high)
+        return len(lo) - 1
+
+    def put(r, col, val):
+        rows.append(r)
+        cols.append(col)
+        vals.append(val)
+
+    whole = whole_visits and any(inst.kind_minutes)
+    cap_row = {key: new_row(-np.inf, float(value)) for key, value in cap.items()}
+    kind_u = {}
+    for (k, dclass, eb), (n, sdue, dmax, sunpl) in groups.items():
         m = inst.kind_minutes[k]
-        row = ncap + gi
+        row = new_row(float(n), float(n))
         for tau in type_ids:
             if k not in types[tau][0] or m > room[tau]:
                 continue
@@ -539,31 +557,58 @@ def pooled_bound(inst, type_ids, site_ids, types, by_site, time_limit):
                 if (tau, j) not in crew_days:
                     continue
                 late = first[j] - sdue / n if dclass == -1 else max(0, first[j] - dmax)
-                col = len(cost)
-                cost.append(late + (inst.visit_days * m / room[tau] if room[tau] > 0 else 0.0))
-                rows.append(row)
-                cols.append(col)
-                vals.append(1.0)
+                visit = 0.0 if whole or room[tau] <= 0 else inst.visit_days * m / room[tau]
+                col = new_col(late + visit)
+                put(row, col, 1.0)
                 if m > 0:
-                    rows.append(cap_row[(tau, j)])
-                    cols.append(col)
-                    vals.append(float(m))
-        col = len(cost)
-        cost.append(sunpl / n if dclass == -1 else max(0, inst.ndays - dmax) + inst.penalty)
-        rows.append(row)
-        cols.append(col)
-        vals.append(1.0)
-        eq_rhs.append(float(n))
-    A = csr_matrix((vals, (rows, cols)), shape=(ncap + len(groups), len(cost)))
-    ineq = {"A_ub": A[:ncap], "b_ub": np.array([float(cap[key]) for key in cap])} if ncap else {}
-    res = linprog(np.array(cost), **ineq, A_eq=A[ncap:], b_eq=np.array(eq_rhs), bounds=(0, None), method=LP_METHOD,
-                  options={"time_limit": max(0.5, time_limit), "disp": False})
-    if res.status != 0:
+                    put(cap_row[(tau, j)], col, float(m))
+        u = new_col(sunpl / n if dclass == -1 else max(0, inst.ndays - dmax) + inst.penalty)
+        put(row, u, 1.0)
+        kind_u.setdefault(k, []).append(u)
+    integers = []
+    if whole:
+        # whole visits per site: a site's planned minutes fit in its visits, each a whole crew-day
+        link = {k: new_row(0.0, 0.0) for k in kind_u}
+        for k, us in kind_u.items():
+            for u in us:
+                put(link[k], u, -1.0)
+        total_days = new_row(-np.inf, float(sum(crew_days.values())))
+        for s in site_ids:
+            count = {}
+            for i in by_site.get(s, ()):
+                count[inst.inst_kind[i]] = count.get(inst.inst_kind[i], 0) + 1
+            if not count:
+                continue
+            rooms = [types[tau][1] - inst.site_setup[s] for tau in type_ids if types[tau][0] & set(count)]
+            room_s = max(rooms) if rooms else -1
+            minutes = sum(inst.kind_minutes[k] * n for k, n in count.items())
+            slots = sum(1 for t in range(inst.ndays) if inst.workday[t] and inst.site_open(s, t)) * inst.site_cap[s]
+            most = min(slots, math.ceil(minutes / room_s)) if room_s > 0 else 0
+            v = new_col(inst.visit_days, float(most))
+            integers.append(v)
+            put(total_days, v, 1.0)
+            row = new_row(float(minutes), np.inf)
+            if room_s > 0:
+                put(row, v, float(room_s))
+            for k, n in count.items():
+                col = new_col(0.0, float(n))
+                put(row, col, float(inst.kind_minutes[k]))
+                put(link[k], col, 1.0)
+    A = csr_matrix((vals, (rows, cols)), shape=(len(lo), len(cost)))
+    integrality = np.zeros(len(cost))
+    integrality[integers] = 1
+    res = milp(np.array(cost), constraints=LinearConstraint(A, np.array(lo), np.array(hi)),
+               integrality=integrality, bounds=(np.zeros(len(cost)), np.array(upper)),
+               options={"time_limit": max(0.5, time_limit), "mip_rel_gap": 1e-3, "disp": False})
+    if not integers:
+        return float(res.fun) if res.status == 0 else None
+    value = getattr(res, "mip_dual_bound", None)
+    if value is None or not np.isfinite(value):
         return None
-    return float(res.fun)
+    return float(value)     # HiGHS' proven dual bound (= the optimum when solved to the end)
 
 
-def pooled_total(inst, time_limit=60.0):
+def pooled_total(inst, time_limit=60.0, whole_visits=True):
     """Σ over the independent parts of :func:`pooled_bound` (None if a part is not solved)."""
     types, type_of = [], {}
     for c in range(len(inst.crew_ids)):
@@ -576,7 +621,7 @@ def pooled_total(inst, time_limit=60.0):
         by_site.setdefault(inst.inst_site[i], []).append(i)
     total = 0.0
     for type_ids, site_ids in _components(inst, types):
-        value = pooled_bound(inst, type_ids, site_ids, types, by_site, time_limit)
+        value = pooled_bound(inst, type_ids, site_ids, types, by_site, time_limit, whole_visits)
         if value is None:
             return None
         total += value

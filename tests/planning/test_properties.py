@@ -54,8 +54,8 @@ def test_lp_and_lagrangian_bounds_never_exceed_the_exact_optimum(instance):
 @settings(max_examples=40, **SETTINGS)
 @given(instances(max_days=8, max_sites=3, max_instruments=7, max_crews=2))
 def test_pooled_bound_never_exceeds_the_exact_optimum(instance):
-    """The pooled bound (crew minutes per type and day, sites forgotten) on its own, with one-day and
-    wide buckets both exercised by lowering the number of one-day buckets."""
+    """The pooled bound (crew minutes per type and day; with and without whole visits per site) on its
+    own, with one-day and wide buckets both exercised by lowering the number of one-day buckets."""
     from unittest import mock
 
     from planning import bound
@@ -63,7 +63,8 @@ def test_pooled_bound_never_exceeds_the_exact_optimum(instance):
     inst = compile_instance(instance)
     optimum = exact_optimum(instance)
     for singles, width in ((60, 5), (2, 2), (0, 3)):
-        with mock.patch.object(bound, "POOLED_SINGLES", singles), mock.patch.object(bound, "POOLED_WIDTH", width):
-            value = bound.pooled_total(inst)
-        if value is not None:
-            assert value <= optimum + 1e-6, (singles, width, value, optimum)
+        for whole in (True, False):
+            with mock.patch.object(bound, "POOLED_SINGLES", singles), mock.patch.object(bound, "POOLED_WIDTH", width):
+                value = bound.pooled_total(inst, whole_visits=whole)
+            if value is not None:
+                assert value <= optimum + 1e-6, (singles, width, whole, value, optimum)

@@ -483,8 +483,15 @@ def pooled_bound(inst, type_ids, site_ids, types, by_site, time_limit, whole_vis
         s.t. Σ_{j,τ} x[g,j,τ] + u[g] = n[g]
              Σ_g m[g]·x[g,j,τ] <= R[τ]·(crew-days of type τ in bucket j),   R[τ] = C[τ] − min setup
 
-    A plan maps to it by x = its instruments of g verified in bucket j by type τ.  Returns the
-    optimum or None (not solved in time, or negative visit costs, where the visit term is invalid).
+    A plan maps to it by x = its instruments of g verified in bucket j by type τ.
+
+    With ``whole_visits`` the visit term is replaced by whole visits per site: an integer ``V[s]``
+    (visits at s, cost ``visit_days`` each), ``U[s,k]`` (unplanned instruments of kind k at s) with
+    ``Σ_s U[s,k] = Σ_{g of kind k} u[g]``, ``(max_τ C[τ] − setup[s])·V[s] + Σ_k m[k]·U[s,k] >=
+    Σ_k m[k]·N[s,k]`` (the planned minutes fit in the site's visits) and ``Σ_s V[s] <=`` the part's
+    crew-days (each visit takes a crew's whole day).  A site's last visit then cannot be shared with
+    other sites.  HiGHS' proven dual bound of this MILP is returned (valid when stopped early).
+    Returns None when not solved in time, or with negative visit costs (the visit terms are invalid).
     """
     if inst.visit_days < 0:
         return None

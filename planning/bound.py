@@ -18,6 +18,9 @@ bucket):
 
 ``c[g,b]`` is at most the tardiness of every instrument of ``g`` on every day of ``b`` (exact for
 instruments already overdue at the first working day, where the sum over the group is linear).
+
+Beside it, each part also gets :func:`pooled_bound` (crew minutes pooled per crew type and day, whole
+visits per site for the volume); a part's bound is the larger of the two.
 """
 from __future__ import annotations
 

@@ -184,6 +184,8 @@ def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True, l
             left_weight -= weight[k]
             if share < 0.2 and best[k] is not None:
                 continue
+            if best[k] is not None and pooled[k] is not None and pooled[k] > POOLED_MARGIN * best[k][0]:
+                continue        # finer buckets rarely gain this much: leave the time to the plan
             part = _solve_part(inst, buckets, types, avail, comps[k], by_site, max(0.2, share), vub)
             if part is None:
                 continue
@@ -205,7 +207,8 @@ def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True, l
     finest = build_buckets(inst, *resolutions[-1])
     for k, (buckets0, lam0) in sorted(duals.items(), key=lambda kv: -weight[kv[0]]):
         remaining = time_limit - (time.perf_counter() - t0)
-        if remaining < 1.0 or best[k] is None or best[k][5] >= len(finest):
+        if remaining < 1.0 or best[k] is None or best[k][5] >= len(finest) or (
+                pooled[k] is not None and pooled[k] > POOLED_MARGIN * best[k][0]):
             continue
         value = _lagrangian(inst, finest, types, type_of, comps[k], by_site, buckets0, lam0,
                             time.perf_counter() + remaining, vub)
@@ -469,6 +472,7 @@ def _solve_part(inst, buckets, types, avail, comp, by_site, time_limit, vub, pri
     return value, visits, unplanned, nvar, ncon, extra, integral
 
 
+POOLED_MARGIN = 1.05    # a part whose coarse site relaxation is this far below its pooled bound is not refined
 POOLED_SINGLES = 60     # one-day buckets of the pooled bound; wider ones (POOLED_WIDTH days) after
 POOLED_WIDTH = 5
 

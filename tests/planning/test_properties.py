@@ -44,10 +44,12 @@ def test_lp_and_lagrangian_bounds_never_exceed_the_exact_optimum(instance):
     inst = compile_instance(instance)
     optimum = exact_optimum(instance)
     with mock.patch.object(bound, "MILP_MAX_COLUMNS", 0), mock.patch.object(bound, "LAGRANGIAN_CHUNK", 1):
-        lp = bound.relaxation_bound(inst, resolutions=((1, 2), (3, 4)), time_limit=20, lp_levels=1)
+        lp = bound.relaxation_bound(inst, resolutions=((1, 2), (3, 4)), time_limit=20, lp_levels=1,
+                                    use_pooled=False)
         assert lp.bound <= optimum + 1e-6
         with mock.patch.object(bound, "LP_MAX_COLUMNS", 0):
-            lagrangian = bound.relaxation_bound(inst, resolutions=((1, 2), (3, 4)), time_limit=5)
+            lagrangian = bound.relaxation_bound(inst, resolutions=((1, 2), (3, 4)), time_limit=5,
+                                                use_pooled=False)
     assert lagrangian.bound <= optimum + 1e-6
 
 

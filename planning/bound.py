@@ -18,6 +18,9 @@ bucket):
 
 ``c[g,b]`` is at most the tardiness of every instrument of ``g`` on every day of ``b`` (exact for
 instruments already overdue at the first working day, where the sum over the group is linear).
+
+Beside it, each part also gets :func:`pooled_bound` (crew minutes pooled per crew type and day, whole
+visits per site for the volume); a part's bound is the larger of the two.
 """
 from __future__ import annotations
 
@@ -34,7 +37,7 @@ LP_METHOD = "highs-ds"
 LP_MAX_COLUMNS = 120_000    # larger parts are bounded by Lagrangian relaxation over chunks of sites
 MILP_MAX_COLUMNS = 20_000   # parts this small get whole visit counts per site (MILP), larger ones the LP
 
-__all__ = ["Relaxation", "build_buckets", "relaxation_bound", "trivial_bound"]
+__all__ = ["Relaxation", "build_buckets", "pooled_bound", "pooled_total", "relaxation_bound", "trivial_bound"]
 
 
 def trivial_bound(inst):
@@ -129,7 +132,7 @@ def _components(inst, types):
 RESOLUTIONS = ((6, 10), (12, 18), (20, 30), (30, 45))
 
 
-def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True, lp_levels=None):
+def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True, lp_levels=None, use_pooled=True):
     """Solve the relaxation, one LP per independent part, coarse buckets first then finer ones while
     time remains; each part keeps its best (largest) proven value.  Returns a :class:`Relaxation`."""
     t0 = time.perf_counter()
@@ -148,6 +151,15 @@ def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True, l
     comps = _components(inst, types)
     weight = [sum(len(by_site.get(s, ())) for s in comp[1]) for comp in comps]
     best = [None] * len(comps)        # (value, visits, unplanned, nvar, ncon, buckets)
+    # the pooled bound first: cheap, and on a backlog worked off against scarce capacity the strongest
+    pooled = [None] * len(comps)
+    if use_pooled:
+        for k in sorted(range(len(comps)), key=lambda k: weight[k]):
+            remaining = time_limit - (time.perf_counter() - t0)
+            if remaining > 0.5:
+                pooled[k] = pooled_bound(inst, comps[k][0], comps[k][1], types, by_site, 0.5 * remaining)
+            if pooled[k] is None and time_limit - (time.perf_counter() - t0) > 0.5:   # stopped before its root
+                pooled[k] = pooled_bound(inst, comps[k][0], comps[k][1], types, by_site, 0.5, whole_visits=False)
     duals = {}                        # part -> (buckets, crew-day duals) of its last LP
     done_any = True
     for level, (singles, total) in enumerate(resolutions):
@@ -172,6 +184,8 @@ def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True, l
             left_weight -= weight[k]
             if share < 0.2 and best[k] is not None:
                 continue
+            if best[k] is not None and pooled[k] is not None and pooled[k] > POOLED_MARGIN * best[k][0]:
+                continue        # finer buckets rarely gain this much: leave the time to the plan
             part = _solve_part(inst, buckets, types, avail, comps[k], by_site, max(0.2, share), vub)
             if part is None:
                 continue
@@ -193,12 +207,16 @@ def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True, l
     finest = build_buckets(inst, *resolutions[-1])
     for k, (buckets0, lam0) in sorted(duals.items(), key=lambda kv: -weight[kv[0]]):
         remaining = time_limit - (time.perf_counter() - t0)
-        if remaining < 1.0 or best[k] is None or best[k][5] >= len(finest):
+        if remaining < 1.0 or best[k] is None or best[k][5] >= len(finest) or (
+                pooled[k] is not None and pooled[k] > POOLED_MARGIN * best[k][0]):
             continue
         value = _lagrangian(inst, finest, types, type_of, comps[k], by_site, buckets0, lam0,
                             time.perf_counter() + remaining, vub)
         if value is not None and value > best[k][0]:
             best[k] = (value,) + best[k][1:5] + (f"{len(finest)} (Lagrangian)",)
+    for k, value in enumerate(pooled):
+        if value is not None and (best[k] is None or value > best[k][0]):
+            best[k] = (value,) + (best[k][1:5] if best[k] is not None else ({}, {}, 0, 0)) + ("daily (pooled)",)
     if any(b is None for b in best):
         return Relaxation(trivial, "trivial (the relaxation was not solved in time)",
                           time.perf_counter() - t0, None, {}, (0, 0))
@@ -452,3 +470,173 @@ def _solve_part(inst, buckets, types, avail, comp, by_site, time_limit, vub, pri
     else:
         extra = {key: float(sum(res.x[v] for v in vs)) for key, vs in v_of.items()}
     return value, visits, unplanned, nvar, ncon, extra, integral
+
+
+POOLED_MARGIN = 1.05    # a part whose coarse site relaxation is this far below its pooled bound is not refined
+POOLED_SINGLES = 60     # one-day buckets of the pooled bound; wider ones (POOLED_WIDTH days) after
+POOLED_WIDTH = 5
+
+
+def pooled_bound(inst, type_ids, site_ids, types, by_site, time_limit, whole_visits=True):
+    """A second, independent relaxation of one part: crew minutes pooled per crew type and day.
+
+    Every visit of a crew of type τ spends at least the smallest setup of the part's sites, so on a
+    day a type can verify at most ``free crews × (C[τ] − min setup)`` minutes of instruments; the
+    visits cost at least ``visit_days × minutes / (C[τ] − min setup)``.  Sites, their closed days and
+    whole visits are forgotten, but time is kept day by day much longer than the site model can
+    afford, which is what bounds the tardiness of a backlog worked off against scarce capacity:
+
+        min  Σ (c[g,j] + visit_days·m[g]/R[τ])·x[g,j,τ] + Σ cu[g]·u[g]
+        s.t. Σ_{j,τ} x[g,j,τ] + u[g] = n[g]
+             Σ_g m[g]·x[g,j,τ] <= R[τ]·(crew-days of type τ in bucket j),   R[τ] = C[τ] − min setup
+
+    A plan maps to it by x = its instruments of g verified in bucket j by type τ.
+
+    With ``whole_visits`` the visit term is replaced by whole visits per site: an integer ``V[s]``
+    (visits at s, cost ``visit_days`` each), ``U[s,k]`` (unplanned instruments of kind k at s) with
+    ``Σ_s U[s,k] = Σ_{g of kind k} u[g]``, ``(max_τ C[τ] − setup[s])·V[s] + Σ_k m[k]·U[s,k] >=
+    Σ_k m[k]·N[s,k]`` (the planned minutes fit in the site's visits) and ``Σ_s V[s] <=`` the part's
+    crew-days (each visit takes a crew's whole day).  A site's last visit then cannot be shared with
+    other sites.  HiGHS' proven dual bound of this MILP is returned (valid when stopped early).
+    Returns None when not solved in time, or with negative visit costs (the visit terms are invalid).
+    """
+    if inst.visit_days < 0:
+        return None
+    days = [t for t in range(inst.ndays) if inst.workday[t]]
+    if not days:
+        return None
+    buckets = [[t] for t in days[:POOLED_SINGLES]]
+    rest = days[POOLED_SINGLES:]
+    buckets += [rest[j:j + POOLED_WIDTH] for j in range(0, len(rest), POOLED_WIDTH)]
+    nb = len(buckets)
+    first = [b[0] for b in buckets]
+    last = [b[-1] for b in buckets]
+    smin = min(inst.site_setup[s] for s in site_ids)
+    room = {tau: types[tau][1] - smin for tau in type_ids}
+    crew_days = {}
+    for c in range(len(inst.crew_ids)):
+        tau = types.index((inst.crew_kinds[c], inst.crew_minutes[c]))
+        if tau not in room or room[tau] < 0:
+            continue        # no site's setup fits this crew's day: it makes no visit in this part
+        for j, b in enumerate(buckets):
+            free = sum(1 for t in b if inst.crew_available(c, t))
+            if free:
+                crew_days[(tau, j)] = crew_days.get((tau, j), 0) + free
+    cap = {key: days * room[key[0]] for key, days in crew_days.items()}
+    groups = {}
+    for s in site_ids:
+        for i in by_site.get(s, ()):
+            due, e = inst.inst_due[i], inst.inst_earliest[i]
+            if due < first[0]:
+                dclass = -1
+            elif due >= last[-1]:
+                dclass = nb
+            else:
+                dclass = bisect.bisect_right(first, due) - 1
+            key = (inst.inst_kind[i], dclass, bisect.bisect_left(last, e))
+            g = groups.get(key)
+            if g is None:
+                groups[key] = g = [0, 0, -10 ** 9, 0.0]
+            g[0] += 1
+            g[1] += due
+            g[2] = max(g[2], due)
+            g[3] += inst.unplanned_cost(i)
+    cost, rows, cols, vals, lo, hi, upper = [], [], [], [], [], [], []
+
+    def new_col(c, ub=np.inf):
+        cost.append(c)
+        upper.append(ub)
+        return len(cost) - 1
+
+    def new_row(low, high):
+        lo.append(low)
+        hi.append(high)
+        return len(lo) - 1
+
+    def put(r, col, val):
+        rows.append(r)
+        cols.append(col)
+        vals.append(val)
+
+    whole = whole_visits and any(inst.kind_minutes)
+    cap_row = {key: new_row(-np.inf, float(value)) for key, value in cap.items()}
+    kind_u = {}
+    for (k, dclass, eb), (n, sdue, dmax, sunpl) in groups.items():
+        m = inst.kind_minutes[k]
+        row = new_row(float(n), float(n))
+        for tau in type_ids:
+            if k not in types[tau][0] or m > room[tau]:
+                continue
+            for j in range(eb, nb):
+                if (tau, j) not in crew_days:
+                    continue
+                late = first[j] - sdue / n if dclass == -1 else max(0, first[j] - dmax)
+                visit = 0.0 if whole or room[tau] <= 0 else inst.visit_days * m / room[tau]
+                col = new_col(late + visit)
+                put(row, col, 1.0)
+                if m > 0:
+                    put(cap_row[(tau, j)], col, float(m))
+        u = new_col(sunpl / n if dclass == -1 else max(0, inst.ndays - dmax) + inst.penalty)
+        put(row, u, 1.0)
+        kind_u.setdefault(k, []).append(u)
+    integers = []
+    if whole:
+        # whole visits per site: a site's planned minutes fit in its visits, each a whole crew-day
+        link = {k: new_row(0.0, 0.0) for k in kind_u}
+        for k, us in kind_u.items():
+            for u in us:
+                put(link[k], u, -1.0)
+        total_days = new_row(-np.inf, float(sum(crew_days.values())))
+        for s in site_ids:
+            count = {}
+            for i in by_site.get(s, ()):
+                count[inst.inst_kind[i]] = count.get(inst.inst_kind[i], 0) + 1
+            if not count:
+                continue
+            rooms = [types[tau][1] - inst.site_setup[s] for tau in type_ids if types[tau][0] & set(count)]
+            room_s = max(rooms) if rooms else -1
+            minutes = sum(inst.kind_minutes[k] * n for k, n in count.items())
+            slots = sum(1 for t in range(inst.ndays) if inst.workday[t] and inst.site_open(s, t)) * inst.site_cap[s]
+            most = min(slots, math.ceil(minutes / room_s)) if room_s > 0 else 0
+            v = new_col(inst.visit_days, float(most))
+            integers.append(v)
+            put(total_days, v, 1.0)
+            row = new_row(float(minutes), np.inf)
+            if room_s > 0:
+                put(row, v, float(room_s))
+            for k, n in count.items():
+                col = new_col(0.0, float(n))
+                put(row, col, float(inst.kind_minutes[k]))
+                put(link[k], col, 1.0)
+    A = csr_matrix((vals, (rows, cols)), shape=(len(lo), len(cost)))
+    integrality = np.zeros(len(cost))
+    integrality[integers] = 1
+    res = milp(np.array(cost), constraints=LinearConstraint(A, np.array(lo), np.array(hi)),
+               integrality=integrality, bounds=(np.zeros(len(cost)), np.array(upper)),
+               options={"time_limit": max(0.5, time_limit), "mip_rel_gap": 1e-3, "disp": False})
+    if not integers:
+        return float(res.fun) if res.status == 0 else None
+    value = getattr(res, "mip_dual_bound", None)
+    if value is None or not np.isfinite(value):
+        return None
+    return float(value)     # HiGHS' proven dual bound (= the optimum when solved to the end)
+
+
+def pooled_total(inst, time_limit=60.0, whole_visits=True):
+    """Σ over the independent parts of :func:`pooled_bound` (None if a part is not solved)."""
+    types, type_of = [], {}
+    for c in range(len(inst.crew_ids)):
+        key = (inst.crew_kinds[c], inst.crew_minutes[c])
+        if key not in type_of:
+            type_of[key] = len(types)
+            types.append(key)
+    by_site = {}
+    for i in range(len(inst.inst_ids)):
+        by_site.setdefault(inst.inst_site[i], []).append(i)
+    total = 0.0
+    for type_ids, site_ids in _components(inst, types):
+        value = pooled_bound(inst, type_ids, site_ids, types, by_site, time_limit, whole_visits)
+        if value is None:
+            return None
+        total += value
+    return total

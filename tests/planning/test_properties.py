@@ -44,8 +44,29 @@ def test_lp_and_lagrangian_bounds_never_exceed_the_exact_optimum(instance):
     inst = compile_instance(instance)
     optimum = exact_optimum(instance)
     with mock.patch.object(bound, "MILP_MAX_COLUMNS", 0), mock.patch.object(bound, "LAGRANGIAN_CHUNK", 1):
-        lp = bound.relaxation_bound(inst, resolutions=((1, 2), (3, 4)), time_limit=20, lp_levels=1)
+        lp = bound.relaxation_bound(inst, resolutions=((1, 2), (3, 4)), time_limit=20, lp_levels=1,
+                                    use_pooled=False)
         assert lp.bound <= optimum + 1e-6
         with mock.patch.object(bound, "LP_MAX_COLUMNS", 0):
-            lagrangian = bound.relaxation_bound(inst, resolutions=((1, 2), (3, 4)), time_limit=5)
+            lagrangian = bound.relaxation_bound(inst, resolutions=((1, 2), (3, 4)), time_limit=5,
+                                                use_pooled=False)
     assert lagrangian.bound <= optimum + 1e-6
+
+
+@settings(max_examples=40, **SETTINGS)
+@given(instances(max_days=8, max_sites=3, max_instruments=7, max_crews=2))
+def test_pooled_bound_never_exceeds_the_exact_optimum(instance):
+    """The pooled bound (crew minutes per type and day; with and without whole visits per site) on its
+    own, with one-day and wide buckets both exercised by lowering the number of one-day buckets."""
+    from unittest import mock
+
+    from planning import bound
+
+    inst = compile_instance(instance)
+    optimum = exact_optimum(instance)
+    for singles, width in ((60, 5), (2, 2), (0, 3)):
+        for whole in (True, False):
+            with mock.patch.object(bound, "POOLED_SINGLES", singles), mock.patch.object(bound, "POOLED_WIDTH", width):
+                value = bound.pooled_total(inst, whole_visits=whole)
+            if value is not None:
+                assert value <= optimum + 1e-6, (singles, width, whole, value, optimum)

@@ -108,3 +108,32 @@ def test_an_instance_the_planner_refuses_fails_the_task_and_nothing_is_half_impo
     assert "\n" not in task["error"]
     assert _counts(app, cid) == (0, 0)
     assert api("get", f"/api/v1/campaigns/{cid}", role="lab_manager").json["state"] == "draft"
+
+
+def test_a_double_click_with_a_real_queue_gets_the_same_task_and_the_worker_runs_it_once(db_url, world, tmp_path):
+    """With a queue that is not run inside the request (SQLite Huey, no worker yet), two POSTs return the same
+    queued task; the worker's entry point then runs it once."""
+    from tests.lims.conftest import make_app
+
+    app = make_app(db_url, TASK_QUEUE=f"sqlite:///{tmp_path / 'queue.db'}")
+    cid, _start = setup_register(app, world)
+    client = app.test_client()
+    first = client.post(f"/api/v1/campaigns/{cid}/plan?time_limit=5", headers=world.auth("lab_manager"))
+    second = client.post(f"/api/v1/campaigns/{cid}/plan?time_limit=5", headers=world.auth("lab_manager"))
+    assert first.status_code == second.status_code == 202
+    assert first.json["id"] == second.json["id"] and second.json["status"] == "queued"
+    assert _counts(app, cid) == (0, 0)
+    from lims.extensions import db
+    from lims.modules.tasks import operations as tasks
+    from lims.modules.tasks import queue
+
+    with app.app_context():
+        assert queue.depth() == 1  # one message on the queue, not two
+        tasks.execute(first.json["id"])
+        db.session.remove()
+    done = client.get(first.json["url"], headers=world.auth("lab_manager")).json
+    assert done["status"] == "done" and done["attempts"] == 1 and done["result"]["visits"] == 4
+    assert _counts(app, cid) == (4, 4)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()

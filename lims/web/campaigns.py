@@ -21,12 +21,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from lims.core.auth import check_org, login_required, require_roles, sees_all_organisations
 from lims.core.db import get_or_404
+from lims.core.http import Conflict
 from lims.extensions import db
-from lims.modules.campaigns import feeds, queries
+from lims.modules.campaigns import background, feeds, queries
 from lims.modules.campaigns import operations as ops
 from lims.modules.campaigns.models import Booking, Campaign, Crew, Visit
 from lims.modules.organisations.models import Organisation
 from lims.web.common import run, template_globals
+from lims.web.messages import translate
 from lims.web.work_forms import choices
 
 bp = Blueprint("campaign_pages", __name__)
@@ -56,6 +58,10 @@ class CampaignForm(FlaskForm):
 class PlanUploadForm(FlaskForm):
     plan = FileField(_l("Plan file (lims-plan/1 JSON)"))
     go = SubmitField(_l("Import plan"))
+
+
+class SolveForm(FlaskForm):
+    go = SubmitField(_l("Plan this campaign"))
 
 
 class VisitMoveForm(FlaskForm):
@@ -168,8 +174,26 @@ def campaign(campaign_id):
         else:
             code = 422
     days, crews, cells = queries.calendar(row.id, current_user)
-    return render_template("campaigns/campaign.html", campaign=row, form=form, days=days, crews=crews,
-                           cells=cells), code
+    return render_template("campaigns/campaign.html", campaign=row, form=form, solve_form=SolveForm(), days=days,
+                           crews=crews, cells=cells), code
+
+
+@bp.route("/campaigns/<int:campaign_id>/solve", methods=["POST"])
+@require_roles("lab_manager")
+def campaign_solve(campaign_id):
+    """Start the planner as a background task and show its progress page (the same task on a double click)."""
+    row = get_or_404(Campaign, campaign_id)
+    form = SolveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        task = background.submit_solve(row, current_user)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(translate(exc))
+        return redirect(url_for("campaign_pages.campaign", campaign_id=row.id))
+    db.session.commit()
+    return redirect(url_for("task_pages.task_page", task_id=task.id))
 
 
 @bp.route("/campaigns/<int:campaign_id>/instance.json")

@@ -78,6 +78,12 @@ PATTERNS = [
      _l("between %(lo)s and %(hi)s characters")),
     (re.compile(r"^due_on \((?P<due>[^)]*)\) must be after calibrated_on \((?P<cal>[^)]*)\)$"),
      _l("the due date (%(due)s) must be after the calibration date (%(cal)s)")),
+    (re.compile(r"^campaign (?P<id>\d+): no instrument needs planning$"),
+     _l("campaign %(id)s: no instrument needs planning")),
+    (re.compile(r"^campaign (?P<id>\d+) already has planned visits; cancel them before planning again$"),
+     _l("campaign %(id)s already has planned visits; cancel them before planning again")),
+    (re.compile(r"^the planner refused the instance: (?P<problem>.+)$"),
+     _l("the planner refused the instance: %(problem)s")),
 ]
 
 

@@ -13,11 +13,12 @@ from flask_wtf import FlaskForm as Form
 from lims.core.auth import login_required
 from lims.extensions import db
 from lims.modules.tasks import operations as ops
+from lims.web.messages import translate
 
 bp = Blueprint("task_pages", __name__)
 
 KIND_LABELS = {"instrument_import": _l("Import instruments (CSV)"), "sticker_sheet": _l("Sticker sheet"),
-               "batch_issue": _l("Issue certificates")}
+               "batch_issue": _l("Issue certificates"), "campaign-plan": _l("Plan a campaign")}
 
 
 @bp.route("/tasks/<int:task_id>")
@@ -25,7 +26,7 @@ KIND_LABELS = {"instrument_import": _l("Import instruments (CSV)"), "sticker_she
 def task_page(task_id):
     task = ops.readable_task(current_user, task_id)
     return render_template("tasks/task.html", task=task, kind_label=KIND_LABELS.get(task.kind, task.kind),
-                           form=Form())
+                           form=Form(), error=translate(task.error) if task.error else None)
 
 
 @bp.route("/tasks/<int:task_id>/retry", methods=["POST"])

@@ -2,6 +2,7 @@
 calendar; the market manager then sees the next visit date on their dashboard."""
 import datetime as dt
 import json
+import re
 
 import pytest
 
@@ -76,3 +77,22 @@ def test_lab_manager_plans_a_campaign_and_market_manager_sees_the_next_visit(app
     assert phone.inner_text("#next-visit-date") == market_day
     assert "market_a-1" in phone.inner_text("#next-visit-instruments")
     assert phone.evaluate("document.body.scrollWidth") <= 390 + 1
+
+
+def test_the_lab_manager_clicks_plan_this_campaign_and_sees_the_task_finish(app, world, phone, live_server):
+    """'Plan this campaign' starts the planner as a background task; the click lands on the task's page."""
+    pytest.importorskip("planning", reason="the planning library is not installed")
+    cid, _start = setup_register(app, world)
+    errors = []
+    phone.on("pageerror", lambda exc: errors.append(str(exc)))
+    login(phone, live_server, "lab_manager")
+    phone.goto(f"{live_server}/campaigns/{cid}")
+    phone.click("#solve-go")
+    phone.wait_for_url(re.compile(r".*/tasks/\d+$"), timeout=30_000)
+    phone.wait_for_selector("#task-result:not([hidden])", timeout=30_000)
+    assert phone.locator("#task-status").inner_text() == "Finished"
+    assert "4 visits planned." in phone.locator("#task-visits").inner_text()
+    phone.click("#task-visits a")
+    phone.wait_for_url(f"{live_server}/campaigns/{cid}")
+    assert phone.locator("#campaign-state").inner_text() == "planned"
+    assert errors == []

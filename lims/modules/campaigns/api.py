@@ -2,22 +2,23 @@
 recall lists and coverage figures."""
 import datetime as dt
 
-from flask import request
+from flask import jsonify, request, url_for
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
-from marshmallow import RAISE
+from marshmallow import RAISE, fields, validate
 
 from lims.core.auth import check_org, login_required, require_roles, sees_all_organisations
 from lims.core.db import get_or_404
 from lims.core.http import DomainValidationError
-from lims.core.schemas import PageArgsSchema, page_schema, paginate
+from lims.core.schemas import LoadSchema, PageArgsSchema, page_schema, paginate
 from lims.extensions import db
+from lims.modules.campaigns import background, queries  # background registers the campaign-plan task
 from lims.modules.campaigns import operations as ops
-from lims.modules.campaigns import queries
 from lims.modules.campaigns import schemas as s
 from lims.modules.campaigns.models import Booking, Campaign, Crew, Holiday, Notice, Site, TypeMinutes, Visit
 from lims.modules.organisations.models import Organisation
+from lims.modules.tasks.api import TaskSchema
 
 blp = Blueprint("campaigns", __name__, url_prefix="/api/v1", description="Campaigns, capacity, bookings, coverage")
 PLANNERS = ("lab_manager",)
@@ -89,12 +90,29 @@ def export_instance(campaign_id):
     return ops.export_instance(get_or_404(Campaign, campaign_id))
 
 
+class SolveArgsSchema(LoadSchema):
+    time_limit = fields.Float(validate=validate.Range(min=0.1, max=3600),
+                              metadata={"description": "solver time limit in seconds (without a plan in the body)"})
+
+
 @blp.route("/campaigns/<int:campaign_id>/plan", methods=["POST"])
 @require_roles(*PLANNERS)
+@blp.arguments(SolveArgsSchema, location="query")
 @blp.response(201, s.VisitSchema(many=True))
-def import_plan(campaign_id):
-    """Import a plan (lims-plan/1) as visits; every instrument gets its job for the visit's day"""
+@blp.alt_response(202, schema=TaskSchema, description="No body: the solve was queued as a background task")
+def import_plan(args, campaign_id):
+    """Import a plan (lims-plan/1) as visits, or (no body) let the server solve the campaign in the background.
+
+    With a plan in the body: every instrument gets its job for the visit's day (201, the visits).
+    Without a body: the planner runs as a task (202 + ``Location`` of the task to poll); posting again
+    while it waits or runs returns the same task. A refused instance ends the task as failed, nothing stored.
+    """
     campaign = get_or_404(Campaign, campaign_id)
+    if not request.get_data(cache=True).strip():
+        task = background.submit_solve(campaign, current_user, args.get("time_limit"))
+        resp = jsonify(TaskSchema().dump(task))
+        resp.status_code, resp.headers["Location"] = 202, url_for("tasks.Task", task_id=task.id)
+        return resp
     plan = request.get_json(silent=True)
     if plan is None:
         raise DomainValidationError({"body": ["send the plan as a JSON object"]})

@@ -305,15 +305,18 @@ def solve_campaign(campaign_id, progress=None, time_limit=None):
     except ImportError as exc:
         raise Conflict("the planning library is not installed; export the instance and import a plan instead") \
             from exc
-    report(0.0, "exporting the instance")
-    instance = export_instance(campaign)
-    if not instance["instruments"]:
-        raise Conflict(f"campaign {campaign.id}: no instrument needs planning")
-    try:
-        plan = planning.solve(instance, time_limit=time_limit,
-                              progress=lambda f, m: report(0.05 + 0.85 * f, m))
-    except planning.InstanceError as exc:
-        raise Conflict(f"the planner refused the instance: {exc}") from exc
+    # export and solve only read: nothing is flushed before the import, so a background task's
+    # progress lines (written by another connection) never wait for this transaction's write lock
+    with db.session.no_autoflush:
+        report(0.0, "exporting the instance")
+        instance = export_instance(campaign)
+        if not instance["instruments"]:
+            raise Conflict(f"campaign {campaign.id}: no instrument needs planning")
+        try:
+            plan = planning.solve(instance, time_limit=time_limit,
+                                  progress=lambda f, m: report(0.05 + 0.85 * f, m))
+        except planning.InstanceError as exc:
+            raise Conflict(f"the planner refused the instance: {exc}") from exc
     report(0.9, "importing the plan")
     user = db.session.get(User, campaign.created_by_id) if campaign.created_by_id else None
     if user is None:

@@ -11,7 +11,7 @@ result (stored on the task) or raises :class:`TaskFailed` with a result describi
 Other areas use :func:`submit`::
 
     from lims.modules.tasks.operations import submit, task_function
-    task = submit("campaign_plan", f"plan:{campaign.id}:{version}", {"campaign_id": campaign.id}, user)
+    task = submit("campaign-plan", f"campaign-plan:{campaign.id}:v{version}", {"campaign_id": campaign.id}, user)
 """
 from __future__ import annotations
 

@@ -69,6 +69,7 @@ def test_lab_manager_plans_a_campaign_and_market_manager_sees_the_next_visit(app
     phone.goto(f"{live_server}/dashboard")
     assert phone.locator("#calendar a.visit").count() == 4
 
+    phone.click("button.navbar-toggler")  # on a phone the navigation folds into the menu button
     phone.click("button:has-text('Log out')")
     login(phone, live_server, "market_manager")
     phone.goto(f"{live_server}/dashboard")

@@ -1,7 +1,7 @@
 """Password change and token expiry pages in a real browser at phone width, under the real CSP."""
 import pytest
 
-from tests.lims.browser_support import BROWSER_MARKS, browser, serve  # noqa: F401  (fixture)
+from tests.lims.browser_support import BROWSER_MARKS, serve  # `browser`: the session fixture in conftest.py
 from tests.lims.conftest import PASSWORD
 
 pytestmark = BROWSER_MARKS
@@ -79,6 +79,7 @@ def test_logout_in_the_browser_kills_a_copied_cookie(browser, live_server):  # n
     page.click("#submit")
     page.wait_for_url(f"{live_server}/instruments")
     cookies = ctx.cookies()
+    page.click("button.navbar-toggler")  # on a phone the log-out button is in the folded menu
     page.click("header form button")
     thief = browser.new_context()
     thief.add_cookies(cookies)

@@ -17,7 +17,7 @@ import subprocess
 
 import pytest
 
-from tests.lims.browser_support import BROWSER_MARKS, browser, serve  # noqa: F401  (fixture)
+from tests.lims.browser_support import BROWSER_MARKS, serve  # `browser`: the session fixture in conftest.py
 from tests.lims.conftest import PASSWORD
 from tests.lims.test_issuance_support import issue, keyed_app, token_of  # noqa: F401  (fixture)
 

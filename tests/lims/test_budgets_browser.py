@@ -4,7 +4,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from tests.lims.browser_support import BROWSER_MARKS, browser, serve  # noqa: F401  (fixture)
+from tests.lims.browser_support import BROWSER_MARKS, serve  # `browser`: the session fixture in conftest.py
 from tests.lims.conftest import make_app
 
 pytestmark = BROWSER_MARKS

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.lims.browser_support import BROWSER_MARKS, browser, serve  # noqa: F401  (fixture)
+from tests.lims.browser_support import BROWSER_MARKS, serve  # `browser`: the session fixture in conftest.py
 from tests.lims.campaign_support import next_monday, setup_register
 from tests.lims.conftest import PASSWORD
 from tests.lims.test_campaigns_plan import _plan

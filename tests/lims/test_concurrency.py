@@ -99,7 +99,7 @@ def _approved_jobs(app, world, count):
     from lims.core.audit import acting_as
     from lims.extensions import db
     from lims.modules.jobs.operations import book_job, transition
-    from lims.modules.procedures.operations import demo_measure_every_point
+    from lims.modules.procedures.operations import demo_measure_every_point, flags, justify, results_of
     from lims.modules.users.models import User
 
     ids = [i for i, _serial in _instruments(app, count, "ISSUE")]
@@ -114,6 +114,9 @@ def _approved_jobs(app, world, count):
             transition(job, "start", tech, {"version": job.version, "bench_id": world.benches["good"]})
             demo_measure_every_point(job, tech)
             transition(job, "submit", tech, {"version": job.version, "result": "pass"})
+            for point, row in results_of(job).items():  # the world's weights have no calibrated values:
+                if flags(row):                           # each point's missing budget is justified first
+                    justify(job, admin, point, "weights used by class")
             transition(job, "approve", admin, {"version": job.version})
             jobs.append(job.id)
         db.session.commit()

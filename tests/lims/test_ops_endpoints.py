@@ -1,4 +1,5 @@
 """/healthz and /metrics: named checks, 503 on failure, latency by endpoint, multiprocess-safe under gunicorn."""
+import concurrent.futures
 import os
 import re
 import socket
@@ -59,8 +60,10 @@ def test_metrics_are_summed_over_gunicorn_workers(app, db_url, tmp_path):
             except OSError:
                 assert time.monotonic() < deadline, proc.stderr.read()[-2000:]
                 time.sleep(0.2)
-        for _ in range(60):
-            urllib.request.urlopen(f"{base}/.well-known/lims-keys.json", timeout=5).read()
+        # in parallel, so that several workers serve them (sequential requests may all land on one worker)
+        with concurrent.futures.ThreadPoolExecutor(12) as pool:
+            list(pool.map(lambda _i: urllib.request.urlopen(f"{base}/.well-known/lims-keys.json", timeout=10).read(),
+                          range(60)))
         text = urllib.request.urlopen(f"{base}/metrics", timeout=10).read().decode()
         count = re.search(r'lims_http_request_duration_seconds_count\{endpoint="issuance_pages.published_keys",'
                           r'method="GET"\} ([0-9.]+)', text)

@@ -121,6 +121,13 @@ def _sessions(job):
     return sessions, stats
 
 
+def _bench_ports(job):
+    """The bench ports to print a ``lims bench run`` command for: those fitting the instrument's type."""
+    from lims.modules.measurements.operations import ports_for_job
+
+    return ports_for_job(job) if job.bench else []
+
+
 def _forms(job, actions, bad=None):
     benches = db.session.execute(active_benches()).scalars().all()
     forms = {}
@@ -175,6 +182,7 @@ def render_job(job, bad_form=None, issue_form=None, code=200, bad_point=None, ju
                            forms=_forms(job, actions, bad_form), orphan_errors=orphan, can_issue=can_issue,
                            issue_form=issue_form or IssueForm(formdata=None),
                            four_eyes=four_eyes, sessions=sessions, stats=stats, certs=certs,
+                           bench_ports=_bench_ports(job),
                            procedure=procedure, point_forms=point_forms, justify_errors=justify_errors,
                            justify_form=JustifyForm(formdata=None) if current_user.role in ("lab_manager", "admin")
                            else None,

@@ -11,6 +11,8 @@ import shlex
 import subprocess
 import sys
 
+import pytest
+
 from tests.lims.test_measurements_acquisition import ROOT, rows
 from tests.lims.test_measurements_api import make_ready
 from tests.lims.test_pages_support import login, text_of
@@ -32,11 +34,12 @@ def run_printed(command, db_url, timeout=120):
     return subprocess.run([LIMS, *argv[1:]], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def test_the_printed_bench_command_runs_against_the_simulator_and_stores_readings(client, api, world, db_url):
-    job = make_ready(api, world)
+@pytest.mark.parametrize("kind", ["mtsics", "ind560"])  # ind560: the demo's weighing bench
+def test_the_printed_bench_command_runs_against_the_simulator_and_stores_readings(client, api, world, db_url, kind):
+    job = make_ready(api, world, ports=[{"role": "weighing", "port": f"sim://{kind}", "driver": "mtsics"}])
     login(client, "technician")
     commands = printed_commands(text_of(client.get(f"/jobs/{job}")))
-    assert len(commands) == 1 and "--port sim://mtsics" in commands[0]
+    assert len(commands) == 1 and f"--port sim://{kind} --driver mtsics " in commands[0]
     done = run_printed(commands[0], db_url)
     assert done.returncode == 0, done.stderr
     stored = rows(db_url, "SELECT s.id, s.job_id, s.state, s.accepted_count, r.sequence, r.unit, r.test_point "
@@ -48,3 +51,41 @@ def test_the_printed_bench_command_runs_against_the_simulator_and_stores_reading
     assert f"session {stored[0].id} completed: 10 accepted" in done.stderr
     page = text_of(client.get(f"/jobs/{job}"))
     assert re.search(rf"<td>{stored[0].id}</td><td>completed</td>", page)
+
+
+MEDICAL_PORTS = [{"role": "thermometer", "port": "sim://fluke1502", "driver": "fluke1502"},
+                 {"role": "pressure", "port": "sim://dpi740", "driver": "dpi740"},
+                 {"role": "weighing", "port": "sim://ind560", "driver": "mtsics"}]
+
+
+@pytest.mark.parametrize("org,port,driver", [("hospital_a", "sim://dpi740", "dpi740"),
+                                             ("market_a", "sim://ind560", "mtsics")])
+def test_the_bench_kind_defaults_from_the_instrument_type(client, api, world, org, port, driver):
+    job = make_ready(api, world, org=org, ports=MEDICAL_PORTS)
+    login(client, "technician")
+    commands = printed_commands(text_of(client.get(f"/jobs/{job}")))
+    assert len(commands) == 1 and f"--port {port} --driver {driver} " in commands[0], commands
+    resp = api("post", f"/api/v1/jobs/{job}/sessions", json={"count": 3})  # no port_role: the type's port
+    assert resp.status_code == 201, resp.json
+    assert (resp.json["port"], resp.json["driver"]) == (port, driver)
+
+
+def test_a_bench_with_no_fitting_port_prints_every_port_and_the_api_asks_for_one(client, api, world):
+    ports = MEDICAL_PORTS[:2]  # a scale on a bench with a thermometer readout and a pressure reference
+    job = make_ready(api, world, org="market_a", ports=ports)
+    login(client, "technician")
+    commands = printed_commands(text_of(client.get(f"/jobs/{job}")))
+    assert [c.split("--port ")[1].split()[0] for c in commands] == [p["port"] for p in ports]
+    resp = api("post", f"/api/v1/jobs/{job}/sessions", json={"count": 3})
+    assert resp.status_code == 422 and "several ports" in str(resp.json)
+
+
+def test_the_demo_simulators_match_the_demo_instruments():
+    from instruments.sim.definitions import load_definition
+    from lims.demo import BENCHES, SCALES
+
+    kinds = {p["driver"]: load_definition(p["port"].removeprefix("sim://")) for b in BENCHES for p in b["ports"]}
+    weighing = kinds["mtsics"]
+    assert weighing.protocol == "mtsics" and weighing.model_params["capacity"] >= max(s[2] for s in SCALES) == 30000
+    assert weighing.model_params["resolution"] <= min(s[3] for s in SCALES) / 5  # the reference reads finer than e
+    assert kinds["dpi740"].model_params["range"] >= 40.0  # kPa: a sphygmomanometer's 300 mmHg

@@ -50,7 +50,8 @@ def test_the_printed_bench_command_runs_against_the_simulator_and_stores_reading
     assert {r.test_point for r in stored} == {None}  # no placeholder label ("…") stored as a test point
     assert f"session {stored[0].id} completed: 10 accepted" in done.stderr
     page = text_of(client.get(f"/jobs/{job}"))
-    assert re.search(rf"<td>{stored[0].id}</td><td>completed</td>", page)
+    assert re.search(rf'<tr data-session="{stored[0].id}"><td>{stored[0].id}</td><td class="session-completed">'
+                     r"completed</td>", page)
 
 
 MEDICAL_PORTS = [{"role": "thermometer", "port": "sim://fluke1502", "driver": "fluke1502"},
@@ -89,3 +90,25 @@ def test_the_demo_simulators_match_the_demo_instruments():
     assert weighing.protocol == "mtsics" and weighing.model_params["capacity"] >= max(s[2] for s in SCALES) == 30000
     assert weighing.model_params["resolution"] <= min(s[3] for s in SCALES) / 5  # the reference reads finer than e
     assert kinds["dpi740"].model_params["range"] >= 40.0  # kPa: a sphygmomanometer's 300 mmHg
+
+
+@pytest.mark.parametrize("lang,label,wrong", [("en", "acquisition failed", "failed verification"),
+                                              ("zh", "采集失败", "检定不合格")])
+def test_a_failed_acquisition_session_is_labelled_as_such_never_as_a_failed_verification(client, app, api, world,
+                                                                                        lang, label, wrong):
+    from lims.core.audit import acting_as
+    from lims.extensions import db
+    from lims.modules.measurements import operations as m_ops
+    from lims.modules.measurements.models import MeasurementSession
+
+    job = make_ready(api, world)
+    sid = api("post", f"/api/v1/jobs/{job}/sessions", json={"count": 3}).json["id"]
+    with app.app_context(), acting_as(None, "test"):
+        m_ops.end_session(db.session.get(MeasurementSession, sid), "failed", "no stable reading within 30 s")
+        db.session.commit()
+    login(client, "technician", lang=lang)
+    page = text_of(client.get(f"/jobs/{job}"))
+    cell = re.search(rf'<tr data-session="{sid}"><td>{sid}</td><td class="session-failed">(.*?)</td>', page, re.S)
+    assert cell and cell.group(1).startswith(label), page
+    assert "no stable reading within 30 s" in cell.group(1) and f"lims bench run --resume {sid}" in cell.group(1)
+    assert wrong not in page

@@ -112,3 +112,52 @@ def test_a_failed_acquisition_session_is_labelled_as_such_never_as_a_failed_veri
     assert cell and cell.group(1).startswith(label), page
     assert "no stable reading within 30 s" in cell.group(1) and f"lims bench run --resume {sid}" in cell.group(1)
     assert wrong not in page
+
+
+def sse_events(chunks, want, timeout=60.0):
+    """Parse server-sent events from an iterable of byte chunks until ``want`` reading events arrived."""
+    import json
+    import time
+
+    buffer, events, deadline = "", [], time.monotonic() + timeout
+    for chunk in chunks:
+        buffer += chunk.decode()
+        while "\n\n" in buffer:
+            block, buffer = buffer.split("\n\n", 1)
+            fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+            if fields.get("event") == "reading":
+                events.append((int(fields["id"]), json.loads(fields["data"])))
+        if len(events) >= want or time.monotonic() > deadline:
+            break
+    return events
+
+
+def test_readings_arrive_live_on_the_job_stream_while_the_printed_command_runs(client, app, api, world, db_url):
+    job = make_ready(api, world)
+    login(client, "technician")
+    page = text_of(client.get(f"/jobs/{job}"))
+    assert f'data-stream="/jobs/{job}/readings/stream"' in page and 'data-after="0"' in page
+    assert "<script src=\"/static/js/live-readings.js\" defer></script>" in page  # no inline script (CSP 'self')
+    app.config["READINGS_STREAM_SECONDS"] = 60
+    resp = client.get(f"/jobs/{job}/readings/stream", buffered=False)
+    assert resp.status_code == 200 and resp.mimetype == "text/event-stream"
+    argv = shlex.split(printed_commands(page)[0])
+    env = dict(os.environ, LIMS_DATABASE_URL=db_url, PYTHONPATH=ROOT)
+    proc = subprocess.Popen([LIMS, *argv[1:]], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        events = sse_events(resp.response, 10)
+    finally:
+        out, err = proc.communicate(timeout=120)
+        resp.close()
+    assert proc.returncode == 0, err
+    assert [e["sequence"] for _, e in events] == list(range(1, 11))  # streamed while the bench stored them
+    assert {(e["unit"], e["stable"]) for _, e in events} == {("g", True)}
+    # a reconnect (Last-Event-ID) gets only what came after; a customer gets no stream
+    app.config["READINGS_STREAM_SECONDS"] = 0
+    again = client.get(f"/jobs/{job}/readings/stream", headers={"Last-Event-ID": str(events[6][0])})
+    assert [e["sequence"] for _, e in sse_events([again.data], 99)] == [8, 9, 10]
+    assert f'data-after="{events[-1][0]}"' in text_of(client.get(f"/jobs/{job}"))
+    other = app.test_client()
+    login(other, "market_manager")
+    assert other.get(f"/jobs/{job}/readings/stream").status_code == 403

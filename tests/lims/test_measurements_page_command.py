@@ -161,3 +161,16 @@ def test_readings_arrive_live_on_the_job_stream_while_the_printed_command_runs(c
     other = app.test_client()
     login(other, "market_manager")
     assert other.get(f"/jobs/{job}/readings/stream").status_code == 403
+
+
+def test_without_port_and_driver_the_cli_takes_the_bench_port_fitting_the_instrument(api, world, db_url):
+    job = make_ready(api, world, org="market_a", ports=MEDICAL_PORTS)
+    done = run_printed(f"lims bench run --job {job} --user technician --count 3", db_url)
+    assert done.returncode == 0, done.stderr
+    assert f"job {job}, mtsics on sim://ind560, 3 readings" in done.stderr
+    assert rows(db_url, "SELECT driver, port, accepted_count FROM measurement_sessions WHERE job_id = :job",
+                job=job) == [("mtsics", "sim://ind560", 3)]
+    ambiguous = make_ready(api, world, org="hospital_b", ports=MEDICAL_PORTS[:1] + MEDICAL_PORTS[2:])
+    done = run_printed(f"lims bench run --job {ambiguous} --user technician", db_url)
+    assert done.returncode == 2 and done.stderr.strip().endswith("required for a new session (or give --resume "
+                                                                 "SESSION_ID)")

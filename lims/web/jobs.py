@@ -131,11 +131,20 @@ def _last_reading_id(sessions):
         Reading.session_id.in_([s.id for s in sessions]))).scalar() or 0
 
 
-def _bench_ports(job):
-    """The bench ports to print a ``lims bench run`` command for: those fitting the instrument's type."""
+def _bench_commands(job):
+    """The ``lims bench run`` commands to print, one per bench port fitting the instrument's type.
+
+    Each is quoted for a POSIX shell (a pyserial URL may hold ``&`` or ``?``), so it runs exactly as printed.
+    """
+    import shlex
+
     from lims.modules.measurements.operations import ports_for_job
 
-    return ports_for_job(job) if job.bench else []
+    if not (current_user.is_lab_staff and job.state == "in_progress" and job.bench):
+        return []
+    return [shlex.join(["lims", "bench", "run", "--job", str(job.id), "--port", str(p.get("port")),
+                        "--driver", str(p.get("driver")), "--user", current_user.username, "--count", "10",
+                        "--stable"]) for p in ports_for_job(job)]
 
 
 def _forms(job, actions, bad=None):
@@ -192,7 +201,7 @@ def render_job(job, bad_form=None, issue_form=None, code=200, bad_point=None, ju
                            forms=_forms(job, actions, bad_form), orphan_errors=orphan, can_issue=can_issue,
                            issue_form=issue_form or IssueForm(formdata=None),
                            four_eyes=four_eyes, sessions=sessions, stats=stats, certs=certs,
-                           bench_ports=_bench_ports(job), last_reading_id=_last_reading_id(sessions),
+                           bench_commands=_bench_commands(job), last_reading_id=_last_reading_id(sessions),
                            procedure=procedure, point_forms=point_forms, justify_errors=justify_errors,
                            justify_form=JustifyForm(formdata=None) if current_user.role in ("lab_manager", "admin")
                            else None,

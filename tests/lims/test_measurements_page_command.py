@@ -174,3 +174,12 @@ def test_without_port_and_driver_the_cli_takes_the_bench_port_fitting_the_instru
     done = run_printed(f"lims bench run --job {ambiguous} --user technician", db_url)
     assert done.returncode == 2 and done.stderr.strip().endswith("required for a new session (or give --resume "
                                                                  "SESSION_ID)")
+
+
+def test_the_printed_command_is_quoted_for_the_shell(client, api, world):
+    url = "rfc2217://bench-7.lab:2217?ign_set_control&logging=debug"
+    job = make_ready(api, world, ports=[{"role": "weighing", "port": url, "driver": "mtsics"}])
+    login(client, "technician")
+    (command,) = printed_commands(text_of(client.get(f"/jobs/{job}")))
+    argv = shlex.split(command)
+    assert argv[argv.index("--port") + 1] == url and argv[argv.index("--driver") + 1] == "mtsics"

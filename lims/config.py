@@ -59,6 +59,7 @@ class DefaultConfig:
     PUBLIC_HOST = "127.0.0.1:5000"
     DEMO = False
     TASK_QUEUE = None  # "sqlite" (default), "sqlite:///path", "redis://host:6379/0" or "immediate" (tests)
+    READINGS_STREAM_SECONDS = 30.0  # how long one server-sent-events response of a job's live readings lasts
     PUBLIC_CHECK_STAMP_SECONDS = 1.0  # how often a worker re-reads the certificates' cache stamp
 
 
@@ -73,6 +74,7 @@ _ENV = {
     "LIMS_RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", str),
     "LIMS_TASK_QUEUE": ("TASK_QUEUE", str),
     "LIMS_PUBLIC_CHECK_STAMP_SECONDS": ("PUBLIC_CHECK_STAMP_SECONDS", float),
+    "LIMS_READINGS_STREAM_SECONDS": ("READINGS_STREAM_SECONDS", float),
 }
 
 

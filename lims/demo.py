@@ -47,6 +47,17 @@ ORGS = {
 SCALES = [("上海友声", "TCS-30", 30000, 10), ("凯丰", "ACS-15", 15000, 5), ("大红鹰", "ACS-30", 30000, 10),
           ("托利多", "bPro-15", 15000, 5)]
 
+#: the demo benches; their ports are the project's simulators (instruments/sim/devices), each matching the
+#: instruments measured on it: a 30 kg weighing indicator for the market scales (up to 30 kg, e = 5 g or 10 g),
+#: a 40 kPa pressure reference for the sphygmomanometers, a thermometer readout in a bath for the thermometers
+BENCHES = [
+    {"name": "称重台 1 / Weighing bench 1", "location": "力学室",
+     "ports": [{"role": "weighing", "port": "sim://ind560", "driver": "mtsics"}]},
+    {"name": "医疗台 1 / Medical bench 1", "location": "医学计量室",
+     "ports": [{"role": "pressure", "port": "sim://dpi740", "driver": "dpi740"},
+               {"role": "thermometer", "port": "sim://fluke1502", "driver": "fluke1502"}]},
+]
+
 
 def ensure_demo(app: Flask) -> bool:
     """Upgrade the database to the newest schema and load the demo data once."""
@@ -75,13 +86,8 @@ def load_demo(seed: int = 2026) -> dict[str, User]:
                                         u["password"]) for u in DEMO_USERS}
     today = dt.date.today()
     stds = _standards(eq, today)
-    eq.create_bench({"name": "称重台 1 / Weighing bench 1", "location": "力学室",
-                     "ports": [{"role": "balance", "port": "sim://mtsics", "driver": "mtsics"}],
-                     "standard_ids": [stds[0].id]})
-    eq.create_bench({"name": "医疗台 1 / Medical bench 1", "location": "医学计量室",
-                     "ports": [{"role": "pressure", "port": "sim://dpi740", "driver": "dpi740"},
-                               {"role": "thermometer", "port": "sim://fluke1502", "driver": "fluke1502"}],
-                     "standard_ids": [stds[1].id, stds[2].id]})
+    for bench, standards in zip(BENCHES, ([stds[0]], [stds[1], stds[2]]), strict=True):
+        eq.create_bench({**bench, "standard_ids": [s.id for s in standards]})
     for m in ("market0", "market1"):
         for i in range(100):
             maker, model, mx, e = rng.choice(SCALES)
@@ -178,7 +184,7 @@ def _measure_every_point(job, user):
     for point in plan.points:
         entry = {"point": point.id}
         if point.test == "error":
-            session = MeasurementSession(job_id=job.id, bench_id=job.bench_id, driver="mtsics", port="sim://mtsics",
+            session = MeasurementSession(job_id=job.id, bench_id=job.bench_id, driver="mtsics", port="sim://ind560",
                                          count=3, test_point=point.id, started_by_id=user.id, state="completed",
                                          accepted_count=3, last_sequence=3, ended_dt=now_utc())
             db.session.add(session)

@@ -121,6 +121,32 @@ def _sessions(job):
     return sessions, stats
 
 
+def _last_reading_id(sessions):
+    """The id of the newest stored reading of these sessions (0: none): live readings start after it."""
+    from lims.modules.measurements.models import Reading
+
+    if not sessions:
+        return 0
+    return db.session.execute(select(func.max(Reading.id)).where(
+        Reading.session_id.in_([s.id for s in sessions]))).scalar() or 0
+
+
+def _bench_commands(job):
+    """The ``lims bench run`` commands to print, one per bench port fitting the instrument's type.
+
+    Each is quoted for a POSIX shell (a pyserial URL may hold ``&`` or ``?``), so it runs exactly as printed.
+    """
+    import shlex
+
+    from lims.modules.measurements.operations import ports_for_job
+
+    if not (current_user.is_lab_staff and job.state == "in_progress" and job.bench):
+        return []
+    return [shlex.join(["lims", "bench", "run", "--job", str(job.id), "--port", str(p.get("port")),
+                        "--driver", str(p.get("driver")), "--user", current_user.username, "--count", "10",
+                        "--stable"]) for p in ports_for_job(job)]
+
+
 def _forms(job, actions, bad=None):
     benches = db.session.execute(active_benches()).scalars().all()
     forms = {}
@@ -175,6 +201,7 @@ def render_job(job, bad_form=None, issue_form=None, code=200, bad_point=None, ju
                            forms=_forms(job, actions, bad_form), orphan_errors=orphan, can_issue=can_issue,
                            issue_form=issue_form or IssueForm(formdata=None),
                            four_eyes=four_eyes, sessions=sessions, stats=stats, certs=certs,
+                           bench_commands=_bench_commands(job), last_reading_id=_last_reading_id(sessions),
                            procedure=procedure, point_forms=point_forms, justify_errors=justify_errors,
                            justify_form=JustifyForm(formdata=None) if current_user.role in ("lab_manager", "admin")
                            else None,
@@ -191,6 +218,46 @@ def _readable_job(job_id):
 @login_required
 def job(job_id):
     return render_job(_readable_job(job_id))
+
+
+@bp.route("/jobs/<int:job_id>/readings/stream")
+@require_roles(*LAB_ROLES)
+def readings_stream(job_id):
+    """Server-sent events: every reading of the job's sessions stored after ``Last-Event-ID`` (the reading id).
+
+    The stream polls the database once a second for ``LIMS_READINGS_STREAM_SECONDS`` (config
+    ``READINGS_STREAM_SECONDS``, default 30) and ends; the browser's EventSource reconnects with the last id.
+    """
+    import json
+    import time
+
+    from flask import Response, current_app, stream_with_context
+
+    from lims.modules.measurements.models import MeasurementSession, Reading
+
+    job = get_or_404(Job, job_id)
+    last = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
+    last = int(last) if last.isdigit() and len(last) < 12 else 0
+    seconds = float(current_app.config.get("READINGS_STREAM_SECONDS", 30))
+    query = (select(Reading).join(MeasurementSession, MeasurementSession.id == Reading.session_id)
+             .where(MeasurementSession.job_id == job.id).order_by(Reading.id))
+
+    def events(last):
+        yield "retry: 2000\n\n"
+        deadline = time.monotonic() + seconds
+        while True:
+            for r in db.session.execute(query.where(Reading.id > last).limit(500)).scalars():
+                last = r.id
+                data = {"session": r.session_id, "sequence": r.sequence, "value": r.value, "unit": r.unit,
+                        "stable": r.is_stable, "test_point": r.test_point}
+                yield f"id: {r.id}\nevent: reading\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+            db.session.rollback()  # end the snapshot: the next poll sees readings committed since
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(1.0)
+
+    return Response(stream_with_context(events(last)), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 @bp.route("/jobs/<int:job_id>/steps/<action>", methods=["POST"])

@@ -50,7 +50,8 @@ SESSION_STATE_LABELS = {
     "open": _l("open"),
     "interrupted": _l("interrupted"),
     "completed": _l("completed"),
-    "failed": _l("failed"),
+    # the bench could not take the readings (never stable, unusable frames): not a failed verification
+    "failed": _l("acquisition failed"),
 }
 
 

@@ -76,7 +76,7 @@ def test_demo_has_work_in_every_state_and_the_manager_takes_one_to_a_certificate
     tech.goto(demo_server + "/jobs?state=in_progress")
     tech.locator("#jobs tbody tr a").first.click()
     command = tech.inner_text("#bench-command pre")  # the bench's simulated balance, ready to run
-    assert command.startswith("lims bench run --job ") and "--port sim://mtsics --driver mtsics" in command
+    assert command.startswith("lims bench run --job ") and "--port sim://ind560 --driver mtsics" in command
     tech.context.close()
 
     hospital = _login(browser, demo_server, "hospital")

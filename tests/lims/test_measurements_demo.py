@@ -17,16 +17,18 @@ def demo_ports(demo_template, tmp_path_factory):
     return ports
 
 
-def test_demo_has_balance_pressure_and_thermometer_ports(demo_ports):
-    assert sorted(p["role"] for _, p in demo_ports) == ["balance", "pressure", "thermometer"]
+def test_demo_has_weighing_pressure_and_thermometer_ports(demo_ports):
+    assert sorted(p["role"] for _, p in demo_ports) == ["pressure", "thermometer", "weighing"]
 
 
 @pytest.mark.parametrize("index", range(3))
 def test_each_demo_port_gives_readings_through_its_driver(demo_ports, index):
+    from instruments.sim.definitions import load_definition
     from lims.modules.measurements.acquisition import DRIVER_KINDS, open_driver
 
     name, port = demo_ports[index]
-    assert port["driver"] in DRIVER_KINDS and port["port"] == f"sim://{port['driver']}", name
+    assert port["driver"] in DRIVER_KINDS and port["port"].startswith("sim://"), name
+    assert load_definition(port["port"].removeprefix("sim://")).protocol == port["driver"], name
     with open_driver(port["driver"], port["port"]) as driver:
         reading = driver.read()
-    assert reading.unit in {"balance": ("g",), "pressure": ("kPa",), "thermometer": ("°C",)}[port["role"]]
+    assert reading.unit in {"weighing": ("g",), "pressure": ("kPa",), "thermometer": ("°C",)}[port["role"]]

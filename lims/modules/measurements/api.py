@@ -40,7 +40,7 @@ def start_session(data, job_id):
     """Start a measurement session for a job that is in progress on a bench (standards must be in date)"""
     job = get_or_404(Job, job_id)
     bench = ops.ensure_job_ready(job, dt.date.today())
-    entry = ops.bench_port(bench, data["port_role"], DRIVER_KINDS)
+    entry = ops.bench_port(bench, data["port_role"], DRIVER_KINDS, job.instrument.type.category)
     return ops.start_session(job, current_user, driver=entry["driver"], port=str(entry["port"]),
                              count=data["count"], require_stable=data["require_stable"],
                              test_point=data["test_point"])

@@ -29,7 +29,8 @@ def bench():
 
 @bench.command("run")
 @click.option("--job", "job_id", type=ID, help="job in progress on a bench (new session)")
-@click.option("--port", help="serial port, pyserial URL or sim://KIND (a simulator in this process)")
+@click.option("--port", help="serial port, pyserial URL or sim://KIND (a simulator in this process) "
+                             "[default with --driver left out: the bench's port fitting the instrument's type]")
 @click.option("--driver", type=click.Choice(DRIVER_KINDS), help="driver of the reference instrument")
 @click.option("--count", type=click.IntRange(1, 1_000_000), help="readings wanted in the session [default: 10]")
 @click.option("--stable", is_flag=True, help="accept only stable readings")
@@ -53,21 +54,32 @@ def bench_run(job_id, port, driver, count, stable, stream, resume_id, username, 
     session, user = _resumed(resume_id, opts) if resume_id else _new(opts)
     holder = {"sid": session.id if session else None}
     with acting_as(user.id, user.username), _errors(holder):
-        _run(session, user, opts, port or session.port, timeout, stable_within, stream, holder)
+        _run(session, user, opts, opts["port"] or session.port, timeout, stable_within, stream, holder)
 
 
 def _new(opts):
     from lims.extensions import db
     from lims.modules.jobs.models import Job
 
+    job = db.session.get(Job, opts["job_id"]) if opts["job_id"] else None
+    if opts["job_id"] and job is None:
+        raise BenchError(f"--job: no job {opts['job_id']}")
+    if job is not None and not opts["port"] and not opts["driver"]:
+        _default_port(job, opts)
     missing = [f"--{k}" for k in ("job_id", "port", "driver", "username") if not opts[k]]
     if missing:
         raise BenchError(", ".join(m.replace("_id", "").replace("username", "user") for m in missing)
                                + ": required for a new session (or give --resume SESSION_ID)")
-    job = db.session.get(Job, opts["job_id"])
-    if job is None:
-        raise BenchError(f"--job: no job {opts['job_id']}")
     return None, _lab_user(opts["username"])
+
+
+def _default_port(job, opts):
+    """Without --port and --driver: the one port of the job's bench that fits its instrument's type."""
+    from lims.modules.measurements.operations import ports_for_job
+
+    ports = ports_for_job(job) if job.bench else []
+    if len(ports) == 1 and ports[0].get("port") and ports[0].get("driver") in DRIVER_KINDS:
+        opts["port"], opts["driver"] = str(ports[0]["port"]), ports[0]["driver"]
 
 
 def _resumed(resume_id, opts):

@@ -26,6 +26,23 @@ if TYPE_CHECKING:
 
 RESUMABLE_STATES = ("open", "interrupted", "failed")
 
+#: the bench kind (driver) that reads an instrument of each type category: a scale against a weighing indicator
+#: (or balance), a sphygmomanometer against a pressure reference, a clinical thermometer through a thermometer readout
+DRIVERS_BY_CATEGORY = {"scale": ("mtsics", "sbi"), "pressure": ("dpi740",), "thermometer": ("fluke1502",),
+                       "electrical": ("scpi",)}
+
+
+def ports_for_job(job: Job) -> list[dict[str, Any]]:
+    """The ports of the job's bench that fit its instrument's type (all the bench's ports when none fits).
+
+    :param job: a job on a bench.
+    :returns: ``{"role", "port", "driver"}`` entries, the fitting ones in the bench's order.
+    """
+    ports = [p for p in ((job.bench.ports if job.bench else None) or []) if isinstance(p, dict)]
+    kinds = DRIVERS_BY_CATEGORY.get(job.instrument.type.category, ())
+    fitting = [p for p in ports if p.get("driver") in kinds]
+    return fitting or ports
+
 
 def ensure_job_ready(job: Job, day: dt.date) -> Bench:
     """Refuse a job that is not being worked on at a bench whose standards are usable on ``day``.
@@ -44,8 +61,12 @@ def ensure_job_ready(job: Job, day: dt.date) -> Bench:
     return bench
 
 
-def bench_port(bench: Bench, role: str | None, known_drivers: Collection[str]) -> dict[str, Any]:
+def bench_port(bench: Bench, role: str | None, known_drivers: Collection[str],
+               category: str | None = None) -> dict[str, Any]:
     """Return the ``{"role", "port", "driver"}`` entry of ``bench`` named ``role`` (or its only port).
+
+    Without ``role`` on a bench with several ports, the one port whose driver fits the instrument type's
+    ``category`` (see :data:`DRIVERS_BY_CATEGORY`) is the default.
 
     :param known_drivers: driver kinds the acquisition can use.
     :raises DomainValidationError: (field ``port_role``) no such port, several and none named, or
@@ -59,6 +80,9 @@ def bench_port(bench: Bench, role: str | None, known_drivers: Collection[str]) -
             known = ", ".join(str(p.get("role")) for p in ports) or "none"
             raise DomainValidationError({"port_role": [f"bench {bench.id} has no port {role!r} (ports: {known})"]})
     elif len(ports) != 1:
+        fitting = [p for p in ports if p.get("driver") in DRIVERS_BY_CATEGORY.get(category, ())]
+        if len(fitting) == 1:
+            return bench_port(bench, fitting[0].get("role"), known_drivers)
         problem = "has no serial port configured" if not ports else "has several ports; name one"
         raise DomainValidationError({"port_role": [f"bench {bench.id} {problem}"]})
     entry = entry or ports[0]

@@ -1,6 +1,7 @@
 """The import rules of STYLE.md, enforced on the source (AST scan, not a convention)."""
 import ast
 import pathlib
+import re
 
 import pytest
 
@@ -196,3 +197,12 @@ def test_the_type_hint_scan_sees_a_missing_hint(tmp_path):
     src.write_text("def a(x: int) -> int:\n    return x\n\n\ndef b(x, *, y: int = 1):\n    pass\n\n\n"
                    "def c(*args, **kw) -> None:\n    pass\n\n\ndef _private(x):\n    pass\n")
     assert unannotated_public_functions(src) == ["b(x, return)", "c(args, kw)"]
+
+
+def test_browser_tests_share_the_one_session_chromium():
+    """A module importing the ``browser`` fixture itself gets its own session fixture: a second Playwright in the
+    same process fails ("Sync API inside the asyncio loop"). Only tests/lims/conftest.py provides it."""
+    pattern = re.compile(r"from tests\.lims\.browser_support import [^\n#]*\bbrowser\b(?!_)")
+    offenders = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests" / "lims").glob("test_*.py")
+                       if pattern.search(p.read_text(encoding="utf-8")))
+    assert not offenders, f"use the conftest's `browser` fixture instead of importing it: {offenders}"

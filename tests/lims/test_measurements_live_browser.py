@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from tests.lims.browser_support import BROWSER_MARKS, browser, serve  # noqa: F401  (fixture)
+from tests.lims.browser_support import BROWSER_MARKS, serve  # `browser`: the session fixture in conftest.py
 from tests.lims.conftest import PASSWORD
 from tests.lims.test_measurements_api import make_ready
 from tests.lims.test_measurements_page_command import LIMS, ROOT

@@ -12,7 +12,7 @@ def _base():
 
 
 def test_builtin_definitions_load():
-    assert available_kinds() == ["dpi740", "fluke1502", "mtsics", "sbi", "scpi"]
+    assert available_kinds() == ["dpi740", "fluke1502", "ind560", "mtsics", "sbi", "scpi"]
     for kind in available_kinds():
         definition = load_definition(kind)
         assert definition.kind == kind and definition.spec <= SPEC_VERSION

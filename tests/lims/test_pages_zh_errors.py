@@ -153,3 +153,15 @@ def test_forbidden_and_missing_pages_are_chinese(zh, world):
     r = client.get("/jobs/999999")
     assert r.status_code == 404 and "未找到" in text_of(r)
     assert "The requested URL" not in text_of(r)
+
+
+def test_the_workflow_messages_of_the_operations_reach_pages_in_chinese(app):
+    """The patterns follow the operations' wording: the open-job refusal and a pass with unmeasured points."""
+    from lims.web.messages import translate
+
+    with app.test_request_context("/?lang=zh", headers={"Accept-Language": "zh"}):
+        busy = translate("instrument ACME M serial number X-1 already has an open job (job 7); "
+                         "finish or return it first")
+        missing = translate("cannot submit a pass: test points not measured yet: 200 g, 5000 g")
+    assert busy == "这台器具已有未完成的任务（已预约或在实验室中）"
+    assert missing == "尚未测量的检定点：200 g, 5000 g。"

@@ -306,12 +306,7 @@ def _solve_part(inst, buckets, types, avail, comp, by_site, time_limit, vub, pri
     for s in site_ids:
         for i in by_site.get(s, ()):
             due, e = inst.inst_due[i], inst.inst_earliest[i]
-            if due < first[0]:
-                dclass = -1
-            elif due >= last[-1]:
-                dclass = nb
-            else:
-                dclass = bisect.bisect_right(first, due) - 1
+            dclass = _due_class(due, first, last)
             eb = bisect.bisect_left(last, e)
             key = (s, inst.inst_kind[i], dclass, eb)
             g = groups.get(key)
@@ -527,12 +522,7 @@ def pooled_bound(inst, type_ids, site_ids, types, by_site, time_limit, whole_vis
     for s in site_ids:
         for i in by_site.get(s, ()):
             due, e = inst.inst_due[i], inst.inst_earliest[i]
-            if due < first[0]:
-                dclass = -1
-            elif due >= last[-1]:
-                dclass = nb
-            else:
-                dclass = bisect.bisect_right(first, due) - 1
+            dclass = _due_class(due, first, last)
             key = (inst.inst_kind[i], dclass, bisect.bisect_left(last, e))
             g = groups.get(key)
             if g is None:
@@ -640,3 +630,12 @@ def pooled_total(inst, time_limit=60.0, whole_visits=True):
             return None
         total += value
     return total
+
+
+def _due_class(due, first, last):
+    """The bucket an instrument's due day falls in: -1 before the first, ``len(first)`` after the last."""
+    if due < first[0]:
+        return -1
+    if due >= last[-1]:
+        return len(first)
+    return bisect.bisect_right(first, due) - 1

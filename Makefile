@@ -41,8 +41,8 @@ demo: system-deps install
 # the reason; with CI set they fail instead (tests/services.py). Every pytest run ends with its slowest tests.
 test: system-deps install lint test-js test-sqlite test-postgres
 
-# mypy: the four libraries and lims/core; settings in pyproject.toml
-MYPY_TARGETS := uncertainty instruments certificates planning lims/core
+# mypy: the four libraries and the application; settings in pyproject.toml
+MYPY_TARGETS := uncertainty instruments certificates planning lims
 
 lint: install
 	$(VENV)/bin/ruff check .

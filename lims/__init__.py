@@ -28,7 +28,7 @@ def create_app(config=None):
     return app
 
 
-def register_extensions(app):
+def register_extensions(app) -> None:
     """Bind the unbound extensions of :mod:`lims.extensions`."""
     from lims.core import i18n, security
     from lims.extensions import api, babel, csrf, db, login_manager, migrate
@@ -48,12 +48,12 @@ def register_extensions(app):
     security.init_app(app)
 
 
-def _sqlite_pragmas(engine):
+def _sqlite_pragmas(engine) -> None:
     """WAL journal and enforced foreign keys on every SQLite connection."""
     from sqlalchemy import event
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):
+    def _on_connect(dbapi_conn, _record) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA journal_mode=WAL")
@@ -61,7 +61,7 @@ def _sqlite_pragmas(engine):
         cur.close()
 
 
-def import_all_models():
+def import_all_models() -> None:
     """Import every model module so the metadata is complete (for Alembic and the app)."""
     import lims.core.audit  # noqa: F401
     import lims.modules.campaigns.models  # noqa: F401
@@ -77,7 +77,7 @@ def import_all_models():
     import lims.modules.users.models  # noqa: F401
 
 
-def register_procedures(app):
+def register_procedures(app) -> None:
     """Load and check the verification procedure files once (a malformed file stops the start)."""
     import datetime as dt
 
@@ -91,7 +91,7 @@ def register_procedures(app):
     app.extensions["weight_classes"] = load_weight_classes()
 
 
-def register_blueprints(app):
+def register_blueprints(app) -> None:
     """Register the JSON API (flask-smorest) and the HTML pages."""
     from lims.api import BLUEPRINTS
     from lims.core import apidocs
@@ -110,14 +110,14 @@ def register_blueprints(app):
         app.register_blueprint(bp)
 
 
-def register_errorhandlers(app):
+def register_errorhandlers(app) -> None:
     """JSON errors under /api, HTML error pages elsewhere, commit/rollback at request end."""
     from lims.core import http
 
     http.init_app(app)
 
 
-def register_commands(app):
+def register_commands(app) -> None:
     """Attach the operator command groups to ``flask``/``lims``."""
     from lims.cli import register
 

@@ -20,11 +20,11 @@ def _create_app():
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True,
              help="Metrology LIMS operator commands (database, users, tokens, register, demo).")
-def main():
+def main() -> None:
     """Entry point of the ``lims`` console script."""
 
 
-def register(app):
+def register(app) -> None:
     """Attach the command groups to the app's CLI (used by ``flask`` and ``lims``)."""
     from lims.modules.campaigns.cli import COMMANDS as campaign_commands
     from lims.modules.issuance.cli import COMMANDS as issuance_commands
@@ -50,7 +50,7 @@ def _user(username):
     return user
 
 
-def _commit():
+def _commit() -> None:
     from lims.extensions import db
 
     db.session.commit()
@@ -79,7 +79,7 @@ def _domain_errors(fn):
 
 
 @click.group()
-def tokens():
+def tokens() -> None:
     """Create, list and revoke API tokens."""
 
 
@@ -89,7 +89,7 @@ def tokens():
 @click.option("--expires-in-days", type=int, default=None, help="the token stops working after this many days")
 @with_appcontext
 @_domain_errors
-def tokens_create(username, name, expires_in_days):
+def tokens_create(username, name, expires_in_days) -> None:
     """Create an API token for USERNAME and print its secret (shown once)."""
     from lims.modules.users.operations import create_token
 
@@ -104,7 +104,7 @@ def tokens_create(username, name, expires_in_days):
 @tokens.command("list")
 @click.argument("username")
 @with_appcontext
-def tokens_list(username):
+def tokens_list(username) -> None:
     """List USERNAME's tokens: id, prefix, name, state, expiry, last use."""
     from lims.modules.users.operations import tokens_of
 
@@ -119,7 +119,7 @@ def tokens_list(username):
 @tokens.command("revoke")
 @click.argument("token_id", type=int)
 @with_appcontext
-def tokens_revoke(token_id):
+def tokens_revoke(token_id) -> None:
     """Revoke token TOKEN_ID."""
     from lims.extensions import db
     from lims.modules.users.models import ApiToken
@@ -135,7 +135,7 @@ def tokens_revoke(token_id):
 
 
 @click.group()
-def users():
+def users() -> None:
     """Manage users."""
 
 
@@ -148,7 +148,7 @@ def users():
 @click.password_option()
 @with_appcontext
 @_domain_errors
-def users_create(username, role, organisation_id, display_name, password):
+def users_create(username, role, organisation_id, display_name, password) -> None:
     """Create a user."""
     from lims.modules.users.operations import create_user
 
@@ -163,7 +163,7 @@ def users_create(username, role, organisation_id, display_name, password):
 @click.password_option(prompt="Temporary password")
 @with_appcontext
 @_domain_errors
-def users_reset_password(username, password):
+def users_reset_password(username, password) -> None:
     """Set USERNAME's password; the user must change it at the next login, and every session ends."""
     from lims.modules.users.operations import reset_password
 
@@ -175,13 +175,13 @@ def users_reset_password(username, password):
 
 
 @click.group()
-def audit():
+def audit() -> None:
     """The audit trail."""
 
 
 @audit.command("verify")
 @with_appcontext
-def audit_verify():
+def audit_verify() -> None:
     """Recompute the audit hash chain; name the first broken link (exit code 1) or print the head."""
     from sqlalchemy import select
 
@@ -202,14 +202,14 @@ def audit_verify():
 
 
 @click.group("db-roles")
-def db_roles():
+def db_roles() -> None:
     """PostgreSQL roles: the application's role may not change the audit trail."""
 
 
 @db_roles.command("grant-app")
 @click.argument("role")
 @with_appcontext
-def db_roles_grant_app(role):
+def db_roles_grant_app(role) -> None:
     """Grant ROLE what the application needs, and no more (run as the migration owner after each upgrade).
 
     ROLE may read and write the records, but on the append-only tables (audit events, readings,
@@ -230,7 +230,7 @@ def db_roles_grant_app(role):
 
 
 @click.group()
-def instruments():
+def instruments() -> None:
     """The register of instruments."""
 
 
@@ -239,7 +239,7 @@ def instruments():
 @click.option("--owner-id", type=int, default=None,
               help="organisation that owns every row (otherwise the file needs an owner_id column)")
 @with_appcontext
-def instruments_import(file, owner_id):
+def instruments_import(file, owner_id) -> None:
     """Import an instrument register from a CSV FILE: all rows or none."""
     from lims.extensions import db
     from lims.modules.equipment.operations import import_instruments
@@ -271,7 +271,7 @@ def instruments_import(file, owner_id):
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="load the demo data and exit")
 @with_appcontext
-def demo_cmd(host, port, no_serve):
+def demo_cmd(host, port, no_serve) -> None:
     """Create or reuse the database, load demo data, and serve on http://HOST:PORT."""
     from lims.demo import DEMO_USERS, ensure_demo
 

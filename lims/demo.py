@@ -118,7 +118,7 @@ def load_demo(seed: int = 2026) -> dict[str, User]:
     return users
 
 
-def _public_complaint(market):
+def _public_complaint(market) -> None:
     """A problem a shopper reported from a sticker's check page, waiting for the market manager."""
     from lims.core.audit import acting_as
     from lims.modules.complaints.operations import report, reporter_key
@@ -134,7 +134,7 @@ def _public_complaint(market):
                reporter_key("demo"), "demo-complaint".ljust(64, "0"), cert)
 
 
-def _work_queue(users, orgs, today):
+def _work_queue(users, orgs, today) -> None:
     """Work in every state, so each role has something to do when it logs in.
 
     The hospital has booked a batch of eight instruments for next week; of four scales the market
@@ -172,7 +172,7 @@ def _work_queue(users, orgs, today):
             transition(job, action, tech, {**data, "version": job.version})
 
 
-def _measure_every_point(job, user):
+def _measure_every_point(job, user) -> None:
     """Measure every test point at the bench: three stored readings per weighing point (the flash-point method
     with its ΔL), the repeatability and eccentricity items; each point's budget comes from the weights'
     certificates and these readings (issue 13)."""
@@ -203,7 +203,7 @@ def _measure_every_point(job, user):
         enter_result(job, user, entry)
 
 
-def _history(inst, rng, today):
+def _history(inst, rng, today) -> None:
     """Give an instrument a plausible verification history (all statuses occur)."""
     roll = rng.random()
     period = inst.type.period_months or 12
@@ -244,7 +244,7 @@ def _weekday(day):
     return day + dt.timedelta(days=(7 - day.weekday()) % 7 if day.weekday() >= 5 else 0)
 
 
-def _campaign_register(orgs, today):
+def _campaign_register(orgs, today) -> None:
     """Minutes per type, the markets' and the second hospital's site profiles, two crews, and bench capacity
     on the weekdays of the next two weeks — one of them with only 15 pressure minutes left, for which the two
     equipment officers can race (exactly one gets it). The first hospital brings its batches to the bench."""
@@ -272,7 +272,7 @@ def _campaign_register(orgs, today):
     camp.open_capacity(last, "pressure", 15)  # one automated sphygmomanometer fits
 
 
-def _campaign(users, orgs, today):
+def _campaign(users, orgs, today) -> None:
     """A campaign starting next Monday, planned into visits (the plan comes from the ``planning`` library
     when it is installed, else from a plain earliest-due fill written here: demo data only, it keeps
     FORMAT.md's rules but does not optimise); then two newly bought sphygmomanometers at the second

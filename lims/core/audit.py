@@ -49,7 +49,7 @@ class AuditEvent(db.Model):
     changes: Mapped[dict] = mapped_column(sa.JSON, nullable=False)
     chain_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False, default="", server_default="")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<AuditEvent {self.id} {self.action} {self.entity}:{self.entity_id}>"
 
 
@@ -157,7 +157,7 @@ def _row_hash(prev, row):
 
 
 @event.listens_for(Session, "after_flush")
-def _collect_audit(session, flush_context):
+def _collect_audit(session, flush_context) -> None:
     actor_id, actor_name = _actor.get()
     rows = []
     for action, objs in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
@@ -184,12 +184,12 @@ def _collect_audit(session, flush_context):
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _drop_rolled_back(session, previous_transaction):
+def _drop_rolled_back(session, previous_transaction) -> None:
     pending = session.info.get("audit_pending")
     if not pending:
         return
 
-    def inside(tx):
+    def inside(tx) -> bool:
         while tx is not None:
             if tx is previous_transaction:
                 return True
@@ -200,7 +200,7 @@ def _drop_rolled_back(session, previous_transaction):
 
 
 @event.listens_for(Session, "before_commit")
-def _write_audit(session):
+def _write_audit(session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint's rows are written with the outer transaction
     session.flush()  # the commit's own final flush comes after this hook; collect its rows now

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.types import TypeDecorator
 from werkzeug.exceptions import NotFound
 
@@ -79,7 +80,7 @@ def generic_update(obj: Any, data: dict[str, Any]) -> dict[str, tuple[Any, Any]]
     return changes
 
 
-def contains(column: sa.ColumnElement[str], text: str) -> sa.ColumnElement[bool]:
+def contains(column: sa.ColumnElement[str] | InstrumentedAttribute[str], text: str) -> sa.ColumnElement[bool]:
     """A case-insensitive "contains ``text``" condition on ``column``, with LIKE wildcards escaped.
 
     ``%`` and ``_`` typed by a user are matched literally, not as wildcards.

@@ -24,7 +24,7 @@ class Conflict(Exception):
 class DomainValidationError(Exception):
     """A field has a value the domain rules refuse (HTTP 422 with a field error map)."""
 
-    def __init__(self, errors):
+    def __init__(self, errors) -> None:
         super().__init__(errors)
         self.errors = errors
 

@@ -25,7 +25,7 @@ class LoadSchema(ma.Schema):
                     for k, v in data.items()}
         return data
 
-    def _too_long(self, key, value):
+    def _too_long(self, key, value) -> bool:
         """True when ``value`` is over its field's published maxLength before stripping.
 
         The OpenAPI document states maxLength of the text as sent; a value over it is refused

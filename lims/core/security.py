@@ -77,7 +77,7 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
 
     @app.before_request
-    def _limit_json_body():
+    def _limit_json_body() -> None:
         if request.is_json and (request.content_length or 0) > app.config["MAX_JSON_BYTES"]:
             abort(413, description=f"the JSON body is larger than {app.config['MAX_JSON_BYTES']} bytes")
 
@@ -85,10 +85,10 @@ def init_app(app: Flask) -> None:
 def login_limits() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorators for the login view: failed attempts counted per account and per client address."""
 
-    def failed(response):
+    def failed(response) -> bool:
         return response.status_code not in (301, 302, 303)
 
-    def account_key():
+    def account_key() -> str:
         name = (request.form.get("username") or "").strip().lower()[:64]
         return f"account:{name}"
 

@@ -382,7 +382,7 @@ class _OrgViewer:
 
     role = "market_manager"
 
-    def __init__(self, organisation_id):
+    def __init__(self, organisation_id) -> None:
         self.organisation_id = organisation_id
 
 

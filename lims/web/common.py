@@ -31,7 +31,7 @@ def _messages(value):
     return [translate(value)]
 
 
-def apply_errors(form, errors, field_map=None):
+def apply_errors(form, errors, field_map=None) -> None:
     """Put ``{field: messages}`` onto ``form``'s fields; the rest goes to ``form.form_errors``.
 
     :param field_map: optional ``{error key: form field name}`` when the names differ.

@@ -123,7 +123,7 @@ def book():
     return redirect(url_for("jobs_pages.jobs"))
 
 
-def _name_by_serial(form, ids):
+def _name_by_serial(form, ids) -> None:
     """After a refused batch, say which ticked instruments are already booked or withdrawn, by serial number.
 
     ``book_batch`` refused the whole batch (all or none); this only explains it in the words people use.

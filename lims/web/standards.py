@@ -47,7 +47,7 @@ STANDARD_STATE_LABELS = {
 }
 
 
-def standard_state(std, day=None):
+def standard_state(std, day=None) -> str:
     """``overdue`` (past its due date: unusable), ``not_yet_valid``, ``due_soon`` or ``valid`` on ``day``."""
     day = day or dt.date.today()
     if std.due_on < day:
@@ -79,7 +79,7 @@ def _rows(field_list, keys):
     return rows, used
 
 
-def _row_errors(field_list, nested, used):
+def _row_errors(field_list, nested, used) -> None:
     """Put a schema's ``{row index: {key: [messages]}}`` beside the cells of the rows it names."""
     if isinstance(nested, dict):
         for idx, errs in nested.items():
@@ -101,7 +101,7 @@ def _load(form, schema, body, rows_key, used):
         return None
 
 
-def _pad(field_list):
+def _pad(field_list) -> None:
     """Offer ``BLANK_ROWS`` empty rows after the filled ones."""
     filled = sum(1 for e in field_list.entries if any((f.data or "") for f in e.form))
     while len(field_list.entries) < filled + BLANK_ROWS:
@@ -197,7 +197,7 @@ def edit_standard(standard_id):
     return redirect(url_for("lab_pages.standard", standard_id=std.id))
 
 
-def _conflict_note(form, status):
+def _conflict_note(form, status) -> None:
     """Explain a 409 on an edit form: the record moved on since the form was read."""
     if status == 409:
         form.form_errors.insert(0, _("Someone changed this record after you opened the form; nothing was saved. "

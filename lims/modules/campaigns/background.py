@@ -58,10 +58,10 @@ def campaign_plan(task, progress):
     flushed = []
     session = db.session()
 
-    def mark(*_args):
+    def mark(*_args) -> None:
         flushed.append(True)
 
-    def report(fraction, message):
+    def report(fraction, message) -> None:
         # On SQLite the progress line is written by another connection; once this transaction holds
         # the write lock (the import has begun) that would wait for it, so the last lines are skipped
         # (the task's end records progress 1 and the result).

@@ -68,7 +68,7 @@ def _planner_user(username):
 
 
 @click.group("plan")
-def plan():
+def plan() -> None:
     """Campaign plans: export the instance, solve it, import a plan as visits."""
 
 
@@ -77,7 +77,7 @@ def plan():
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
               help="where to write the instance (lims-plan-instance/1)")
 @with_appcontext
-def plan_export(campaign_id, out):
+def plan_export(campaign_id, out) -> None:
     """Write CAMPAIGN_ID's planning instance from the register."""
     from lims.modules.campaigns.operations import export_instance
 
@@ -110,13 +110,13 @@ def plan_import(campaign_id, plan_file, username):
 @click.argument("campaign_id", type=ID)
 @click.option("--time-limit", type=click.FloatRange(0.1, 3600), default=None, help="solver time limit in seconds")
 @with_appcontext
-def plan_solve(campaign_id, time_limit):
+def plan_solve(campaign_id, time_limit) -> None:
     """Export, solve (planning library) and import CAMPAIGN_ID's plan, printing progress."""
     from lims.modules.campaigns.operations import solve_campaign
 
     _campaign(campaign_id)
 
-    def progress(fraction, message):
+    def progress(fraction, message) -> None:
         click.echo(f"{100 * fraction:5.1f}% {message}", err=True)
 
     result = _run(solve_campaign, campaign_id, progress, time_limit)
@@ -124,7 +124,7 @@ def plan_solve(campaign_id, time_limit):
 
 
 @click.group("campaign")
-def campaign():
+def campaign() -> None:
     """The campaign register: crews, sites, minutes per type, holidays, campaigns, bench capacity."""
 
 
@@ -134,7 +134,7 @@ def campaign():
 @click.option("--end", required=True)
 @click.option("--target", type=click.IntRange(1, 100), default=85, show_default=True)
 @with_appcontext
-def campaign_create(name, start, end, target):
+def campaign_create(name, start, end, target) -> None:
     """Create a campaign for a period; prints its id."""
     from lims.modules.campaigns.operations import create_campaign
 
@@ -150,7 +150,7 @@ def campaign_create(name, start, end, target):
 @click.option("--members", default="", help="comma-separated names")
 @click.option("--off", default="", help="comma-separated days off (YYYY-MM-DD)")
 @with_appcontext
-def campaign_crew(name, types, minutes, members, off):
+def campaign_crew(name, types, minutes, members, off) -> None:
     """Add a crew."""
     from lims.modules.campaigns.operations import create_crew
 
@@ -184,7 +184,7 @@ def campaign_site(organisation_id, setup, crews, closed):
 @click.argument("type_code")
 @click.argument("minutes", type=click.IntRange(0, 1440))
 @with_appcontext
-def campaign_minutes(type_code, minutes):
+def campaign_minutes(type_code, minutes) -> None:
     """Set the minutes one instrument of TYPE_CODE takes."""
     from lims.modules.campaigns.operations import set_type_minutes
 
@@ -195,7 +195,7 @@ def campaign_minutes(type_code, minutes):
 @click.argument("day")
 @click.option("--name", default="")
 @with_appcontext
-def campaign_holiday(day, name):
+def campaign_holiday(day, name) -> None:
     """Record a public holiday."""
     from lims.modules.campaigns.operations import add_holiday
 

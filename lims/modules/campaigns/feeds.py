@@ -48,7 +48,7 @@ def ics(organisation, visits, bookings, recall_rows, host):
     cal.add("x-wr-calname", f"Verification: {organisation.name}")
     stamp = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
-    def event(uid, day, summary, description=""):
+    def event(uid, day, summary, description="") -> None:
         ev = Event()
         ev.add("uid", f"{uid}@{host}")
         ev.add("dtstamp", stamp)

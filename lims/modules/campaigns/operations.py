@@ -129,15 +129,15 @@ def create_campaign(data, user):
 
 # ---------------------------------------------------------------- the instance (FORMAT.md) from the register
 
-def site_key(site_id):
+def site_key(site_id) -> str:
     return f"S{site_id}"
 
 
-def instrument_key(instrument_id):
+def instrument_key(instrument_id) -> str:
     return f"I{instrument_id}"
 
 
-def crew_key(crew_id):
+def crew_key(crew_id) -> str:
     return f"C{crew_id}"
 
 
@@ -294,7 +294,7 @@ def solve_campaign(campaign_id, progress=None, time_limit=None):
     """
     from lims.modules.users.models import User
 
-    def report(fraction, message):
+    def report(fraction, message) -> None:
         campaign.progress, campaign.progress_message = float(fraction), str(message)[:300]
         if progress is not None:
             progress(fraction, message)
@@ -438,7 +438,7 @@ def _take(day, kind, minutes):
                        f"{left or 0} left")
 
 
-def _release(day, kind, minutes):
+def _release(day, kind, minutes) -> None:
     db.session.execute(
         sa.update(CapacityDay).where(CapacityDay.day == day, CapacityDay.kind == kind)
         .values(remaining_minutes=CapacityDay.remaining_minutes + minutes)

@@ -52,5 +52,5 @@ class Complaint(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Complaint {self.id} instrument={self.instrument_id} {self.state}>"

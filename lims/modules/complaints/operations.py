@@ -148,7 +148,7 @@ def readable(user: User, complaint_id: int) -> Complaint:
     return complaint
 
 
-def _may_answer(user, complaint):
+def _may_answer(user, complaint) -> None:
     if user.role in LAB_ANSWER_ROLES:
         return
     check_org(user, complaint.organisation_id, "write")

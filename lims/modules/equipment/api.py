@@ -97,7 +97,7 @@ class InstrumentItem(MethodView):
 
     @require_roles(*CUSTOMERS)
     @blp.response(204)
-    def delete(self, instrument_id):
+    def delete(self, instrument_id) -> None:
         """Remove an instrument from the register (its history is kept)"""
         inst = get_or_404(Instrument, instrument_id)
         check_org(current_user, inst.owner_id, "write")

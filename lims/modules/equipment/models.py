@@ -35,7 +35,7 @@ class InstrumentType(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<InstrumentType {self.id} {self.code}>"
 
 
@@ -71,7 +71,7 @@ class Instrument(db.Model):
     owner = relationship("Organisation", lazy="joined")
     __mapper_args__ = {"version_id_col": version}
 
-    def status(self, today, due_soon_days):
+    def status(self, today, due_soon_days) -> str:
         """Return the status derived from the verification history as of ``today``."""
         if self.is_withdrawn:
             return "withdrawn"
@@ -85,7 +85,7 @@ class Instrument(db.Model):
             return "due_soon"
         return "verified"
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Instrument {self.id} {self.manufacturer} {self.model} #{self.serial_number}>"
 
 
@@ -127,7 +127,7 @@ class ReferenceStandard(db.Model):
         """Return True when the standard's calibration is valid on ``day``."""
         return not self.is_deleted and self.calibrated_on <= day <= self.due_on
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<ReferenceStandard {self.id} {self.code}>"
 
 
@@ -148,7 +148,7 @@ class Bench(db.Model):
                              order_by="ReferenceStandard.code")
     __mapper_args__ = {"version_id_col": version}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Bench {self.id} {self.name!r}>"
 
 

@@ -377,7 +377,7 @@ def insert_rows(rows: Sequence[tuple[dict[str, Any], Organisation]]) -> int:
 
 
 def _validate_row(rownum, row, user_org, allow_owner_column, seen, errors, types, owners):
-    def err(column, problem):
+    def err(column, problem) -> None:
         errors.append({"row": rownum, "column": column, "problem": problem})
 
     if None in row:

@@ -55,7 +55,7 @@ def _is_125(e):
     return any(math.isclose(mantissa, m, rel_tol=1e-9) for m in (1, 2, 5, 10))
 
 
-def _scale_rules(v, errors):
+def _scale_rules(v, errors) -> None:
     """R 76 rules for Max, Min, e, d and the accuracy class."""
     e, d, mx, mn = v["e"], v["d"], v["max"], v["min"]
     if not _is_125(e):

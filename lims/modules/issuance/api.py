@@ -33,7 +33,7 @@ def _readable(cert_id):
     return ops.readable_certificate(current_user, cert_id)
 
 
-def _intact(cert):
+def _intact(cert) -> None:
     problems = render.integrity_problems(cert)
     if problems:
         abort(409, message=f"certificate {cert.number} failed its integrity check: {'; '.join(problems)}")

@@ -14,7 +14,7 @@ from lims.modules.issuance import keys
 
 
 @click.group("keys")
-def keys_group():
+def keys_group() -> None:
     """The laboratory's Ed25519 signing keys (in KEY_DIR, default instance/keys)."""
 
 
@@ -27,7 +27,7 @@ def _key_errors(fn):
 
 @keys_group.command("create")
 @with_appcontext
-def keys_create():
+def keys_create() -> None:
     """Create the first signing key (private key file mode 600)."""
     kid = _key_errors(keys.create)
     click.echo(f"created signing key {kid} in {keys.key_dir()}")
@@ -35,7 +35,7 @@ def keys_create():
 
 @keys_group.command("rotate")
 @with_appcontext
-def keys_rotate():
+def keys_rotate() -> None:
     """Replace the active key; old public keys stay published so printed stickers still verify."""
     kid = _key_errors(keys.rotate_key)
     click.echo(f"new active signing key {kid}; the old public keys stay in the published set")
@@ -45,7 +45,7 @@ def keys_rotate():
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="write the JWK set to this file instead of standard output")
 @with_appcontext
-def keys_export(output):
+def keys_export(output) -> None:
     """Print the public keys as a JWK set (the same as /.well-known/lims-keys.json)."""
     text = json.dumps(_key_errors(keys.export_jwks), indent=2)
     if output:
@@ -57,7 +57,7 @@ def keys_export(output):
 
 
 @click.group("certificates")
-def certificates_group():
+def certificates_group() -> None:
     """Issued certificates: offline verification and integrity checks."""
 
 
@@ -107,7 +107,7 @@ def certificates_verify(image_or_url, keys_file):
 
 @certificates_group.command("check-integrity")
 @with_appcontext
-def certificates_check_integrity():
+def certificates_check_integrity() -> None:
     """Re-hash every stored certificate (record, PDF, DCC); exit 1 if any changed since issue."""
     from lims.modules.issuance.operations import integrity_report
 

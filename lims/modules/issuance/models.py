@@ -36,7 +36,7 @@ class CertificateCounter(db.Model):
     year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     last: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<CertificateCounter {self.prefix}-{self.year} {self.last}>"
 
 
@@ -91,7 +91,7 @@ class Certificate(db.Model):
     replaces = relationship("Certificate", foreign_keys=[replaces_id], remote_side=[id])
     __mapper_args__ = {"version_id_col": version}
 
-    def status(self, today):
+    def status(self, today) -> str:
         """Return the current status as of ``today``: revoked, replaced, failed, expired or valid."""
         if self.revoked_dt is not None:
             return "revoked"
@@ -116,7 +116,7 @@ class Certificate(db.Model):
                              sa.or_(Certificate.due_date.is_(None), Certificate.due_date >= today)),
         }[status]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Certificate {self.id} {self.number}>"
 
 
@@ -158,7 +158,7 @@ _STATUS_COLUMNS = ("revoked_dt", "replaced_by_id", "revocation_reason", "replace
 
 
 @event.listens_for(Session, "after_flush")
-def _bump_on_status_change(session, flush_context):
+def _bump_on_status_change(session, flush_context) -> None:
     """Bump the ``certificates`` stamp when a certificate's status columns change in this flush."""
     for obj in session.dirty:
         if isinstance(obj, Certificate):
@@ -169,7 +169,7 @@ def _bump_on_status_change(session, flush_context):
                 return
 
 
-def bump_stamp(connection, name):
+def bump_stamp(connection, name) -> None:
     """Increment stamp ``name`` (creating it when missing) on ``connection``'s transaction."""
     table = CacheStamp.__table__
     done = connection.execute(table.update().where(table.c.name == name).values(value=table.c.value + 1))
@@ -178,7 +178,7 @@ def bump_stamp(connection, name):
 
 
 @event.listens_for(Session, "after_commit")
-def _after_commit(session):
+def _after_commit(session) -> None:
     if session.info.pop("lims_certificates_changed", False):
         from lims.modules.issuance import public
 
@@ -186,5 +186,5 @@ def _after_commit(session):
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _after_rollback(session, previous_transaction):
+def _after_rollback(session, previous_transaction) -> None:
     session.info.pop("lims_certificates_changed", None)

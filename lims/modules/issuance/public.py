@@ -43,7 +43,7 @@ class Answer:
 
 
 class _State:
-    def __init__(self):
+    def __init__(self) -> None:
         self.lock = threading.Lock()
         self.answers = OrderedDict()
         self.stamp = None
@@ -56,7 +56,7 @@ def _state(app=None):
     return app.extensions.setdefault("lims_public_check", _State())
 
 
-def invalidate_local():
+def invalidate_local() -> None:
     """Drop this process's cached answers now (called after a commit that changed a status)."""
     if has_app_context():
         st = _state()
@@ -113,7 +113,7 @@ def lookup(cache_key):
         return answer
 
 
-def store(cache_key, answer):
+def store(cache_key, answer) -> None:
     st = _state()
     with st.lock:
         st.answers[cache_key] = answer

@@ -1,10 +1,12 @@
 """Load and dump schemas of the issuance API."""
+from typing import Any
+
 from marshmallow import fields, post_load, validate
 
 from lims.core.schemas import Bool, DumpSchema, LoadSchema, PageArgsSchema, page_schema
 from lims.modules.issuance.models import CERT_KINDS, STATUSES
 
-_DEC = {"validate": validate.Length(min=1, max=40)}
+_DEC: dict[str, Any] = {"validate": validate.Length(min=1, max=40)}
 _ID = validate.Range(min=1, max=2**31 - 1)
 
 
@@ -40,7 +42,7 @@ class ConditionSchema(LoadSchema):
     unit = fields.String(required=True, validate=validate.Length(min=1, max=20))
 
 
-_RESULTS = {"validate": validate.Length(min=1, max=200)}
+_RESULTS: dict[str, Any] = {"validate": validate.Length(min=1, max=200)}
 _REMARKS = fields.List(fields.String(validate=validate.Length(min=1, max=1000)), validate=validate.Length(max=20))
 
 

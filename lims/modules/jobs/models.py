@@ -67,7 +67,7 @@ class Job(db.Model):
     bench = relationship("Bench")
     __mapper_args__ = {"version_id_col": version}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Job {self.id} {self.kind} {self.state}>"
 
 
@@ -81,5 +81,5 @@ class JobWorker(db.Model):
     first_step: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     first_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<JobWorker job {self.job_id} user {self.user_id} ({self.first_step})>"

@@ -334,7 +334,7 @@ def _check_result(job, result, reason):
         raise DomainValidationError({"reason": ["a fail needs a failed test point or a stated reason"]})
 
 
-def _apply_result(job):
+def _apply_result(job) -> None:
     """An approved verification updates the instrument's history-derived fields."""
     inst = job.instrument
     if job.kind != "verification":

@@ -42,7 +42,7 @@ class DatabaseSink:
     :param on_accept: called with each :class:`instruments.AcceptedReading` AFTER its commit.
     """
 
-    def __init__(self, session_id, test_point=None, on_accept=None):
+    def __init__(self, session_id, test_point=None, on_accept=None) -> None:
         self.session_id, self.test_point, self.on_accept = session_id, test_point, on_accept
 
     def last_sequence(self):
@@ -50,7 +50,7 @@ class DatabaseSink:
         return db.session.execute(select(func.max(Reading.sequence)).where(
             Reading.session_id == self.session_id)).scalar()
 
-    def accept(self, record):
+    def accept(self, record) -> None:
         """Store an accepted reading and bump the session's counters, then commit.
 
         :raises sqlalchemy.exc.IntegrityError: the sequence number is already stored (a second
@@ -66,7 +66,7 @@ class DatabaseSink:
         if self.on_accept is not None:
             self.on_accept(record)
 
-    def reject(self, raw, reason):
+    def reject(self, raw, reason) -> None:
         """Store a rejected frame with its reason (never as a value), then commit."""
         row = {"session_id": self.session_id, "raw": bytes(raw or b""), "reason": str(reason)[:500],
                "received_dt": now_utc()}
@@ -147,7 +147,7 @@ def _describe(exc):
     return str(exc) or type(exc).__name__
 
 
-def _end(session_id, state, error=""):
+def _end(session_id, state, error="") -> None:
     db.session.rollback()
     session = db.session.get(MeasurementSession, session_id)
     ops.end_session(session, state, error)

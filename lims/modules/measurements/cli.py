@@ -23,7 +23,7 @@ class BenchError(click.ClickException):
 
 
 @click.group("bench")
-def bench():
+def bench() -> None:
     """Bench acquisition: measurement sessions from serial instruments into the database."""
 
 
@@ -73,7 +73,7 @@ def _new(opts):
     return None, _lab_user(opts["username"])
 
 
-def _default_port(job, opts):
+def _default_port(job, opts) -> None:
     """Without --port and --driver: the one port of the job's bench that fits its instrument's type."""
     from lims.modules.measurements.operations import ports_for_job
 
@@ -109,7 +109,7 @@ def _lab_user(username):
     return user
 
 
-def _run(session, user, opts, port, timeout, stable_within, stream, holder):
+def _run(session, user, opts, port, timeout, stable_within, stream, holder) -> None:
     from lims.extensions import db
     from lims.modules.jobs.models import Job
     from lims.modules.measurements import acquisition
@@ -136,7 +136,7 @@ def _run(session, user, opts, port, timeout, stable_within, stream, holder):
 def _printer(sid):
     """Print one JSON line per committed reading (click.echo flushes, so a reader sees it at once)."""
 
-    def emit(record):
+    def emit(record) -> None:
         r = record.reading
         click.echo(json.dumps({"session": sid, "sequence": record.sequence, "value": r.value, "unit": r.unit,
                                "stable": record.stable, "raw": raw_text(r.raw)}, ensure_ascii=False))

@@ -60,7 +60,7 @@ class MeasurementSession(db.Model):
     standards = relationship("ReferenceStandard", secondary=session_standards, lazy="selectin",
                              order_by="ReferenceStandard.code")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<MeasurementSession {self.id} job={self.job_id} {self.state}>"
 
 
@@ -86,7 +86,7 @@ class Reading(db.Model):
     instrument_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     received_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Reading {self.session_id}#{self.sequence} {self.value} {self.unit}>"
 
 
@@ -101,7 +101,7 @@ class Rejection(db.Model):
     reason: Mapped[str] = mapped_column(sa.String(500), nullable=False)
     received_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Rejection {self.session_id} {self.reason[:30]!r}>"
 
 

@@ -80,7 +80,7 @@ def bench_port(bench: Bench, role: str | None, known_drivers: Collection[str],
             known = ", ".join(str(p.get("role")) for p in ports) or "none"
             raise DomainValidationError({"port_role": [f"bench {bench.id} has no port {role!r} (ports: {known})"]})
     elif len(ports) != 1:
-        fitting = [p for p in ports if p.get("driver") in DRIVERS_BY_CATEGORY.get(category, ())]
+        fitting = [p for p in ports if p.get("driver") in DRIVERS_BY_CATEGORY.get(category or "", ())]
         if len(fitting) == 1:
             return bench_port(bench, fitting[0].get("role"), known_drivers)
         problem = "has no serial port configured" if not ports else "has several ports; name one"

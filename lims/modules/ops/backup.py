@@ -45,7 +45,7 @@ def _key(passphrase, salt):
     return Scrypt(salt=salt, length=32, n=2**15, r=8, p=1).derive(passphrase.encode())
 
 
-def encrypt_stream(src, dst, passphrase):
+def encrypt_stream(src, dst, passphrase) -> None:
     salt, prefix = os.urandom(16), os.urandom(4)
     aead = AESGCM(_key(passphrase, salt))
     dst.write(MAGIC + salt + prefix)

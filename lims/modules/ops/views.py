@@ -25,11 +25,11 @@ REQUEST_LATENCY = Histogram("lims_http_request_duration_seconds", "Request laten
                             buckets=(.002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30))
 
 
-def _check_database():
+def _check_database() -> None:
     db.session.execute(text("SELECT 1")).scalar()
 
 
-def _check_queue():
+def _check_queue() -> None:
     from lims.modules.tasks import queue
 
     huey = queue.huey_for()
@@ -37,7 +37,7 @@ def _check_queue():
         huey.pending_count()
 
 
-def _check_signing_key():
+def _check_signing_key() -> None:
     from lims.modules.issuance import keys
 
     keys.signing_key()
@@ -103,15 +103,15 @@ def metrics():
     return Response(body, mimetype=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
 
-def init_app(app):
+def init_app(app) -> None:
     """Time every request by endpoint (the metrics endpoint itself too)."""
 
     @app.before_request
-    def _start_timer():
+    def _start_timer() -> None:
         g._lims_t0 = time.perf_counter()
 
     @app.teardown_request
-    def _observe(_exc=None):
+    def _observe(_exc=None) -> None:
         t0 = g.pop("_lims_t0", None)
         if t0 is not None:
             endpoint = request.url_rule.endpoint if request.url_rule is not None else "unmatched"

@@ -28,5 +28,5 @@ class Organisation(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Organisation {self.id} {self.name!r}>"

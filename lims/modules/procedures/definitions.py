@@ -211,7 +211,7 @@ def _check_budget(name, b):
             raise ProcedureDataError(f"{name}: budget.{key}: must be true or false")
 
 
-def _limit_value(where, value):
+def _limit_value(where, value) -> None:
     """A limit: a number, or a table with one number per verification kind."""
     if isinstance(value, dict):
         for k in KINDS:

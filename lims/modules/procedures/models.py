@@ -66,5 +66,5 @@ class PointResult(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<PointResult job={self.job_id} {self.point!r} {self.verdict}>"

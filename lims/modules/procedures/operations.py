@@ -653,7 +653,7 @@ def compute_budget(job: Job, p: Plan, proc: dict[str, Any], point: TestPoint, ro
     return out, None
 
 
-def _apply_budget(row, point, budget, error):
+def _apply_budget(row, point, budget, error) -> None:
     """Store a computed budget on ``row`` with U (2 significant digits), k and U/MPE."""
     row.budget, row.budget_error = budget, error
     if budget is None:

@@ -24,14 +24,14 @@ def worker(workers):
 
 
 @click.group("tasks")
-def tasks():
+def tasks() -> None:
     """Background tasks: list and retry."""
 
 
 @tasks.command("list")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
 @with_appcontext
-def tasks_list(limit):
+def tasks_list(limit) -> None:
     """The latest tasks with their status and progress."""
     from lims.modules.tasks.models import Task
 

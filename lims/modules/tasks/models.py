@@ -47,8 +47,8 @@ class Task(db.Model):
     owner = relationship("User")
 
     @property
-    def finished(self):
+    def finished(self) -> bool:
         return self.status in ("done", "failed")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Task {self.id} {self.kind} {self.status} {self.progress:.0%}>"

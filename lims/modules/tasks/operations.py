@@ -45,7 +45,7 @@ REGISTRY: dict[str, TaskFunction] = {}
 class TaskFailed(Exception):
     """The task cannot finish; ``result`` says why (e.g. the rows of a CSV and their problems)."""
 
-    def __init__(self, message, result=None):
+    def __init__(self, message, result=None) -> None:
         super().__init__(message)
         self.result = result
 
@@ -109,7 +109,7 @@ def retry(task: Task) -> Task:
 
 
 def _progress_callback(task_id):
-    def progress(fraction, message=""):
+    def progress(fraction, message="") -> None:
         fraction = min(max(float(fraction), 0.0), 1.0)
         table = Task.__table__
         with db.engine.begin() as conn:  # its own short transaction: visible at once, never holds the work's
@@ -168,7 +168,7 @@ def execute(task_id: int) -> None:
     _finish(task_id, "done", result, None)
 
 
-def _finish(task_id, status, result, error):
+def _finish(task_id, status, result, error) -> None:
     task = db.session.get(Task, task_id)
     task.status, task.result, task.error, task.finished_dt = status, result, error, now_utc()
     if status == "done":
@@ -193,7 +193,7 @@ def tasks_for(user: User) -> Select[tuple[Task]]:
     return query
 
 
-def _load_functions():
+def _load_functions() -> None:
     """Import the modules that register task functions (once)."""
     import lims.modules.tasks.functions  # noqa: F401
 

@@ -35,7 +35,7 @@ def _app():
     return _worker_app
 
 
-def _run(task_id):
+def _run(task_id) -> None:
     from lims.modules.tasks import operations
 
     app = _app()
@@ -79,7 +79,7 @@ def huey_for(app=None):
     return huey
 
 
-def enqueue(task_id):
+def enqueue(task_id) -> None:
     """Put a task id on the queue (or run it now with ``TASK_QUEUE=immediate``)."""
     huey_for().run_task(task_id)
 

@@ -110,7 +110,7 @@ class MyTokens(MethodView):
 @blp.route("/me/tokens/<int:token_id>", methods=["DELETE"])
 @login_required
 @blp.response(204)
-def revoke_my_token(token_id):
+def revoke_my_token(token_id) -> None:
     """Revoke one of your API tokens"""
     token = get_or_404(ApiToken, token_id)
     if token.user_id != current_user.id:

@@ -28,7 +28,7 @@ def load_session_user(session_id):
     return user
 
 
-def init_app(app):
+def init_app(app) -> None:
     """Wire the user loader and the per-request authentication hook."""
     login_manager.login_view = "pages.login"
     login_manager.session_protection = "strong"
@@ -55,7 +55,7 @@ def init_app(app):
             set_actor(None, "anonymous")
 
 
-def _authenticate_api():
+def _authenticate_api() -> None:
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _, secret = header.partition(" ")

@@ -44,7 +44,7 @@ class User(UserMixin, db.Model):
     organisation = relationship("Organisation", lazy="joined")
     __mapper_args__ = {"version_id_col": version}
 
-    def set_password(self, password):
+    def set_password(self, password) -> None:
         """Store a scrypt hash of ``password`` (werkzeug's default modern KDF)."""
         self.password_hash = generate_password_hash(password, method="scrypt")
 
@@ -56,7 +56,7 @@ class User(UserMixin, db.Model):
     def is_active(self):
         return self.is_active_user
 
-    def get_id(self):
+    def get_id(self) -> str:
         """The session's user id for Flask-Login: the id and the current session nonce."""
         return f"{self.id}.{self.session_nonce}"
 
@@ -64,7 +64,7 @@ class User(UserMixin, db.Model):
     def is_lab_staff(self):
         return self.role in LAB_ROLES or self.role == "admin"
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<User {self.id} {self.username!r} {self.role}>"
 
 
@@ -99,7 +99,7 @@ class ApiToken(db.Model):
         return row, secret
 
     @property
-    def is_revoked(self):
+    def is_revoked(self) -> bool:
         return self.revoked_dt is not None
 
     def is_expired(self, now=None):
@@ -110,5 +110,5 @@ class ApiToken(db.Model):
         """``active``, ``expired`` or ``revoked``."""
         return "revoked" if self.is_revoked else "expired" if self.is_expired() else "active"
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<ApiToken {self.id} {self.prefix}… user={self.user_id}>"

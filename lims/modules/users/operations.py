@@ -147,7 +147,7 @@ def reset_password(user: User, new_password: str) -> User:
     return user
 
 
-def _set_password(user, password, must_change):
+def _set_password(user, password, must_change) -> None:
     user.set_password(password)
     user.must_change_password = must_change
     user.password_changed_dt = now_utc()

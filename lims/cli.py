@@ -4,6 +4,7 @@ Input errors print one readable line and exit with code 2 (click's usage-error c
 """
 import os
 import sys
+from typing import NoReturn
 
 import click
 from flask import current_app
@@ -37,7 +38,7 @@ def register(app) -> None:
         app.cli.add_command(cmd)
 
 
-def _fail(message):
+def _fail(message: str) -> NoReturn:
     raise click.UsageError(message)
 
 
@@ -279,7 +280,8 @@ def demo_cmd(host, port, no_serve) -> None:
         # QR codes of certificates issued in this demo must open on this server.
         public = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
         current_app.config["PUBLIC_HOST"] = f"{public}:{port}"
-    ensure_demo(current_app._get_current_object())
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the app behind the proxy
+    ensure_demo(app)
     click.echo(f"Database: {current_app.config['SQLALCHEMY_DATABASE_URI']}")
     click.echo("Demo accounts (username / password — role, organisation):")
     for u in DEMO_USERS:
@@ -291,9 +293,9 @@ def demo_cmd(host, port, no_serve) -> None:
     current_app.config["DEMO"] = True
     from lims.modules.tasks.queue import start_thread_worker
 
-    start_thread_worker(current_app._get_current_object())  # background tasks without a second command
+    start_thread_worker(app)  # background tasks without a second command
     click.echo(f"Serving on http://{host}:{port}  (Ctrl-C to stop)")
-    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
+    run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
 if __name__ == "__main__":  # python -m lims.cli

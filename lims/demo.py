@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask_migrate import upgrade
 from sqlalchemy import select
@@ -156,7 +156,7 @@ def _work_queue(users, orgs, today) -> None:
                        "心内科、急诊科血压计及体温计 / cardiology and emergency")
     jobs = book_batch(users["market"], first(orgs["market0"], 4, skip=20), booked_for=today,
                       notes="东门市场集中送检 / market batch")
-    bench = db.session.execute(select(Bench).order_by(Bench.id)).scalars().first()
+    bench = db.session.execute(select(Bench).order_by(Bench.id)).scalars().one()  # the demo's one bench
     tech = users["tech"]
     plan = {1: ["receive"], 2: ["receive", "start"], 3: ["receive", "start", "measure", "submit"],
             4: ["receive", "start", "measure", "submit"]}  # no pass without every test point measured
@@ -166,9 +166,10 @@ def _work_queue(users, orgs, today) -> None:
             if action == "measure":
                 _measure_every_point(job, tech)
                 continue
-            data = {"start": {"bench_id": bench.id},
-                    "submit": {"result": "pass", "notes": "" if i == 3 else
-                               demo_result_notes(job.instrument, False)}}.get(action, {})
+            by_action: dict[str, dict[str, Any]] = {
+                "start": {"bench_id": bench.id},
+                "submit": {"result": "pass", "notes": "" if i == 3 else demo_result_notes(job.instrument, False)}}
+            data = by_action.get(action, {})
             transition(job, action, tech, {**data, "version": job.version})
 
 
@@ -181,8 +182,9 @@ def _measure_every_point(job, user) -> None:
     from lims.modules.procedures.operations import enter_result, job_plan
 
     plan = job_plan(job)
+    assert plan is not None and plan.e is not None, "every demo scale has a procedure with a verification interval"
     for point in plan.points:
-        entry = {"point": point.id}
+        entry: dict[str, Any] = {"point": point.id}
         if point.test == "error":
             session = MeasurementSession(job_id=job.id, bench_id=job.bench_id, driver="mtsics", port="sim://ind560",
                                          count=3, test_point=point.id, started_by_id=user.id, state="completed",

@@ -25,7 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, scoped_session
 
 from lims.core.db import UTCDateTime, now_utc
 from lims.extensions import db
@@ -225,7 +225,7 @@ def append_chained(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
     conn.execute(sa.insert(AuditEvent), rows)
 
 
-def verify_chain(session: Session, batch: int = 5000) -> tuple[int, tuple[int, str] | None]:
+def verify_chain(session: Session | scoped_session[Any], batch: int = 5000) -> tuple[int, tuple[int, str] | None]:
     """Recompute the chain in id order.
 
     :returns: ``(checked, problem)``: the number of rows checked and ``None``, or the first broken

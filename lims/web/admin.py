@@ -5,6 +5,7 @@ password) and :mod:`lims.modules.organisations.operations` (one uniqueness check
 shows the operation's message beside the field (422) or above the form (409).
 """
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -49,7 +50,7 @@ def _status(form):
 
 @bp.route("/users", methods=["GET", "POST"])
 @require_roles()
-def users():
+def users() -> ResponseReturnValue:
     """Every user with role, organisation and state; the form to create one."""
     form = UserCreateForm()
     form.role.choices = _role_choices()
@@ -92,7 +93,7 @@ def _render_user(user, edit=None, reset=None, code=200):
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @require_roles()
-def user(user_id):
+def user(user_id: int) -> ResponseReturnValue:
     """One user: name, e-mail, role, organisation, active (deactivate = untick); a stale form gets 409."""
     target = get_or_404(User, user_id)
     if request.method == "GET":
@@ -112,7 +113,7 @@ def user(user_id):
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
 @require_roles()
-def reset_password(user_id):
+def reset_password(user_id: int) -> ResponseReturnValue:
     """Set a new password for a user who forgot theirs (tell it to them in person)."""
     target = get_or_404(User, user_id)
     form = PasswordResetForm(prefix="reset")
@@ -142,7 +143,7 @@ def _org_data(form):
 
 @bp.route("/organisations", methods=["GET", "POST"])
 @require_roles()
-def organisations():
+def organisations() -> ResponseReturnValue:
     """Markets, hospitals and the lab, with their counts of users and instruments; the form to add one."""
     form = _org_form(formdata=request.form if request.method == "POST" else None)
     code = 200
@@ -166,7 +167,7 @@ def organisations():
 
 @bp.route("/organisations/<int:org_id>", methods=["GET", "POST"])
 @require_roles()
-def organisation(org_id):
+def organisation(org_id: int) -> ResponseReturnValue:
     """One organisation: its details (editable), its people, and its stalls or departments."""
     org = get_or_404(Organisation, org_id)
     form = _org_form(org, formdata=request.form if request.method == "POST" else None)
@@ -184,7 +185,7 @@ def organisation(org_id):
             if not code:
                 flash(_("Organisation %(name)s saved.", name=org.name))
                 return redirect(url_for("admin_pages.organisation", org_id=org.id))
-        org = db.session.get(Organisation, org_id)
+        org = get_or_404(Organisation, org_id)
     places = db.session.execute(select(Instrument.location, func.count()).where(
         Instrument.owner_id == org.id, Instrument.is_deleted.is_(False)).group_by(Instrument.location)
         .order_by(Instrument.location)).all()
@@ -198,7 +199,7 @@ def organisation(org_id):
 
 @bp.route("/types")
 @require_roles(*LAB_ROLES)
-def types():
+def types() -> ResponseReturnValue:
     rows = db.session.execute(select(InstrumentType).order_by(InstrumentType.category, InstrumentType.code)
                               ).scalars().all()
     procedures = current_app.extensions.get("procedures", {})
@@ -219,7 +220,7 @@ def _sections(doc):
 
 @bp.route("/types/<code>")
 @require_roles(*LAB_ROLES)
-def instrument_type(code):
+def instrument_type(code: str) -> ResponseReturnValue:
     itype = db.session.execute(select(InstrumentType).where(InstrumentType.code == code[:64])).scalar_one_or_none()
     if itype is None:
         abort(404)

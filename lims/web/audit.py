@@ -8,6 +8,7 @@ import json
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -60,7 +61,7 @@ def shown(value, limit=300):
 
 @bp.route("/audit")
 @require_roles("lab_manager")
-def audit():
+def audit() -> ResponseReturnValue:
     """The audit trail: who changed what and when, with each field's old and new value."""
     form = AuditFilterForm(request.args)
     entities = db.session.execute(select(AuditEvent.entity).distinct().order_by(AuditEvent.entity)).scalars().all()

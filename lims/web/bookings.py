@@ -5,6 +5,7 @@ the lab scans each instrument as it arrives; cancelling calls
 :func:`lims.modules.jobs.operations.cancel_booking`.
 """
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -44,7 +45,7 @@ def qr_svg(text, module=3):
 
 @bp.route("/jobs/<int:job_id>/cancel", methods=["POST"])
 @login_required
-def cancel(job_id):
+def cancel(job_id: int) -> ResponseReturnValue:
     """Cancel a booking not yet received (customers: their own organisation's)."""
     from lims.web.jobs import render_job
 
@@ -64,7 +65,7 @@ def cancel(job_id):
 
 @bp.route("/bookings/delivery-note")
 @login_required
-def delivery_note():
+def delivery_note() -> ResponseReturnValue:
     """Printable list of the booked instruments (ticked ones, or all booked) with a QR label each."""
     raw = request.args.getlist("ids")
     ids = [int(v) for v in raw if v.isdigit() and len(v) <= 9][:MAX_NOTE]
@@ -78,7 +79,7 @@ def delivery_note():
 
 @bp.route("/jobs/receive", methods=["POST"])
 @login_required
-def receive_batch():
+def receive_batch() -> ResponseReturnValue:
     """The lab receives every ticked booked job at once (all or none), e.g. a delivery note's instruments."""
     from lims.web.jobs import jobs_query
     from lims.web.work_forms import BookForm

@@ -6,8 +6,10 @@ Every change calls :mod:`lims.modules.campaigns.operations`, exactly as the API 
 import datetime as dt
 import json
 import time
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -87,7 +89,7 @@ class BookingForm(FlaskForm):
 
 @bp.route("/dashboard")
 @login_required
-def dashboard():
+def dashboard() -> ResponseReturnValue:
     """The signed-in user's dashboard: market manager, equipment officer or lab."""
     today = ops.today()
     start, end = queries.period_of(today)
@@ -127,7 +129,7 @@ def dashboard():
 
 @bp.route("/campaigns", methods=["GET", "POST"])
 @require_roles("lab_manager", "technician")
-def campaigns():
+def campaigns() -> ResponseReturnValue:
     form = CampaignForm()
     code = 200
     if request.method == "POST":
@@ -148,7 +150,7 @@ def campaigns():
 
 @bp.route("/campaigns/<int:campaign_id>", methods=["GET", "POST"])
 @require_roles("lab_manager", "technician")
-def campaign(campaign_id):
+def campaign(campaign_id: int) -> ResponseReturnValue:
     """A campaign: its figures, the plan on a calendar (crews × days), export and plan import."""
     row = get_or_404(Campaign, campaign_id)
     form = PlanUploadForm()
@@ -180,7 +182,7 @@ def campaign(campaign_id):
 
 @bp.route("/campaigns/<int:campaign_id>/solve", methods=["POST"])
 @require_roles("lab_manager")
-def campaign_solve(campaign_id):
+def campaign_solve(campaign_id: int) -> ResponseReturnValue:
     """Start the planner as a background task and show its progress page (the same task on a double click)."""
     row = get_or_404(Campaign, campaign_id)
     form = SolveForm()
@@ -198,7 +200,7 @@ def campaign_solve(campaign_id):
 
 @bp.route("/campaigns/<int:campaign_id>/instance.json")
 @require_roles("lab_manager")
-def campaign_instance(campaign_id):
+def campaign_instance(campaign_id: int) -> ResponseReturnValue:
     instance = ops.export_instance(get_or_404(Campaign, campaign_id))
     return Response(json.dumps(instance, ensure_ascii=False, indent=1), mimetype="application/json",
                     headers={"Content-Disposition": f"attachment; filename=campaign-{campaign_id}-instance.json"})
@@ -206,7 +208,7 @@ def campaign_instance(campaign_id):
 
 @bp.route("/visits/<int:visit_id>", methods=["GET", "POST"])
 @login_required
-def visit(visit_id):
+def visit(visit_id: int) -> ResponseReturnValue:
     """One visit: its instruments and jobs; the lab manager moves or cancels it."""
     row = get_or_404(Visit, visit_id)
     check_org(current_user, row.site.organisation_id)
@@ -252,7 +254,7 @@ def _bookable_instruments(org_id):
 
 @bp.route("/bookings", methods=["GET", "POST"])
 @login_required
-def bookings():
+def bookings() -> ResponseReturnValue:
     """Free bench capacity (minutes left per day and kind), booking a batch into it, and the bookings."""
     form = BookingForm(prefix="book")
     customer = not sees_all_organisations(current_user)
@@ -285,7 +287,7 @@ def bookings():
 
 @bp.route("/bookings/<int:booking_id>/<any(confirm, propose, reschedule, cancel):action>", methods=["POST"])
 @login_required
-def booking_action(booking_id, action):
+def booking_action(booking_id: int, action: str) -> ResponseReturnValue:
     booking = get_or_404(Booking, booking_id)
     if action in ("confirm", "propose"):
         if current_user.role not in ("lab_manager", "admin"):
@@ -334,7 +336,7 @@ def _ics_serializer():
 
 @bp.route("/recall")
 @login_required
-def recall():
+def recall() -> ResponseReturnValue:
     org, within = _recall_org(), _within()
     rows, feed = [], None
     if org is not None:
@@ -352,7 +354,7 @@ def recall():
 
 @bp.route("/recall.csv")
 @login_required
-def recall_csv():
+def recall_csv() -> ResponseReturnValue:
     org, within = _recall_org(), _within()
     if org is None:
         abort(404)
@@ -388,7 +390,7 @@ class _OrgViewer:
 
 @bp.route("/recall.ics")
 @login_required
-def recall_ics():
+def recall_ics() -> ResponseReturnValue:
     org = _recall_org()
     if org is None:
         abort(404)
@@ -396,7 +398,7 @@ def recall_ics():
 
 
 @bp.route("/calendar/<token>.ics")
-def recall_feed(token):
+def recall_feed(token: str) -> ResponseReturnValue:
     """The subscription URL for a phone calendar: signed for one organisation, no login."""
     try:
         org_id = _ics_serializer().loads(token)
@@ -439,7 +441,7 @@ def _charted(rows, group_by):
 
 @bp.route("/coverage")
 @login_required
-def coverage():
+def coverage() -> ResponseReturnValue:
     start, end = _period(("from", "to", "group_by", "lang"))
     group_by = request.args.get("group_by") or "district"
     if group_by not in queries.COVERAGE_GROUPS:
@@ -453,7 +455,7 @@ def coverage():
 
 @bp.route("/coverage.csv")
 @login_required
-def coverage_csv():
+def coverage_csv() -> ResponseReturnValue:
     start, end = _period(("from", "to", "group_by"))
     group_by = request.args.get("group_by") or "district"
     if group_by not in queries.COVERAGE_GROUPS:
@@ -478,7 +480,7 @@ def _public_rows(start, end):
 
 
 @bp.route("/public/coverage")
-def public_coverage():
+def public_coverage() -> ResponseReturnValue:
     """Province coverage by district and instrument type: aggregate figures only, no login, cached."""
     start, end = _period(("from", "to", "lang"))
     data = _public_rows(start, end)
@@ -489,7 +491,7 @@ def public_coverage():
 
 
 @bp.route("/public/coverage.csv")
-def public_coverage_csv():
+def public_coverage_csv() -> ResponseReturnValue:
     start, end = _period(("from", "to", "group_by"))
     group_by = request.args.get("group_by") or "district"
     if group_by not in queries.PUBLIC_GROUPS:
@@ -556,7 +558,7 @@ def _days(text, form, field):
 
 @bp.route("/campaigns/register", methods=["GET", "POST"])
 @require_roles("lab_manager", "technician")
-def register():
+def register() -> ResponseReturnValue:
     """Crews, sites, minutes per type, holidays and bench capacity: what plans and bookings are made from."""
     from lims.modules.campaigns.models import CAPACITY_KINDS, Holiday, Site, TypeMinutes
     from lims.modules.equipment.models import InstrumentType
@@ -564,8 +566,9 @@ def register():
     types = db.session.execute(select(InstrumentType).order_by(InstrumentType.code)).scalars().all()
     orgs = db.session.execute(select(Organisation).where(Organisation.kind.in_(("market", "hospital")))
                               .order_by(Organisation.name)).scalars().all()
-    forms = {"crew": CrewForm(prefix="crew"), "site": SiteForm(prefix="site"), "minutes": MinutesForm(prefix="minutes"),
-             "holiday": HolidayForm(prefix="holiday"), "capacity": CapacityForm(prefix="capacity")}
+    forms: dict[str, Any] = {
+        "crew": CrewForm(prefix="crew"), "site": SiteForm(prefix="site"), "minutes": MinutesForm(prefix="minutes"),
+        "holiday": HolidayForm(prefix="holiday"), "capacity": CapacityForm(prefix="capacity")}
     forms["crew"].type_codes.choices = choices([(t.code, type_name(t)) for t in types])
     forms["minutes"].type_code.choices = choices([(t.code, type_name(t)) for t in types])
     forms["site"].organisation_id.choices = choices([(o.id, o.name) for o in orgs])

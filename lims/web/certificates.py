@@ -8,6 +8,7 @@ endpoints, which a logged-in browser may read.
 import datetime as dt
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_
@@ -39,7 +40,7 @@ def certificates_query(user, status=None, q=None, today=None):
 
 @bp.route("/certificates")
 @login_required
-def certificates():
+def certificates() -> ResponseReturnValue:
     status = request.args.get("status")
     status = status if status in STATUSES else None
     q = (request.args.get("q") or "").strip()[:120]
@@ -62,13 +63,13 @@ def render_certificate(cert, revoke_form=None, replace_form=None, code=200):
 
 @bp.route("/certificates/<int:cert_id>")
 @login_required
-def certificate(cert_id):
+def certificate(cert_id: int) -> ResponseReturnValue:
     return render_certificate(_readable(cert_id))
 
 
 @bp.route("/certificates/<int:cert_id>/revoke", methods=["POST"])
 @require_roles("lab_manager")
-def revoke(cert_id):
+def revoke(cert_id: int) -> ResponseReturnValue:
     """Revoke (as ``POST /api/v1/certificates/<id>/revoke``): a reason is required."""
     cert = get_or_404(Certificate, cert_id)
     form = RevokeCertificateForm(prefix="revoke")
@@ -83,7 +84,7 @@ def revoke(cert_id):
 
 @bp.route("/certificates/<int:cert_id>/replace", methods=["POST"])
 @require_roles("lab_manager")
-def replace(cert_id):
+def replace(cert_id: int) -> ResponseReturnValue:
     """Issue a corrected certificate (as ``POST /api/v1/certificates/<id>/replace``)."""
     cert = get_or_404(Certificate, cert_id)
     form = ReplaceCertificateForm(prefix="replace")
@@ -101,7 +102,7 @@ def replace(cert_id):
 
 @bp.route("/certificates/stickers")
 @login_required
-def stickers():
+def stickers() -> ResponseReturnValue:
     """The sticker sheet (PDF) of the certificates ticked on the list, in list order."""
     raw = request.args.getlist("ids")
     ids = [int(v) for v in raw if v.isdigit() and len(v) <= 9]

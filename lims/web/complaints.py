@@ -5,6 +5,7 @@ Public pages need no login. The report calls :func:`lims.modules.complaints.oper
 the proof of work and the rate limit; the other pages call ``answer`` and ``close`` there.
 """
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
@@ -93,7 +94,7 @@ def _render_report(cert, form, code=200, done=None):
 
 
 @bp.route("/report/<token>", methods=["GET", "POST"])
-def report(token):
+def report(token: str) -> ResponseReturnValue:
     """Report a problem with the instrument of a certificate (no login; proof of work; rate-limited)."""
     cert = _certificate_of(token)
     form = ReportForm()
@@ -125,7 +126,7 @@ def report(token):
 
 
 @bp.route("/lookup")
-def lookup():
+def lookup() -> ResponseReturnValue:
     """For a paper certificate: its number and the instrument's serial number lead to the check page."""
     form = LookupForm(request.args)
     code = 200
@@ -148,7 +149,7 @@ def lookup():
 
 @bp.route("/complaints")
 @login_required
-def complaints():
+def complaints() -> ResponseReturnValue:
     state = request.args.get("state")
     state = state if state in STATES else None
     q = ops.complaints_for(current_user)
@@ -168,13 +169,13 @@ def _render_one(complaint, answer_form=None, close_form=None, code=200):
 
 @bp.route("/complaints/<int:complaint_id>")
 @login_required
-def complaint(complaint_id):
+def complaint(complaint_id: int) -> ResponseReturnValue:
     return _render_one(ops.readable(current_user, complaint_id))
 
 
 @bp.route("/complaints/<int:complaint_id>/answer", methods=["POST"])
 @login_required
-def answer(complaint_id):
+def answer(complaint_id: int) -> ResponseReturnValue:
     c = ops.readable(current_user, complaint_id)
     form = AnswerForm(prefix="answer")
     if not form.validate_on_submit():
@@ -189,7 +190,7 @@ def answer(complaint_id):
 
 @bp.route("/complaints/<int:complaint_id>/close", methods=["POST"])
 @login_required
-def close(complaint_id):
+def close(complaint_id: int) -> ResponseReturnValue:
     c = ops.readable(current_user, complaint_id)
     form = CloseForm(prefix="close")
     if not form.validate_on_submit():

@@ -6,6 +6,7 @@ nothing is stored and each is reported (row, column, problem). A clean file is s
 background task (``instrument_import``) and the browser goes to its progress page.
 """
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -47,7 +48,7 @@ def _owner(form):
 
 @bp.route("/instruments/import", methods=["GET", "POST"])
 @require_roles(*CUSTOMER_ROLES)
-def import_csv():
+def import_csv() -> ResponseReturnValue:
     """Upload a CSV; show the problems of every row (nothing stored) or the count imported."""
     form = ImportForm()
     if current_user.role == "admin":

@@ -7,6 +7,7 @@ four-eyes rule, the standards' due dates) and issuing calls
 import datetime as dt
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -94,7 +95,7 @@ def jobs_query(user, state=None, q=None):
 
 @bp.route("/jobs")
 @login_required
-def jobs():
+def jobs() -> ResponseReturnValue:
     """Lab staff: the work list. Customers: their organisation's bookings."""
     state = request.args.get("state")
     state = state if state in STATES else None
@@ -216,13 +217,13 @@ def _readable_job(job_id):
 
 @bp.route("/jobs/<int:job_id>")
 @login_required
-def job(job_id):
+def job(job_id: int) -> ResponseReturnValue:
     return render_job(_readable_job(job_id))
 
 
 @bp.route("/jobs/<int:job_id>/readings/stream")
 @require_roles(*LAB_ROLES)
-def readings_stream(job_id):
+def readings_stream(job_id: int) -> ResponseReturnValue:
     """Server-sent events: every reading of the job's sessions stored after ``Last-Event-ID`` (the reading id).
 
     The stream polls the database once a second for ``LIMS_READINGS_STREAM_SECONDS`` (config
@@ -236,8 +237,8 @@ def readings_stream(job_id):
     from lims.modules.measurements.models import MeasurementSession, Reading
 
     job = get_or_404(Job, job_id)
-    last = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
-    last = int(last) if last.isdigit() and len(last) < 12 else 0
+    raw_last = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
+    last = int(raw_last) if raw_last.isdigit() and len(raw_last) < 12 else 0
     seconds = float(current_app.config.get("READINGS_STREAM_SECONDS", 30))
     query = (select(Reading).join(MeasurementSession, MeasurementSession.id == Reading.session_id)
              .where(MeasurementSession.job_id == job.id).order_by(Reading.id))
@@ -262,7 +263,7 @@ def readings_stream(job_id):
 
 @bp.route("/jobs/<int:job_id>/steps/<action>", methods=["POST"])
 @login_required
-def step(job_id, action):
+def step(job_id: int, action: str) -> ResponseReturnValue:
     """Take one step of the workflow (the same checks as ``POST /api/v1/jobs/<id>/transitions``)."""
     if action not in TRANSITIONS:
         abort(404)
@@ -291,7 +292,7 @@ def step(job_id, action):
 
 @bp.route("/jobs/<int:job_id>/points", methods=["POST"])
 @require_roles(*LAB_ROLES)
-def point(job_id):
+def point(job_id: int) -> ResponseReturnValue:
     """Enter one test point's indication (as ``POST /api/v1/jobs/<id>/results``)."""
     job = get_or_404(Job, job_id)
     prefix = request.form.get("prefix", "")
@@ -321,7 +322,7 @@ def point(job_id):
 
 @bp.route("/jobs/<int:job_id>/certificate", methods=["POST"])
 @require_roles("lab_manager")
-def issue(job_id):
+def issue(job_id: int) -> ResponseReturnValue:
     """Issue the certificate of an approved job (as ``POST /api/v1/jobs/<id>/certificate``)."""
     job = get_or_404(Job, job_id)
     form = IssueForm()
@@ -344,7 +345,7 @@ def issue(job_id):
 
 @bp.route("/jobs/<int:job_id>/points/justify", methods=["POST"])
 @require_roles("lab_manager")
-def justify(job_id):
+def justify(job_id: int) -> ResponseReturnValue:
     """Record why a flagged point's uncertainty is acceptable (as ``POST /api/v1/jobs/<id>/results/justification``)."""
     job = _readable_job(job_id)
     form = JustifyForm()

@@ -1,6 +1,7 @@
 """Out-of-tolerance recall pages: the lab manager records a standard found out of tolerance and decides each
 affected certificate; customers see their notices and download the letter (as ``/api/v1/recalls``)."""
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -68,13 +69,13 @@ def _render(form=None, code=200):
 
 @bp.route("/recalls")
 @login_required
-def recalls():
+def recalls() -> ResponseReturnValue:
     return _render()
 
 
 @bp.route("/recalls/incidents", methods=["POST"])
 @require_roles("lab_manager")
-def record():
+def record() -> ResponseReturnValue:
     form = IncidentForm()
     form.standard_id.choices = []
     if not form.validate_on_submit():
@@ -97,7 +98,7 @@ def record():
 
 @bp.route("/recalls/<int:item_id>/decision", methods=["POST"])
 @require_roles("lab_manager")
-def decide(item_id):
+def decide(item_id: int) -> ResponseReturnValue:
     item = get_or_404(RecallItem, item_id)
     form = DecisionForm()
     if not form.validate_on_submit():
@@ -113,7 +114,7 @@ def decide(item_id):
 
 @bp.route("/recalls/<int:item_id>/letter")
 @login_required
-def letter(item_id):
+def letter(item_id: int) -> ResponseReturnValue:
     item = get_or_404(RecallItem, item_id)
     if not current_user.is_lab_staff and item.organisation_id != current_user.organisation_id:
         abort(404)

@@ -7,6 +7,7 @@ checked by :func:`lims.modules.equipment.rules.validate_characteristics` there).
 ``POST /api/v1/jobs/batch``: all or none.
 """
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -37,7 +38,7 @@ def _characteristics(itype, form):
 
 @bp.route("/instruments/new", methods=["GET", "POST"])
 @require_roles(*CUSTOMER_ROLES)
-def register():
+def register() -> ResponseReturnValue:
     """Register an instrument: choose its type, then fill in identity and characteristics."""
     types = db.session.execute(select(InstrumentType).order_by(InstrumentType.code)).scalars().all()
     code = request.values.get("type_code") or request.values.get("type") or ""
@@ -51,9 +52,9 @@ def register():
                                   ).scalars().all()
         form.owner_id.choices = choices([(0, "—")] + [(o.id, o.name) for o in orgs])
     if request.method == "GET" or not form.validate_on_submit():
-        code = 400 if form.csrf_token.errors else 422
+        refused = 400 if form.csrf_token.errors else 422
         return render_template("work/register.html", types=types, itype=itype, form=form), (
-            code if request.method == "POST" else 200)
+            refused if request.method == "POST" else 200)
     inst, status = _create(itype, form)
     if status:
         return render_template("work/register.html", types=types, itype=itype, form=form), status
@@ -93,7 +94,7 @@ def _create(itype, form):
 
 @bp.route("/instruments/book", methods=["POST"])
 @login_required
-def book():
+def book() -> ResponseReturnValue:
     """Book the ticked instruments for verification: all or none (as ``POST /api/v1/jobs/batch``)."""
     from lims.web.views import render_instruments
 

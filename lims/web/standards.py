@@ -10,6 +10,7 @@ form is refused (409) instead of overwriting someone else's change.
 import datetime as dt
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
@@ -117,7 +118,7 @@ IDENTITY_FIELDS = ("code", "kind", "manufacturer", "model", "serial_number")
 
 @bp.route("/standards")
 @require_roles(*LAB_ROLES)
-def standards():
+def standards() -> ResponseReturnValue:
     """The lab's reference standards with their calibration state (overdue ones in red)."""
     q = select(ReferenceStandard).where(ReferenceStandard.is_deleted.is_(False)).order_by(ReferenceStandard.code)
     page = paginate(q, {"page": page_number(), "per_page": PER_PAGE})
@@ -126,7 +127,7 @@ def standards():
 
 @bp.route("/standards/<int:standard_id>")
 @require_roles(*LAB_ROLES)
-def standard(standard_id):
+def standard(standard_id: int) -> ResponseReturnValue:
     std = get_or_404(ReferenceStandard, standard_id)
     benches = [b for b in db.session.execute(active_benches()).scalars() if std in b.standards]
     return render_template("lab/standard.html", std=std, benches=benches, today=dt.date.today())
@@ -147,7 +148,7 @@ def _render_standard_form(form, code=200):
 
 @bp.route("/standards/new", methods=["GET", "POST"])
 @require_roles("lab_manager")
-def new_standard():
+def new_standard() -> ResponseReturnValue:
     """Add a reference standard with its calibration certificate (as ``POST /api/v1/standards``)."""
     form = StandardCreateForm()
     if request.method == "GET":
@@ -170,7 +171,7 @@ def new_standard():
 
 @bp.route("/standards/<int:standard_id>/edit", methods=["GET", "POST"])
 @require_roles("lab_manager")
-def edit_standard(standard_id):
+def edit_standard(standard_id: int) -> ResponseReturnValue:
     """Edit a standard (e.g. after its recalibration); a form older than the record is refused."""
     std = get_or_404(ReferenceStandard, standard_id)
     if request.method == "GET":
@@ -216,7 +217,7 @@ PORT_KEYS = ("role", "port", "driver")
 
 @bp.route("/benches")
 @require_roles(*LAB_ROLES)
-def benches():
+def benches() -> ResponseReturnValue:
     """Benches with their location, serial ports and the standards on them (with their due state)."""
     page = paginate(active_benches(), {"page": page_number(), "per_page": PER_PAGE})
     return render_template("lab/benches.html", page=page, today=dt.date.today())
@@ -234,7 +235,7 @@ def _render_bench_form(form, bench, code=200):
 
 @bp.route("/benches/<int:bench_id>/edit", methods=["GET", "POST"])
 @require_roles("lab_manager")
-def edit_bench(bench_id):
+def edit_bench(bench_id: int) -> ResponseReturnValue:
     """Edit a bench's location, ports and standards (as ``PATCH /api/v1/benches/<id>``)."""
     bench = get_or_404(Bench, bench_id)
     if request.method == "GET":

@@ -5,6 +5,7 @@ The page is rendered with the task's state at that moment; ``static/js/task-prog
 JavaScript the page refreshes itself with a ``<meta http-equiv=refresh>`` while the task runs.
 """
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,7 +24,7 @@ KIND_LABELS = {"instrument_import": _l("Import instruments (CSV)"), "sticker_she
 
 @bp.route("/tasks/<int:task_id>")
 @login_required
-def task_page(task_id):
+def task_page(task_id: int) -> ResponseReturnValue:
     task = ops.readable_task(current_user, task_id)
     return render_template("tasks/task.html", task=task, kind_label=KIND_LABELS.get(task.kind, task.kind),
                            form=Form(), error=translate(task.error) if task.error else None)
@@ -31,7 +32,7 @@ def task_page(task_id):
 
 @bp.route("/tasks/<int:task_id>/retry", methods=["POST"])
 @login_required
-def retry_page(task_id):
+def retry_page(task_id: int) -> ResponseReturnValue:
     task = ops.readable_task(current_user, task_id)
     form = Form()
     if form.validate_on_submit() and task.status != "done":

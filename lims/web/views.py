@@ -3,6 +3,7 @@ import datetime as dt
 from urllib.parse import urlparse
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
@@ -30,7 +31,7 @@ def _inject():
 
 
 @bp.route("/")
-def index():
+def index() -> ResponseReturnValue:
     """Landing page: what this is and, in the demo, who can log in as what."""
     from lims.demo import DEMO_USERS
 
@@ -46,7 +47,7 @@ def _safe_next(target):
 
 @bp.route("/login", methods=["GET", "POST"])
 @login_limits()
-def login():
+def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
         user = user_ops.authenticate(form.username.data.strip(), form.password.data)
@@ -63,7 +64,7 @@ def login():
 
 
 @bp.route("/logout", methods=["POST"])
-def logout():
+def logout() -> ResponseReturnValue:
     if current_user.is_authenticated:
         user_ops.end_sessions(current_user)  # the cookie (and any copy of it) is dead server-side
     logout_user()
@@ -72,7 +73,7 @@ def logout():
 
 @bp.route("/profile/password", methods=["GET", "POST"])
 @login_required
-def change_password():
+def change_password() -> ResponseReturnValue:
     """Change your own password (the current one is required); your other sessions end."""
     form = PasswordChangeForm()
     if form.validate_on_submit():
@@ -109,7 +110,7 @@ def _password_message(message):
 
 @bp.route("/instruments")
 @login_required
-def instruments():
+def instruments() -> ResponseReturnValue:
     """The register, scoped to the user's organisation unless lab staff."""
     return render_instruments()
 
@@ -149,7 +150,7 @@ def open_jobs_of(instrument_ids):
 
 @bp.route("/instruments/<int:instrument_id>")
 @login_required
-def instrument(instrument_id):
+def instrument(instrument_id: int) -> ResponseReturnValue:
     """One instrument: status, current certificate, and its history of jobs and certificates."""
     from lims.modules.issuance.models import Certificate
     from lims.modules.jobs.models import Job
@@ -170,7 +171,7 @@ def instrument(instrument_id):
 
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
-def profile():
+def profile() -> ResponseReturnValue:
     """The user's profile: create (optionally expiring) and revoke API tokens, see when each was last used."""
     form = TokenForm()
     new_secret = None
@@ -184,7 +185,7 @@ def profile():
 
 @bp.route("/profile/tokens/<int:token_id>/revoke", methods=["POST"])
 @login_required
-def revoke_token(token_id):
+def revoke_token(token_id: int) -> ResponseReturnValue:
     form = RevokeForm()
     if not form.validate_on_submit():
         abort(400, description=_("The form expired; reload the page and try again."))

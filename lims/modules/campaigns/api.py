@@ -1,8 +1,11 @@
 """JSON API of campaigns: crews, sites, campaigns and their visits, bench capacity, bookings,
 recall lists and coverage figures."""
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
 from flask import jsonify, request, url_for
+from flask.typing import ResponseReturnValue
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
@@ -36,7 +39,7 @@ class Crews(MethodView):
     @require_roles(*PLANNERS)
     @blp.arguments(s.CrewCreateSchema)
     @blp.response(201, s.CrewSchema)
-    def post(self, data):
+    def post(self, data: dict[str, Any]):
         """Create a crew (members, the instrument types it verifies, minutes a day, days off)"""
         return ops.create_crew(data)
 
@@ -44,7 +47,7 @@ class Crews(MethodView):
 @blp.route("/sites")
 @require_roles(*LAB)
 @blp.response(200, s.SiteSchema(many=True))
-def list_sites():
+def list_sites() -> Sequence[Site]:
     """List the campaign profiles of markets and hospitals"""
     return db.session.execute(db.select(Site).order_by(Site.id)).scalars().all()
 
@@ -53,7 +56,7 @@ def list_sites():
 @require_roles(*PLANNERS)
 @blp.arguments(s.SiteSetSchema)
 @blp.response(200, s.SiteSchema)
-def set_site(data, organisation_id):
+def set_site(data, organisation_id: int) -> ResponseReturnValue:
     """Set a market's or hospital's setup minutes, crews at once and closed days"""
     return ops.set_site(get_or_404(Organisation, organisation_id), data)
 
@@ -69,7 +72,7 @@ class Campaigns(MethodView):
     @require_roles(*PLANNERS)
     @blp.arguments(s.CampaignCreateSchema)
     @blp.response(201, s.CampaignSchema)
-    def post(self, data):
+    def post(self, data: dict[str, Any]):
         """Create a campaign for a period"""
         return ops.create_campaign(data, current_user)
 
@@ -77,7 +80,7 @@ class Campaigns(MethodView):
 @blp.route("/campaigns/<int:campaign_id>")
 @require_roles(*LAB)
 @blp.response(200, s.CampaignSchema)
-def get_campaign(campaign_id):
+def get_campaign(campaign_id: int) -> ResponseReturnValue:
     """Get a campaign with its solver progress and plan figures"""
     return get_or_404(Campaign, campaign_id)
 
@@ -85,7 +88,7 @@ def get_campaign(campaign_id):
 @blp.route("/campaigns/<int:campaign_id>/instance")
 @require_roles(*PLANNERS)
 @blp.response(200, s.InstanceSchema)
-def export_instance(campaign_id):
+def export_instance(campaign_id: int) -> ResponseReturnValue:
     """The campaign's planning instance (lims-plan-instance/1) from the register"""
     return ops.export_instance(get_or_404(Campaign, campaign_id))
 
@@ -100,7 +103,7 @@ class SolveArgsSchema(LoadSchema):
 @blp.arguments(SolveArgsSchema, location="query")
 @blp.response(201, s.VisitSchema(many=True))
 @blp.alt_response(202, schema=TaskSchema, description="No body: the solve was queued as a background task")
-def import_plan(args, campaign_id):
+def import_plan(args, campaign_id: int) -> ResponseReturnValue:
     """Import a plan (lims-plan/1) as visits, or (no body) let the server solve the campaign in the background.
 
     With a plan in the body: every instrument gets its job for the visit's day (201, the visits).
@@ -123,7 +126,7 @@ def import_plan(args, campaign_id):
 @login_required
 @blp.arguments(s.CapacityQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, s.VisitSchema(many=True))
-def list_visits(args):
+def list_visits(args: dict[str, Any]) -> Sequence[Visit]:
     """Planned visits (customers: the visits to their own site), optionally between two days"""
     q = queries.visits_for(current_user, start=args.get("start"), end=args.get("end"))
     return db.session.execute(q).unique().scalars().all()
@@ -133,7 +136,7 @@ def list_visits(args):
 @require_roles(*PLANNERS)
 @blp.arguments(s.VisitMoveSchema)
 @blp.response(200, s.VisitSchema)
-def move_visit(data, visit_id):
+def move_visit(data, visit_id: int) -> ResponseReturnValue:
     """Move a visit to another day or crew (re-checked against every planning rule)"""
     return ops.move_visit(get_or_404(Visit, visit_id), data)
 
@@ -142,7 +145,7 @@ def move_visit(data, visit_id):
 @require_roles(*PLANNERS)
 @blp.arguments(s.VersionSchema)
 @blp.response(200, s.VisitSchema)
-def cancel_visit(data, visit_id):
+def cancel_visit(data, visit_id: int) -> ResponseReturnValue:
     """Cancel a visit and the jobs it booked"""
     return ops.cancel_visit(get_or_404(Visit, visit_id), data["version"])
 
@@ -152,7 +155,7 @@ class Capacity(MethodView):
     @login_required
     @blp.arguments(s.CapacityQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, s.CapacitySchema(many=True))
-    def get(self, args):
+    def get(self, args: dict[str, Any]):
         """Bench capacity: minutes left per day and instrument kind (default: the next 28 days)"""
         start = args.get("start") or ops.today()
         end = args.get("end") or start + dt.timedelta(days=28)
@@ -163,7 +166,7 @@ class Capacity(MethodView):
     @require_roles(*PLANNERS)
     @blp.arguments(s.CapacityOpenSchema)
     @blp.response(201, s.CapacitySchema)
-    def post(self, data):
+    def post(self, data: dict[str, Any]):
         """Open (or resize) a day's bench capacity for an instrument kind"""
         return ops.open_capacity(data["day"], data["kind"], data["minutes"])
 
@@ -176,14 +179,14 @@ class Bookings(MethodView):
     @login_required
     @blp.arguments(s.BookingQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, BookingPage)
-    def get(self, args):
+    def get(self, args: dict[str, Any]):
         """Bookings (customers: their organisation's), filtered by the day booked for"""
         return paginate(queries.bookings_for(current_user, args.get("booked_for"), args.get("state")), args)
 
     @login_required
     @blp.arguments(s.BookingCreateSchema)
     @blp.response(201, s.BookingSchema)
-    def post(self, data):
+    def post(self, data: dict[str, Any]):
         """Book a batch into a bench day's free capacity: all or none; never beyond capacity (409)"""
         if current_user.role == "technician":
             abort(403, message=f"your role ({current_user.role}) may not do this")
@@ -193,7 +196,7 @@ class Bookings(MethodView):
 @blp.route("/bookings/<int:booking_id>")
 @login_required
 @blp.response(200, s.BookingSchema)
-def get_booking(booking_id):
+def get_booking(booking_id: int) -> ResponseReturnValue:
     """Get a booking with its batch's progress"""
     booking = get_or_404(Booking, booking_id)
     check_org(current_user, booking.organisation_id)
@@ -204,7 +207,7 @@ def get_booking(booking_id):
 @login_required
 @blp.arguments(s.BookingActionSchema)
 @blp.response(200, s.BookingSchema)
-def booking_action(data, booking_id):
+def booking_action(data, booking_id: int) -> ResponseReturnValue:
     """Confirm or propose another day (lab manager); reschedule or cancel (the booking's organisation or the lab)"""
     booking = get_or_404(Booking, booking_id)
     action = data["action"]
@@ -239,7 +242,7 @@ def _org_for(args):
 @login_required
 @blp.arguments(s.RecallQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, s.RecallSchema)
-def recall(args):
+def recall(args) -> ResponseReturnValue:
     """An organisation's recall list: overdue and due within N days (each generation is logged)"""
     org = _org_for(args)
     rows = queries.recall(org.id, ops.today(), args["within_days"])
@@ -256,7 +259,7 @@ def recall(args):
 @login_required
 @blp.arguments(s.CoverageQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, s.CoverageSchema)
-def coverage(args):
+def coverage(args) -> ResponseReturnValue:
     """Coverage for a period (verified between two dates) per organisation, district or type;
     customers see their own organisation's figures only"""
     start, end = queries.period_of(ops.today())
@@ -275,7 +278,7 @@ NoticePage = page_schema(s.NoticeSchema, "NoticePageSchema")
 @login_required
 @blp.arguments(PageArgsSchema, location="query", unknown=RAISE)
 @blp.response(200, NoticePage)
-def notices(args):
+def notices(args) -> ResponseReturnValue:
     """The log of recall notices generated (page, CSV, calendar feed, API); customers see their own"""
     q = db.select(Notice).order_by(Notice.id.desc())
     if not sees_all_organisations(current_user):
@@ -286,7 +289,7 @@ def notices(args):
 @blp.route("/type-minutes")
 @require_roles(*LAB)
 @blp.response(200, s.TypeMinutesSchema(many=True))
-def list_type_minutes():
+def list_type_minutes() -> Sequence[TypeMinutes]:
     """Minutes per instrument of each type the lab verifies (a type without minutes is not verified)"""
     return db.session.execute(db.select(TypeMinutes)).scalars().all()
 
@@ -295,7 +298,7 @@ def list_type_minutes():
 @require_roles(*PLANNERS)
 @blp.arguments(s.TypeMinutesSetSchema)
 @blp.response(200, s.TypeMinutesSchema)
-def set_type_minutes(data, type_code):
+def set_type_minutes(data, type_code: str) -> ResponseReturnValue:
     """Set the minutes one instrument of a type takes"""
     return ops.set_type_minutes(type_code, data["minutes"])
 
@@ -311,6 +314,6 @@ class Holidays(MethodView):
     @require_roles(*PLANNERS)
     @blp.arguments(s.HolidayCreateSchema)
     @blp.response(201, s.HolidaySchema)
-    def post(self, data):
+    def post(self, data: dict[str, Any]):
         """Record a public holiday"""
         return ops.add_holiday(data["day"], data["name"])

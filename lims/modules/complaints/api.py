@@ -1,4 +1,7 @@
 """JSON API of complaints: the owner's and the lab's view (the public report is a page, see lims/web/complaints.py)."""
+from typing import Any
+
+from flask.typing import ResponseReturnValue
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
@@ -18,7 +21,7 @@ class Complaints(MethodView):
     @login_required
     @blp.arguments(s.ComplaintQuerySchema, location="query")
     @blp.response(200, s.ComplaintPageSchema)
-    def get(self, args):
+    def get(self, args: dict[str, Any]):
         """List complaints (customers: their organisation's), newest first"""
         q = ops.complaints_for(current_user)
         if args.get("state"):
@@ -30,7 +33,7 @@ class Complaints(MethodView):
 class ComplaintItem(MethodView):
     @login_required
     @blp.response(200, s.ComplaintSchema)
-    def get(self, complaint_id):
+    def get(self, complaint_id: int):
         """Get a complaint"""
         return ops.readable(current_user, complaint_id)
 
@@ -39,7 +42,7 @@ class ComplaintItem(MethodView):
 @login_required
 @blp.arguments(s.ComplaintAnswerSchema)
 @blp.response(200, s.ComplaintSchema)
-def answer(data, complaint_id):
+def answer(data, complaint_id: int) -> ResponseReturnValue:
     """Answer a complaint (the owner's manager or the lab)"""
     return ops.answer(ops.readable(current_user, complaint_id), current_user, data)
 
@@ -48,6 +51,6 @@ def answer(data, complaint_id):
 @login_required
 @blp.arguments(s.ComplaintCloseSchema)
 @blp.response(200, s.ComplaintSchema)
-def close(data, complaint_id):
+def close(data, complaint_id: int) -> ResponseReturnValue:
     """Close a complaint (the owner's manager or the lab)"""
     return ops.close(ops.readable(current_user, complaint_id), current_user, data)

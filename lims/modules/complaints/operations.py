@@ -134,7 +134,7 @@ def report(instrument: Instrument, data: dict[str, Any], reporter: str, pow_dige
     return complaint
 
 
-def complaints_for(user: User) -> Select[tuple[Complaint]]:
+def complaints_for(user: User) -> Select[Complaint]:
     """The complaints ``user`` may see: all for lab staff, their own organisation's for customers."""
     q = select(Complaint).order_by(Complaint.id.desc())
     if not sees_all_organisations(user):

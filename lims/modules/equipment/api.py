@@ -1,4 +1,7 @@
 """JSON API of the register: instrument types, instruments, reference standards, benches."""
+from typing import Any
+
+from flask.typing import ResponseReturnValue
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
@@ -22,7 +25,7 @@ class InstrumentTypes(MethodView):
     @login_required
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, s.InstrumentTypePageSchema)
-    def get(self, args):
+    def get(self, args: dict[str, Any]):
         """List instrument types and the regulations they are verified under"""
         from sqlalchemy import select
 
@@ -31,7 +34,7 @@ class InstrumentTypes(MethodView):
     @require_roles()
     @blp.arguments(s.InstrumentTypeCreateSchema)
     @blp.response(201, s.InstrumentTypeSchema)
-    def post(self, data):
+    def post(self, data: dict[str, Any]):
         """Create an instrument type (admin)"""
         return ops.create_type(data)
 
@@ -40,14 +43,14 @@ class InstrumentTypes(MethodView):
 class InstrumentTypeItem(MethodView):
     @login_required
     @blp.response(200, s.InstrumentTypeSchema)
-    def get(self, type_id):
+    def get(self, type_id: int):
         """Get an instrument type"""
         return get_or_404(InstrumentType, type_id)
 
     @require_roles()
     @blp.arguments(s.InstrumentTypeUpdateSchema)
     @blp.response(200, s.InstrumentTypeSchema)
-    def patch(self, data, type_id):
+    def patch(self, data: dict[str, Any], type_id: int):
         """Update an instrument type (admin)"""
         itype = get_or_404(InstrumentType, type_id)
         generic_update(itype, data)
@@ -59,7 +62,7 @@ class Instruments(MethodView):
     @login_required
     @blp.arguments(s.InstrumentQuerySchema, location="query")
     @blp.response(200, s.InstrumentPageSchema)
-    def get(self, args):
+    def get(self, args: dict[str, Any]):
         """List instruments (scoped to your organisation unless you are lab staff)"""
         if args.get("owner_id") and not sees_all_organisations(current_user):
             check_org(current_user, args["owner_id"])
@@ -68,7 +71,7 @@ class Instruments(MethodView):
     @require_roles(*CUSTOMERS)
     @blp.arguments(s.InstrumentCreateSchema)
     @blp.response(201, s.InstrumentSchema)
-    def post(self, data):
+    def post(self, data: dict[str, Any]):
         """Register an instrument"""
         owner = ops.owner_for_new_instrument(current_user, data.pop("owner_id"))
         return ops.create_instrument(data, owner)
@@ -78,7 +81,7 @@ class Instruments(MethodView):
 class InstrumentItem(MethodView):
     @login_required
     @blp.response(200, s.InstrumentSchema)
-    def get(self, instrument_id):
+    def get(self, instrument_id: int):
         """Get an instrument with its derived status"""
         inst = get_or_404(Instrument, instrument_id)
         check_org(current_user, inst.owner_id)
@@ -87,7 +90,7 @@ class InstrumentItem(MethodView):
     @require_roles("lab_manager", *CUSTOMERS)
     @blp.arguments(s.InstrumentUpdateSchema)
     @blp.response(200, s.InstrumentSchema)
-    def patch(self, data, instrument_id):
+    def patch(self, data: dict[str, Any], instrument_id: int):
         """Update an instrument; send the `version` you read (a stale one gets 409)"""
         inst = get_or_404(Instrument, instrument_id)
         if current_user.role != "lab_manager":
@@ -97,7 +100,7 @@ class InstrumentItem(MethodView):
 
     @require_roles(*CUSTOMERS)
     @blp.response(204)
-    def delete(self, instrument_id) -> None:
+    def delete(self, instrument_id: int) -> None:
         """Remove an instrument from the register (its history is kept)"""
         inst = get_or_404(Instrument, instrument_id)
         check_org(current_user, inst.owner_id, "write")
@@ -108,7 +111,7 @@ class InstrumentItem(MethodView):
 @require_roles(*CUSTOMERS)
 @blp.arguments(s.ImportFileSchema, location="files")
 @blp.response(201, s.ImportResultSchema)
-def import_instruments(files):
+def import_instruments(files) -> ResponseReturnValue:
     """Import an instrument register from CSV: every row is validated, all or nothing is stored.
 
     On any problem nothing is stored and the 422 body lists them as
@@ -133,7 +136,7 @@ class Standards(MethodView):
     @require_roles(*LAB)
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, s.ReferenceStandardPageSchema)
-    def get(self, args):
+    def get(self, args: dict[str, Any]):
         """List the lab's reference standards"""
         from sqlalchemy import select
 
@@ -143,7 +146,7 @@ class Standards(MethodView):
     @require_roles("lab_manager")
     @blp.arguments(s.ReferenceStandardCreateSchema)
     @blp.response(201, s.ReferenceStandardSchema)
-    def post(self, data):
+    def post(self, data: dict[str, Any]):
         """Add a reference standard with its calibration certificate"""
         return ops.create_standard(data)
 
@@ -152,14 +155,14 @@ class Standards(MethodView):
 class StandardItem(MethodView):
     @require_roles(*LAB)
     @blp.response(200, s.ReferenceStandardSchema)
-    def get(self, standard_id):
+    def get(self, standard_id: int):
         """Get a reference standard"""
         return get_or_404(ReferenceStandard, standard_id)
 
     @require_roles("lab_manager")
     @blp.arguments(s.ReferenceStandardUpdateSchema)
     @blp.response(200, s.ReferenceStandardSchema)
-    def patch(self, data, standard_id):
+    def patch(self, data: dict[str, Any], standard_id: int):
         """Update a standard (e.g. after its recalibration)"""
         std = get_or_404(ReferenceStandard, standard_id)
         ops.update_standard(std, data)
@@ -171,14 +174,14 @@ class Benches(MethodView):
     @require_roles(*LAB)
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, s.BenchPageSchema)
-    def get(self, args):
+    def get(self, args: dict[str, Any]):
         """List benches with their ports and standards"""
         return paginate(active_benches(), args)
 
     @require_roles("lab_manager")
     @blp.arguments(s.BenchCreateSchema)
     @blp.response(201, s.BenchSchema)
-    def post(self, data):
+    def post(self, data: dict[str, Any]):
         """Create a bench"""
         return ops.create_bench(data)
 
@@ -187,14 +190,14 @@ class Benches(MethodView):
 class BenchItem(MethodView):
     @require_roles(*LAB)
     @blp.response(200, s.BenchSchema)
-    def get(self, bench_id):
+    def get(self, bench_id: int):
         """Get a bench"""
         return get_or_404(Bench, bench_id)
 
     @require_roles("lab_manager")
     @blp.arguments(s.BenchUpdateSchema)
     @blp.response(200, s.BenchSchema)
-    def patch(self, data, bench_id):
+    def patch(self, data: dict[str, Any], bench_id: int):
         """Update a bench"""
         bench = get_or_404(Bench, bench_id)
         ops.update_bench(bench, data)

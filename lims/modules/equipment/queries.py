@@ -29,7 +29,7 @@ def status_of(instrument: Instrument) -> str:
     return instrument.status(today(), current_app.config["DUE_SOON_DAYS"])
 
 
-def active_benches() -> Select[tuple[Bench]]:
+def active_benches() -> Select[Bench]:
     """A select of the benches in use (not deleted), by name: the one definition for the API, pages and CLI."""
     return select(Bench).where(Bench.is_deleted.is_(False)).order_by(Bench.name)
 
@@ -49,7 +49,7 @@ def status_condition(status: str, day: dt.date, due_soon_days: int) -> ColumnEle
     }[status]
 
 
-def instruments_for(user: User, args: Mapping[str, Any]) -> Select[tuple[Instrument]]:
+def instruments_for(user: User, args: Mapping[str, Any]) -> Select[Instrument]:
     """Return a select of the instruments ``user`` may see, filtered by ``args``."""
     q = select(Instrument).where(Instrument.is_deleted.is_(False))
     if not sees_all_organisations(user):

@@ -6,7 +6,7 @@ a one-line change. OIML R 76-1:2006 Table 3 (checked, see shared/domain/REFERENC
 import math
 
 # class -> list of (e_min_g, e_max_g, n_min, n_max, min_in_e); None = unbounded
-R76_CLASSES = {
+R76_CLASSES: dict[str, list[tuple[float, float | None, int, int | None, int]]] = {
     "I": [(0.001, None, 50_000, None, 100)],
     "II": [(0.001, 0.05, 100, 100_000, 20), (0.1, None, 5_000, 100_000, 50)],
     "III": [(0.1, 2, 100, 10_000, 20), (5, None, 500, 10_000, 20)],

@@ -111,7 +111,7 @@ def readable_certificate(user: User, cert_id: int) -> Certificate:
     return cert
 
 
-def certificates_for(user: User) -> Select[tuple[Certificate]]:
+def certificates_for(user: User) -> Select[Certificate]:
     """The certificates ``user`` may see: all for lab staff, their organisation's for customers."""
     from lims.core.auth import sees_all_organisations
 

@@ -12,6 +12,7 @@ key) or genuine but not in the records. ``Accept: application/json`` gets the sa
 import datetime as dt
 
 from flask import Blueprint, jsonify, make_response, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.orm import lazyload
@@ -30,7 +31,7 @@ KIND_TITLES = {"verification": ("检定证书", "Verification certificate"),
 
 
 @bp.route("/.well-known/lims-keys.json")
-def published_keys():
+def published_keys() -> ResponseReturnValue:
     """The laboratory's public keys (JWK set, RFC 7517), every key ever used, the active one first."""
     resp = jsonify(keys.published_jwks())
     resp.headers["Cache-Control"] = "public, max-age=300"
@@ -94,7 +95,7 @@ def _answer(token, today):
 @bp.route("/v/<token>")
 @bp.route("/V/<token>")
 @public_check_limit()
-def check(token):
+def check(token: str) -> ResponseReturnValue:
     """The public check page of a certificate (QR content ``HTTPS://HOST/V/TOKEN``; any case)."""
     if len(token) > public.MAX_TOKEN_LENGTH:
         answer = _not_genuine(f"the token is longer than {public.MAX_TOKEN_LENGTH} characters")

@@ -1,4 +1,7 @@
 """JSON API of jobs: booking and the verification workflow."""
+from typing import Any
+
+from flask.typing import ResponseReturnValue
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
@@ -26,7 +29,7 @@ class Jobs(MethodView):
     @login_required
     @blp.arguments(JobQuerySchema, location="query")
     @blp.response(200, JobPageSchema)
-    def get(self, args):
+    def get(self, args: dict[str, Any]):
         """List jobs (customers see the jobs of their own instruments)"""
         q = ops.jobs_for(current_user).order_by(Job.id)
         if args.get("state"):
@@ -38,7 +41,7 @@ class Jobs(MethodView):
     @login_required
     @blp.arguments(JobCreateSchema)
     @blp.response(201, JobSchema)
-    def post(self, data):
+    def post(self, data: dict[str, Any]):
         """Book a verification or calibration of an instrument"""
         inst = get_or_404(Instrument, data.pop("instrument_id"))
         if not sees_all_organisations(current_user):
@@ -50,7 +53,7 @@ class Jobs(MethodView):
 @login_required
 @blp.arguments(BatchCreateSchema)
 @blp.response(201, JobSchema(many=True))
-def book_batch(data):
+def book_batch(data) -> ResponseReturnValue:
     """Book a batch of instruments (e.g. a hospital's sphygmomanometers) for one date: all or none"""
     return ops.book_batch(current_user, data.pop("instrument_ids"), **data)
 
@@ -58,7 +61,7 @@ def book_batch(data):
 @blp.route("/jobs/<int:job_id>")
 @login_required
 @blp.response(200, JobSchema)
-def get_job(job_id):
+def get_job(job_id: int) -> ResponseReturnValue:
     """Get a job with who did each step and when"""
     job = get_or_404(Job, job_id)
     check_org(current_user, job.instrument.owner_id)
@@ -69,7 +72,7 @@ def get_job(job_id):
 @login_required
 @blp.arguments(TransitionSchema)
 @blp.response(200, JobSchema)
-def transition_job(data, job_id):
+def transition_job(data, job_id: int) -> ResponseReturnValue:
     """Move a job: receive, start (with a bench), submit (with the result), approve, reject, return"""
     job = get_or_404(Job, job_id)
     if not ops.role_may(current_user, data["action"]):

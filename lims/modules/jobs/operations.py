@@ -68,7 +68,7 @@ def register_approval_check(check: ApprovalCheck) -> ApprovalCheck:
     return check
 
 
-def jobs_for(user: User) -> Select[tuple[Job]]:
+def jobs_for(user: User) -> Select[Job]:
     """The jobs ``user`` may see: all for lab staff, their own organisation's instruments' for customers."""
     query = db.select(Job).join(Instrument, Job.instrument_id == Instrument.id)
     if not sees_all_organisations(user):

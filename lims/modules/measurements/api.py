@@ -6,6 +6,7 @@ the job and its certificate. The reading loop itself runs in ``lims bench run`` 
 """
 import datetime as dt
 
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
@@ -36,7 +37,7 @@ LAB = ("lab_manager", "technician")
 @require_roles(*LAB)
 @blp.arguments(SessionCreateSchema)
 @blp.response(201, SessionSchema)
-def start_session(data, job_id):
+def start_session(data, job_id: int) -> ResponseReturnValue:
     """Start a measurement session for a job that is in progress on a bench (standards must be in date)"""
     job = get_or_404(Job, job_id)
     bench = ops.ensure_job_ready(job, dt.date.today())
@@ -50,7 +51,7 @@ def start_session(data, job_id):
 @require_roles(*LAB)
 @blp.arguments(SessionQuerySchema, location="query")
 @blp.response(200, SessionPageSchema)
-def list_sessions(args):
+def list_sessions(args) -> ResponseReturnValue:
     """List measurement sessions, newest first (filter by job and state)"""
     return paginate(ops.sessions_query(args.get("job_id"), args.get("state")), args)
 
@@ -58,7 +59,7 @@ def list_sessions(args):
 @blp.route("/sessions/<int:session_id>", methods=["GET"])
 @require_roles(*LAB)
 @blp.response(200, SessionSchema)
-def get_session(session_id):
+def get_session(session_id: int) -> ResponseReturnValue:
     """Get a session with its counts of accepted and rejected frames and its standards"""
     return get_or_404(MeasurementSession, session_id)
 
@@ -67,7 +68,7 @@ def get_session(session_id):
 @require_roles(*LAB)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, ReadingPageSchema)
-def list_readings(args, session_id):
+def list_readings(args, session_id: int) -> ResponseReturnValue:
     """List a session's accepted readings in sequence order"""
     session = get_or_404(MeasurementSession, session_id)
     return paginate(select(Reading).where(Reading.session_id == session.id).order_by(Reading.sequence), args)
@@ -77,7 +78,7 @@ def list_readings(args, session_id):
 @require_roles(*LAB)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, RejectionPageSchema)
-def list_rejections(args, session_id):
+def list_rejections(args, session_id: int) -> ResponseReturnValue:
     """List a session's rejected frames with the reason each was refused"""
     session = get_or_404(MeasurementSession, session_id)
     return paginate(select(Rejection).where(Rejection.session_id == session.id).order_by(Rejection.id), args)

@@ -151,7 +151,7 @@ def end_session(session: MeasurementSession, state: str, error: str = "") -> Mea
     return session
 
 
-def sessions_query(job_id: int | None = None, state: str | None = None) -> Select[tuple[MeasurementSession]]:
+def sessions_query(job_id: int | None = None, state: str | None = None) -> Select[MeasurementSession]:
     """Return a select of sessions, newest first, optionally for one job and/or state."""
     q = select(MeasurementSession).order_by(MeasurementSession.id.desc())
     if job_id is not None:

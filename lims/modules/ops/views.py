@@ -12,6 +12,7 @@ import os
 import time
 
 from flask import Blueprint, Response, g, jsonify, request
+from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select, text
@@ -47,7 +48,7 @@ CHECKS = {"database": _check_database, "queue": _check_queue, "signing_key": _ch
 
 
 @bp.route("/healthz")
-def healthz():
+def healthz() -> ResponseReturnValue:
     """``{"status": "ok"|"failing", "checks": {name: "ok" | problem}}`` with 200 or 503."""
     results = {}
     for name, check in CHECKS.items():
@@ -86,7 +87,7 @@ class _DatabaseCollector:
 
 
 @bp.route("/metrics")
-def metrics():
+def metrics() -> ResponseReturnValue:
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess

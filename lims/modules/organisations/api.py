@@ -1,4 +1,6 @@
 """JSON API of organisations."""
+from typing import Any
+
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
@@ -51,7 +53,7 @@ class Organisations(MethodView):
     @login_required
     @blp.arguments(OrganisationQuerySchema, location="query")
     @blp.response(200, OrganisationPageSchema)
-    def get(self, args):
+    def get(self, args: dict[str, Any]):
         """List organisations (customers see only their own)"""
         q = select(Organisation).order_by(Organisation.id)
         if not sees_all_organisations(current_user):
@@ -63,7 +65,7 @@ class Organisations(MethodView):
     @require_roles()
     @blp.arguments(OrganisationCreateSchema)
     @blp.response(201, OrganisationSchema)
-    def post(self, data):
+    def post(self, data: dict[str, Any]):
         """Create an organisation (admin)"""
         return org_ops.create_organisation(data)
 
@@ -72,7 +74,7 @@ class Organisations(MethodView):
 class OrganisationItem(MethodView):
     @login_required
     @blp.response(200, OrganisationSchema)
-    def get(self, org_id):
+    def get(self, org_id: int):
         """Get an organisation"""
         org = get_or_404(Organisation, org_id)
         check_org(current_user, org.id)
@@ -81,7 +83,7 @@ class OrganisationItem(MethodView):
     @require_roles()
     @blp.arguments(OrganisationUpdateSchema)
     @blp.response(200, OrganisationSchema)
-    def patch(self, data, org_id):
+    def patch(self, data: dict[str, Any], org_id: int):
         """Update an organisation (admin)"""
         org = get_or_404(Organisation, org_id)
         return org_ops.update_organisation(org, data)

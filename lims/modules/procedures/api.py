@@ -3,6 +3,7 @@
 Everyone who may read the job reads its plan and results (customers: their own organisation's
 jobs); only lab staff enter results, and only while the job is in progress.
 """
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_smorest import Blueprint
 
@@ -20,7 +21,7 @@ blp = Blueprint("procedures", __name__, url_prefix="/api/v1",
 @blp.route("/jobs/<int:job_id>/procedure", methods=["GET"])
 @login_required
 @blp.response(200, ProcedureSchema)
-def get_procedure(job_id):
+def get_procedure(job_id: int) -> ResponseReturnValue:
     """The job's test points (nominal, unit, MPE for its verification kind) with any result entered
 
     409 when the job has no procedure (a calibration, or an instrument type without one) or the
@@ -35,7 +36,7 @@ def get_procedure(job_id):
 @require_roles(*LAB_ROLES)
 @blp.arguments(ResultEntrySchema)
 @blp.response(200, EnteredResultSchema)
-def enter_result(data, job_id):
+def enter_result(data, job_id: int) -> ResponseReturnValue:
     """Enter (or re-enter) one test point's indication; the error is computed and judged against the MPE
 
     Scales: with ΔL (`flash_delta`) the rounding error is corrected, E = I + 0.5 e − ΔL − L, and
@@ -50,7 +51,7 @@ def enter_result(data, job_id):
 @require_roles("lab_manager")
 @blp.arguments(JustificationSchema)
 @blp.response(200, EnteredResultSchema)
-def justify(data, job_id):
+def justify(data, job_id: int) -> ResponseReturnValue:
     """The lab manager's justification of a point whose U/MPE exceeds 1/3 (or which has no budget)
 
     Approval is refused (409) while a flagged point has none. Audited with the point's row.

@@ -1,5 +1,8 @@
 """JSON API of out-of-tolerance recalls: record an incident, list the affected certificates, decide, letters."""
+from collections.abc import Sequence
+
 from flask import Response
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_smorest import Blueprint
 from werkzeug.exceptions import NotFound
@@ -20,7 +23,7 @@ blp = Blueprint("recalls", __name__, url_prefix="/api/v1",
 @require_roles("lab_manager")
 @blp.arguments(IncidentCreateSchema)
 @blp.response(201, IncidentSchema)
-def record_incident(data, standard_id):
+def record_incident(data, standard_id: int) -> ResponseReturnValue:
     """Record a standard found out of tolerance or damaged; the affected certificates are listed and re-evaluated
 
     Every certificate (not revoked) of work performed since the standard's last good calibration whose
@@ -34,7 +37,7 @@ def record_incident(data, standard_id):
 @blp.route("/incidents/<int:incident_id>", methods=["GET"])
 @require_roles("lab_manager", "technician")
 @blp.response(200, IncidentSchema)
-def get_incident(incident_id):
+def get_incident(incident_id: int) -> ResponseReturnValue:
     """One incident with its affected certificates"""
     return get_or_404(StandardIncident, incident_id)
 
@@ -42,7 +45,7 @@ def get_incident(incident_id):
 @blp.route("/recalls", methods=["GET"])
 @login_required
 @blp.response(200, RecallItemSchema(many=True))
-def list_recalls():
+def list_recalls() -> Sequence[RecallItem]:
     """Recall notices: customers see their organisation's, the lab all"""
     return db.session.execute(ops.items_for(current_user)).scalars().all()
 
@@ -59,7 +62,7 @@ def _readable(item_id):
 @blp.route("/recalls/<int:item_id>/letter", methods=["GET"])
 @login_required
 @blp.response(200, description="the letter to the customer (text, zh + en)", content_type="text/plain")
-def recall_letter(item_id):
+def recall_letter(item_id: int) -> ResponseReturnValue:
     """The customer's letter about one affected certificate"""
     item = _readable(item_id)
     return Response(ops.letter(item), mimetype="text/plain",
@@ -70,6 +73,6 @@ def recall_letter(item_id):
 @require_roles("lab_manager")
 @blp.arguments(DecisionSchema)
 @blp.response(200, RecallItemSchema)
-def decide(data, item_id):
+def decide(data, item_id: int) -> ResponseReturnValue:
     """The lab manager's decision on one certificate: keep, amend or revoke (audited; revoke revokes it)"""
     return ops.decide(get_or_404(RecallItem, item_id), current_user, data["decision"], data["note"])

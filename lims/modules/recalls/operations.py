@@ -132,7 +132,7 @@ def record_incident(std: ReferenceStandard, user: User, data: dict[str, Any]) ->
     return incident
 
 
-def items_for(user: User) -> Select[tuple[RecallItem]]:
+def items_for(user: User) -> Select[RecallItem]:
     """The recall items ``user`` may see: all for lab staff, their organisation's for customers."""
     from lims.core.auth import sees_all_organisations
 

@@ -3,6 +3,7 @@ import hashlib
 import json
 
 from flask import Response, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
 from marshmallow import fields, validate
@@ -57,7 +58,7 @@ def _key(*parts):
 @blp.route("/tasks/<int:task_id>", endpoint="Task")
 @login_required
 @blp.response(200, TaskSchema)
-def get_task(task_id):
+def get_task(task_id: int) -> ResponseReturnValue:
     """A task's status and progress (poll this until status is done or failed)"""
     return ops.readable_task(current_user, task_id)
 
@@ -65,18 +66,18 @@ def get_task(task_id):
 @blp.route("/tasks/<int:task_id>/output")
 @login_required
 @blp.response(200, description="The file the task produced", content_type="application/octet-stream")
-def task_output(task_id):
+def task_output(task_id: int) -> ResponseReturnValue:
     """Download what a finished task produced (e.g. a sticker sheet PDF)"""
     task = ops.readable_task(current_user, task_id)
     if task.status != "done" or not task.output_type:
         abort(404, message=f"task {task_id} has no output (status {task.status})")
-    return Response(bytes(task.output), mimetype=task.output_type)
+    return Response(bytes(task.output or b""), mimetype=task.output_type)
 
 
 @blp.route("/tasks/<int:task_id>/retry", methods=["POST"])
 @login_required
 @blp.response(202, TaskSchema)
-def retry_task(task_id):
+def retry_task(task_id: int) -> ResponseReturnValue:
     """Run a failed or interrupted task again; it continues after its last committed piece of work"""
     return accepted(ops.retry(ops.readable_task(current_user, task_id)))
 
@@ -85,7 +86,7 @@ def retry_task(task_id):
 @require_roles("market_manager", "equipment_officer")
 @blp.arguments(ImportTaskFileSchema, location="files")
 @blp.response(202, TaskSchema)
-def start_import(files):
+def start_import(files) -> ResponseReturnValue:
     """Import a register CSV in the background (same columns and checks as /instruments/import).
 
     Submitting the same file again returns the same task (idempotent).
@@ -113,7 +114,7 @@ def submit_import(text, user, org_id, allow_owner_column):
 @login_required
 @blp.arguments(IdsSchema)
 @blp.response(202, TaskSchema)
-def start_sticker_sheet(data):
+def start_sticker_sheet(data) -> ResponseReturnValue:
     """Render the sticker sheet of up to 5000 certificates in the background (output: a PDF)"""
     from lims.core.db import get_or_404
     from lims.modules.issuance.models import Certificate
@@ -128,7 +129,7 @@ def start_sticker_sheet(data):
 @require_roles("lab_manager")
 @blp.arguments(IdsSchema)
 @blp.response(202, TaskSchema)
-def start_batch_issue(data):
+def start_batch_issue(data) -> ResponseReturnValue:
     """Issue the certificates of many approved jobs in the background, the caller signing"""
     payload = {"job_ids": data["ids"]}
     return accepted(ops.submit("batch_issue", "issue:" + _key(current_user.id, payload), payload, current_user))

@@ -186,7 +186,7 @@ def readable_task(user: User, task_id: int) -> Task:
     return task
 
 
-def tasks_for(user: User) -> Select[tuple[Task]]:
+def tasks_for(user: User) -> Select[Task]:
     query = select(Task).order_by(Task.id.desc())
     if user.role not in ("admin", "lab_manager"):
         query = query.where(Task.owner_id == user.id)

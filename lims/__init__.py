@@ -1,5 +1,7 @@
 """Metrology LIMS: the Flask application that joins the register, the bench and the certificates."""
 import os
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
 
@@ -8,7 +10,7 @@ __version__ = "0.1.0"
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
 
-def create_app(config=None):
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the application.
 
     :param config: a mapping applied after the defaults and the environment (tests pass one).
@@ -28,7 +30,7 @@ def create_app(config=None):
     return app
 
 
-def register_extensions(app) -> None:
+def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions of :mod:`lims.extensions`."""
     from lims.core import i18n, security
     from lims.extensions import api, babel, csrf, db, login_manager, migrate
@@ -77,7 +79,7 @@ def import_all_models() -> None:
     import lims.modules.users.models  # noqa: F401
 
 
-def register_procedures(app) -> None:
+def register_procedures(app: Flask) -> None:
     """Load and check the verification procedure files once (a malformed file stops the start)."""
     import datetime as dt
 
@@ -91,7 +93,7 @@ def register_procedures(app) -> None:
     app.extensions["weight_classes"] = load_weight_classes()
 
 
-def register_blueprints(app) -> None:
+def register_blueprints(app: Flask) -> None:
     """Register the JSON API (flask-smorest) and the HTML pages."""
     from lims.api import BLUEPRINTS
     from lims.core import apidocs
@@ -110,14 +112,14 @@ def register_blueprints(app) -> None:
         app.register_blueprint(bp)
 
 
-def register_errorhandlers(app) -> None:
+def register_errorhandlers(app: Flask) -> None:
     """JSON errors under /api, HTML error pages elsewhere, commit/rollback at request end."""
     from lims.core import http
 
     http.init_app(app)
 
 
-def register_commands(app) -> None:
+def register_commands(app: Flask) -> None:
     """Attach the operator command groups to ``flask``/``lims``."""
     from lims.cli import register
 

@@ -4,10 +4,10 @@ Input errors print one readable line and exit with code 2 (click's usage-error c
 """
 import os
 import sys
-from typing import NoReturn
+from typing import BinaryIO, NoReturn
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from lims.core.audit import acting_as
@@ -25,7 +25,7 @@ def main() -> None:
     """Entry point of the ``lims`` console script."""
 
 
-def register(app) -> None:
+def register(app: Flask) -> None:
     """Attach the command groups to the app's CLI (used by ``flask`` and ``lims``)."""
     from lims.modules.campaigns.cli import COMMANDS as campaign_commands
     from lims.modules.issuance.cli import COMMANDS as issuance_commands
@@ -90,7 +90,7 @@ def tokens() -> None:
 @click.option("--expires-in-days", type=int, default=None, help="the token stops working after this many days")
 @with_appcontext
 @_domain_errors
-def tokens_create(username, name, expires_in_days) -> None:
+def tokens_create(username: str, name: str, expires_in_days: int | None) -> None:
     """Create an API token for USERNAME and print its secret (shown once)."""
     from lims.modules.users.operations import create_token
 
@@ -105,7 +105,7 @@ def tokens_create(username, name, expires_in_days) -> None:
 @tokens.command("list")
 @click.argument("username")
 @with_appcontext
-def tokens_list(username) -> None:
+def tokens_list(username: str) -> None:
     """List USERNAME's tokens: id, prefix, name, state, expiry, last use."""
     from lims.modules.users.operations import tokens_of
 
@@ -120,7 +120,7 @@ def tokens_list(username) -> None:
 @tokens.command("revoke")
 @click.argument("token_id", type=int)
 @with_appcontext
-def tokens_revoke(token_id) -> None:
+def tokens_revoke(token_id: int) -> None:
     """Revoke token TOKEN_ID."""
     from lims.extensions import db
     from lims.modules.users.models import ApiToken
@@ -149,7 +149,8 @@ def users() -> None:
 @click.password_option()
 @with_appcontext
 @_domain_errors
-def users_create(username, role, organisation_id, display_name, password) -> None:
+def users_create(username: str, role: str, organisation_id: int, display_name: str | None,
+                 password: str) -> None:
     """Create a user."""
     from lims.modules.users.operations import create_user
 
@@ -164,7 +165,7 @@ def users_create(username, role, organisation_id, display_name, password) -> Non
 @click.password_option(prompt="Temporary password")
 @with_appcontext
 @_domain_errors
-def users_reset_password(username, password) -> None:
+def users_reset_password(username: str, password: str) -> None:
     """Set USERNAME's password; the user must change it at the next login, and every session ends."""
     from lims.modules.users.operations import reset_password
 
@@ -210,7 +211,7 @@ def db_roles() -> None:
 @db_roles.command("grant-app")
 @click.argument("role")
 @with_appcontext
-def db_roles_grant_app(role) -> None:
+def db_roles_grant_app(role: str) -> None:
     """Grant ROLE what the application needs, and no more (run as the migration owner after each upgrade).
 
     ROLE may read and write the records, but on the append-only tables (audit events, readings,
@@ -240,7 +241,7 @@ def instruments() -> None:
 @click.option("--owner-id", type=int, default=None,
               help="organisation that owns every row (otherwise the file needs an owner_id column)")
 @with_appcontext
-def instruments_import(file, owner_id) -> None:
+def instruments_import(file: BinaryIO, owner_id: int | None) -> None:
     """Import an instrument register from a CSV FILE: all rows or none."""
     from lims.extensions import db
     from lims.modules.equipment.operations import import_instruments
@@ -272,7 +273,7 @@ def instruments_import(file, owner_id) -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="load the demo data and exit")
 @with_appcontext
-def demo_cmd(host, port, no_serve) -> None:
+def demo_cmd(host: str, port: int, no_serve: bool) -> None:
     """Create or reuse the database, load demo data, and serve on http://HOST:PORT."""
     from lims.demo import DEMO_USERS, ensure_demo
 

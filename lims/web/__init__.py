@@ -1,7 +1,8 @@
 """HTML pages."""
+from flask import Blueprint
 
 
-def blueprints():
+def blueprints() -> list[Blueprint]:
     """Return the page blueprints to register."""
     from lims.modules.issuance.views import bp as issuance_pages
     from lims.web import (

@@ -55,7 +55,7 @@ def users() -> ResponseReturnValue:
     form = UserCreateForm()
     form.role.choices = _role_choices()
     form.organisation_id.choices = _org_choices()
-    code = 200
+    code: int | None = 200
     if request.method == "POST":
         if not form.validate_on_submit():
             code = _status(form)
@@ -74,7 +74,7 @@ def users() -> ResponseReturnValue:
     if org_id:
         q = q.where(User.organisation_id == org_id)
     rows = db.session.execute(q).scalars().all()
-    return render_template("admin/users.html", users=rows, form=form), code
+    return render_template("admin/users.html", users=rows, form=form), code or 200
 
 
 def _edit_form(user, formdata=None):
@@ -146,7 +146,7 @@ def _org_data(form):
 def organisations() -> ResponseReturnValue:
     """Markets, hospitals and the lab, with their counts of users and instruments; the form to add one."""
     form = _org_form(formdata=request.form if request.method == "POST" else None)
-    code = 200
+    code: int | None = 200
     if request.method == "POST":
         if not form.validate_on_submit():
             code = _status(form)
@@ -162,7 +162,7 @@ def organisations() -> ResponseReturnValue:
         Instrument.is_deleted.is_(False)).group_by(Instrument.owner_id)).all())
     people = dict(db.session.execute(select(User.organisation_id, func.count()).group_by(User.organisation_id)).all())
     return render_template("admin/organisations.html", orgs=org_ops.organisations(), form=form, counts=counts,
-                           people=people), code
+                           people=people), code or 200
 
 
 @bp.route("/organisations/<int:org_id>", methods=["GET", "POST"])
@@ -171,7 +171,7 @@ def organisation(org_id: int) -> ResponseReturnValue:
     """One organisation: its details (editable), its people, and its stalls or departments."""
     org = get_or_404(Organisation, org_id)
     form = _org_form(org, formdata=request.form if request.method == "POST" else None)
-    code = 200
+    code: int | None = 200
     if request.method == "POST":
         form.kind.data = org.kind  # the kind is shown, not changed
         if not form.validate_on_submit() or not (form.version.data or "").isdigit():
@@ -192,7 +192,7 @@ def organisation(org_id: int) -> ResponseReturnValue:
     people = db.session.execute(select(User).where(User.organisation_id == org.id).order_by(User.username)
                                 ).scalars().all()
     return render_template("admin/organisation.html", org=org, form=form, places=places, people=people,
-                           place_label=labels.label(labels.ORG_PLACE_LABELS, org.kind)), code
+                           place_label=labels.label(labels.ORG_PLACE_LABELS, org.kind)), code or 200
 
 
 # --- instrument types and their procedures (read-only) ---------------------------------------------

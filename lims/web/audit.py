@@ -5,13 +5,14 @@ lab's time zone. There is nothing on this page that changes the trail.
 """
 import datetime as dt
 import json
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from lims.core.audit import AuditEvent
 from lims.core.auth import require_roles
@@ -35,7 +36,8 @@ def _day_start(day):
     return dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
 
 
-def audit_query(entity=None, entity_id=None, actor=None, date_from=None, date_to=None):
+def audit_query(entity: str | None = None, entity_id: int | None = None, actor: str | None = None,
+                date_from: dt.date | None = None, date_to: dt.date | None = None) -> Select[AuditEvent]:
     """Audit events matching the filters, newest first (``date_to`` is inclusive)."""
     q = select(AuditEvent).order_by(AuditEvent.id.desc())
     if entity:
@@ -51,7 +53,7 @@ def audit_query(entity=None, entity_id=None, actor=None, date_from=None, date_to
     return q
 
 
-def shown(value, limit=300):
+def shown(value: Any, limit: int = 300) -> str:
     """A recorded value as text: ``—`` for none, JSON for lists and dicts, cut at ``limit`` characters."""
     if value is None:
         return "—"

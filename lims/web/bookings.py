@@ -29,7 +29,7 @@ class CancelForm(FlaskForm):
     version = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
 
 
-def qr_svg(text, module=3):
+def qr_svg(text: str, module: int = 3) -> Markup:
     """An inline SVG QR code of ``text`` (no script, no image request)."""
     from lims.modules.issuance.render import qr_rows
 

@@ -28,6 +28,7 @@ from lims.extensions import db
 from lims.modules.campaigns import background, feeds, queries
 from lims.modules.campaigns import operations as ops
 from lims.modules.campaigns.models import Booking, Campaign, Crew, Visit
+from lims.modules.equipment.models import InstrumentType
 from lims.modules.organisations.models import Organisation
 from lims.web.common import run, template_globals
 from lims.web.messages import translate
@@ -42,7 +43,7 @@ def _inject():
     return template_globals()
 
 
-def type_name(itype):
+def type_name(itype: InstrumentType) -> str:
     return itype.name_zh if str(get_locale()) == "zh" else itype.name_en
 
 
@@ -131,7 +132,7 @@ def dashboard() -> ResponseReturnValue:
 @require_roles("lab_manager", "technician")
 def campaigns() -> ResponseReturnValue:
     form = CampaignForm()
-    code = 200
+    code: int | None = 200
     if request.method == "POST":
         if current_user.role not in ("lab_manager", "admin"):
             abort(403)
@@ -145,7 +146,7 @@ def campaigns() -> ResponseReturnValue:
         else:
             code = 422
     rows = db.session.execute(select(Campaign).order_by(Campaign.start_on.desc())).scalars().all()
-    return render_template("campaigns/campaigns.html", form=form, campaigns=rows), code
+    return render_template("campaigns/campaigns.html", form=form, campaigns=rows), code or 200
 
 
 @bp.route("/campaigns/<int:campaign_id>", methods=["GET", "POST"])
@@ -154,7 +155,7 @@ def campaign(campaign_id: int) -> ResponseReturnValue:
     """A campaign: its figures, the plan on a calendar (crews × days), export and plan import."""
     row = get_or_404(Campaign, campaign_id)
     form = PlanUploadForm()
-    code = 200
+    code: int | None = 200
     if request.method == "POST":
         if current_user.role not in ("lab_manager", "admin"):
             abort(403)
@@ -177,7 +178,7 @@ def campaign(campaign_id: int) -> ResponseReturnValue:
             code = 422
     days, crews, cells = queries.calendar(row.id, current_user)
     return render_template("campaigns/campaign.html", campaign=row, form=form, solve_form=SolveForm(), days=days,
-                           crews=crews, cells=cells), code
+                           crews=crews, cells=cells), code or 200
 
 
 @bp.route("/campaigns/<int:campaign_id>/solve", methods=["POST"])
@@ -215,7 +216,7 @@ def visit(visit_id: int) -> ResponseReturnValue:
     move, cancel = VisitMoveForm(prefix="move"), VersionForm(prefix="cancel")
     move.crew_id.choices = choices([(c.id, c.name) for c in db.session.execute(
         select(Crew).where(Crew.is_active.is_(True)).order_by(Crew.name)).scalars()])
-    code = 200
+    code: int | None = 200
     if request.method == "POST":
         if current_user.role not in ("lab_manager", "admin"):
             abort(403)
@@ -258,7 +259,7 @@ def bookings() -> ResponseReturnValue:
     """Free bench capacity (minutes left per day and kind), booking a batch into it, and the bookings."""
     form = BookingForm(prefix="book")
     customer = not sees_all_organisations(current_user)
-    code = 200
+    code: int | None = 200
     if request.method == "POST":
         if not customer:
             abort(403)
@@ -282,7 +283,7 @@ def bookings() -> ResponseReturnValue:
     rows = db.session.execute(queries.bookings_for(current_user).limit(100)).scalars().all()
     instruments = _bookable_instruments(current_user.organisation_id) if customer else []
     return render_template("campaigns/bookings.html", form=form, capacity=capacity, bookings=rows,
-                           instruments=instruments, customer=customer, type_name=type_name), code
+                           instruments=instruments, customer=customer, type_name=type_name), code or 200
 
 
 @bp.route("/bookings/<int:booking_id>/<any(confirm, propose, reschedule, cancel):action>", methods=["POST"])
@@ -573,7 +574,7 @@ def register() -> ResponseReturnValue:
     forms["minutes"].type_code.choices = choices([(t.code, type_name(t)) for t in types])
     forms["site"].organisation_id.choices = choices([(o.id, o.name) for o in orgs])
     forms["capacity"].kind.choices = choices([(k, _(k)) for k in CAPACITY_KINDS])
-    code = 200
+    code: int | None = 200
     which = request.form.get("form") if request.method == "POST" else None
     if which is not None:
         if current_user.role not in ("lab_manager", "admin"):

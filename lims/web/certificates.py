@@ -11,7 +11,8 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_
+from flask_wtf import FlaskForm
+from sqlalchemy import Select, or_
 
 from lims.core.auth import login_required, require_roles
 from lims.core.db import contains, get_or_404
@@ -21,6 +22,7 @@ from lims.modules.issuance import operations as ops
 from lims.modules.issuance import render
 from lims.modules.issuance.models import STATUSES, Certificate
 from lims.modules.issuance.schemas import MAX_STICKERS, ReplaceSchema
+from lims.modules.users.models import User
 from lims.web.common import PER_PAGE, page_number, run
 from lims.web.work_forms import ReplaceCertificateForm, RevokeCertificateForm, lines
 
@@ -28,7 +30,8 @@ bp = Blueprint("cert_pages", __name__)
 
 
 
-def certificates_query(user, status=None, q=None, today=None):
+def certificates_query(user: User, status: str | None = None, q: str | None = None,
+                       today: dt.date | None = None) -> Select[Certificate]:
     """The certificates ``user`` may see (as ``GET /api/v1/certificates``), newest first."""
     query = ops.certificates_for(user).order_by(Certificate.id.desc())
     if status:
@@ -53,7 +56,8 @@ def _readable(cert_id):
     return ops.readable_certificate(current_user, cert_id)
 
 
-def render_certificate(cert, revoke_form=None, replace_form=None, code=200):
+def render_certificate(cert: Certificate, revoke_form: FlaskForm | None = None, replace_form: FlaskForm | None = None,
+                       code: int = 200) -> tuple[str, int]:
     today = dt.date.today()
     return render_template("work/certificate.html", cert=cert, info=ops.status_info(cert, today),
                            revoke_form=revoke_form or RevokeCertificateForm(formdata=None, prefix="revoke"),

@@ -3,7 +3,11 @@
 Pages call the same operations as the API. A refused change is rolled back and the page is shown
 again with the operation's message next to the field it names (422) or above the form (409).
 """
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from flask import request
+from flask_wtf import FlaskForm
 from marshmallow import ValidationError
 
 from lims.core.http import Conflict, DomainValidationError
@@ -14,7 +18,7 @@ from lims.web.messages import translate
 PER_PAGE = 50
 
 
-def page_number():
+def page_number() -> int:
     """The ``page`` query argument, clamped to 1…100000."""
     return max(1, min(request.args.get("page", 1, type=int) or 1, 100000))
 
@@ -31,7 +35,7 @@ def _messages(value):
     return [translate(value)]
 
 
-def apply_errors(form, errors, field_map=None) -> None:
+def apply_errors(form: FlaskForm, errors: Mapping[str, Any], field_map: Mapping[str, str] | None = None) -> None:
     """Put ``{field: messages}`` onto ``form``'s fields; the rest goes to ``form.form_errors``.
 
     :param field_map: optional ``{error key: form field name}`` when the names differ.
@@ -47,7 +51,8 @@ def apply_errors(form, errors, field_map=None) -> None:
             form.form_errors.extend(msgs if key == "_schema" else [f"{key}: {m}" for m in msgs])
 
 
-def run(form, operation, field_map=None):
+def run(form: FlaskForm, operation: Callable[[], Any], field_map: Mapping[str, str] | None = None
+        ) -> tuple[Any, int | None]:
     """Run ``operation()``; on a refused change roll back, record the messages on ``form``.
 
     :returns: ``(result, status)`` where status is None on success, 422 for field errors and
@@ -66,7 +71,7 @@ def run(form, operation, field_map=None):
         return None, 409
 
 
-def user_name(user_id):
+def user_name(user_id: int | None) -> str:
     """Display name of a user id (or an empty string)."""
     from lims.modules.users.models import User
 
@@ -74,7 +79,7 @@ def user_name(user_id):
     return user.display_name if user is not None else ""
 
 
-def template_globals():
+def template_globals() -> dict[str, Callable[..., Any]]:
     """Names every work page template may use."""
     return {
         "job_state_label": lambda s: labels.label(labels.JOB_STATE_LABELS, s),

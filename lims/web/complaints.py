@@ -30,7 +30,7 @@ from lims.web.common import PER_PAGE, apply_errors, page_number, run
 
 bp = Blueprint("complaint_pages", __name__)
 
-def complaint_state_label(state):
+def complaint_state_label(state: str) -> str:
     """The label of a complaint's state (its own context: an open complaint is not an open session)."""
     return {"open": pgettext("complaint", "open"), "answered": pgettext("complaint", "answered"),
             "closed": pgettext("complaint", "closed")}.get(state, state)
@@ -113,7 +113,7 @@ def report(token: str) -> ResponseReturnValue:
 
         if not isinstance(exc, ValidationError):
             raise
-        apply_errors(form, exc.messages)
+        apply_errors(form, exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages})
         return _render_report(cert, form, 422)
     try:
         with acting_as(None, "public"):
@@ -129,7 +129,7 @@ def report(token: str) -> ResponseReturnValue:
 def lookup() -> ResponseReturnValue:
     """For a paper certificate: its number and the instrument's serial number lead to the check page."""
     form = LookupForm(request.args)
-    code = 200
+    code: int | None = 200
     if request.args:
         if form.validate():
             cert = db.session.execute(select(Certificate).join(Instrument, Certificate.instrument_id == Instrument.id)
@@ -142,7 +142,7 @@ def lookup() -> ResponseReturnValue:
                 _("No certificate has this number for an instrument with this serial number. "
                   "Check both against the paper certificate.")]
         code = 422
-    return render_template("complaints/lookup.html", form=form), code
+    return render_template("complaints/lookup.html", form=form), code or 200
 
 
 # --- the owner's and the lab's view ----------------------------------------------------------------

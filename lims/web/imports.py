@@ -79,7 +79,7 @@ def import_csv() -> ResponseReturnValue:
 
     org, allow_owner_column = owner
     task = submit_import(text, current_user, org.id if org is not None else None, allow_owner_column)
-    if task.status == "done":
+    if task.status == "done" and task.result is not None:
         flash(_("%(n)d instruments imported.", n=task.result["created"]))
         return redirect(url_for("pages.instruments"))
     return redirect(url_for("task_pages.task_page", task_id=task.id))

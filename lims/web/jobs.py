@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from wtforms import HiddenField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -30,7 +30,7 @@ from lims.modules.jobs.models import STATES, TRANSITIONS, Job
 from lims.modules.procedures import operations as proc_ops
 from lims.modules.procedures.definitions import PlanError
 from lims.modules.procedures.schemas import ResultEntrySchema
-from lims.modules.users.models import LAB_ROLES
+from lims.modules.users.models import LAB_ROLES, User
 from lims.web.common import PER_PAGE, page_number, run, template_globals
 from lims.web.work_forms import IssueForm, TransitionForm, choices, lines
 
@@ -61,7 +61,7 @@ HISTORY = (("booked", "booked"), ("received", "received"), ("started", "in_progr
            ("submitted", "awaiting_approval"), ("decided", None), ("returned", "returned"))
 
 
-def history(job):
+def history(job: Job) -> list[tuple[str, str, int | None, dt.datetime]]:
     """``[(prefix, label, user id, when)]`` of the steps done so far, in workflow order."""
     from lims.web.labels import JOB_STATE_LABELS
 
@@ -83,7 +83,7 @@ def _inject():
     return template_globals()
 
 
-def jobs_query(user, state=None, q=None):
+def jobs_query(user: User, state: str | None = None, q: str | None = None) -> Select[Job]:
     """The jobs ``user`` may see (as ``GET /api/v1/jobs``), newest first, filtered."""
     query = ops.jobs_for(user).order_by(Job.id.desc())
     if state:
@@ -182,7 +182,9 @@ def _procedure(job, bad_point=None):
     return view, forms
 
 
-def render_job(job, bad_form=None, issue_form=None, code=200, bad_point=None, justify_errors=None):
+def render_job(job: Job, bad_form: FlaskForm | None = None, issue_form: FlaskForm | None = None, code: int = 200,
+               bad_point: FlaskForm | None = None, justify_errors: list[str] | None = None
+               ) -> tuple[str, int]:
     """Render the job page; ``bad_form``/``issue_form``/``bad_point`` carry messages of a refused step."""
     procedure, point_forms = _procedure(job, bad_point)
     actions = ops.allowed_actions(job, current_user)
@@ -285,7 +287,7 @@ def step(job_id: int, action: str) -> ResponseReturnValue:
     # the notes typed with a fail are its stated reason (jobs.operations), so a missing reason shows beside them
     _done, status = run(form, lambda: ops.transition(job, action, current_user, data), field_map={"reason": "notes"})
     if status:
-        return render_job(db.session.get(Job, job_id), bad_form=form, code=status)
+        return render_job(get_or_404(Job, job_id), bad_form=form, code=status)
     flash(_("Job %(id)d: %(state)s.", id=job.id, state=template_globals()["job_state_label"](job.state)))
     return redirect(url_for("jobs_pages.job", job_id=job.id))
 
@@ -314,7 +316,7 @@ def point(job_id: int) -> ResponseReturnValue:
     row, status = run(form, lambda: proc_ops.enter_result(job, current_user, ResultEntrySchema().load(data)),
                       field_map={"indications": "indication"})
     if status:
-        return render_job(db.session.get(Job, job_id), bad_point=form, code=status)
+        return render_job(get_or_404(Job, job_id), bad_point=form, code=status)
     flash(_("Test point %(point)s: error %(error)s, %(verdict)s.", point=row.point, error=row.corrected_error,
             verdict=template_globals()["result_label"](row.verdict)))
     return redirect(url_for("jobs_pages.job", job_id=job.id) + "#test-points")
@@ -338,7 +340,7 @@ def issue(job_id: int) -> ResponseReturnValue:
 
     cert, status = run(form, _issue)
     if status:
-        return render_job(db.session.get(Job, job_id), issue_form=form, code=status)
+        return render_job(get_or_404(Job, job_id), issue_form=form, code=status)
     flash(_("Certificate %(number)s issued.", number=cert.number))
     return redirect(url_for("cert_pages.certificate", cert_id=cert.id))
 
@@ -355,6 +357,6 @@ def justify(job_id: int) -> ResponseReturnValue:
     _row, status = run(form, lambda: proc_ops.justify(job, current_user, form.point.data, form.justification.data))
     if status:
         msgs = list(form.form_errors) + [m for f in form for m in f.errors]
-        return render_job(db.session.get(Job, job_id), justify_errors=msgs, code=status)
+        return render_job(get_or_404(Job, job_id), justify_errors=msgs, code=status)
     flash(_("Justification recorded for %(point)s.", point=form.point.data))
     return redirect(url_for("jobs_pages.job", job_id=job.id) + "#budget-flags")

@@ -3,6 +3,9 @@
 The codes come from the modules; the labels are marked here so that ``pybabel extract``
 finds them (a template writing ``_(state)`` has no literal for the extractor to see).
 """
+from collections.abc import Mapping
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 
@@ -55,7 +58,7 @@ SESSION_STATE_LABELS = {
 }
 
 
-def cert_status_label(status):
+def cert_status_label(status: str) -> str:
     """Return the label of a certificate status (its own context: 'revoked' differs from a token's)."""
     return {
         "valid": pgettext("certificate", "valid"),
@@ -66,7 +69,7 @@ def cert_status_label(status):
     }.get(status, status)
 
 
-def cert_kind_label(kind):
+def cert_kind_label(kind: str) -> str:
     """Return the label of a certificate kind."""
     return {
         "verification": pgettext("certificate", "verification certificate"),
@@ -75,7 +78,7 @@ def cert_kind_label(kind):
     }.get(kind, kind)
 
 
-def label(table, code):
+def label(table: Mapping[str, Any], code: str | None) -> str:
     """Return ``table[code]`` as text, or the code itself when it has no label."""
     return str(table.get(code, code)) if code is not None else ""
 
@@ -115,15 +118,15 @@ ERROR_HINTS = {
 }
 
 
-def error_title(code):
+def error_title(code: int) -> str:
     return str(ERROR_TITLES.get(code, code))
 
 
-def error_hint(code):
+def error_hint(code: int) -> str:
     return str(ERROR_HINTS.get(code, ""))
 
 
-def is_default_message(code, message):
+def is_default_message(code: int, message: str) -> bool:
     """True when ``message`` is werkzeug's English default for ``code`` (then only our own text is shown)."""
     from werkzeug.exceptions import default_exceptions
 

@@ -88,7 +88,7 @@ PATTERNS = [
 ]
 
 
-def translate(text):
+def translate(text: object) -> str:
     """``text`` in the request's language when the catalog or a pattern knows it, else unchanged."""
     text = str(text)
     translated = gettext(text)

@@ -48,7 +48,7 @@ STANDARD_STATE_LABELS = {
 }
 
 
-def standard_state(std, day=None) -> str:
+def standard_state(std: ReferenceStandard, day: dt.date | None = None) -> str:
     """``overdue`` (past its due date: unusable), ``not_yet_valid``, ``due_soon`` or ``valid`` on ``day``."""
     day = day or dt.date.today()
     if std.due_on < day:

@@ -1,11 +1,14 @@
 """Pages: landing, login/logout, the register, the profile with API tokens."""
 import datetime as dt
+from collections.abc import Collection
+from typing import Any
 from urllib.parse import urlparse
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from lims.core.auth import check_org, login_required
@@ -115,11 +118,12 @@ def instruments() -> ResponseReturnValue:
     return render_instruments()
 
 
-def render_instruments(book_form=None, code=200, selected=()):
+def render_instruments(book_form: FlaskForm | None = None, code: int = 200, selected: Collection[int] = ()
+                       ) -> tuple[str, int]:
     """Render the register page; ``book_form`` carries the messages of a refused booking."""
     from lims.web.work_forms import BookForm
 
-    args = {"page": request.args.get("page", 1, type=int) or 1, "per_page": 50}
+    args: dict[str, Any] = {"page": request.args.get("page", 1, type=int) or 1, "per_page": 50}
     status = request.args.get("status")
     if status in STATUSES:
         args["status"] = status
@@ -137,7 +141,7 @@ def render_instruments(book_form=None, code=200, selected=()):
                            selected=set(selected), book_form=book_form or BookForm(formdata=None)), code
 
 
-def open_jobs_of(instrument_ids):
+def open_jobs_of(instrument_ids: Collection[int]) -> dict[int, tuple[int, str]]:
     """``{instrument id: (job id, state)}`` of the open (not yet returned) jobs of these instruments."""
     from lims.modules.jobs.models import Job
 

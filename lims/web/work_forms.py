@@ -2,10 +2,15 @@
 
 They only check the shape of the input (types, lengths); the rules stay in the operations.
 """
+from collections.abc import Iterable
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from lims.modules.equipment.models import InstrumentType
 
 try:  # wtforms >= 3.3 deprecates (value, label) tuples
     from wtforms.fields.choices import SelectChoice
@@ -14,7 +19,7 @@ except ImportError:  # pragma: no cover - older wtforms
         return (value, value if label is None else label)
 
 
-def choices(pairs):
+def choices(pairs: Iterable[tuple[Any, str]]) -> list[Any]:
     """``[(value, label)]`` as the choices the installed wtforms wants."""
     return [SelectChoice(value=v, label=label) for v, label in pairs]
 
@@ -67,12 +72,12 @@ class RegisterForm(FlaskForm):
     go = SubmitField(_l("Register"))
 
 
-def lines(text):
+def lines(text: str | None) -> list[str]:
     """Split a textarea into its non-blank lines (stripped)."""
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-def register_form_for(itype, locale):
+def register_form_for(itype: InstrumentType, locale: str) -> type[RegisterForm]:
     """Return a RegisterForm subclass with one field ``char_<key>`` per characteristic of ``itype``."""
 
     class Form(RegisterForm):

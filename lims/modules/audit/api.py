@@ -1,5 +1,6 @@
 """Read-only JSON API of the audit trail (there is no endpoint that changes it)."""
-from flask.typing import ResponseReturnValue
+from typing import Any
+
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
@@ -15,7 +16,7 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="The append
 @require_roles("lab_manager")
 @blp.arguments(AuditQuerySchema, location="query")
 @blp.response(200, AuditEventPageSchema)
-def list_audit_events(args) -> ResponseReturnValue:
+def list_audit_events(args: dict[str, Any]) -> dict[str, Any]:
     """List audit events, newest first"""
     q = select(AuditEvent).order_by(AuditEvent.id.desc())
     if args.get("entity"):

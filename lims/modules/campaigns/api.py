@@ -19,7 +19,17 @@ from lims.extensions import db
 from lims.modules.campaigns import background, queries  # background registers the campaign-plan task
 from lims.modules.campaigns import operations as ops
 from lims.modules.campaigns import schemas as s
-from lims.modules.campaigns.models import Booking, Campaign, Crew, Holiday, Notice, Site, TypeMinutes, Visit
+from lims.modules.campaigns.models import (
+    Booking,
+    Campaign,
+    CapacityDay,
+    Crew,
+    Holiday,
+    Notice,
+    Site,
+    TypeMinutes,
+    Visit,
+)
 from lims.modules.organisations.models import Organisation
 from lims.modules.tasks.api import TaskSchema
 
@@ -32,14 +42,14 @@ LAB = ("lab_manager", "technician")
 class Crews(MethodView):
     @require_roles(*LAB)
     @blp.response(200, s.CrewSchema(many=True))
-    def get(self):
+    def get(self) -> Sequence[Crew]:
         """List crews"""
         return db.session.execute(db.select(Crew).order_by(Crew.name)).scalars().all()
 
     @require_roles(*PLANNERS)
     @blp.arguments(s.CrewCreateSchema)
     @blp.response(201, s.CrewSchema)
-    def post(self, data: dict[str, Any]):
+    def post(self, data: dict[str, Any]) -> Crew:
         """Create a crew (members, the instrument types it verifies, minutes a day, days off)"""
         return ops.create_crew(data)
 
@@ -56,7 +66,7 @@ def list_sites() -> Sequence[Site]:
 @require_roles(*PLANNERS)
 @blp.arguments(s.SiteSetSchema)
 @blp.response(200, s.SiteSchema)
-def set_site(data, organisation_id: int) -> ResponseReturnValue:
+def set_site(data: dict[str, Any], organisation_id: int) -> Site:
     """Set a market's or hospital's setup minutes, crews at once and closed days"""
     return ops.set_site(get_or_404(Organisation, organisation_id), data)
 
@@ -65,14 +75,14 @@ def set_site(data, organisation_id: int) -> ResponseReturnValue:
 class Campaigns(MethodView):
     @require_roles(*LAB)
     @blp.response(200, s.CampaignSchema(many=True))
-    def get(self):
+    def get(self) -> Sequence[Campaign]:
         """List campaigns"""
         return db.session.execute(db.select(Campaign).order_by(Campaign.start_on.desc())).scalars().all()
 
     @require_roles(*PLANNERS)
     @blp.arguments(s.CampaignCreateSchema)
     @blp.response(201, s.CampaignSchema)
-    def post(self, data: dict[str, Any]):
+    def post(self, data: dict[str, Any]) -> Campaign:
         """Create a campaign for a period"""
         return ops.create_campaign(data, current_user)
 
@@ -80,7 +90,7 @@ class Campaigns(MethodView):
 @blp.route("/campaigns/<int:campaign_id>")
 @require_roles(*LAB)
 @blp.response(200, s.CampaignSchema)
-def get_campaign(campaign_id: int) -> ResponseReturnValue:
+def get_campaign(campaign_id: int) -> Campaign:
     """Get a campaign with its solver progress and plan figures"""
     return get_or_404(Campaign, campaign_id)
 
@@ -88,7 +98,7 @@ def get_campaign(campaign_id: int) -> ResponseReturnValue:
 @blp.route("/campaigns/<int:campaign_id>/instance")
 @require_roles(*PLANNERS)
 @blp.response(200, s.InstanceSchema)
-def export_instance(campaign_id: int) -> ResponseReturnValue:
+def export_instance(campaign_id: int) -> dict[str, Any]:
     """The campaign's planning instance (lims-plan-instance/1) from the register"""
     return ops.export_instance(get_or_404(Campaign, campaign_id))
 
@@ -103,7 +113,7 @@ class SolveArgsSchema(LoadSchema):
 @blp.arguments(SolveArgsSchema, location="query")
 @blp.response(201, s.VisitSchema(many=True))
 @blp.alt_response(202, schema=TaskSchema, description="No body: the solve was queued as a background task")
-def import_plan(args, campaign_id: int) -> ResponseReturnValue:
+def import_plan(args: dict[str, Any], campaign_id: int) -> ResponseReturnValue | list[Visit]:
     """Import a plan (lims-plan/1) as visits, or (no body) let the server solve the campaign in the background.
 
     With a plan in the body: every instrument gets its job for the visit's day (201, the visits).
@@ -136,7 +146,7 @@ def list_visits(args: dict[str, Any]) -> Sequence[Visit]:
 @require_roles(*PLANNERS)
 @blp.arguments(s.VisitMoveSchema)
 @blp.response(200, s.VisitSchema)
-def move_visit(data, visit_id: int) -> ResponseReturnValue:
+def move_visit(data: dict[str, Any], visit_id: int) -> Visit:
     """Move a visit to another day or crew (re-checked against every planning rule)"""
     return ops.move_visit(get_or_404(Visit, visit_id), data)
 
@@ -145,7 +155,7 @@ def move_visit(data, visit_id: int) -> ResponseReturnValue:
 @require_roles(*PLANNERS)
 @blp.arguments(s.VersionSchema)
 @blp.response(200, s.VisitSchema)
-def cancel_visit(data, visit_id: int) -> ResponseReturnValue:
+def cancel_visit(data: dict[str, Any], visit_id: int) -> Visit:
     """Cancel a visit and the jobs it booked"""
     return ops.cancel_visit(get_or_404(Visit, visit_id), data["version"])
 
@@ -155,7 +165,7 @@ class Capacity(MethodView):
     @login_required
     @blp.arguments(s.CapacityQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, s.CapacitySchema(many=True))
-    def get(self, args: dict[str, Any]):
+    def get(self, args: dict[str, Any]) -> Sequence[CapacityDay]:
         """Bench capacity: minutes left per day and instrument kind (default: the next 28 days)"""
         start = args.get("start") or ops.today()
         end = args.get("end") or start + dt.timedelta(days=28)
@@ -166,7 +176,7 @@ class Capacity(MethodView):
     @require_roles(*PLANNERS)
     @blp.arguments(s.CapacityOpenSchema)
     @blp.response(201, s.CapacitySchema)
-    def post(self, data: dict[str, Any]):
+    def post(self, data: dict[str, Any]) -> CapacityDay:
         """Open (or resize) a day's bench capacity for an instrument kind"""
         return ops.open_capacity(data["day"], data["kind"], data["minutes"])
 
@@ -179,14 +189,14 @@ class Bookings(MethodView):
     @login_required
     @blp.arguments(s.BookingQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, BookingPage)
-    def get(self, args: dict[str, Any]):
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Bookings (customers: their organisation's), filtered by the day booked for"""
         return paginate(queries.bookings_for(current_user, args.get("booked_for"), args.get("state")), args)
 
     @login_required
     @blp.arguments(s.BookingCreateSchema)
     @blp.response(201, s.BookingSchema)
-    def post(self, data: dict[str, Any]):
+    def post(self, data: dict[str, Any]) -> Booking:
         """Book a batch into a bench day's free capacity: all or none; never beyond capacity (409)"""
         if current_user.role == "technician":
             abort(403, message=f"your role ({current_user.role}) may not do this")
@@ -196,7 +206,7 @@ class Bookings(MethodView):
 @blp.route("/bookings/<int:booking_id>")
 @login_required
 @blp.response(200, s.BookingSchema)
-def get_booking(booking_id: int) -> ResponseReturnValue:
+def get_booking(booking_id: int) -> Booking:
     """Get a booking with its batch's progress"""
     booking = get_or_404(Booking, booking_id)
     check_org(current_user, booking.organisation_id)
@@ -207,7 +217,7 @@ def get_booking(booking_id: int) -> ResponseReturnValue:
 @login_required
 @blp.arguments(s.BookingActionSchema)
 @blp.response(200, s.BookingSchema)
-def booking_action(data, booking_id: int) -> ResponseReturnValue:
+def booking_action(data: dict[str, Any], booking_id: int) -> Booking:
     """Confirm or propose another day (lab manager); reschedule or cancel (the booking's organisation or the lab)"""
     booking = get_or_404(Booking, booking_id)
     action = data["action"]
@@ -242,7 +252,7 @@ def _org_for(args):
 @login_required
 @blp.arguments(s.RecallQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, s.RecallSchema)
-def recall(args) -> ResponseReturnValue:
+def recall(args: dict[str, Any]) -> dict[str, Any]:
     """An organisation's recall list: overdue and due within N days (each generation is logged)"""
     org = _org_for(args)
     rows = queries.recall(org.id, ops.today(), args["within_days"])
@@ -259,7 +269,7 @@ def recall(args) -> ResponseReturnValue:
 @login_required
 @blp.arguments(s.CoverageQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, s.CoverageSchema)
-def coverage(args) -> ResponseReturnValue:
+def coverage(args: dict[str, Any]) -> dict[str, Any]:
     """Coverage for a period (verified between two dates) per organisation, district or type;
     customers see their own organisation's figures only"""
     start, end = queries.period_of(ops.today())
@@ -278,7 +288,7 @@ NoticePage = page_schema(s.NoticeSchema, "NoticePageSchema")
 @login_required
 @blp.arguments(PageArgsSchema, location="query", unknown=RAISE)
 @blp.response(200, NoticePage)
-def notices(args) -> ResponseReturnValue:
+def notices(args: dict[str, Any]) -> dict[str, Any]:
     """The log of recall notices generated (page, CSV, calendar feed, API); customers see their own"""
     q = db.select(Notice).order_by(Notice.id.desc())
     if not sees_all_organisations(current_user):
@@ -298,7 +308,7 @@ def list_type_minutes() -> Sequence[TypeMinutes]:
 @require_roles(*PLANNERS)
 @blp.arguments(s.TypeMinutesSetSchema)
 @blp.response(200, s.TypeMinutesSchema)
-def set_type_minutes(data, type_code: str) -> ResponseReturnValue:
+def set_type_minutes(data: dict[str, Any], type_code: str) -> TypeMinutes:
     """Set the minutes one instrument of a type takes"""
     return ops.set_type_minutes(type_code, data["minutes"])
 
@@ -307,13 +317,13 @@ def set_type_minutes(data, type_code: str) -> ResponseReturnValue:
 class Holidays(MethodView):
     @login_required
     @blp.response(200, s.HolidaySchema(many=True))
-    def get(self):
+    def get(self) -> Sequence[Holiday]:
         """Public holidays (no visits, no bench capacity)"""
         return db.session.execute(db.select(Holiday).order_by(Holiday.day)).scalars().all()
 
     @require_roles(*PLANNERS)
     @blp.arguments(s.HolidayCreateSchema)
     @blp.response(201, s.HolidaySchema)
-    def post(self, data: dict[str, Any]):
+    def post(self, data: dict[str, Any]) -> Holiday:
         """Record a public holiday"""
         return ops.add_holiday(data["day"], data["name"])

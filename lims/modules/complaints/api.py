@@ -1,7 +1,6 @@
 """JSON API of complaints: the owner's and the lab's view (the public report is a page, see lims/web/complaints.py)."""
 from typing import Any
 
-from flask.typing import ResponseReturnValue
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
@@ -21,7 +20,7 @@ class Complaints(MethodView):
     @login_required
     @blp.arguments(s.ComplaintQuerySchema, location="query")
     @blp.response(200, s.ComplaintPageSchema)
-    def get(self, args: dict[str, Any]):
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List complaints (customers: their organisation's), newest first"""
         q = ops.complaints_for(current_user)
         if args.get("state"):
@@ -33,7 +32,7 @@ class Complaints(MethodView):
 class ComplaintItem(MethodView):
     @login_required
     @blp.response(200, s.ComplaintSchema)
-    def get(self, complaint_id: int):
+    def get(self, complaint_id: int) -> Complaint:
         """Get a complaint"""
         return ops.readable(current_user, complaint_id)
 
@@ -42,7 +41,7 @@ class ComplaintItem(MethodView):
 @login_required
 @blp.arguments(s.ComplaintAnswerSchema)
 @blp.response(200, s.ComplaintSchema)
-def answer(data, complaint_id: int) -> ResponseReturnValue:
+def answer(data: dict[str, Any], complaint_id: int) -> Complaint:
     """Answer a complaint (the owner's manager or the lab)"""
     return ops.answer(ops.readable(current_user, complaint_id), current_user, data)
 
@@ -51,6 +50,6 @@ def answer(data, complaint_id: int) -> ResponseReturnValue:
 @login_required
 @blp.arguments(s.ComplaintCloseSchema)
 @blp.response(200, s.ComplaintSchema)
-def close(data, complaint_id: int) -> ResponseReturnValue:
+def close(data: dict[str, Any], complaint_id: int) -> Complaint:
     """Close a complaint (the owner's manager or the lab)"""
     return ops.close(ops.readable(current_user, complaint_id), current_user, data)

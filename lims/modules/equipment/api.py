@@ -1,7 +1,6 @@
 """JSON API of the register: instrument types, instruments, reference standards, benches."""
 from typing import Any
 
-from flask.typing import ResponseReturnValue
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
@@ -25,7 +24,7 @@ class InstrumentTypes(MethodView):
     @login_required
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, s.InstrumentTypePageSchema)
-    def get(self, args: dict[str, Any]):
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List instrument types and the regulations they are verified under"""
         from sqlalchemy import select
 
@@ -34,7 +33,7 @@ class InstrumentTypes(MethodView):
     @require_roles()
     @blp.arguments(s.InstrumentTypeCreateSchema)
     @blp.response(201, s.InstrumentTypeSchema)
-    def post(self, data: dict[str, Any]):
+    def post(self, data: dict[str, Any]) -> InstrumentType:
         """Create an instrument type (admin)"""
         return ops.create_type(data)
 
@@ -43,14 +42,14 @@ class InstrumentTypes(MethodView):
 class InstrumentTypeItem(MethodView):
     @login_required
     @blp.response(200, s.InstrumentTypeSchema)
-    def get(self, type_id: int):
+    def get(self, type_id: int) -> InstrumentType:
         """Get an instrument type"""
         return get_or_404(InstrumentType, type_id)
 
     @require_roles()
     @blp.arguments(s.InstrumentTypeUpdateSchema)
     @blp.response(200, s.InstrumentTypeSchema)
-    def patch(self, data: dict[str, Any], type_id: int):
+    def patch(self, data: dict[str, Any], type_id: int) -> InstrumentType:
         """Update an instrument type (admin)"""
         itype = get_or_404(InstrumentType, type_id)
         generic_update(itype, data)
@@ -62,7 +61,7 @@ class Instruments(MethodView):
     @login_required
     @blp.arguments(s.InstrumentQuerySchema, location="query")
     @blp.response(200, s.InstrumentPageSchema)
-    def get(self, args: dict[str, Any]):
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List instruments (scoped to your organisation unless you are lab staff)"""
         if args.get("owner_id") and not sees_all_organisations(current_user):
             check_org(current_user, args["owner_id"])
@@ -71,7 +70,7 @@ class Instruments(MethodView):
     @require_roles(*CUSTOMERS)
     @blp.arguments(s.InstrumentCreateSchema)
     @blp.response(201, s.InstrumentSchema)
-    def post(self, data: dict[str, Any]):
+    def post(self, data: dict[str, Any]) -> Instrument:
         """Register an instrument"""
         owner = ops.owner_for_new_instrument(current_user, data.pop("owner_id"))
         return ops.create_instrument(data, owner)
@@ -81,7 +80,7 @@ class Instruments(MethodView):
 class InstrumentItem(MethodView):
     @login_required
     @blp.response(200, s.InstrumentSchema)
-    def get(self, instrument_id: int):
+    def get(self, instrument_id: int) -> Instrument:
         """Get an instrument with its derived status"""
         inst = get_or_404(Instrument, instrument_id)
         check_org(current_user, inst.owner_id)
@@ -90,7 +89,7 @@ class InstrumentItem(MethodView):
     @require_roles("lab_manager", *CUSTOMERS)
     @blp.arguments(s.InstrumentUpdateSchema)
     @blp.response(200, s.InstrumentSchema)
-    def patch(self, data: dict[str, Any], instrument_id: int):
+    def patch(self, data: dict[str, Any], instrument_id: int) -> Instrument:
         """Update an instrument; send the `version` you read (a stale one gets 409)"""
         inst = get_or_404(Instrument, instrument_id)
         if current_user.role != "lab_manager":
@@ -111,7 +110,7 @@ class InstrumentItem(MethodView):
 @require_roles(*CUSTOMERS)
 @blp.arguments(s.ImportFileSchema, location="files")
 @blp.response(201, s.ImportResultSchema)
-def import_instruments(files) -> ResponseReturnValue:
+def import_instruments(files: dict[str, Any]) -> dict[str, Any]:
     """Import an instrument register from CSV: every row is validated, all or nothing is stored.
 
     On any problem nothing is stored and the 422 body lists them as
@@ -136,7 +135,7 @@ class Standards(MethodView):
     @require_roles(*LAB)
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, s.ReferenceStandardPageSchema)
-    def get(self, args: dict[str, Any]):
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List the lab's reference standards"""
         from sqlalchemy import select
 
@@ -146,7 +145,7 @@ class Standards(MethodView):
     @require_roles("lab_manager")
     @blp.arguments(s.ReferenceStandardCreateSchema)
     @blp.response(201, s.ReferenceStandardSchema)
-    def post(self, data: dict[str, Any]):
+    def post(self, data: dict[str, Any]) -> ReferenceStandard:
         """Add a reference standard with its calibration certificate"""
         return ops.create_standard(data)
 
@@ -155,14 +154,14 @@ class Standards(MethodView):
 class StandardItem(MethodView):
     @require_roles(*LAB)
     @blp.response(200, s.ReferenceStandardSchema)
-    def get(self, standard_id: int):
+    def get(self, standard_id: int) -> ReferenceStandard:
         """Get a reference standard"""
         return get_or_404(ReferenceStandard, standard_id)
 
     @require_roles("lab_manager")
     @blp.arguments(s.ReferenceStandardUpdateSchema)
     @blp.response(200, s.ReferenceStandardSchema)
-    def patch(self, data: dict[str, Any], standard_id: int):
+    def patch(self, data: dict[str, Any], standard_id: int) -> ReferenceStandard:
         """Update a standard (e.g. after its recalibration)"""
         std = get_or_404(ReferenceStandard, standard_id)
         ops.update_standard(std, data)
@@ -174,14 +173,14 @@ class Benches(MethodView):
     @require_roles(*LAB)
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, s.BenchPageSchema)
-    def get(self, args: dict[str, Any]):
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List benches with their ports and standards"""
         return paginate(active_benches(), args)
 
     @require_roles("lab_manager")
     @blp.arguments(s.BenchCreateSchema)
     @blp.response(201, s.BenchSchema)
-    def post(self, data: dict[str, Any]):
+    def post(self, data: dict[str, Any]) -> Bench:
         """Create a bench"""
         return ops.create_bench(data)
 
@@ -190,14 +189,14 @@ class Benches(MethodView):
 class BenchItem(MethodView):
     @require_roles(*LAB)
     @blp.response(200, s.BenchSchema)
-    def get(self, bench_id: int):
+    def get(self, bench_id: int) -> Bench:
         """Get a bench"""
         return get_or_404(Bench, bench_id)
 
     @require_roles("lab_manager")
     @blp.arguments(s.BenchUpdateSchema)
     @blp.response(200, s.BenchSchema)
-    def patch(self, data: dict[str, Any], bench_id: int):
+    def patch(self, data: dict[str, Any], bench_id: int) -> Bench:
         """Update a bench"""
         bench = get_or_404(Bench, bench_id)
         ops.update_bench(bench, data)

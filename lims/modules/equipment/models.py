@@ -71,7 +71,7 @@ class Instrument(db.Model):
     owner = relationship("Organisation", lazy="joined")
     __mapper_args__ = {"version_id_col": version}
 
-    def status(self, today, due_soon_days) -> str:
+    def status(self, today: dt.date, due_soon_days: int) -> str:
         """Return the status derived from the verification history as of ``today``."""
         if self.is_withdrawn:
             return "withdrawn"
@@ -123,7 +123,7 @@ class ReferenceStandard(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
-    def is_usable_on(self, day):
+    def is_usable_on(self, day: dt.date) -> bool:
         """Return True when the standard's calibration is valid on ``day``."""
         return not self.is_deleted and self.calibrated_on <= day <= self.due_on
 

@@ -4,6 +4,11 @@ Regulatory numbers are data here, each with its source, so that a corrected or r
 a one-line change. OIML R 76-1:2006 Table 3 (checked, see shared/domain/REFERENCE.md §1.1).
 """
 import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lims.modules.equipment.models import InstrumentType
 
 # class -> list of (e_min_g, e_max_g, n_min, n_max, min_in_e); None = unbounded
 R76_CLASSES: dict[str, list[tuple[float, float | None, int, int | None, int]]] = {
@@ -18,9 +23,9 @@ def _is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def validate_characteristics(itype, values):
+def validate_characteristics(itype: InstrumentType, values: Mapping[str, Any]) -> dict[str, list[str]]:
     """Return ``{key: [messages]}`` for ``values`` declared against ``itype`` (empty when valid)."""
-    errors = {}
+    errors: dict[str, list[str]] = {}
     if not isinstance(values, dict):
         return {"_schema": ["characteristics must be an object"]}
     spec = {c["key"]: c for c in itype.characteristics}

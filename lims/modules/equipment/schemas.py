@@ -2,7 +2,7 @@
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from lims.core.schemas import Bool, DumpSchema, LoadSchema, PageArgsSchema, VersionSchema, page_schema
-from lims.modules.equipment.models import CATEGORIES, STANDARD_KINDS, STATUSES
+from lims.modules.equipment.models import CATEGORIES, STANDARD_KINDS, STATUSES, Instrument, ReferenceStandard
 
 _name = validate.Length(min=1, max=120)
 
@@ -78,7 +78,7 @@ class InstrumentSchema(DumpSchema):
     created_dt = fields.DateTime()
     version = fields.Integer()
 
-    def get_status(self, obj):
+    def get_status(self, obj: Instrument) -> str:
         from lims.modules.equipment.queries import status_of
 
         return status_of(obj)
@@ -159,7 +159,7 @@ class ReferenceStandardSchema(DumpSchema):
     is_overdue = fields.Method("get_overdue")
     version = fields.Integer()
 
-    def get_overdue(self, obj):
+    def get_overdue(self, obj: ReferenceStandard) -> bool:
         import datetime as dt
 
         return obj.due_on < dt.date.today()

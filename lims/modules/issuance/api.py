@@ -3,7 +3,6 @@ import datetime as dt
 from typing import Any
 
 from flask import Response
-from flask.typing import ResponseReturnValue
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
@@ -23,7 +22,7 @@ _FIELDS = [f for f in s.CertificateSchema._declared_fields if f not in ("message
                                                                         "replaced_by_number", "replaces_number")]
 
 
-def certificate_view(cert, today=None):
+def certificate_view(cert: Certificate, today: dt.date | None = None) -> dict[str, Any]:
     """Return the dump dict of a certificate with its current status."""
     out = {f: getattr(cert, f) for f in _FIELDS}
     out.update(ops.status_info(cert, today or dt.date.today()))
@@ -45,7 +44,7 @@ def _intact(cert) -> None:
 @require_roles("lab_manager")
 @blp.arguments(s.IssueSchema)
 @blp.response(201, s.CertificateSchema)
-def issue_certificate(data, job_id: int) -> ResponseReturnValue:
+def issue_certificate(data: dict[str, Any], job_id: int) -> dict[str, Any]:
     """Issue the certificate of an approved job (lab manager: the authorised signatory)
 
     A passed verification gets a verification certificate valid until the instrument's new due
@@ -63,7 +62,7 @@ class Certificates(MethodView):
     @login_required
     @blp.arguments(s.CertificateQuerySchema, location="query")
     @blp.response(200, s.CertificatePageSchema)
-    def get(self, args: dict[str, Any]):
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List certificates (customers see those of their own instruments)"""
         q = ops.certificates_for(current_user).order_by(Certificate.id)
         if args.get("instrument_id"):
@@ -78,7 +77,7 @@ class Certificates(MethodView):
 @blp.route("/certificates/<int:cert_id>")
 @login_required
 @blp.response(200, s.CertificateSchema)
-def get_certificate(cert_id: int) -> ResponseReturnValue:
+def get_certificate(cert_id: int) -> dict[str, Any]:
     """Get a certificate and its current status"""
     return certificate_view(_readable(cert_id))
 
@@ -86,7 +85,7 @@ def get_certificate(cert_id: int) -> ResponseReturnValue:
 @blp.route("/certificates/<int:cert_id>/pdf")
 @login_required
 @blp.response(200, description="the certificate as issued (PDF)", content_type="application/pdf")
-def certificate_pdf(cert_id: int) -> ResponseReturnValue:
+def certificate_pdf(cert_id: int) -> Response:
     """Download the PDF exactly as issued (checked against its stored SHA-256 first)"""
     cert = _readable(cert_id)
     _intact(cert)
@@ -97,7 +96,7 @@ def certificate_pdf(cert_id: int) -> ResponseReturnValue:
 @blp.route("/certificates/<int:cert_id>/dcc")
 @login_required
 @blp.response(200, description="the Digital Calibration Certificate 3.3.0 (XML)", content_type="application/xml")
-def certificate_dcc(cert_id: int) -> ResponseReturnValue:
+def certificate_dcc(cert_id: int) -> Response:
     """Download the DCC 3.3.0 XML exactly as issued"""
     cert = _readable(cert_id)
     _intact(cert)
@@ -109,7 +108,7 @@ def certificate_dcc(cert_id: int) -> ResponseReturnValue:
 @require_roles("lab_manager")
 @blp.arguments(s.RevokeSchema)
 @blp.response(200, s.CertificateSchema)
-def revoke_certificate(data, cert_id: int) -> ResponseReturnValue:
+def revoke_certificate(data: dict[str, Any], cert_id: int) -> dict[str, Any]:
     """Revoke a certificate; the public check page shows it as revoked with the reason"""
     cert = get_or_404(Certificate, cert_id)
     return certificate_view(ops.revoke(cert, current_user, data["reason"]))
@@ -119,7 +118,7 @@ def revoke_certificate(data, cert_id: int) -> ResponseReturnValue:
 @require_roles("lab_manager")
 @blp.arguments(s.ReplaceSchema)
 @blp.response(201, s.CertificateSchema)
-def replace_certificate(data, cert_id: int) -> ResponseReturnValue:
+def replace_certificate(data: dict[str, Any], cert_id: int) -> dict[str, Any]:
     """Issue a corrected certificate (revision + 1) that replaces this one (ISO/IEC 17025 7.8.8)"""
     cert = get_or_404(Certificate, cert_id)
     return certificate_view(ops.replace(cert, current_user, data))
@@ -130,7 +129,7 @@ def replace_certificate(data, cert_id: int) -> ResponseReturnValue:
 @blp.arguments(s.StickerQuerySchema, location="query")
 @blp.response(200, description="A4 sheets of verification marks, 3 × 7 per page (PDF)",
               content_type="application/pdf")
-def sticker_sheet(args) -> ResponseReturnValue:
+def sticker_sheet(args: dict[str, Any]) -> Response:
     """Print the verification marks (QR stickers) of several certificates, in the order given"""
     certs = ops.printable_for_stickers([_readable(i) for i in args["ids"]])
     return Response(render.sticker_sheet(certs), mimetype="application/pdf",

@@ -1,7 +1,6 @@
 """JSON API of jobs: booking and the verification workflow."""
 from typing import Any
 
-from flask.typing import ResponseReturnValue
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
@@ -29,7 +28,7 @@ class Jobs(MethodView):
     @login_required
     @blp.arguments(JobQuerySchema, location="query")
     @blp.response(200, JobPageSchema)
-    def get(self, args: dict[str, Any]):
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List jobs (customers see the jobs of their own instruments)"""
         q = ops.jobs_for(current_user).order_by(Job.id)
         if args.get("state"):
@@ -41,7 +40,7 @@ class Jobs(MethodView):
     @login_required
     @blp.arguments(JobCreateSchema)
     @blp.response(201, JobSchema)
-    def post(self, data: dict[str, Any]):
+    def post(self, data: dict[str, Any]) -> Job:
         """Book a verification or calibration of an instrument"""
         inst = get_or_404(Instrument, data.pop("instrument_id"))
         if not sees_all_organisations(current_user):
@@ -53,7 +52,7 @@ class Jobs(MethodView):
 @login_required
 @blp.arguments(BatchCreateSchema)
 @blp.response(201, JobSchema(many=True))
-def book_batch(data) -> ResponseReturnValue:
+def book_batch(data: dict[str, Any]) -> list[Job]:
     """Book a batch of instruments (e.g. a hospital's sphygmomanometers) for one date: all or none"""
     return ops.book_batch(current_user, data.pop("instrument_ids"), **data)
 
@@ -61,7 +60,7 @@ def book_batch(data) -> ResponseReturnValue:
 @blp.route("/jobs/<int:job_id>")
 @login_required
 @blp.response(200, JobSchema)
-def get_job(job_id: int) -> ResponseReturnValue:
+def get_job(job_id: int) -> Job:
     """Get a job with who did each step and when"""
     job = get_or_404(Job, job_id)
     check_org(current_user, job.instrument.owner_id)
@@ -72,7 +71,7 @@ def get_job(job_id: int) -> ResponseReturnValue:
 @login_required
 @blp.arguments(TransitionSchema)
 @blp.response(200, JobSchema)
-def transition_job(data, job_id: int) -> ResponseReturnValue:
+def transition_job(data: dict[str, Any], job_id: int) -> Job:
     """Move a job: receive, start (with a bench), submit (with the result), approve, reject, return"""
     job = get_or_404(Job, job_id)
     if not ops.role_may(current_user, data["action"]):

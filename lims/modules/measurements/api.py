@@ -5,8 +5,8 @@ The raw readings and rejected frames are the lab's working records; customers se
 the job and its certificate. The reading loop itself runs in ``lims bench run`` at the bench.
 """
 import datetime as dt
+from typing import Any
 
-from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
@@ -37,7 +37,7 @@ LAB = ("lab_manager", "technician")
 @require_roles(*LAB)
 @blp.arguments(SessionCreateSchema)
 @blp.response(201, SessionSchema)
-def start_session(data, job_id: int) -> ResponseReturnValue:
+def start_session(data: dict[str, Any], job_id: int) -> MeasurementSession:
     """Start a measurement session for a job that is in progress on a bench (standards must be in date)"""
     job = get_or_404(Job, job_id)
     bench = ops.ensure_job_ready(job, dt.date.today())
@@ -51,7 +51,7 @@ def start_session(data, job_id: int) -> ResponseReturnValue:
 @require_roles(*LAB)
 @blp.arguments(SessionQuerySchema, location="query")
 @blp.response(200, SessionPageSchema)
-def list_sessions(args) -> ResponseReturnValue:
+def list_sessions(args: dict[str, Any]) -> dict[str, Any]:
     """List measurement sessions, newest first (filter by job and state)"""
     return paginate(ops.sessions_query(args.get("job_id"), args.get("state")), args)
 
@@ -59,7 +59,7 @@ def list_sessions(args) -> ResponseReturnValue:
 @blp.route("/sessions/<int:session_id>", methods=["GET"])
 @require_roles(*LAB)
 @blp.response(200, SessionSchema)
-def get_session(session_id: int) -> ResponseReturnValue:
+def get_session(session_id: int) -> MeasurementSession:
     """Get a session with its counts of accepted and rejected frames and its standards"""
     return get_or_404(MeasurementSession, session_id)
 
@@ -68,7 +68,7 @@ def get_session(session_id: int) -> ResponseReturnValue:
 @require_roles(*LAB)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, ReadingPageSchema)
-def list_readings(args, session_id: int) -> ResponseReturnValue:
+def list_readings(args: dict[str, Any], session_id: int) -> dict[str, Any]:
     """List a session's accepted readings in sequence order"""
     session = get_or_404(MeasurementSession, session_id)
     return paginate(select(Reading).where(Reading.session_id == session.id).order_by(Reading.sequence), args)
@@ -78,7 +78,7 @@ def list_readings(args, session_id: int) -> ResponseReturnValue:
 @require_roles(*LAB)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, RejectionPageSchema)
-def list_rejections(args, session_id: int) -> ResponseReturnValue:
+def list_rejections(args: dict[str, Any], session_id: int) -> dict[str, Any]:
     """List a session's rejected frames with the reason each was refused"""
     session = get_or_404(MeasurementSession, session_id)
     return paginate(select(Rejection).where(Rejection.session_id == session.id).order_by(Rejection.id), args)

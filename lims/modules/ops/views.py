@@ -10,11 +10,12 @@ network at the reverse proxy (the README's example does).
 """
 import os
 import time
+from collections.abc import Iterator
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Flask, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from sqlalchemy import func, select, text
 
 from lims.extensions import db
@@ -68,7 +69,7 @@ def healthz() -> ResponseReturnValue:
 class _DatabaseCollector:
     """Figures read at scrape time from the shared database and queue (the same on every node)."""
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         from lims.modules.issuance.models import Certificate
         from lims.modules.tasks import queue
         from lims.modules.tasks.models import Task
@@ -104,7 +105,7 @@ def metrics() -> ResponseReturnValue:
     return Response(body, mimetype=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     """Time every request by endpoint (the metrics endpoint itself too)."""
 
     @app.before_request

@@ -53,7 +53,7 @@ class Organisations(MethodView):
     @login_required
     @blp.arguments(OrganisationQuerySchema, location="query")
     @blp.response(200, OrganisationPageSchema)
-    def get(self, args: dict[str, Any]):
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List organisations (customers see only their own)"""
         q = select(Organisation).order_by(Organisation.id)
         if not sees_all_organisations(current_user):
@@ -65,7 +65,7 @@ class Organisations(MethodView):
     @require_roles()
     @blp.arguments(OrganisationCreateSchema)
     @blp.response(201, OrganisationSchema)
-    def post(self, data: dict[str, Any]):
+    def post(self, data: dict[str, Any]) -> Organisation:
         """Create an organisation (admin)"""
         return org_ops.create_organisation(data)
 
@@ -74,7 +74,7 @@ class Organisations(MethodView):
 class OrganisationItem(MethodView):
     @login_required
     @blp.response(200, OrganisationSchema)
-    def get(self, org_id: int):
+    def get(self, org_id: int) -> Organisation:
         """Get an organisation"""
         org = get_or_404(Organisation, org_id)
         check_org(current_user, org.id)
@@ -83,7 +83,7 @@ class OrganisationItem(MethodView):
     @require_roles()
     @blp.arguments(OrganisationUpdateSchema)
     @blp.response(200, OrganisationSchema)
-    def patch(self, data: dict[str, Any], org_id: int):
+    def patch(self, data: dict[str, Any], org_id: int) -> Organisation:
         """Update an organisation (admin)"""
         org = get_or_404(Organisation, org_id)
         return org_ops.update_organisation(org, data)

@@ -3,7 +3,8 @@
 Everyone who may read the job reads its plan and results (customers: their own organisation's
 jobs); only lab staff enter results, and only while the job is in progress.
 """
-from flask.typing import ResponseReturnValue
+from typing import Any
+
 from flask_login import current_user
 from flask_smorest import Blueprint
 
@@ -11,6 +12,7 @@ from lims.core.auth import check_org, login_required, require_roles
 from lims.core.db import get_or_404
 from lims.modules.jobs.models import Job
 from lims.modules.procedures import operations as ops
+from lims.modules.procedures.models import PointResult
 from lims.modules.procedures.schemas import EnteredResultSchema, JustificationSchema, ProcedureSchema, ResultEntrySchema
 from lims.modules.users.models import LAB_ROLES
 
@@ -21,7 +23,7 @@ blp = Blueprint("procedures", __name__, url_prefix="/api/v1",
 @blp.route("/jobs/<int:job_id>/procedure", methods=["GET"])
 @login_required
 @blp.response(200, ProcedureSchema)
-def get_procedure(job_id: int) -> ResponseReturnValue:
+def get_procedure(job_id: int) -> dict[str, Any]:
     """The job's test points (nominal, unit, MPE for its verification kind) with any result entered
 
     409 when the job has no procedure (a calibration, or an instrument type without one) or the
@@ -36,7 +38,7 @@ def get_procedure(job_id: int) -> ResponseReturnValue:
 @require_roles(*LAB_ROLES)
 @blp.arguments(ResultEntrySchema)
 @blp.response(200, EnteredResultSchema)
-def enter_result(data, job_id: int) -> ResponseReturnValue:
+def enter_result(data: dict[str, Any], job_id: int) -> PointResult:
     """Enter (or re-enter) one test point's indication; the error is computed and judged against the MPE
 
     Scales: with ΔL (`flash_delta`) the rounding error is corrected, E = I + 0.5 e − ΔL − L, and
@@ -51,7 +53,7 @@ def enter_result(data, job_id: int) -> ResponseReturnValue:
 @require_roles("lab_manager")
 @blp.arguments(JustificationSchema)
 @blp.response(200, EnteredResultSchema)
-def justify(data, job_id: int) -> ResponseReturnValue:
+def justify(data: dict[str, Any], job_id: int) -> PointResult:
     """The lab manager's justification of a point whose U/MPE exceeds 1/3 (or which has no budget)
 
     Approval is refused (409) while a flagged point has none. Audited with the point's row.

@@ -1,8 +1,8 @@
 """JSON API of out-of-tolerance recalls: record an incident, list the affected certificates, decide, letters."""
 from collections.abc import Sequence
+from typing import Any
 
 from flask import Response
-from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_smorest import Blueprint
 from werkzeug.exceptions import NotFound
@@ -23,7 +23,7 @@ blp = Blueprint("recalls", __name__, url_prefix="/api/v1",
 @require_roles("lab_manager")
 @blp.arguments(IncidentCreateSchema)
 @blp.response(201, IncidentSchema)
-def record_incident(data, standard_id: int) -> ResponseReturnValue:
+def record_incident(data: dict[str, Any], standard_id: int) -> StandardIncident:
     """Record a standard found out of tolerance or damaged; the affected certificates are listed and re-evaluated
 
     Every certificate (not revoked) of work performed since the standard's last good calibration whose
@@ -37,7 +37,7 @@ def record_incident(data, standard_id: int) -> ResponseReturnValue:
 @blp.route("/incidents/<int:incident_id>", methods=["GET"])
 @require_roles("lab_manager", "technician")
 @blp.response(200, IncidentSchema)
-def get_incident(incident_id: int) -> ResponseReturnValue:
+def get_incident(incident_id: int) -> StandardIncident:
     """One incident with its affected certificates"""
     return get_or_404(StandardIncident, incident_id)
 
@@ -62,7 +62,7 @@ def _readable(item_id):
 @blp.route("/recalls/<int:item_id>/letter", methods=["GET"])
 @login_required
 @blp.response(200, description="the letter to the customer (text, zh + en)", content_type="text/plain")
-def recall_letter(item_id: int) -> ResponseReturnValue:
+def recall_letter(item_id: int) -> Response:
     """The customer's letter about one affected certificate"""
     item = _readable(item_id)
     return Response(ops.letter(item), mimetype="text/plain",
@@ -73,6 +73,6 @@ def recall_letter(item_id: int) -> ResponseReturnValue:
 @require_roles("lab_manager")
 @blp.arguments(DecisionSchema)
 @blp.response(200, RecallItemSchema)
-def decide(data, item_id: int) -> ResponseReturnValue:
+def decide(data: dict[str, Any], item_id: int) -> RecallItem:
     """The lab manager's decision on one certificate: keep, amend or revoke (audited; revoke revokes it)"""
     return ops.decide(get_or_404(RecallItem, item_id), current_user, data["decision"], data["note"])

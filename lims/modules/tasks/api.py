@@ -1,9 +1,9 @@
 """JSON API of background tasks: start long work (202 + the task's URL), poll it, fetch its output, retry."""
 import hashlib
 import json
+from typing import Any
 
 from flask import Response, url_for
-from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
 from marshmallow import fields, validate
@@ -12,6 +12,8 @@ from lims.core.auth import check_org, login_required, require_roles
 from lims.core.schemas import DumpSchema, LoadSchema
 from lims.extensions import db
 from lims.modules.tasks import operations as ops
+from lims.modules.tasks.models import Task as TaskRow
+from lims.modules.users.models import User
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1", description="Background tasks with progress")
 
@@ -46,7 +48,10 @@ class ImportTaskFileSchema(LoadSchema):
     owner_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
 
 
-def accepted(task):
+Accepted = tuple[TaskRow, int, dict[str, str]]  # a queued task: 202 with its Location
+
+
+def accepted(task: TaskRow) -> Accepted:
     """202 with the task and ``Location: /api/v1/tasks/<id>``."""
     return task, 202, {"Location": url_for("tasks.Task", task_id=task.id)}
 
@@ -58,7 +63,7 @@ def _key(*parts):
 @blp.route("/tasks/<int:task_id>", endpoint="Task")
 @login_required
 @blp.response(200, TaskSchema)
-def get_task(task_id: int) -> ResponseReturnValue:
+def get_task(task_id: int) -> TaskRow:
     """A task's status and progress (poll this until status is done or failed)"""
     return ops.readable_task(current_user, task_id)
 
@@ -66,7 +71,7 @@ def get_task(task_id: int) -> ResponseReturnValue:
 @blp.route("/tasks/<int:task_id>/output")
 @login_required
 @blp.response(200, description="The file the task produced", content_type="application/octet-stream")
-def task_output(task_id: int) -> ResponseReturnValue:
+def task_output(task_id: int) -> Response:
     """Download what a finished task produced (e.g. a sticker sheet PDF)"""
     task = ops.readable_task(current_user, task_id)
     if task.status != "done" or not task.output_type:
@@ -77,7 +82,7 @@ def task_output(task_id: int) -> ResponseReturnValue:
 @blp.route("/tasks/<int:task_id>/retry", methods=["POST"])
 @login_required
 @blp.response(202, TaskSchema)
-def retry_task(task_id: int) -> ResponseReturnValue:
+def retry_task(task_id: int) -> Accepted:
     """Run a failed or interrupted task again; it continues after its last committed piece of work"""
     return accepted(ops.retry(ops.readable_task(current_user, task_id)))
 
@@ -86,7 +91,7 @@ def retry_task(task_id: int) -> ResponseReturnValue:
 @require_roles("market_manager", "equipment_officer")
 @blp.arguments(ImportTaskFileSchema, location="files")
 @blp.response(202, TaskSchema)
-def start_import(files) -> ResponseReturnValue:
+def start_import(files: dict[str, Any]) -> Accepted:
     """Import a register CSV in the background (same columns and checks as /instruments/import).
 
     Submitting the same file again returns the same task (idempotent).
@@ -104,7 +109,7 @@ def start_import(files) -> ResponseReturnValue:
     return accepted(submit_import(text, current_user, None if is_admin else current_user.organisation_id, is_admin))
 
 
-def submit_import(text, user, org_id, allow_owner_column):
+def submit_import(text: str, user: User, org_id: int | None, allow_owner_column: bool) -> TaskRow:
     """Queue a register import for ``user`` (also used by the import page)."""
     payload = {"csv": text, "org_id": org_id, "allow_owner_column": allow_owner_column}
     return ops.submit("instrument_import", "import:" + _key(user.id, payload), payload, user)
@@ -114,7 +119,7 @@ def submit_import(text, user, org_id, allow_owner_column):
 @login_required
 @blp.arguments(IdsSchema)
 @blp.response(202, TaskSchema)
-def start_sticker_sheet(data) -> ResponseReturnValue:
+def start_sticker_sheet(data: dict[str, Any]) -> Accepted:
     """Render the sticker sheet of up to 5000 certificates in the background (output: a PDF)"""
     from lims.core.db import get_or_404
     from lims.modules.issuance.models import Certificate
@@ -129,7 +134,7 @@ def start_sticker_sheet(data) -> ResponseReturnValue:
 @require_roles("lab_manager")
 @blp.arguments(IdsSchema)
 @blp.response(202, TaskSchema)
-def start_batch_issue(data) -> ResponseReturnValue:
+def start_batch_issue(data: dict[str, Any]) -> Accepted:
     """Issue the certificates of many approved jobs in the background, the caller signing"""
     payload = {"job_ids": data["ids"]}
     return accepted(ops.submit("batch_issue", "issue:" + _key(current_user.id, payload), payload, current_user))

@@ -1,8 +1,8 @@
 """JSON API of users, the caller's profile, passwords and API tokens."""
+from collections.abc import Sequence
 from typing import Any
 
 from flask import g
-from flask.typing import ResponseReturnValue
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
@@ -33,14 +33,14 @@ class Users(MethodView):
     @require_roles()
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, UserPageSchema)
-    def get(self, args: dict[str, Any]):
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List users (admin)"""
         return paginate(select(User).order_by(User.id), args)
 
     @require_roles()
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
-    def post(self, data: dict[str, Any]):
+    def post(self, data: dict[str, Any]) -> User:
         """Create a user (admin)"""
         return ops.create_user(**data)
 
@@ -49,14 +49,14 @@ class Users(MethodView):
 class UserItem(MethodView):
     @require_roles()
     @blp.response(200, UserSchema)
-    def get(self, user_id: int):
+    def get(self, user_id: int) -> User:
         """Get a user (admin)"""
         return get_or_404(User, user_id)
 
     @require_roles()
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
-    def patch(self, data: dict[str, Any], user_id: int):
+    def patch(self, data: dict[str, Any], user_id: int) -> User:
         """Update a user (admin)"""
         user = get_or_404(User, user_id)
         if user.id == current_user.id and data.get("is_active_user") is False:
@@ -69,7 +69,7 @@ class UserItem(MethodView):
 @require_roles()
 @blp.arguments(PasswordResetSchema)
 @blp.response(200, UserSchema)
-def reset_password(data, user_id: int) -> ResponseReturnValue:
+def reset_password(data: dict[str, Any], user_id: int) -> User:
     """Reset a user's password (admin); the user must change it at the next login and every session ends"""
     user = get_or_404(User, user_id)
     return ops.reset_password(user, data["password"])
@@ -78,7 +78,7 @@ def reset_password(data, user_id: int) -> ResponseReturnValue:
 @blp.route("/me")
 @login_required
 @blp.response(200, UserSchema)
-def me() -> ResponseReturnValue:
+def me() -> User:
     """The authenticated user"""
     return current_user._get_current_object()
 
@@ -87,7 +87,7 @@ def me() -> ResponseReturnValue:
 @login_required
 @blp.arguments(PasswordChangeSchema)
 @blp.response(200, UserSchema)
-def change_my_password(data) -> ResponseReturnValue:
+def change_my_password(data: dict[str, Any]) -> User:
     """Change your password (the current one is required); your sessions end, API tokens stay"""
     return ops.change_password(current_user._get_current_object(), data["old_password"], data["new_password"])
 
@@ -96,14 +96,14 @@ def change_my_password(data) -> ResponseReturnValue:
 class MyTokens(MethodView):
     @login_required
     @blp.response(200, TokenSchema(many=True))
-    def get(self):
+    def get(self) -> Sequence[ApiToken]:
         """List your API tokens (with expiry and last use)"""
         return ops.tokens_of(current_user)
 
     @login_required
     @blp.arguments(TokenCreateSchema)
     @blp.response(201, TokenCreatedSchema)
-    def post(self, data: dict[str, Any]):
+    def post(self, data: dict[str, Any]) -> ApiToken:
         """Create an API token; the secret is in the response only"""
         row, secret = ops.create_token(current_user, data["name"], data.get("expires_in_days"))
         row.token = secret  # transient: dumped once, never stored

@@ -3,7 +3,7 @@
 A session cookie carries ``"<user id>.<session nonce>"``; logging out or changing the password
 rotates the user's nonce, so every saved cookie of that user is refused server-side from then on.
 """
-from flask import abort, g, redirect, request, url_for
+from flask import Flask, abort, g, redirect, request, url_for
 from flask_login import current_user
 
 from lims.core.audit import set_actor
@@ -17,7 +17,7 @@ _PASSWORD_CHANGE_ENDPOINTS = ("pages.change_password", "pages.logout", "pages.in
                               "users.change_my_password")
 
 
-def load_session_user(session_id):
+def load_session_user(session_id: str) -> User | None:
     """Return the active user named by a session's ``"<id>.<nonce>"``, else None."""
     user_id, _, nonce = str(session_id).partition(".")
     if not user_id.isdigit() or len(user_id) > 10 or not nonce:
@@ -28,7 +28,7 @@ def load_session_user(session_id):
     return user
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     """Wire the user loader and the per-request authentication hook."""
     login_manager.login_view = "pages.login"
     login_manager.session_protection = "strong"

@@ -44,16 +44,16 @@ class User(UserMixin, db.Model):
     organisation = relationship("Organisation", lazy="joined")
     __mapper_args__ = {"version_id_col": version}
 
-    def set_password(self, password) -> None:
+    def set_password(self, password: str) -> None:
         """Store a scrypt hash of ``password`` (werkzeug's default modern KDF)."""
         self.password_hash = generate_password_hash(password, method="scrypt")
 
-    def check_password(self, password):
+    def check_password(self, password: str) -> bool:
         """Return True when ``password`` matches the stored hash."""
         return check_password_hash(self.password_hash, password)
 
     @property
-    def is_active(self):
+    def is_active(self) -> bool:
         return self.is_active_user
 
     def get_id(self) -> str:
@@ -61,7 +61,7 @@ class User(UserMixin, db.Model):
         return f"{self.id}.{self.session_nonce}"
 
     @property
-    def is_lab_staff(self):
+    def is_lab_staff(self) -> bool:
         return self.role in LAB_ROLES or self.role == "admin"
 
     def __repr__(self) -> str:
@@ -88,11 +88,11 @@ class ApiToken(db.Model):
     user = relationship("User", lazy="joined")
 
     @staticmethod
-    def hash_secret(secret):
+    def hash_secret(secret: str) -> str:
         return hashlib.sha256(secret.encode()).hexdigest()
 
     @classmethod
-    def generate(cls, user, name):
+    def generate(cls, user: "User", name: str) -> "tuple[ApiToken, str]":
         """Return ``(token_row, secret)``; the caller adds the row and shows the secret once."""
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         row = cls(user_id=user.id, name=name, prefix=secret[:12], token_hash=cls.hash_secret(secret))
@@ -102,11 +102,11 @@ class ApiToken(db.Model):
     def is_revoked(self) -> bool:
         return self.revoked_dt is not None
 
-    def is_expired(self, now=None):
+    def is_expired(self, now: dt.datetime | None = None) -> bool:
         return self.expires_dt is not None and self.expires_dt <= (now or now_utc())
 
     @property
-    def state(self):
+    def state(self) -> str:
         """``active``, ``expired`` or ``revoked``."""
         return "revoked" if self.is_revoked else "expired" if self.is_expired() else "active"
 

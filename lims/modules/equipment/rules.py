@@ -23,7 +23,7 @@ def _is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def validate_characteristics(itype: InstrumentType, values: Mapping[str, Any]) -> dict[str, list[str]]:
+def validate_characteristics(itype: "InstrumentType", values: Mapping[str, Any]) -> dict[str, list[str]]:
     """Return ``{key: [messages]}`` for ``values`` declared against ``itype`` (empty when valid)."""
     errors: dict[str, list[str]] = {}
     if not isinstance(values, dict):

@@ -3,12 +3,17 @@
 Other modules call these functions with plain numbers and get plain data back; they never import
 ``uncertainty`` themselves.
 """
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
 from uncertainty import BudgetError, UncertaintyError, decide, evaluate_budget
 
 SIMPLE = "simple"
 
 
-def judge(error, mpe, U=None, k=2.0):
+def judge(error: Decimal | float, mpe: Decimal | float, U: Decimal | float | None = None,
+          k: Decimal | float = 2.0) -> dict[str, Any]:
     """Judge a measured error against ±``mpe`` with simple acceptance (ILAC-G8:09/2019 4.2.1).
 
     JJG verifications use simple acceptance because the regulation fixes the standards at
@@ -32,7 +37,7 @@ def judge(error, mpe, U=None, k=2.0):
             "warnings": list(d.warnings) if U is not None else []}
 
 
-def run_budget(budget, method="gum", seed=1):
+def run_budget(budget: Mapping[str, Any], method: str = "gum", seed: int = 1) -> dict[str, Any]:
     """Evaluate a budget dict (JSON format v1): ``gum`` only, or ``mcm`` (10⁵ trials, fixed seed, with GUM and
     the JCGM 101 clause 8 validation beside it).
 
@@ -47,7 +52,7 @@ def run_budget(budget, method="gum", seed=1):
         raise ValueError(str(exc)) from exc
 
 
-def judge_limits(value, lower, upper):
+def judge_limits(value: Decimal | float, lower: Decimal | float, upper: Decimal | float) -> dict[str, Any]:
     """Judge a value against limits ``lower ≤ value ≤ upper`` (simple acceptance; asymmetric or one-sided).
 
     :returns: the same shape as :func:`judge` (no ratio: these items carry no uncertainty here)

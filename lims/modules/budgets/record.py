@@ -18,7 +18,9 @@ Plain data in and out; no database, no Flask.
 """
 import math
 import statistics
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from lims.modules.budgets.evaluate import run_budget
 
@@ -74,7 +76,7 @@ def _repeatability(rep, description):
     return out
 
 
-def build(kind, spec, ctx):
+def build(kind: str, spec: Mapping[str, Any], ctx: Mapping[str, Any]) -> dict[str, Any]:
     """Budget dict (JSON format v1) of one point.
 
     :param kind: ``scale``, ``sphygmomanometer`` or ``thermometer`` (the procedure's ``budget.type``)
@@ -194,7 +196,7 @@ def _thermo(spec, ctx):
     return _common(f"{plus} - {minus}", ctx, spec, inputs)
 
 
-def evaluate(budget, method="gum", seed=1):
+def evaluate(budget: Mapping[str, Any], method: str = "gum", seed: int = 1) -> dict[str, Any]:
     """Evaluate ``budget`` and return the stored form of the point's budget.
 
     :param method: ``gum`` (GUM + Welch–Satterthwaite) or ``mcm`` (Monte Carlo, JCGM 101, 10⁵ trials,

@@ -19,8 +19,10 @@ standard. Nothing here touches the database.
 """
 import datetime as dt
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 UNITS = {"mg": ("mass", Decimal("0.001")), "g": ("mass", Decimal(1)), "kg": ("mass", Decimal(1000)),
          "t": ("mass", Decimal(1000000)), "Pa": ("pressure", Decimal("0.001")), "kPa": ("pressure", Decimal(1)),
@@ -33,7 +35,7 @@ class ReferenceError(ValueError):  # noqa: A001 (a domain error, not the builtin
     """No usable reference value for a point; the message names the standard and the reason."""
 
 
-def convert(value, unit, target):
+def convert(value: Decimal | int | str, unit: str, target: str) -> Decimal | None:
     """``value`` in ``unit`` expressed in ``target`` (Decimal), or None when the units do not match."""
     a, b = UNITS.get(unit), UNITS.get(target)
     if a is None or b is None or a[0] != b[0]:
@@ -61,7 +63,7 @@ class Part:
     k: Decimal
     class_mpe: Decimal | None = None  # R 111 class MPE of this weight in the point's unit (when known)
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         return {"standard_id": self.standard_id, "code": self.code, "certificate": self.certificate,
                 "calibrated_on": self.calibrated_on, "nominal": self.nominal, "value": str(self.value),
                 "U": str(self.U), "k": str(self.k),
@@ -81,10 +83,10 @@ class Reference:
     interpolation_half_width: Decimal | None = None
 
     @property
-    def standard_ids(self):
+    def standard_ids(self) -> list[int]:
         return sorted({p.standard_id for p in self.parts})
 
-    def describe(self):
+    def describe(self) -> str:
         return "; ".join(f"{p.code} {p.nominal} ({p.certificate}, {p.calibrated_on})" for p in self.parts)
 
 
@@ -128,7 +130,7 @@ def _class_mpe(table, cls, nominal_text, unit):
     return None
 
 
-def check_valid(std, day):
+def check_valid(std: Mapping[str, Any], day: dt.date) -> None:
     """Raise :class:`ReferenceError` when ``std`` is not within its calibration on ``day``."""
     if std.get("is_deleted"):
         raise ReferenceError(f"standard {std['code']} is withdrawn from use")
@@ -152,8 +154,9 @@ def _compose(candidates, target):
     return None
 
 
-def reference_for(standards, nominal, unit, day, *, mode="certificate", compose=False, interpolate=False,
-                  class_table=None):
+def reference_for(standards: Sequence[Mapping[str, Any]], nominal: Decimal, unit: str, day: dt.date, *,
+                  mode: str = "certificate", compose: bool = False, interpolate: bool = False,
+                  class_table: Mapping[str, Any] | None = None) -> Reference:
     """The reference value of a point of ``nominal`` ``unit`` from ``standards`` (plain dicts).
 
     :param standards: ``[{"id", "code", "kind", "certificate_number", "calibrated_on", "due_on",
@@ -234,6 +237,6 @@ def _by_class(standards, nominal, unit, class_table, compose, names):
     return Reference(nominal, unit, "class", parts, total / Decimal(3).sqrt(), total)
 
 
-def fmt(value):
+def fmt(value: Decimal | int | str) -> str:
     text = format(Decimal(value).normalize(), "f")
     return "0" if text in ("-0", "") else text

@@ -5,6 +5,10 @@
 task's progress callback. The import is all or nothing: a refused instance, a campaign with nothing
 to plan or a plan breaking a rule ends the task as failed with one line, and nothing is stored.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import sqlalchemy as sa
 
 from lims.core.http import Conflict, DomainValidationError
@@ -12,12 +16,15 @@ from lims.extensions import db
 from lims.modules.campaigns import operations as ops
 from lims.modules.campaigns.models import Campaign, Visit
 from lims.modules.tasks.models import Task
-from lims.modules.tasks.operations import TaskFailed, retry, submit, task_function
+from lims.modules.tasks.operations import Progress, TaskFailed, retry, submit, task_function
+
+if TYPE_CHECKING:
+    from lims.modules.users.models import User
 
 KIND = "campaign-plan"
 
 
-def submit_solve(campaign, user, time_limit=None):
+def submit_solve(campaign: Campaign, user: User | None, time_limit: float | None = None) -> Task:
     """Queue the solve of ``campaign`` for ``user`` (or return the task already queued for it).
 
     The task key is the campaign's id and version: submitting again while the task waits or runs
@@ -47,7 +54,7 @@ def _one_line(exc):
 
 
 @task_function(KIND)
-def campaign_plan(task, progress):
+def campaign_plan(task: Task, progress: Progress) -> dict[str, Any]:
     """Export, solve and import a campaign's plan; the visits are committed with the task's end.
 
     payload: ``{"campaign_id": int, "time_limit": float | None}``
@@ -77,6 +84,7 @@ def campaign_plan(task, progress):
     finally:
         sa.event.remove(session, "after_flush", mark)
     campaign = db.session.get(Campaign, campaign_id)
+    assert campaign is not None  # solve_campaign found it (404 otherwise)
     visits = db.session.execute(sa.select(sa.func.count(Visit.id)).where(Visit.campaign_id == campaign_id,
                                                                           Visit.state == "planned")).scalar()
     return {"campaign_id": campaign_id, "visits": visits, "unplanned": len(plan.get("unplanned") or []),

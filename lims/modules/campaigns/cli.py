@@ -4,6 +4,7 @@ Bad input prints one ``Error: …`` line and exits with code 2; nothing is store
 """
 import datetime as dt
 import json
+from typing import IO
 
 import click
 from flask.cli import with_appcontext
@@ -77,7 +78,7 @@ def plan() -> None:
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
               help="where to write the instance (lims-plan-instance/1)")
 @with_appcontext
-def plan_export(campaign_id, out) -> None:
+def plan_export(campaign_id: int, out: str) -> None:
     """Write CAMPAIGN_ID's planning instance from the register."""
     from lims.modules.campaigns.operations import export_instance
 
@@ -93,7 +94,7 @@ def plan_export(campaign_id, out) -> None:
 @click.argument("plan_file", type=click.File("rb"))
 @click.option("--user", "username", default="lab_manager", show_default=True, help="the lab manager who books the jobs")
 @with_appcontext
-def plan_import(campaign_id, plan_file, username):
+def plan_import(campaign_id: int, plan_file: IO[bytes], username: str) -> None:
     """Import PLAN_FILE (lims-plan/1) as CAMPAIGN_ID's visits: all or nothing."""
     from lims.modules.campaigns.operations import import_plan
 
@@ -110,7 +111,7 @@ def plan_import(campaign_id, plan_file, username):
 @click.argument("campaign_id", type=ID)
 @click.option("--time-limit", type=click.FloatRange(0.1, 3600), default=None, help="solver time limit in seconds")
 @with_appcontext
-def plan_solve(campaign_id, time_limit) -> None:
+def plan_solve(campaign_id: int, time_limit: float | None) -> None:
     """Export, solve (planning library) and import CAMPAIGN_ID's plan, printing progress."""
     from lims.modules.campaigns.operations import solve_campaign
 
@@ -134,7 +135,7 @@ def campaign() -> None:
 @click.option("--end", required=True)
 @click.option("--target", type=click.IntRange(1, 100), default=85, show_default=True)
 @with_appcontext
-def campaign_create(name, start, end, target) -> None:
+def campaign_create(name: str, start: str, end: str, target: int) -> None:
     """Create a campaign for a period; prints its id."""
     from lims.modules.campaigns.operations import create_campaign
 
@@ -150,7 +151,7 @@ def campaign_create(name, start, end, target) -> None:
 @click.option("--members", default="", help="comma-separated names")
 @click.option("--off", default="", help="comma-separated days off (YYYY-MM-DD)")
 @with_appcontext
-def campaign_crew(name, types, minutes, members, off) -> None:
+def campaign_crew(name: str, types: str, minutes: int, members: str, off: str) -> None:
     """Add a crew."""
     from lims.modules.campaigns.operations import create_crew
 
@@ -166,7 +167,7 @@ def campaign_crew(name, types, minutes, members, off) -> None:
 @click.option("--crews", type=click.IntRange(1, 50), default=1, show_default=True)
 @click.option("--closed", default="", help="comma-separated closed days")
 @with_appcontext
-def campaign_site(organisation_id, setup, crews, closed):
+def campaign_site(organisation_id: int, setup: int, crews: int, closed: str) -> None:
     """Set a market's or hospital's campaign profile."""
     from lims.extensions import db
     from lims.modules.campaigns.operations import set_site
@@ -184,7 +185,7 @@ def campaign_site(organisation_id, setup, crews, closed):
 @click.argument("type_code")
 @click.argument("minutes", type=click.IntRange(0, 1440))
 @with_appcontext
-def campaign_minutes(type_code, minutes) -> None:
+def campaign_minutes(type_code: str, minutes: int) -> None:
     """Set the minutes one instrument of TYPE_CODE takes."""
     from lims.modules.campaigns.operations import set_type_minutes
 
@@ -195,7 +196,7 @@ def campaign_minutes(type_code, minutes) -> None:
 @click.argument("day")
 @click.option("--name", default="")
 @with_appcontext
-def campaign_holiday(day, name) -> None:
+def campaign_holiday(day: str, name: str) -> None:
     """Record a public holiday."""
     from lims.modules.campaigns.operations import add_holiday
 
@@ -207,7 +208,7 @@ def campaign_holiday(day, name) -> None:
 @click.argument("kind")
 @click.argument("minutes", type=click.IntRange(0, 100000))
 @with_appcontext
-def campaign_capacity(day, kind, minutes):
+def campaign_capacity(day: str, kind: str, minutes: int) -> None:
     """Open MINUTES of bench capacity on DAY for instrument category KIND."""
     from lims.modules.campaigns.models import CAPACITY_KINDS
     from lims.modules.campaigns.operations import open_capacity

@@ -1,9 +1,17 @@
 """Exports: recall and coverage CSV, the iCalendar feed (RFC 5545 via ``icalendar``), SVG bar charts."""
+from __future__ import annotations
+
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import escape
+
+if TYPE_CHECKING:
+    from lims.modules.campaigns.models import Booking, Visit
+    from lims.modules.organisations.models import Organisation
 
 
 def _csv(header, rows):
@@ -15,7 +23,7 @@ def _csv(header, rows):
     return buf.getvalue()
 
 
-def recall_csv(rows):
+def recall_csv(rows: Iterable[Mapping[str, Any]]) -> str:
     """CSV of a recall list (one line per instrument)."""
     return _csv(("instrument_id", "type", "manufacturer", "model", "serial_number", "location", "state", "due",
                  "scheduled"),
@@ -25,19 +33,20 @@ def recall_csv(rows):
                  for r in rows))
 
 
-def coverage_header(group_by):
+def coverage_header(group_by: str) -> tuple[str, ...]:
     return {"organisation": ("organisation_id", "organisation", "kind"), "district": ("district",),
             "type": ("type", "name_en", "name_zh")}[group_by] + (
         "under_control", "verified", "passed", "coverage_percent", "pass_rate_percent")
 
 
-def coverage_csv(rows, group_by):
+def coverage_csv(rows: Iterable[Mapping[str, Any]], group_by: str) -> str:
     return _csv(coverage_header(group_by),
                 (tuple(r["key"]) + (r["under_control"], r["verified"], r["passed"], r["coverage"], r["pass_rate"])
                  for r in rows))
 
 
-def ics(organisation, visits, bookings, recall_rows, host):
+def ics(organisation: Organisation, visits: Iterable[Visit], bookings: Iterable[Booking],
+        recall_rows: Iterable[Mapping[str, Any]], host: str) -> bytes:
     """An iCalendar (RFC 5545) feed of an organisation's scheduled visits, bookings and due dates,
     as all-day events a phone calendar can subscribe to."""
     from icalendar import Calendar, Event
@@ -74,7 +83,7 @@ def ics(organisation, visits, bookings, recall_rows, host):
     return cal.to_ical()
 
 
-def svg_bars(rows, label, width=640, bar_height=22):
+def svg_bars(rows: Sequence[tuple[str, float | None]], label: str, width: int = 640, bar_height: int = 22) -> str:
     """A horizontal bar chart (coverage % per row) as inline SVG markup; labels are escaped."""
     gap, left = 6, 200
     height = max(1, len(rows)) * (bar_height + gap) + gap

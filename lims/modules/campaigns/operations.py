@@ -4,7 +4,11 @@ capacity and bookings into it (never overbooked: a conditional UPDATE in the dat
 
 Operations mutate and flush; the caller (request, CLI, task) commits once or rolls back.
 """
+from __future__ import annotations
+
 import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -26,11 +30,16 @@ from lims.modules.campaigns.models import (
     VisitInstrument,
 )
 
+if TYPE_CHECKING:
+    from lims.modules.equipment.models import Instrument
+    from lims.modules.organisations.models import Organisation
+    from lims.modules.users.models import User
+
 # instruments due up to this many days after a campaign's end are offered to the planner too
 LOOKAHEAD_DAYS = 92
 
 
-def today():
+def today() -> dt.date:
     return dt.date.today()
 
 
@@ -45,7 +54,7 @@ def _check_type_codes(codes):
         raise DomainValidationError({"type_codes": [f"unknown instrument type(s): {', '.join(unknown)}"]})
 
 
-def create_crew(data):
+def create_crew(data: Mapping[str, Any]) -> Crew:
     """Create a crew from validated ``data`` (name, members, type_codes, minutes_per_day, days_off)."""
     _check_type_codes(data.get("type_codes", []))
     if db.session.execute(sa.select(Crew.id).where(Crew.name == data["name"])).first():
@@ -58,7 +67,7 @@ def create_crew(data):
     return crew
 
 
-def set_site(organisation, data):
+def set_site(organisation: Organisation, data: Mapping[str, Any]) -> Site:
     """Create or update the campaign profile (setup minutes, crews at once, closed days) of a market or hospital."""
     if organisation.kind not in ("market", "hospital"):
         raise DomainValidationError({"organisation_id": ["only markets and hospitals are campaign sites"]})
@@ -76,7 +85,7 @@ def set_site(organisation, data):
     return site
 
 
-def set_type_minutes(type_code, minutes):
+def set_type_minutes(type_code: str, minutes: int) -> TypeMinutes:
     """Set how many minutes one instrument of ``type_code`` takes (the lab verifies only types with minutes)."""
     from lims.modules.equipment.models import InstrumentType
 
@@ -94,7 +103,7 @@ def set_type_minutes(type_code, minutes):
     return row
 
 
-def add_holiday(day, name=""):
+def add_holiday(day: dt.date, name: str = "") -> Holiday:
     """Record a public holiday (idempotent); refused while visits or bookings are planned on that day."""
     planned = db.session.execute(sa.select(sa.func.count(Visit.id)).where(Visit.day == day,
                                                                          Visit.state == "planned")).scalar()
@@ -111,7 +120,7 @@ def add_holiday(day, name=""):
     return row
 
 
-def create_campaign(data, user):
+def create_campaign(data: Mapping[str, Any], user: User | None) -> Campaign:
     """Create a campaign for a period (``name``, ``start_on``, ``end_on``; optional ``target_percent``,
     ``workdays``)."""
     if data["end_on"] < data["start_on"]:
@@ -129,15 +138,15 @@ def create_campaign(data, user):
 
 # ---------------------------------------------------------------- the instance (FORMAT.md) from the register
 
-def site_key(site_id) -> str:
+def site_key(site_id: int) -> str:
     return f"S{site_id}"
 
 
-def instrument_key(instrument_id) -> str:
+def instrument_key(instrument_id: int) -> str:
     return f"I{instrument_id}"
 
 
-def crew_key(crew_id) -> str:
+def crew_key(crew_id: int) -> str:
     return f"C{crew_id}"
 
 
@@ -147,7 +156,7 @@ def _parse_key(prefix, text, what):
     return int(text[len(prefix):])
 
 
-def due_date(instrument, campaign):
+def due_date(instrument: Instrument, campaign: Campaign) -> dt.date:
     """When ``instrument`` is due: the last day of its validity, or the campaign's start when it has none."""
     if instrument.last_result == "pass" and instrument.verified_until is not None:
         return instrument.verified_until
@@ -158,7 +167,7 @@ def _in_range(days, start, end):
     return sorted(d for d in days if start.isoformat() <= d <= end.isoformat())
 
 
-def export_instance(campaign, include_instrument_ids=()):
+def export_instance(campaign: Campaign, include_instrument_ids: Iterable[int] = ()) -> dict[str, Any]:
     """The campaign's planning instance (``lims-plan-instance/1``) from the register.
 
     Instruments: not deleted or withdrawn, of a type with minutes, owned by an organisation with a
@@ -197,7 +206,8 @@ def export_instance(campaign, include_instrument_ids=()):
     # days already taken by the planned visits of other campaigns: a crew is busy, a full site is closed
     taken = db.session.execute(sa.select(Visit.crew_id, Visit.site_id, Visit.day).where(
         Visit.state == "planned", Visit.campaign_id != campaign.id, Visit.day >= start, Visit.day <= end)).all()
-    crew_busy, site_load = {}, {}
+    crew_busy: dict[int, set[str]] = {}
+    site_load: dict[tuple[int, str], int] = {}
     for crew_id, site_id, day in taken:
         crew_busy.setdefault(crew_id, set()).add(day.isoformat())
         site_load[(site_id, day.isoformat())] = site_load.get((site_id, day.isoformat()), 0) + 1
@@ -243,7 +253,7 @@ def _plan_visits(plan):
     return visits
 
 
-def import_plan(campaign, plan, user):
+def import_plan(campaign: Campaign, plan: Any, user: User) -> list[Visit]:
     """Store ``plan``'s visits for ``campaign`` and book a job per instrument for the visit's day.
 
     All or nothing: any rule broken (checked against the instance exported now), an id this LIMS did
@@ -284,7 +294,8 @@ def import_plan(campaign, plan, user):
     return created
 
 
-def solve_campaign(campaign_id, progress=None, time_limit=None):
+def solve_campaign(campaign_id: int, progress: Callable[[float, str], None] | None = None,
+                   time_limit: float | None = None) -> dict[str, Any]:
     """Export the campaign, solve it with the ``planning`` library and import the plan as visits.
 
     This is the body of the background task; ``progress(fraction, message)`` reports as it runs.
@@ -322,6 +333,8 @@ def solve_campaign(campaign_id, progress=None, time_limit=None):
     if user is None:
         user = db.session.execute(sa.select(User).where(User.role.in_(("lab_manager", "admin")))
                                   .order_by(User.id)).scalars().first()
+    if user is None:  # book_batch would fail on None with an AttributeError
+        raise Conflict("no lab manager or admin to book the plan's jobs")
     visits = import_plan(campaign, plan, user)
     report(1.0, f"{len(visits)} visits planned")
     return plan
@@ -336,7 +349,7 @@ def _open_jobs_of(visit):
     return [item.job for item in visit.items if item.job is not None and item.job.state != "returned"]
 
 
-def move_visit(visit, data):
+def move_visit(visit: Visit, data: Mapping[str, Any]) -> Visit:
     """Move ``visit`` to another ``day`` and/or ``crew_id``, re-checked against every rule; nothing is
     saved on a conflict.
 
@@ -354,6 +367,7 @@ def move_visit(visit, data):
     if any(j.state != "booked" for j in jobs):
         raise Conflict(f"visit {visit.id}: work has started on its instruments; it cannot be moved")
     campaign = db.session.get(Campaign, visit.campaign_id)
+    assert campaign is not None  # visits.campaign_id is a NOT NULL foreign key
     others = db.session.execute(sa.select(Visit).where(Visit.state == "planned", Visit.id != visit.id,
                                                        Visit.day == day)).scalars().all()
     included = [i.instrument_id for i in visit.items]
@@ -384,7 +398,7 @@ def _drop_booked_jobs(jobs, what):
         db.session.delete(job)
 
 
-def cancel_visit(visit, version):
+def cancel_visit(visit: Visit, version: int | None) -> Visit:
     """Cancel a planned visit and the jobs it booked (refused once work on them has started)."""
     check_version(visit, version)
     if visit.state != "planned":
@@ -401,7 +415,7 @@ def cancel_visit(visit, version):
 
 # ---------------------------------------------------------------- bench capacity and bookings into it
 
-def open_capacity(day, kind, minutes):
+def open_capacity(day: dt.date, kind: str, minutes: int) -> CapacityDay:
     """Open (or resize) ``minutes`` of bench capacity on ``day`` for instrument category ``kind``.
 
     Resizing keeps what bookings already hold: the new total may not be below the minutes taken.
@@ -454,10 +468,11 @@ def _check_day(day, field="day"):
                                              "the lab is closed"]})
 
 
-def booking_minutes(instruments):
+def booking_minutes(instruments: Iterable[Instrument]) -> dict[str, int]:
     """``{category: minutes}`` a batch needs; refuses types the lab does not verify."""
     minutes = {row.type_id: row.minutes for row in db.session.execute(sa.select(TypeMinutes)).scalars()}
-    need, refused = {}, []
+    need: dict[str, int] = {}
+    refused = []
     for inst in instruments:
         if inst.type_id not in minutes:
             refused.append(f"the lab does not verify {inst.type.code} (instrument {inst.id})")
@@ -481,7 +496,7 @@ def _hold(day, need, field="day"):
         _take(day, kind, need[kind])
 
 
-def book_into_capacity(user, instrument_ids, day, notes=""):
+def book_into_capacity(user: User, instrument_ids: Sequence[int], day: dt.date, notes: str = "") -> Booking:
     """Book a batch of one organisation's instruments into the bench capacity of ``day``: all or none.
 
     :raises DomainValidationError: a past day, a holiday or closed day, a type the lab does not verify,
@@ -520,7 +535,7 @@ def _booking_jobs(booking):
     return [item.job for item in booking.items if item.job is not None and item.job.state != "returned"]
 
 
-def confirm_booking(booking, version):
+def confirm_booking(booking: Booking, version: int | None) -> Booking:
     """The lab confirms a held booking."""
     check_version(booking, version)
     if booking.state not in ("held", "proposed"):
@@ -530,7 +545,7 @@ def confirm_booking(booking, version):
     return booking
 
 
-def propose_day(booking, version, day):
+def propose_day(booking: Booking, version: int | None, day: dt.date) -> Booking:
     """The lab proposes another day; the booking keeps its capacity until the customer reschedules."""
     check_version(booking, version)
     if booking.state in ("cancelled",):
@@ -543,7 +558,7 @@ def propose_day(booking, version, day):
     return booking
 
 
-def reschedule_booking(booking, version, day):
+def reschedule_booking(booking: Booking, version: int | None, day: dt.date) -> Booking:
     """Move a booking to ``day``: take the new day's capacity first, then give back the old day's."""
     check_version(booking, version)
     if booking.state == "cancelled":
@@ -565,7 +580,7 @@ def reschedule_booking(booking, version, day):
     return booking
 
 
-def cancel_booking(booking, version):
+def cancel_booking(booking: Booking, version: int | None) -> Booking:
     """Cancel a booking: its capacity is given back and its jobs (still only booked) are removed."""
     check_version(booking, version)
     if booking.state == "cancelled":
@@ -586,7 +601,8 @@ def cancel_booking(booking, version):
 
 # ---------------------------------------------------------------- recall notices
 
-def log_notice(organisation_id, channel, within_days, due_count, overdue_count, user):
+def log_notice(organisation_id: int, channel: str, within_days: int, due_count: int, overdue_count: int,
+               user: User | None) -> Notice:
     """Record that a recall notice was generated (page, csv or ics)."""
     row = Notice(organisation_id=organisation_id, channel=channel, within_days=within_days, due_count=due_count,
                  overdue_count=overdue_count, generated_by_id=getattr(user, "id", None))

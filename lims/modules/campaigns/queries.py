@@ -1,24 +1,43 @@
 """Read-only questions about campaigns: capacity, bookings and visits a user may see, recall lists,
 coverage statistics, backlog, next visit. All organisation scoping is decided here, once."""
+from __future__ import annotations
+
 import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 
 from lims.core.auth import sees_all_organisations
 from lims.extensions import db
-from lims.modules.campaigns.models import Booking, Campaign, CapacityDay, Site, Visit, VisitInstrument
+from lims.modules.campaigns.models import Booking, Campaign, CapacityDay, Crew, Site, Visit, VisitInstrument
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import InstrumentedAttribute
 
 COVERAGE_GROUPS = ("organisation", "district", "type")
 PUBLIC_GROUPS = ("district", "type")
 
 
-def capacity_between(start, end):
+class Viewer(Protocol):
+    """Who reads: a :class:`~lims.modules.users.models.User`, or a stand-in with a role and an organisation
+    (the signed calendar feed reads as a customer of one organisation)."""
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def organisation_id(self) -> int: ...
+
+
+def capacity_between(start: dt.date, end: dt.date) -> Sequence[CapacityDay]:
     """Bench capacity rows from ``start`` to ``end`` (inclusive), by day then kind."""
     return db.session.execute(sa.select(CapacityDay).where(CapacityDay.day >= start, CapacityDay.day <= end)
                               .order_by(CapacityDay.day, CapacityDay.kind)).scalars().all()
 
 
-def bookings_for(user, booked_for=None, state=None):
+def bookings_for(user: Viewer, booked_for: dt.date | None = None,
+                 state: str | None = None) -> sa.Select[Booking]:
     """A select of the bookings ``user`` may see (customers: their organisation's), newest day first."""
     q = sa.select(Booking).order_by(Booking.day.desc(), Booking.id.desc())
     if not sees_all_organisations(user):
@@ -30,7 +49,8 @@ def bookings_for(user, booked_for=None, state=None):
     return q
 
 
-def visits_for(user, campaign_id=None, start=None, end=None, include_cancelled=False):
+def visits_for(user: Viewer, campaign_id: int | None = None, start: dt.date | None = None, end: dt.date | None = None,
+               include_cancelled: bool = False) -> sa.Select[Visit]:
     """A select of the visits ``user`` may see (customers: the visits to their own site)."""
     q = sa.select(Visit).join(Site, Visit.site_id == Site.id).order_by(Visit.day, Visit.crew_id)
     if not sees_all_organisations(user):
@@ -46,7 +66,7 @@ def visits_for(user, campaign_id=None, start=None, end=None, include_cancelled=F
     return q
 
 
-def next_visit(organisation_id, day):
+def next_visit(organisation_id: int, day: dt.date) -> Visit | None:
     """The next planned visit to ``organisation_id``'s site on or after ``day`` (or None)."""
     return db.session.execute(
         sa.select(Visit).join(Site, Visit.site_id == Site.id)
@@ -54,7 +74,7 @@ def next_visit(organisation_id, day):
         .order_by(Visit.day, Visit.id).limit(1)).scalars().first()
 
 
-def scheduled_days(instrument_ids):
+def scheduled_days(instrument_ids: Sequence[int]) -> dict[int, dt.date]:
     """``{instrument id: day}`` of each instrument's planned visit or live booking."""
     from lims.modules.campaigns.models import BookingInstrument
 
@@ -70,7 +90,7 @@ def scheduled_days(instrument_ids):
     return out
 
 
-def recall(organisation_id, day, within_days):
+def recall(organisation_id: int, day: dt.date, within_days: int) -> list[dict[str, Any]]:
     """The recall list of an organisation: instruments overdue (or failed, never verified) and those due
     within ``within_days`` of ``day``, soonest first, each with its scheduled visit or booking day."""
     from lims.modules.equipment.models import Instrument
@@ -103,13 +123,15 @@ def _verified_in(start, end):
             .group_by(Job.instrument_id).subquery())
 
 
-def coverage(start, end, group_by, organisation_id=None, org_kind=None):
+def coverage(start: dt.date, end: dt.date, group_by: str, organisation_id: int | None = None,
+             org_kind: str | None = None) -> list[dict[str, Any]]:
     """Coverage for a period, one row per group: instruments under control, verified in the period,
     coverage %, pass rate. ``group_by`` is organisation (market/hospital), district or type."""
     from lims.modules.equipment.models import Instrument, InstrumentType
     from lims.modules.organisations.models import Organisation
 
     verified = _verified_in(start, end)
+    key_cols: tuple[InstrumentedAttribute[Any], ...]
     if group_by == "organisation":
         key_cols = (Organisation.id, Organisation.name, Organisation.kind)
     elif group_by == "district":
@@ -138,17 +160,19 @@ def coverage(start, end, group_by, organisation_id=None, org_kind=None):
     return out
 
 
-def status_counts(organisation_id, day, due_soon_days):
+def status_counts(organisation_id: int, day: dt.date, due_soon_days: int) -> dict[str, int]:
     """``{status: count}`` of an organisation's instruments."""
     from lims.modules.equipment.models import STATUSES, Instrument
     from lims.modules.equipment.queries import status_condition
 
     base = sa.select(sa.func.count(Instrument.id)).where(Instrument.owner_id == organisation_id,
                                                          Instrument.is_deleted.is_(False))
-    return {s: db.session.execute(base.where(status_condition(s, day, due_soon_days))).scalar() for s in STATUSES}
+    # COUNT always gives a row: never None
+    return {s: db.session.execute(base.where(status_condition(s, day, due_soon_days))).scalar()  # type: ignore[misc]
+            for s in STATUSES}
 
 
-def backlog(day, within_days):
+def backlog(day: dt.date, within_days: int) -> list[tuple[Any, ...]]:
     """Instruments due (within ``within_days``) or overdue that have no open job and no planned visit,
     counted per type: ``[(type code, name_en, name_zh, overdue, due)]``."""
     from lims.modules.equipment.models import Instrument, InstrumentType
@@ -168,7 +192,7 @@ def backlog(day, within_days):
     return [tuple(r) for r in db.session.execute(q).all()]
 
 
-def current_campaign(day):
+def current_campaign(day: dt.date) -> Campaign | None:
     """The campaign to show on ``day``: a planned one running now, else the next planned one, else any
     running now, else the latest (or None)."""
     running = sa.and_(Campaign.start_on <= day, Campaign.end_on >= day)
@@ -183,7 +207,7 @@ def current_campaign(day):
     return None
 
 
-def period_of(day):
+def period_of(day: dt.date) -> tuple[dt.date, dt.date]:
     """The coverage period around ``day``: the current campaign's, else the calendar year."""
     campaign = current_campaign(day)
     if campaign is not None:
@@ -191,7 +215,7 @@ def period_of(day):
     return dt.date(day.year, 1, 1), dt.date(day.year, 12, 31)
 
 
-def calendar(campaign_id, user):
+def calendar(campaign_id: int, user: Viewer) -> tuple[list[dt.date], list[Crew], dict[tuple[dt.date, int], Visit]]:
     """``(days, crews, cells)`` of a campaign's plan: ``cells[(day, crew id)] = visit``."""
     visits = db.session.execute(visits_for(user, campaign_id=campaign_id)).unique().scalars().all()
     days = sorted({v.day for v in visits})

@@ -5,13 +5,15 @@ manager moves a visit. The planning library checks whole plans too; these give t
 messages for one visit without needing the solver installed.
 """
 import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 
 def _d(text):
     return dt.date.fromisoformat(text)
 
 
-def check_visits(instance, visits):
+def check_visits(instance: Mapping[str, Any], visits: Sequence[Mapping[str, Any]]) -> list[str]:
     """Return the list of rule violations (empty when every visit keeps rules 1–4 and 6, and rule 2 and
     the "at most one visit per instrument" part of rule 5 hold across ``visits``)."""
     horizon = instance["horizon"]
@@ -22,7 +24,8 @@ def check_visits(instance, visits):
     sites = {s["id"]: s for s in instance["sites"]}
     crews = {c["id"]: c for c in instance["crews"]}
     instruments = {i["id"]: i for i in instance["instruments"]}
-    errors, crew_days, site_days, seen = [], set(), {}, set()
+    errors, crew_days, seen = [], set(), set()
+    site_days: dict[tuple[str, str], int] = {}
     for n, visit in enumerate(visits):
         where = f"visit {n + 1} ({visit.get('crew')} at {visit.get('site')} on {visit.get('date')})"
         crew, site = crews.get(visit.get("crew")), sites.get(visit.get("site"))

@@ -45,7 +45,7 @@ def keys_rotate() -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="write the JWK set to this file instead of standard output")
 @with_appcontext
-def keys_export(output) -> None:
+def keys_export(output: str | None) -> None:
     """Print the public keys as a JWK set (the same as /.well-known/lims-keys.json)."""
     text = json.dumps(_key_errors(keys.export_jwks), indent=2)
     if output:
@@ -86,7 +86,7 @@ def _read_source(source):
 @click.option("--keys", "keys_file", type=click.Path(dir_okay=False), default=None,
               help="JWK set file (default: the public keys in KEY_DIR)")
 @with_appcontext
-def certificates_verify(image_or_url, keys_file):
+def certificates_verify(image_or_url: str, keys_file: str | None) -> None:
     """Verify a sticker photo, certificate page image (PNG/JPEG), verification URL or token offline."""
     from lims.modules.issuance import render
 

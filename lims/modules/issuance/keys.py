@@ -4,10 +4,14 @@ This module and :mod:`lims.modules.issuance.render` are the only places in ``lim
 the ``certificates`` library. Private keys live in files (mode 600), never in the database.
 """
 import logging
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 
-from certificates.signing import KeyStoreError, create_key, jwks, load_signing_key, public_keys, rotate
+from certificates.signing import KeyStoreError, SigningKey, create_key, jwks, load_signing_key, public_keys, rotate
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 __all__ = ["KeyStoreError", "key_dir", "create", "rotate_key", "export_jwks", "published_jwks", "signing_key",
            "verification_keys"]
@@ -15,7 +19,7 @@ __all__ = ["KeyStoreError", "key_dir", "create", "rotate_key", "export_jwks", "p
 log = logging.getLogger(__name__)
 
 
-def key_dir():
+def key_dir() -> str:
     """Return the key directory of the running app.
 
     :returns: the path from ``KEY_DIR`` (default ``<instance>/keys``)
@@ -23,7 +27,7 @@ def key_dir():
     return current_app.config["KEY_DIR"]
 
 
-def create():
+def create() -> str:
     """Create the laboratory's first signing key.
 
     :returns: the new key id
@@ -32,7 +36,7 @@ def create():
     return create_key(key_dir())
 
 
-def rotate_key():
+def rotate_key() -> str:
     """Replace the active key; the old public key stays published for stickers already printed.
 
     :returns: the new key id
@@ -41,7 +45,7 @@ def rotate_key():
     return rotate(key_dir())
 
 
-def export_jwks():
+def export_jwks() -> dict[str, Any]:
     """Return every public key ever used as a JWK set, the active key first.
 
     :returns: ``{"keys": [...]}``
@@ -50,7 +54,7 @@ def export_jwks():
     return jwks(key_dir())
 
 
-def published_jwks():
+def published_jwks() -> dict[str, Any]:
     """Return the JWK set for the public endpoint: an empty set when no key exists yet.
 
     :returns: ``{"keys": [...]}``
@@ -62,7 +66,7 @@ def published_jwks():
         return {"keys": []}
 
 
-def signing_key():
+def signing_key() -> SigningKey:
     """Load the active private key.
 
     :returns: a :class:`certificates.signing.SigningKey`
@@ -71,7 +75,7 @@ def signing_key():
     return load_signing_key(key_dir())
 
 
-def verification_keys():
+def verification_keys() -> "dict[str, Ed25519PublicKey]":
     """Return the public keys (key id → key) that the check page trusts.
 
     :returns: a mapping, empty when no key exists yet

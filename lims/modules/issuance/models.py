@@ -7,6 +7,7 @@ Only the status columns (revocation, replacement) may be updated; :func:`_refuse
 enforces that for every ORM flush.
 """
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -14,6 +15,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from lims.core.db import UTCDateTime, now_utc
 from lims.extensions import db
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import InstanceState
 
 CERT_KINDS = ("verification", "failure_notice", "calibration")
 STATUSES = ("valid", "expired", "failed", "revoked", "replaced")
@@ -91,7 +95,7 @@ class Certificate(db.Model):
     replaces = relationship("Certificate", foreign_keys=[replaces_id], remote_side=[id])
     __mapper_args__ = {"version_id_col": version}
 
-    def status(self, today) -> str:
+    def status(self, today: dt.date) -> str:
         """Return the current status as of ``today``: revoked, replaced, failed, expired or valid."""
         if self.revoked_dt is not None:
             return "revoked"
@@ -104,7 +108,7 @@ class Certificate(db.Model):
         return "valid"
 
     @staticmethod
-    def status_clause(status, today):
+    def status_clause(status: str, today: dt.date) -> sa.ColumnElement[bool]:
         """The SQL condition for certificates whose :meth:`status` on ``today`` is ``status``."""
         current = sa.and_(Certificate.revoked_dt.is_(None), Certificate.replaced_by_id.is_(None))
         return {
@@ -162,14 +166,14 @@ def _bump_on_status_change(session, flush_context) -> None:
     """Bump the ``certificates`` stamp when a certificate's status columns change in this flush."""
     for obj in session.dirty:
         if isinstance(obj, Certificate):
-            state = sa.inspect(obj)
+            state: InstanceState[Certificate] = sa.inspect(obj)
             if any(state.attrs[key].history.has_changes() for key in _STATUS_COLUMNS):
                 bump_stamp(session.connection(), CERTIFICATE_STAMP)
                 session.info["lims_certificates_changed"] = True
                 return
 
 
-def bump_stamp(connection, name) -> None:
+def bump_stamp(connection: sa.Connection, name: str) -> None:
     """Increment stamp ``name`` (creating it when missing) on ``connection``'s transaction."""
     table = CacheStamp.__table__
     done = connection.execute(table.update().where(table.c.name == name).values(value=table.c.value + 1))

@@ -13,17 +13,25 @@ Not-genuine tokens are never cached (a flood of random tokens cannot evict real 
 the signature check itself needs no database: the public keys are read from the key directory
 once per change of the directory.
 """
+import datetime as dt
 import hashlib
 import os
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask import current_app, has_app_context
 from sqlalchemy import select
 
 from lims.extensions import db
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+#: a cached answer's key: the token, the day and the page's language
+CacheKey = tuple[str, dt.date, str]
 
 #: seconds a browser or proxy may reuse an answer without asking again (then it revalidates by ETag)
 MAX_AGE = 2
@@ -45,10 +53,11 @@ class Answer:
 class _State:
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.answers = OrderedDict()
-        self.stamp = None
+        self.answers: OrderedDict[CacheKey, Answer] = OrderedDict()
+        self.stamp: int | None = None
         self.checked = 0.0
-        self.keys = (None, {})
+        #: ((key directory, its mtime), the keys read from it)
+        self.keys: tuple[tuple[str, int | None] | None, dict[str, Ed25519PublicKey]] = (None, {})
 
 
 def _state(app=None):
@@ -71,7 +80,7 @@ def _read_stamp():
     return db.session.execute(select(CacheStamp.value).where(CacheStamp.name == CERTIFICATE_STAMP)).scalar() or 0
 
 
-def refresh():
+def refresh() -> int:
     """Re-read the stamp when it is older than ``PUBLIC_CHECK_STAMP_SECONDS``; drop stale answers.
 
     :returns: the current stamp value
@@ -89,12 +98,13 @@ def refresh():
     return st.stamp
 
 
-def verification_keys():
+def verification_keys() -> "dict[str, Ed25519PublicKey]":
     """The published public keys, re-read only when the key directory changes (rotation)."""
     from lims.modules.issuance import keys
 
     st = _state()
     directory = keys.key_dir()
+    mark: tuple[str, int | None]
     try:
         mark = (directory, os.stat(directory).st_mtime_ns)
     except OSError:
@@ -104,7 +114,7 @@ def verification_keys():
     return st.keys[1]
 
 
-def lookup(cache_key):
+def lookup(cache_key: CacheKey) -> Answer | None:
     st = _state()
     with st.lock:
         answer = st.answers.get(cache_key)
@@ -113,7 +123,7 @@ def lookup(cache_key):
         return answer
 
 
-def store(cache_key, answer) -> None:
+def store(cache_key: CacheKey, answer: Answer) -> None:
     st = _state()
     with st.lock:
         st.answers[cache_key] = answer
@@ -121,5 +131,5 @@ def store(cache_key, answer) -> None:
             st.answers.popitem(last=False)
 
 
-def etag_for(*parts):
+def etag_for(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]

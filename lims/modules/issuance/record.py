@@ -7,7 +7,11 @@ the procedures area (``docs/procedures.md``), else from ``R:`` lines in the job 
 ``docs/issuance.md``); a verification without any result line gets one summary line with the
 overall verdict.
 """
+from __future__ import annotations
+
 import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -15,13 +19,18 @@ from sqlalchemy import select
 from lims.core.http import Conflict, DomainValidationError
 from lims.extensions import db
 
+if TYPE_CHECKING:
+    from lims.modules.equipment.models import Bench, Instrument
+    from lims.modules.jobs.models import Job
+    from lims.modules.users.models import User
+
 SCHEMA_VERSION = 1
 _NOTE_KEYS = {"item": "item", "item_en": "item_en", "nominal": "nominal", "measured": "measured", "error": "error",
               "mpe": "mpe", "unit": "unit", "u": "uncertainty", "k": "k", "p": "coverage_probability",
               "result": "conformity"}
 
 
-def lab_record():
+def lab_record() -> dict[str, Any]:
     """Return the laboratory part of a record from the lab organisation and the ``LAB_*`` settings.
 
     :raises Conflict: when no organisation of kind ``lab`` exists
@@ -48,7 +57,7 @@ def _measuring_range(chars):
     return None
 
 
-def instrument_record(inst):
+def instrument_record(inst: Instrument) -> dict[str, Any]:
     """Return the instrument part: identity as registered (the lab's id is ``INS-<id>``)."""
     chars = inst.characteristics or {}
     return {"instrument_id": f"INS-{inst.id:06d}", "name": inst.type.name_zh, "name_en": inst.type.name_en,
@@ -56,7 +65,7 @@ def instrument_record(inst):
             "accuracy_class": chars.get("accuracy_class") or None, "measuring_range": _measuring_range(chars)}
 
 
-def standards_record(bench):
+def standards_record(bench: Bench | None) -> list[dict[str, Any]]:
     """Return the standards on the job's bench with their certificate numbers (traceability)."""
     if bench is None:
         return []
@@ -66,7 +75,7 @@ def standards_record(bench):
             for s in bench.standards]
 
 
-def results_from_notes(notes):
+def results_from_notes(notes: str | None) -> list[dict[str, str]]:
     """Parse ``R: item=…; item_en=…; nominal=…; measured=…; mpe=…; unit=…; result=pass`` lines.
 
     :param notes: the job notes
@@ -118,7 +127,7 @@ def _verdict(job, options):
     return "calibration", conformity, due.isoformat() if due else None, due is not None
 
 
-def default_results(job, conformity):
+def default_results(job: Job, conformity: str | None) -> list[dict[str, Any]]:
     """The one summary line of a verification without detailed results."""
     if job.kind == "calibration":
         raise DomainValidationError({"results": ["a calibration certificate needs result lines with their "
@@ -127,7 +136,7 @@ def default_results(job, conformity):
              "unit": "1", "conformity": conformity}]
 
 
-def build_record(job, issuer, number, options, today):
+def build_record(job: Job, issuer: User, number: str, options: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
     """Build the whole record for ``job`` as JSON-compatible data.
 
     :param job: an approved job
@@ -148,6 +157,7 @@ def build_record(job, issuer, number, options, today):
     results = (options.get("results") or judged or results_from_notes(job.notes)
                or default_results(job, conformity))
     inst = job.instrument
+    assert job.performed_on is not None  # set when the job was submitted; only approved jobs get here
     received = job.received_dt.date() if job.received_dt else None
     rule = f"依据 {job.instrument.type.regulation}，|示值误差| ≤ MPE 判合格 / simple acceptance, |error| ≤ MPE"
     if judged and not options.get("results"):
@@ -174,7 +184,8 @@ def build_record(job, issuer, number, options, today):
     }
 
 
-def amended_record(old_record, issuer, number, data, today):
+def amended_record(old_record: Mapping[str, Any], issuer: User, number: str, data: Mapping[str, Any],
+                   today: dt.date) -> dict[str, Any]:
     """Build the record of a replacement: the old content with the corrections applied.
 
     :param old_record: the frozen record of the certificate being replaced
@@ -196,6 +207,6 @@ def amended_record(old_record, issuer, number, data, today):
     return rec
 
 
-def today_local():
+def today_local() -> dt.date:
     """The date of issue (the lab's calendar day)."""
     return dt.date.today()

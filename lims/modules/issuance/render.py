@@ -7,7 +7,9 @@ objects.
 import datetime as dt
 import logging
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import ServiceUnavailable
 
@@ -22,6 +24,11 @@ from certificates.stickers import render_sticker_sheet
 from certificates.token import ResultCode
 from lims.core.http import Conflict, DomainValidationError
 from lims.modules.issuance import keys
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from lims.modules.issuance.models import Certificate
 
 __all__ = ["Documents", "Verdict", "public_base", "issue_documents", "integrity_problems", "verify_online",
            "verify_source", "sticker_sheet", "dcc_problems", "NotGenuine", "QRDecodeError", "KeySetError",
@@ -80,7 +87,7 @@ def _validated(raw):
 _LOOPBACK = re.compile(r"(localhost|127(\.[0-9]{1,3}){3})(:[0-9]{1,5})?", re.I)
 
 
-def public_base(host):
+def public_base(host: str) -> str:
     """Scheme and host the QR URL points at, from the ``PUBLIC_HOST`` setting.
 
     An explicit ``http://`` or ``https://`` is kept. A bare loopback host (``127.0.0.1:5000``,
@@ -93,7 +100,7 @@ def public_base(host):
     return "http://" + host if _LOOPBACK.fullmatch(host) else host
 
 
-def issue_documents(raw, host):
+def issue_documents(raw: dict[str, Any], host: str) -> Documents:
     """Validate a record, sign it with the active key and render the PDF and DCC XML.
 
     :param raw: the record as JSON-compatible data (``certificates.data.to_dict`` form)
@@ -120,7 +127,7 @@ def issue_documents(raw, host):
                      dcc_sha256=issued.dcc_sha256)
 
 
-def integrity_problems(cert):
+def integrity_problems(cert: "Certificate") -> list[str]:
     """Re-hash the stored record, PDF and DCC XML of a certificate.
 
     :param cert: a :class:`~lims.modules.issuance.models.Certificate`
@@ -149,7 +156,8 @@ def _verdict(verified, today):
                    result=None if rec.result is ResultCode.CALIBRATED else rec.result.name.lower())
 
 
-def verify_online(token, today, trusted=None):
+def verify_online(token: str, today: dt.date,
+                  trusted: "Mapping[str, Ed25519PublicKey] | None" = None) -> Verdict:
     """Check a token against the keys this server publishes.
 
     :param token: token text from the URL (any case)
@@ -163,7 +171,7 @@ def verify_online(token, today, trusted=None):
         return Verdict(genuine=False, reason=exc.reason)
 
 
-def verify_source(source, jwks_doc, today):
+def verify_source(source: bytes | str, jwks_doc: Mapping[str, Any], today: dt.date) -> Verdict:
     """Verify a sticker photo, certificate page image, URL or token offline.
 
     :param source: image bytes, or URL/token text
@@ -179,7 +187,7 @@ def verify_source(source, jwks_doc, today):
         return Verdict(genuine=False, reason=exc.reason)
 
 
-def sticker_sheet(certs):
+def sticker_sheet(certs: "Iterable[Certificate]") -> bytes:
     """Render the A4 sticker sheet(s) for stored certificates, in the given order.
 
     :param certs: certificates (their frozen records and URLs are used)
@@ -196,7 +204,7 @@ def sticker_sheet(certs):
     return pdf
 
 
-def dcc_problems(xml_bytes):
+def dcc_problems(xml_bytes: bytes) -> list[str]:
     """Validate DCC XML against the bundled 3.3.0 schema.
 
     :param xml_bytes: the document
@@ -209,7 +217,7 @@ def dcc_problems(xml_bytes):
     return []
 
 
-def qr_rows(text):
+def qr_rows(text: str) -> tuple[tuple[bool, ...], ...]:
     """The dark modules of a QR code of ``text`` (level M) as rows of booleans (pages draw it as SVG)."""
     from certificates.qr import qr_symbol
 

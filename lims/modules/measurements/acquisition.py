@@ -9,14 +9,18 @@ in this process (the demo benches use them).
 """
 import contextlib
 import logging
+from collections.abc import Callable, Iterator
 
 from sqlalchemy import func, insert, select, update
 
 from instruments import (
     DRIVERS,
+    AcceptedReading,
     AcquisitionSession,
+    Driver,
     InstrumentError,
     InstrumentTimeout,
+    SessionSummary,
     TransportError,
     driver_class,
     open_transport,
@@ -42,15 +46,16 @@ class DatabaseSink:
     :param on_accept: called with each :class:`instruments.AcceptedReading` AFTER its commit.
     """
 
-    def __init__(self, session_id, test_point=None, on_accept=None) -> None:
+    def __init__(self, session_id: int, test_point: str | None = None,
+                 on_accept: Callable[[AcceptedReading], object] | None = None) -> None:
         self.session_id, self.test_point, self.on_accept = session_id, test_point, on_accept
 
-    def last_sequence(self):
+    def last_sequence(self) -> int | None:
         """Return the highest stored sequence number of the session (None: nothing stored)."""
         return db.session.execute(select(func.max(Reading.sequence)).where(
             Reading.session_id == self.session_id)).scalar()
 
-    def accept(self, record) -> None:
+    def accept(self, record: AcceptedReading) -> None:
         """Store an accepted reading and bump the session's counters, then commit.
 
         :raises sqlalchemy.exc.IntegrityError: the sequence number is already stored (a second
@@ -66,7 +71,7 @@ class DatabaseSink:
         if self.on_accept is not None:
             self.on_accept(record)
 
-    def reject(self, raw, reason) -> None:
+    def reject(self, raw: bytes, reason: str) -> None:
         """Store a rejected frame with its reason (never as a value), then commit."""
         row = {"session_id": self.session_id, "raw": bytes(raw or b""), "reason": str(reason)[:500],
                "received_dt": now_utc()}
@@ -84,7 +89,7 @@ class DatabaseSink:
 
 
 @contextlib.contextmanager
-def open_driver(kind, port, timeout=None):
+def open_driver(kind: str, port: str, timeout: float | None = None) -> Iterator[Driver]:
     """Open ``port`` with the factory settings of driver ``kind`` and yield the driver.
 
     ``sim://KIND`` starts the library's simulator of KIND in this process for the duration.
@@ -112,7 +117,9 @@ def open_driver(kind, port, timeout=None):
             handle.close()
 
 
-def run_session(session, driver, *, stable_within=30.0, stream=False, test_point=None, on_accept=None):
+def run_session(session: MeasurementSession, driver: Driver, *, stable_within: float = 30.0, stream: bool = False,
+                test_point: str | None = None,
+                on_accept: Callable[[AcceptedReading], object] | None = None) -> SessionSummary:
     """Acquire readings for ``session`` until it holds ``session.count`` (resumes after the last one).
 
     :param session: an ``open`` :class:`MeasurementSession` (committed).
@@ -150,6 +157,7 @@ def _describe(exc):
 def _end(session_id, state, error="") -> None:
     db.session.rollback()
     session = db.session.get(MeasurementSession, session_id)
+    assert session is not None  # committed before the run began
     ops.end_session(session, state, error)
     db.session.commit()
     log.info("measurement session %s %s %s", session_id, state, error)

@@ -42,8 +42,9 @@ def bench() -> None:
 @click.option("--stable-within", type=click.FloatRange(0.1, 3600), default=30.0, show_default=True,
               help="seconds allowed without an acceptable reading")
 @with_appcontext
-def bench_run(job_id, port, driver, count, stable, stream, resume_id, username, test_point, timeout,
-              stable_within):
+def bench_run(job_id: int | None, port: str | None, driver: str | None, count: int | None, stable: bool, stream: bool,
+              resume_id: int | None, username: str | None, test_point: str | None, timeout: float | None,
+              stable_within: float) -> None:
     """Run a measurement session from a serial instrument into the database (or resume one)."""
     from lims.core.audit import acting_as
 
@@ -117,7 +118,9 @@ def _run(session, user, opts, port, timeout, stable_within, stream, holder) -> N
 
     with acquisition.open_driver(opts["driver"] or session.driver, port, timeout) as driver:
         if session is None:
-            session = ops.start_session(db.session.get(Job, opts["job_id"]), user, driver=opts["driver"], port=port,
+            job = db.session.get(Job, opts["job_id"])
+            assert job is not None  # _new refused a missing job
+            session = ops.start_session(job, user, driver=opts["driver"], port=port,
                                         count=opts["count"] or 10, require_stable=opts["stable"],
                                         test_point=opts["test_point"])
         else:

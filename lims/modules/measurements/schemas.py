@@ -7,7 +7,7 @@ from lims.modules.measurements.models import SESSION_STATES
 ID = validate.Range(min=1, max=2**31 - 1)
 
 
-def raw_text(raw):
+def raw_text(raw: bytes) -> str:
     r"""Render raw frame bytes as printable ASCII: other bytes as ``\xNN``, a backslash as ``\\``.
 
     >>> raw_text(b"S S \xff\x01 g\\")

@@ -25,10 +25,14 @@ import struct
 import subprocess
 import tarfile
 import tempfile
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 MAGIC = b"LIMSBAK1"
 CHUNK = 1 << 20
@@ -45,7 +49,7 @@ def _key(passphrase, salt):
     return Scrypt(salt=salt, length=32, n=2**15, r=8, p=1).derive(passphrase.encode())
 
 
-def encrypt_stream(src, dst, passphrase) -> None:
+def encrypt_stream(src: BinaryIO, dst: BinaryIO, passphrase: str) -> None:
     salt, prefix = os.urandom(16), os.urandom(4)
     aead = AESGCM(_key(passphrase, salt))
     dst.write(MAGIC + salt + prefix)
@@ -62,7 +66,7 @@ def encrypt_stream(src, dst, passphrase) -> None:
         chunk, counter = following, counter + 1
 
 
-def decrypt_stream(src, dst, passphrase):
+def decrypt_stream(src: BinaryIO, dst: BinaryIO, passphrase: str) -> None:
     head = src.read(len(MAGIC) + 20)
     if len(head) < len(MAGIC) + 20 or not head.startswith(MAGIC):
         raise BackupError("not a LIMS backup archive (wrong header)")
@@ -122,7 +126,7 @@ def _run(cmd):
         raise BackupError(f"{cmd[0]} failed: {done.stderr.strip()[-500:]}")
 
 
-def backup(app, out_path, passphrase):
+def backup(app: "Flask", out_path: str, passphrase: str) -> dict[str, Any]:
     """Write an encrypted backup of ``app``'s database, keys and instance files to ``out_path``.
 
     :returns: the manifest (dict)
@@ -163,7 +167,7 @@ def backup(app, out_path, passphrase):
     return manifest
 
 
-def restore(app, archive_path, passphrase):
+def restore(app: "Flask", archive_path: str, passphrase: str) -> dict[str, Any]:
     """Restore a backup into ``app``'s configured database, key directory and instance folder.
 
     The target database must be empty or disposable: PostgreSQL objects are dropped and recreated

@@ -16,7 +16,7 @@ def _passphrase(confirm):
 @click.command("backup")
 @click.argument("archive", type=click.Path(dir_okay=False, writable=True))
 @with_appcontext
-def backup_cmd(archive):
+def backup_cmd(archive: str) -> None:
     """Write an encrypted backup (database, signing keys, instance files) to ARCHIVE.
 
     The passphrase comes from LIMS_BACKUP_PASSPHRASE or a prompt; keep it apart from the archive.
@@ -24,7 +24,8 @@ def backup_cmd(archive):
     from lims.modules.ops.backup import BackupError, backup
 
     try:
-        manifest = backup(current_app._get_current_object(), archive, _passphrase(confirm=True))
+        manifest = backup(current_app._get_current_object(),  # type: ignore[attr-defined]  # a LocalProxy
+                          archive, _passphrase(confirm=True))
     except BackupError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None
@@ -36,7 +37,7 @@ def backup_cmd(archive):
 @click.argument("archive", type=click.Path(exists=True, dir_okay=False))
 @click.option("--yes", is_flag=True, help="confirm that the configured database may be overwritten")
 @with_appcontext
-def restore_cmd(archive, yes):
+def restore_cmd(archive: str, yes: bool) -> None:
     """Restore ARCHIVE into the configured database, key directory and instance folder.
 
     Stop the app servers and workers first; the configured database is overwritten.
@@ -50,7 +51,8 @@ def restore_cmd(archive, yes):
     db.session.remove()
     db.engine.dispose()
     try:
-        manifest = restore(current_app._get_current_object(), archive, _passphrase(confirm=False))
+        manifest = restore(current_app._get_current_object(),  # type: ignore[attr-defined]  # a LocalProxy
+                           archive, _passphrase(confirm=False))
     except BackupError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None

@@ -9,10 +9,13 @@ test points. Numbers are :class:`decimal.Decimal` throughout, so an MPE of 2.5 g
 """
 import datetime as dt
 import math
+import os
 import pathlib
 import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 DATA_DIR = pathlib.Path(__file__).with_name("data")
 KINDS = ("initial", "subsequent", "in_service")
@@ -73,12 +76,12 @@ class Plan:
     has_budget: bool = False  # the procedure computes each point's uncertainty budget from the record
     effective_from: object = None  # the date this edition came into force (None: since ever)
 
-    def point(self, point_id):
+    def point(self, point_id: str) -> TestPoint | None:
         """Return the point named ``point_id`` or None."""
         return next((p for p in self.points if p.id == point_id), None)
 
 
-def fmt(value):
+def fmt(value: Decimal | float | str) -> str:
     """A decimal without exponent or trailing zeros (``Decimal("5E+3")`` → ``"5000"``)."""
     text = format(Decimal(value).normalize(), "f")
     return "0" if text in ("-0", "") else text
@@ -130,7 +133,7 @@ def _check_performance(name, data):
             raise ProcedureDataError(f"{name}: {key}: item_zh, item_en and source are required")
 
 
-def validate(data, name="<data>"):
+def validate(data: dict[str, Any], name: str = "<data>") -> dict[str, Any]:
     """Check one procedure document; return it with numbers as Decimal.
 
     :param data: the parsed TOML document
@@ -242,7 +245,7 @@ def _check_item(where, item):
         raise ProcedureDataError(f"{where}.kinds: each one of {', '.join(KINDS)}")
 
 
-def load_editions(directory=DATA_DIR):
+def load_editions(directory: str | os.PathLike[str] = DATA_DIR) -> dict[str, list[dict[str, Any]]]:
     """Load and check every ``*.toml`` procedure file.
 
     A regulation revision is a new file with ``effective_from`` (a date): one type may have several
@@ -252,7 +255,8 @@ def load_editions(directory=DATA_DIR):
     :raises ProcedureDataError: a malformed file, two files with the same id, or two files for one
         type with the same effective date
     """
-    by_type, ids = {}, set()
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    ids = set()
     for path in sorted(pathlib.Path(directory).glob("*.toml")):
         with path.open("rb") as fh:
             try:
@@ -274,7 +278,7 @@ def load_editions(directory=DATA_DIR):
     return by_type
 
 
-def edition_on(editions, day):
+def edition_on(editions: Iterable[dict[str, Any]] | None, day: dt.date) -> dict[str, Any] | None:
     """The edition in force on ``day`` from a type's list of documents (oldest first), or None."""
     current = None
     for doc in editions or []:
@@ -283,7 +287,7 @@ def edition_on(editions, day):
     return current
 
 
-def load_all(directory=DATA_DIR, day=None):
+def load_all(directory: str | os.PathLike[str] = DATA_DIR, day: dt.date | None = None) -> dict[str, dict[str, Any]]:
     """Load and check every procedure file; return the editions in force on ``day`` (default today).
 
     :returns: ``{instrument type code: procedure document}``
@@ -298,7 +302,7 @@ def load_all(directory=DATA_DIR, day=None):
     return out
 
 
-def load_weight_classes(path=DATA_DIR / "standards" / "oiml-r111-1-2004.toml"):
+def load_weight_classes(path: pathlib.Path = DATA_DIR / "standards" / "oiml-r111-1-2004.toml") -> dict[str, Any]:
     """The OIML R 111-1 MPE table ``{"classes": {"M1": [[nominal g, MPE mg], ...]}, "source"}``."""
     with open(path, "rb") as fh:
         data = tomllib.load(fh, parse_float=Decimal)
@@ -310,7 +314,8 @@ def load_weight_classes(path=DATA_DIR / "standards" / "oiml-r111-1-2004.toml"):
     return data
 
 
-def compute_error(indication, reference, e=None, flash_delta=None, zero_error=None):
+def compute_error(indication: Decimal, reference: Decimal, e: Decimal | None = None, flash_delta: Decimal | None = None,
+                  zero_error: Decimal | None = None) -> tuple[Decimal, Decimal]:
     """Error of indication, with the rounding correction of a digital scale (flash-point method).
 
     ``E = I + 0.5 e − ΔL − L`` when ΔL is given (else ``E = I − L``) and ``Ec = E − E0``
@@ -320,6 +325,7 @@ def compute_error(indication, reference, e=None, flash_delta=None, zero_error=No
     """
     error = indication - reference
     if flash_delta is not None:
+        assert e is not None  # ΔL is taken only on scales, which have e
         error = indication + e / 2 - flash_delta - reference
     corrected = error - zero_error if zero_error is not None else error
     return error, corrected
@@ -433,7 +439,8 @@ def _items(proc, kind, type_code, e):
     return out
 
 
-def plan(proc, chars, verification_kind, type_code=None):
+def plan(proc: Mapping[str, Any], chars: Mapping[str, Any] | None, verification_kind: str,
+         type_code: str | None = None) -> Plan:
     """Plan the test points of an instrument.
 
     :param proc: a procedure document from :func:`load_all`

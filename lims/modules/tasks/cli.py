@@ -11,11 +11,11 @@ from lims.extensions import db
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
               help="tasks run at the same time (threads)")
 @with_appcontext
-def worker(workers):
+def worker(workers: int) -> None:
     """Run background tasks from the queue (LIMS_TASK_QUEUE) until stopped (Ctrl-C or SIGTERM)."""
     from lims.modules.tasks import queue
 
-    queue._worker_app = current_app._get_current_object()
+    queue._worker_app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
     huey = queue.huey_for()
     if huey.immediate:
         raise click.UsageError("LIMS_TASK_QUEUE=immediate runs tasks inside requests; no worker is needed")
@@ -31,7 +31,7 @@ def tasks() -> None:
 @tasks.command("list")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
 @with_appcontext
-def tasks_list(limit) -> None:
+def tasks_list(limit: int) -> None:
     """The latest tasks with their status and progress."""
     from lims.modules.tasks.models import Task
 
@@ -43,7 +43,7 @@ def tasks_list(limit) -> None:
 @tasks.command("retry")
 @click.argument("task_id", type=int)
 @with_appcontext
-def tasks_retry(task_id):
+def tasks_retry(task_id: int) -> None:
     """Queue a failed or interrupted task again (it continues after its last committed piece)."""
     from lims.core.http import Conflict
     from lims.modules.tasks import operations as ops

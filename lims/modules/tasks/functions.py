@@ -3,18 +3,21 @@
 Each commits its work in pieces with :func:`~lims.modules.tasks.operations.commit_piece`, so a
 killed worker loses nothing committed and a retry continues after the last piece.
 """
+from typing import Any
+
 from sqlalchemy import select
 
 from lims.core.http import Conflict, DomainValidationError
 from lims.extensions import db
-from lims.modules.tasks.operations import TaskFailed, commit_piece, task_function
+from lims.modules.tasks.models import Task
+from lims.modules.tasks.operations import Progress, TaskFailed, commit_piece, task_function
 
 IMPORT_PIECE = 500
 MAX_ERRORS_KEPT = 1000
 
 
 @task_function("instrument_import")
-def instrument_import(task, progress):
+def instrument_import(task: Task, progress: Progress) -> dict[str, Any]:
     """Import a register CSV: validate every row not yet stored, then insert 500 rows per commit.
 
     payload: ``{"csv": text, "org_id": int | None, "allow_owner_column": bool}``
@@ -32,14 +35,14 @@ def instrument_import(task, progress):
     total = task.cursor + len(rows)
     for start in range(0, len(rows), IMPORT_PIECE):
         piece = rows[start:start + IMPORT_PIECE]
-        eq.insert_rows(piece)
+        eq.insert_rows(piece)  # type: ignore[arg-type]  # no errors: every row has its owner
         done = task.cursor + len(piece)
         commit_piece(task, done, done / total, f"{done} / {total}")
     return {"created": total}
 
 
 @task_function("sticker_sheet")
-def sticker_sheet(task, progress):
+def sticker_sheet(task: Task, progress: Progress) -> dict[str, Any]:
     """Render the sticker sheet of many certificates into the task's output (a PDF).
 
     payload: ``{"certificate_ids": [int, ...]}`` (already checked readable by the submitter)
@@ -60,7 +63,7 @@ def sticker_sheet(task, progress):
 
 
 @task_function("batch_issue")
-def batch_issue(task, progress):
+def batch_issue(task: Task, progress: Progress) -> dict[str, Any]:
     """Issue the certificates of many approved jobs, one commit per certificate.
 
     payload: ``{"job_ids": [int, ...]}``; the task's owner is the signatory. A job that already

@@ -170,6 +170,7 @@ def execute(task_id: int) -> None:
 
 def _finish(task_id, status, result, error) -> None:
     task = db.session.get(Task, task_id)
+    assert task is not None  # execute() found it and committed it as running
     task.status, task.result, task.error, task.finished_dt = status, result, error, now_utc()
     if status == "done":
         task.progress = 1.0

@@ -15,8 +15,14 @@ page's retry button), which resumes after the last committed piece of work.
 """
 import logging
 import os
+from typing import TYPE_CHECKING
 
 from flask import current_app, has_app_context
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from huey import Huey
+    from huey.consumer import Consumer
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +52,7 @@ def _run(task_id) -> None:
         operations.execute(task_id)
 
 
-def make_huey(app):
+def make_huey(app: "Flask") -> "Huey":
     """Build the Huey instance for ``app``'s configuration and register the one task it runs."""
     from huey import MemoryHuey, RedisHuey, SqliteHuey
 
@@ -70,21 +76,21 @@ def make_huey(app):
     return huey
 
 
-def huey_for(app=None):
+def huey_for(app: "Flask | None" = None) -> "Huey":
     """The app's Huey instance (built on first use)."""
-    app = app or current_app._get_current_object()
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
     huey = app.extensions.get("lims_huey")
     if huey is None:
         huey = app.extensions["lims_huey"] = make_huey(app)
     return huey
 
 
-def enqueue(task_id) -> None:
+def enqueue(task_id: int) -> None:
     """Put a task id on the queue (or run it now with ``TASK_QUEUE=immediate``)."""
     huey_for().run_task(task_id)
 
 
-def depth():
+def depth() -> int | None:
     """Messages waiting on the queue (None when the storage cannot say)."""
     try:
         return huey_for().pending_count()
@@ -93,7 +99,7 @@ def depth():
         return None
 
 
-def start_thread_worker(app, workers=1):
+def start_thread_worker(app: "Flask", workers: int = 1) -> "Consumer | None":
     """Run a Huey consumer in background threads of this process (``lims demo``: one command, SQLite only).
 
     :returns: the consumer, or None with ``TASK_QUEUE=immediate``

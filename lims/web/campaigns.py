@@ -111,7 +111,8 @@ def dashboard() -> ResponseReturnValue:
         return render_template("campaigns/dashboard_lab.html", **ctx)
     org_id = current_user.organisation_id
     ctx["counts"] = queries.status_counts(org_id, today, current_app.config["DUE_SOON_DAYS"])
-    ctx["mine"] = (queries.coverage(start, end, "organisation", organisation_id=org_id) or [None])[0]
+    mine = queries.coverage(start, end, "organisation", organisation_id=org_id)
+    ctx["mine"] = mine[0] if mine else None
     ctx["next_visit"] = queries.next_visit(org_id, today)
     if current_user.role == "equipment_officer":
         from lims.modules.equipment.models import Instrument

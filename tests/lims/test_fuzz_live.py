@@ -27,7 +27,7 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(app, world, tmp_
                "--phases", "examples,coverage,fuzzing,stateful", "--max-time", str(SECONDS), "--workers", "1",
                "--checks", "not_a_server_error,response_schema_conformance,status_code_conformance,"
                            "content_type_conformance,positive_data_acceptance",
-               "--request-timeout", "20", "--report", "junit", "--report-dir", str(tmp_path)]
+               "--request-timeout", "60", "--report", "junit", "--report-dir", str(tmp_path)]
         done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=SECONDS + 240,
                               env={**os.environ, "SCHEMATHESIS_HOOKS": ""})
     finally:

@@ -28,6 +28,9 @@ def make_app(url, **extra):
     from lims import create_app
 
     cfg = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret", "DUE_SOON_DAYS": 30}
+    if url.startswith("postgresql"):
+        # a test database is thrown away: commits need not wait for the WAL flush (visibility is unchanged)
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"options": "-c synchronous_commit=off"}}
     cfg.update(extra)
     return create_app(cfg)
 
@@ -136,7 +139,9 @@ def template_db(tmp_path_factory):
 
             db.engine.dispose()
         yield ("pg", name, world)
+        failed = pg.drain()
         pg.drop_database(PG_URL, name)
+        assert not failed, f"test databases left behind: {failed}"
     else:
         path = tmp_path_factory.mktemp("tpl") / "template.db"
         app = make_app(f"sqlite:///{path}")
@@ -195,7 +200,7 @@ def db_url(template_db, tmp_path):
         name = f"lims_t_{RUN_ID}_{uuid.uuid4().hex[:8]}"
         url = pg.create_database(PG_URL, name, template=source)
         yield url
-        pg.drop_database(PG_URL, name)
+        pg.drop_later(PG_URL, name)
     else:
         path = tmp_path / "test.db"
         shutil.copyfile(source, path)

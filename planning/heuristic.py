@@ -21,7 +21,10 @@ import numpy as np
 from scipy.optimize import LinearConstraint, milp
 from scipy.sparse import csr_matrix
 
-__all__ = ["dispatch", "insert_unplanned", "reoptimize_sites", "fill_free_days", "planned_days", "cost_of"]
+from .bound import _components
+
+__all__ = ["dispatch", "insert_unplanned", "reoptimize_sites", "fill_free_days", "planned_days", "cost_of",
+           "volume_targets"]
 
 
 def planned_days(inst, visits):
@@ -430,3 +433,89 @@ def dispatch_atc(inst, plan_mask=None, site_budget=None, look_ahead=10.0, deadli
                 if not taken:
                     break
     return visits
+
+
+def volume_targets(inst, share=1.0):
+    """Which instruments to plan, and how many visits per site, when crew-days are short.
+
+    Per independent part (sites and the crew types that serve them) the crew-days are counted; each
+    site's instruments are ranked by what leaving them unplanned would cost per minute of work and
+    packed in that order into visits of the site's room (crew minutes − setup).  Each such visit
+    saves the penalties of what it holds (less its visit cost); the part's crew-days (times
+    ``share``) go to the visits that save most, in each site's order.  Returns ``(plan_mask,
+    site_budget)`` — the instruments in the chosen visits, and the number of visits per site — or
+    ``None`` when every part has crew-days enough for all its work.
+
+    Leaving a site's last, partial visit unplanned and giving its crew-day to a full visit elsewhere
+    is what this buys: day-by-day dispatch otherwise fills the horizon's end with partial visits and
+    leaves whole visits' worth of work unplanned at other sites.
+    """
+    n = len(inst.inst_ids)
+    types, type_of = [], {}
+    for c in range(len(inst.crew_ids)):
+        key = (inst.crew_kinds[c], inst.crew_minutes[c])
+        if key not in type_of:
+            type_of[key] = len(types)
+            types.append(key)
+    by_site = {}
+    for i in range(n):
+        by_site.setdefault(inst.inst_site[i], []).append(i)
+    mask = bytearray([1]) * n
+    budget = {}
+    short = False
+    for type_ids, site_ids in _components(inst, types):
+        crew_days = sum(1 for c in range(len(inst.crew_ids)) if type_of[(inst.crew_kinds[c], inst.crew_minutes[c])]
+                        in type_ids for t in range(inst.ndays) if inst.crew_available(c, t))
+        chunks = {}
+        for s in site_ids:
+            items = by_site.get(s, [])
+            kinds = {inst.inst_kind[i] for i in items}
+            rooms = [types[tau][1] - inst.site_setup[s] for tau in type_ids if types[tau][0] & kinds]
+            room = max(rooms, default=0)
+            if room <= 0:
+                continue
+
+            def value(i):
+                m = inst.kind_minutes[inst.inst_kind[i]]
+                return inst.unplanned_cost(i) / m if m > 0 else float("inf")
+
+            order = sorted((i for i in items if inst.kind_minutes[inst.inst_kind[i]] <= room),
+                           key=lambda i: (-value(i), inst.inst_due[i], i))
+            site_chunks, current, used, saved = [], [], 0, 0.0
+            for i in order:
+                m = inst.kind_minutes[inst.inst_kind[i]]
+                if used + m > room:
+                    site_chunks.append((saved - inst.visit_days, current))
+                    current, used, saved = [], 0, 0.0
+                current.append(i)
+                used += m
+                saved += inst.unplanned_cost(i)
+            if current:
+                site_chunks.append((saved - inst.visit_days, current))
+            chunks[s] = site_chunks
+        need = sum(len(v) for v in chunks.values())
+        days = int(crew_days * share)
+        if need <= days:
+            continue
+        short = True
+        heap = [(-v[0][0], s, 0) for s, v in chunks.items() if v]
+        heapq.heapify(heap)
+        chosen = {s: 0 for s in chunks}
+        while heap and days > 0:
+            neg_gain, s, k = heapq.heappop(heap)
+            if -neg_gain <= 0:
+                break
+            chosen[s] = k + 1
+            days -= 1
+            if k + 1 < len(chunks[s]):
+                heapq.heappush(heap, (-chunks[s][k + 1][0], s, k + 1))
+        for s, site_chunks in chunks.items():
+            budget[s] = chosen[s]
+            for _gain, items in site_chunks[chosen[s]:]:
+                for i in items:
+                    mask[i] = 0
+    if not short:
+        return None
+    for s in range(len(inst.site_ids)):
+        budget.setdefault(s, n + 1)
+    return mask, budget

@@ -5,7 +5,16 @@ import time
 
 from .bound import relaxation_bound, trivial_bound
 from .check import figures_of
-from .heuristic import cost_of, dispatch, dispatch_atc, fill_free_days, insert_unplanned, planned_days, reoptimize_sites
+from .heuristic import (
+    cost_of,
+    dispatch,
+    dispatch_atc,
+    fill_free_days,
+    insert_unplanned,
+    planned_days,
+    reoptimize_sites,
+    volume_targets,
+)
 from .instance import PLAN_FORMAT, compile_instance
 
 __all__ = ["solve", "default_time_limit"]
@@ -64,7 +73,24 @@ def solve(instance, time_limit=None, progress=None, started=None):
     candidates = [("earliest-due dispatch", dispatch(inst, deadline=deadline))]
     report(0.1, "first plan built")
 
-    # 2. the relaxation: proven bound, and which instruments to leave unplanned
+    # 2. the constructions that pay most, before the bound takes its share of the time: apparent-
+    # tardiness-cost dispatch, and the same guided by whole visits per site where crew-days are short
+    if left() > 1.0:
+        candidates.append(("ATC dispatch (k=10)",
+                           dispatch_atc(inst, look_ahead=10.0, deadline=time.perf_counter() + 0.2 * left())))
+    for share in (1.0, 0.97):
+        if left() <= 1.0:
+            break
+        targets = volume_targets(inst, share)
+        if targets is None:
+            break
+        visits = dispatch_atc(inst, plan_mask=targets[0], site_budget=targets[1], look_ahead=10.0,
+                              deadline=time.perf_counter() + 0.2 * left())
+        visits = fill_free_days(inst, insert_unplanned(inst, visits), time.perf_counter() + 0.1 * left())
+        candidates.append((f"volume-guided ATC dispatch ({share:g} of the crew-days)", visits))
+    report(0.2, "plans built: " + ", ".join(f"{name} {cost_of(inst, v):.0f}" for name, v in candidates))
+
+    # 3. the relaxation: proven bound, and which instruments to leave unplanned
     relax = None
     if left() > 1.0:
         relax = relaxation_bound(inst, time_limit=max(0.5, 0.6 * left()))
@@ -72,18 +98,18 @@ def solve(instance, time_limit=None, progress=None, started=None):
     else:
         bound = trivial_bound(inst)
     report(0.5, f"lower bound {bound:.1f}")
-    for look_ahead in (10.0, 3.0, 30.0):     # the ATC look-ahead is the one parameter: try a few
+    for look_ahead in (3.0, 30.0):     # the ATC look-ahead is the one parameter: try a few
         if left() > 1.0:
             candidates.append((f"ATC dispatch (k={look_ahead:g})",
                                dispatch_atc(inst, look_ahead=look_ahead, deadline=time.perf_counter() + 0.3 * left())))
 
-    # 3. guided construction: plan what the relaxation plans
+    # 4. guided construction: plan what the relaxation plans
     mask = _guided_mask(inst, relax) if relax is not None else None
     if mask is not None and not all(mask) and left() > 1.0:
         candidates.append(("guided ATC dispatch", dispatch_atc(inst, plan_mask=mask, look_ahead=10.0,
                                                                deadline=time.perf_counter() + 0.3 * left())))
 
-    # 4. improve the best construction: insertion, free crew-days, site LNS
+    # 5. improve the best construction: insertion, free crew-days, site LNS
     name, visits = min(candidates, key=lambda nv: cost_of(inst, nv[1]))
     visits = insert_unplanned(inst, visits)
     visits = fill_free_days(inst, visits, deadline - 0.1 * max(0.0, left()))

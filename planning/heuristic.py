@@ -15,6 +15,7 @@ A solution is a list of visits ``[crew, day, site, [instrument indexes]]``.
 from __future__ import annotations
 
 import heapq
+import math
 import time
 
 import numpy as np
@@ -519,3 +520,109 @@ def volume_targets(inst, share=1.0):
     for s in range(len(inst.site_ids)):
         budget.setdefault(s, n + 1)
     return mask, budget
+
+
+SWAP_BLOCK = 2500   # visits per block of the swap search (its gain matrix is block × block)
+
+
+def swap_visits(inst, visits, deadline):
+    """Local search moving whole visits between days: two visits of crews of the same type (kinds and
+    minutes) exchange their (crew, day) slots, or a visit moves to a slot where its crew type is idle,
+    when that lowers the tardiness of what they verify.  Each visit keeps its site and instruments, so
+    rules 3, 4 (kinds), 5 and 6 hold as before; the swap is made only where the new day is open for
+    the site, within the site's crews a day and not before any of its instruments' ``earliest``.
+
+    The gain of every pair is one numpy expression over ``F[v, t]`` (visit v's tardiness if made on
+    day t); the best pair is applied, its rows and columns refreshed, until no pair gains or the time
+    is spent.  Large crew types are searched in blocks of :data:`SWAP_BLOCK` visits.
+    """
+    days = np.arange(inst.ndays)
+    types = {}
+    for c in range(len(inst.crew_ids)):
+        types.setdefault((inst.crew_kinds[c], inst.crew_minutes[c]), []).append(c)
+    count = {}
+    for _c, t, s, _items in visits:
+        count[(s, t)] = count.get((s, t), 0) + 1
+    busy = {(c, t) for c, t, _s, _i in visits}
+    rng = np.random.default_rng(0)
+    for crews in types.values():
+        members = [v for v, visit in enumerate(visits) if visit[0] in crews]
+        idle = [(c, t) for c in crews for t in range(inst.ndays) if inst.crew_available(c, t) and (c, t) not in busy]
+        if not members:
+            continue
+        order = list(rng.permutation(len(members)))
+        nblocks = max(1, math.ceil(len(members) / SWAP_BLOCK))
+        idle_order = list(rng.permutation(len(idle))) if idle else []
+        for block in range(nblocks):
+            if time.perf_counter() > deadline:
+                return visits
+            vs = [members[k] for k in order[block::nblocks]]
+            slots = [idle[k] for k in idle_order[block::nblocks]]
+            _swap_block(inst, visits, vs, slots, days, count, deadline)
+    return visits
+
+
+def _swap_block(inst, visits, vs, slots, days, count, deadline):
+    n_real = len(vs)
+    size = n_real + len(slots)
+    F = np.zeros((size, inst.ndays))
+    shut = {}
+    for r, v in enumerate(vs):
+        _c, _t, s, items = visits[v]
+        dues = np.array([inst.inst_due[i] for i in items], dtype=float)
+        F[r] = np.maximum(0.0, days[None, :] - dues[:, None]).sum(axis=0)
+        earliest = max(inst.inst_earliest[i] for i in items)
+        F[r, :earliest] = np.inf
+        if s not in shut:
+            shut[s] = np.array([not inst.site_open(s, t) for t in range(inst.ndays)], dtype=bool)
+        F[r, shut[s]] = np.inf
+    slot = [(visits[v][0], visits[v][1]) for v in vs] + list(slots)
+    d = np.array([t for _c, t in slot])
+    rows = np.arange(size)
+    cur = F[rows, d]
+    M = F[:, d]
+    with np.errstate(invalid="ignore"):
+        G = cur[:, None] + cur[None, :] - M - M.T
+    G[np.isnan(G)] = -np.inf
+    G[n_real:, n_real:] = -np.inf
+    np.fill_diagonal(G, -np.inf)
+    while time.perf_counter() < deadline:
+        flat = int(np.argmax(G))
+        a, b = divmod(flat, size)
+        if not G[a, b] > 1e-9:
+            break
+        ta, tb = d[a], d[b]
+        ok = True
+        for r, t_new in ((a, tb), (b, ta)):
+            if r < n_real:
+                s = visits[vs[r]][2]
+                other = b if r == a else a
+                same = other < n_real and visits[vs[other]][2] == s
+                if not same and count.get((s, t_new), 0) >= inst.site_cap[s]:
+                    ok = False
+        if not ok:
+            G[a, b] = G[b, a] = -np.inf
+            continue
+        for r, t_new, t_old in ((a, tb, ta), (b, ta, tb)):
+            if r < n_real:
+                s = visits[vs[r]][2]
+                count[(s, t_old)] -= 1
+                count[(s, t_new)] = count.get((s, t_new), 0) + 1
+        slot[a], slot[b] = slot[b], slot[a]
+        d[a], d[b] = d[b], d[a]
+        for r in (a, b):
+            if r < n_real:
+                visits[vs[r]][0], visits[vs[r]][1] = slot[r]
+        cur = F[rows, d]
+        for r in (a, b):
+            M[:, r] = F[:, d[r]]
+            M[r, :] = F[r, d]
+        for r in (a, b):
+            with np.errstate(invalid="ignore"):
+                row = cur[r] + cur - M[r, :] - M[:, r]
+            row[np.isnan(row)] = -np.inf
+            if r >= n_real:
+                row[n_real:] = -np.inf
+            row[r] = -np.inf
+            G[r, :] = row
+            G[:, r] = row

@@ -324,7 +324,7 @@ def fill_free_days(inst, visits, deadline):
     return visits
 
 
-def dispatch_atc(inst, plan_mask=None, site_budget=None, look_ahead=10.0, deadline=None):
+def dispatch_atc(inst, plan_mask=None, site_budget=None, look_ahead=10.0, deadline=None, shortest_late_first=True):
     """Day-by-day list scheduling with apparent-tardiness-cost priorities (Vepsalainen & Morton).
 
     Each day, for each crew type, every site that may be visited gets the score
@@ -368,9 +368,11 @@ def dispatch_atc(inst, plan_mask=None, site_budget=None, look_ahead=10.0, deadli
         items = []
         if room < 0:
             return items
-        for i in pending[s]:
-            if done[i] or inst.inst_kind[i] not in kinds or inst.inst_earliest[i] > t:
-                continue
+        ready = [i for i in pending[s] if not done[i] and inst.inst_kind[i] in kinds and inst.inst_earliest[i] <= t]
+        if shortest_late_first:     # late ones cost a day each whatever their due: most of them per visit
+            late = sorted((i for i in ready if inst.inst_due[i] < t), key=lambda i: minutes[i])
+            ready = late + [i for i in ready if inst.inst_due[i] >= t]
+        for i in ready:
             if minutes[i] <= room:
                 items.append(i)
                 room -= minutes[i]

@@ -92,7 +92,7 @@ def solve(instance, time_limit=None, progress=None, started=None):
                                                                                 deadline=until)))
 
     if left() > 1.0:
-        construct(2.0 if targets is not None else 10.0, targets is not None, 0.6)
+        construct(2.0, targets is not None, 0.6)
     if not candidates:      # no time for it: earliest-due dispatch, the fastest sound plan
         candidates.append(("earliest-due dispatch", dispatch(inst, deadline=deadline)))
     report(0.2, "plans built: " + ", ".join(f"{name} {cost_of(inst, v):.0f}" for name, v in candidates))
@@ -110,7 +110,7 @@ def solve(instance, time_limit=None, progress=None, started=None):
     # the mask of the relaxation's solution (what it leaves unplanned)
     # (with volume targets these did not beat the first construction on the generated instances, and
     # the time is better spent improving it)
-    for look_ahead in (3.0, 30.0) if targets is None else ():
+    for look_ahead in (10.0, 30.0) if targets is None else ():
         if left() > 2.0:
             construct(look_ahead, False, 0.2)
     mask = _guided_mask(inst, relax) if relax is not None and targets is None else None

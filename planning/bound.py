@@ -507,7 +507,10 @@ def pooled_bound(inst, type_ids, site_ids, types, by_site, time_limit, whole_vis
     ``Σ_s U[s,k] = Σ_{g of kind k} u[g]``, ``(max_τ C[τ] − setup[s])·V[s] + Σ_k m[k]·U[s,k] >=
     Σ_k m[k]·N[s,k]`` (the planned minutes fit in the site's visits) and ``Σ_s V[s] <=`` the part's
     crew-days (each visit takes a crew's whole day).  A site's last visit then cannot be shared with
-    other sites.  HiGHS' proven dual bound of this MILP is returned (valid when stopped early).
+    other sites.  A rounding (MIR) row per site, ``Σ_k m[k]·U[s,k] + r·V[s] >= r·(q + 1)`` with
+    ``q, r = divmod(Σ_k m[k]·N[s,k], C − setup[s])``, holds for every whole ``V[s]`` and makes the LP
+    (``integral=False``, the default) almost as strong as the MILP at a fraction of its time; with
+    ``integral`` V is integer and HiGHS' proven dual bound is returned (valid when stopped early).
     Returns None when not solved in time, or with negative visit costs (the visit terms are invalid).
     """
     if inst.visit_days < 0:

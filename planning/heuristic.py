@@ -276,8 +276,16 @@ def reoptimize_sites(inst, visits, deadline, sites=None):
     return [v for v in visits if v[3]]
 
 
+FREE_DAY_CANDIDATES = 40  # sites (most unplanned penalty first) a free crew-day is offered to
+
+
 def fill_free_days(inst, visits, deadline):
-    """Send crews on days they have no visit to sites with unplanned work worth more than a visit."""
+    """Send crews on days they have no visit to sites with unplanned work worth more than a visit.
+
+    Each free crew-day (days in order) is offered to the first :data:`FREE_DAY_CANDIDATES` sites that
+    may take it, in order of the penalties of the unplanned work one visit there could hold; it goes to
+    the one where a visit saves most (penalties less tardiness and the visit's cost), if any saves.
+    """
     days = planned_days(inst, visits)
     minutes = [inst.kind_minutes[k] for k in inst.inst_kind]
     left = {}
@@ -286,6 +294,19 @@ def fill_free_days(inst, visits, deadline):
             left.setdefault(inst.inst_site[i], []).append(i)
     if not left:
         return visits
+    widest = max(inst.crew_minutes, default=0)
+
+    def potential(s):
+        room, total = widest - inst.site_setup[s], 0.0
+        for i in sorted(left[s], key=lambda i: -inst.unplanned_cost(i)):
+            if minutes[i] <= room:
+                room -= minutes[i]
+                total += inst.unplanned_cost(i)
+        return total
+
+    worth = {s: potential(s) for s in left}
+    kinds_left = {s: {inst.inst_kind[i] for i in items} for s, items in left.items()}
+    ranked = sorted(left, key=lambda s: -worth[s])
     busy = {(c, t) for c, t, _s, _i in visits}
     count = {}
     for _c, t, s, _i in visits:
@@ -298,18 +319,24 @@ def fill_free_days(inst, visits, deadline):
         for c in range(len(inst.crew_ids)):
             if (c, t) in busy or t in inst.crew_off[c]:
                 continue
-            best = None
-            for s, items in left.items():
-                if t in inst.site_closed[s] or count.get((s, t), 0) >= inst.site_cap[s]:
+            best, offered = None, 0
+            for s in ranked:
+                if offered >= FREE_DAY_CANDIDATES or worth[s] <= inst.visit_days:
+                    break
+                if (t in inst.site_closed[s] or count.get((s, t), 0) >= inst.site_cap[s]
+                        or not kinds_left[s] & inst.crew_kinds[c]):
                     continue
                 room = inst.crew_minutes[c] - inst.site_setup[s]
                 take, gain = [], -inst.visit_days
-                for i in items:
+                for i in left[s]:
                     if inst.inst_kind[i] in inst.crew_kinds[c] and inst.inst_earliest[i] <= t and minutes[i] <= room:
                         take.append(i)
                         room -= minutes[i]
                         gain += inst.unplanned_cost(i) - max(0, t - inst.inst_due[i])
-                if take and gain > 1e-9 and (best is None or gain > best[0]):
+                if not take:
+                    continue
+                offered += 1
+                if gain > 1e-9 and (best is None or gain > best[0]):
                     best = (gain, s, take)
             if best is None:
                 continue
@@ -319,8 +346,13 @@ def fill_free_days(inst, visits, deadline):
             count[(s, t)] = count.get((s, t), 0) + 1
             taken = set(take)
             left[s] = [i for i in left[s] if i not in taken]
-            if not left[s]:
+            if left[s]:
+                worth[s] = potential(s)
+                kinds_left[s] = {inst.inst_kind[i] for i in left[s]}
+            else:
                 del left[s]
+                worth.pop(s)
+            ranked = sorted(left, key=lambda s: -worth[s])
     return visits
 
 

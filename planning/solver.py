@@ -85,7 +85,7 @@ def solve(instance, time_limit=None, progress=None, started=None):
         if guided:
             visits = dispatch_atc(inst, plan_mask=targets[0], site_budget=targets[1], look_ahead=look_ahead,
                                   deadline=until)
-            visits = fill_free_days(inst, insert_unplanned(inst, visits), time.perf_counter() + 0.1 * left())
+            visits = fill_free_days(inst, insert_unplanned(inst, visits), time.perf_counter() + 0.2 * left())
             candidates.append((f"volume-guided ATC dispatch (k={look_ahead:g})", visits))
         else:
             candidates.append((f"ATC dispatch (k={look_ahead:g})", dispatch_atc(inst, look_ahead=look_ahead,

@@ -20,7 +20,7 @@ from .instance import PLAN_FORMAT, compile_instance
 
 __all__ = ["solve", "default_time_limit"]
 
-VOLUME_SHARE = 0.97     # share of the crew-days the volume targets plan for (the rest absorbs lost days)
+VOLUME_SHARE = 0.95     # share of the crew-days the volume targets plan for (the rest: lost days, free crew-days)
 BOUND_SHARE = 0.4       # share of the time left that the relaxation is given
 
 

@@ -153,11 +153,17 @@ def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True, l
     best = [None] * len(comps)        # (value, visits, unplanned, nvar, ncon, buckets)
     # the pooled bound first: cheap, and on a backlog worked off against scarce capacity the strongest
     pooled = [None] * len(comps)
+    pooled_seconds = [0.0] * len(comps)
     if use_pooled:
+        left_weight = sum(weight)
         for k in sorted(range(len(comps)), key=lambda k: weight[k]):
             remaining = time_limit - (time.perf_counter() - t0)
+            share = max(0.5, weight[k] / max(1, left_weight))
+            left_weight -= weight[k]
             if remaining > 0.5:
-                pooled[k] = pooled_bound(inst, comps[k][0], comps[k][1], types, by_site, 0.5 * remaining)
+                started = time.perf_counter()
+                pooled[k] = pooled_bound(inst, comps[k][0], comps[k][1], types, by_site, share * remaining)
+                pooled_seconds[k] = time.perf_counter() - started
             if pooled[k] is None and time_limit - (time.perf_counter() - t0) > 0.5:   # stopped before its root
                 pooled[k] = pooled_bound(inst, comps[k][0], comps[k][1], types, by_site, 0.5, whole_visits=False)
     duals = {}                        # part -> (buckets, crew-day duals) of its last LP
@@ -184,6 +190,8 @@ def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True, l
             left_weight -= weight[k]
             if share < 0.2 and best[k] is not None:
                 continue
+            if pooled[k] is not None and share < 2 * pooled_seconds[k]:
+                continue        # the site model is larger than the pooled one: not worth starting
             if best[k] is not None and pooled[k] is not None and pooled[k] > POOLED_MARGIN * best[k][0]:
                 continue        # finer buckets rarely gain this much: leave the time to the plan
             part = _solve_part(inst, buckets, types, avail, comps[k], by_site, max(0.2, share), vub)
@@ -214,6 +222,13 @@ def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True, l
                             time.perf_counter() + remaining, vub)
         if value is not None and value > best[k][0]:
             best[k] = (value,) + best[k][1:5] + (f"{len(finest)} (Lagrangian)",)
+    # whole visit counts as integers (the LP has them through its rounding rows only), if time remains
+    for k in sorted(range(len(comps)), key=lambda k: weight[k]):
+        remaining = time_limit - (time.perf_counter() - t0)
+        if pooled[k] is not None and remaining > 1.0 and (best[k] is None or pooled[k] >= best[k][0]):
+            value = pooled_bound(inst, comps[k][0], comps[k][1], types, by_site, 0.5 * remaining, integral=True)
+            if value is not None and value > pooled[k]:
+                pooled[k] = value
     for k, value in enumerate(pooled):
         if value is not None and (best[k] is None or value > best[k][0]):
             best[k] = (value,) + (best[k][1:5] if best[k] is not None else ({}, {}, 0, 0)) + ("daily (pooled)",)
@@ -472,7 +487,7 @@ POOLED_SINGLES = 60     # one-day buckets of the pooled bound; wider ones (POOLE
 POOLED_WIDTH = 5
 
 
-def pooled_bound(inst, type_ids, site_ids, types, by_site, time_limit, whole_visits=True):
+def pooled_bound(inst, type_ids, site_ids, types, by_site, time_limit, whole_visits=True, integral=False):
     """A second, independent relaxation of one part: crew minutes pooled per crew type and day.
 
     Every visit of a crew of type τ spends at least the smallest setup of the part's sites, so on a
@@ -492,7 +507,10 @@ def pooled_bound(inst, type_ids, site_ids, types, by_site, time_limit, whole_vis
     ``Σ_s U[s,k] = Σ_{g of kind k} u[g]``, ``(max_τ C[τ] − setup[s])·V[s] + Σ_k m[k]·U[s,k] >=
     Σ_k m[k]·N[s,k]`` (the planned minutes fit in the site's visits) and ``Σ_s V[s] <=`` the part's
     crew-days (each visit takes a crew's whole day).  A site's last visit then cannot be shared with
-    other sites.  HiGHS' proven dual bound of this MILP is returned (valid when stopped early).
+    other sites.  A rounding (MIR) row per site, ``Σ_k m[k]·U[s,k] + r·V[s] >= r·(q + 1)`` with
+    ``q, r = divmod(Σ_k m[k]·N[s,k], C − setup[s])``, holds for every whole ``V[s]`` and makes the LP
+    (``integral=False``, the default) almost as strong as the MILP at a fraction of its time; with
+    ``integral`` V is integer and HiGHS' proven dual bound is returned (valid when stopped early).
     Returns None when not solved in time, or with negative visit costs (the visit terms are invalid).
     """
     if inst.visit_days < 0:
@@ -594,17 +612,26 @@ def pooled_bound(inst, type_ids, site_ids, types, by_site, time_limit, whole_vis
             row = new_row(float(minutes), np.inf)
             if room_s > 0:
                 put(row, v, float(room_s))
+            # rounding (MIR) row: with V whole, the minutes left unplanned are at least r·(q + 1 − V),
+            # q, r = divmod(minutes, room_s) — a visit short of ⌈minutes / room_s⌉ leaves ≥ r out
+            q, r = divmod(minutes, room_s) if room_s > 0 else (0, 0)
+            mir = new_row(float(r * (q + 1)), np.inf) if r > 0 else None
+            if mir is not None:
+                put(mir, v, float(r))
             for k, n in count.items():
                 col = new_col(0.0, float(n))
                 put(row, col, float(inst.kind_minutes[k]))
                 put(link[k], col, 1.0)
+                if mir is not None:
+                    put(mir, col, float(inst.kind_minutes[k]))
     A = csr_matrix((vals, (rows, cols)), shape=(len(lo), len(cost)))
     integrality = np.zeros(len(cost))
-    integrality[integers] = 1
+    if integral:
+        integrality[integers] = 1
     res = milp(np.array(cost), constraints=LinearConstraint(A, np.array(lo), np.array(hi)),
                integrality=integrality, bounds=(np.zeros(len(cost)), np.array(upper)),
                options={"time_limit": max(0.5, time_limit), "mip_rel_gap": 1e-3, "disp": False})
-    if not integers:
+    if not integers or not integral:
         return float(res.fun) if res.status == 0 else None
     value = getattr(res, "mip_dual_bound", None)
     if value is None or not np.isfinite(value):
@@ -612,7 +639,7 @@ def pooled_bound(inst, type_ids, site_ids, types, by_site, time_limit, whole_vis
     return float(value)     # HiGHS' proven dual bound (= the optimum when solved to the end)
 
 
-def pooled_total(inst, time_limit=60.0, whole_visits=True):
+def pooled_total(inst, time_limit=60.0, whole_visits=True, integral=False):
     """Σ over the independent parts of :func:`pooled_bound` (None if a part is not solved)."""
     types, type_of = [], {}
     for c in range(len(inst.crew_ids)):
@@ -625,7 +652,7 @@ def pooled_total(inst, time_limit=60.0, whole_visits=True):
         by_site.setdefault(inst.inst_site[i], []).append(i)
     total = 0.0
     for type_ids, site_ids in _components(inst, types):
-        value = pooled_bound(inst, type_ids, site_ids, types, by_site, time_limit, whole_visits)
+        value = pooled_bound(inst, type_ids, site_ids, types, by_site, time_limit, whole_visits, integral)
         if value is None:
             return None
         total += value

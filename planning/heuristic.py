@@ -15,13 +15,17 @@ A solution is a list of visits ``[crew, day, site, [instrument indexes]]``.
 from __future__ import annotations
 
 import heapq
+import math
 import time
 
 import numpy as np
 from scipy.optimize import LinearConstraint, milp
 from scipy.sparse import csr_matrix
 
-__all__ = ["dispatch", "insert_unplanned", "reoptimize_sites", "fill_free_days", "planned_days", "cost_of"]
+from .bound import _components
+
+__all__ = ["dispatch", "insert_unplanned", "reoptimize_sites", "fill_free_days", "planned_days", "cost_of",
+           "volume_targets"]
 
 
 def planned_days(inst, visits):
@@ -272,8 +276,16 @@ def reoptimize_sites(inst, visits, deadline, sites=None):
     return [v for v in visits if v[3]]
 
 
+FREE_DAY_CANDIDATES = 40  # sites (most unplanned penalty first) a free crew-day is offered to
+
+
 def fill_free_days(inst, visits, deadline):
-    """Send crews on days they have no visit to sites with unplanned work worth more than a visit."""
+    """Send crews on days they have no visit to sites with unplanned work worth more than a visit.
+
+    Each free crew-day (days in order) is offered to the first :data:`FREE_DAY_CANDIDATES` sites that
+    may take it, in order of the penalties of the unplanned work one visit there could hold; it goes to
+    the one where a visit saves most (penalties less tardiness and the visit's cost), if any saves.
+    """
     days = planned_days(inst, visits)
     minutes = [inst.kind_minutes[k] for k in inst.inst_kind]
     left = {}
@@ -282,6 +294,19 @@ def fill_free_days(inst, visits, deadline):
             left.setdefault(inst.inst_site[i], []).append(i)
     if not left:
         return visits
+    widest = max(inst.crew_minutes, default=0)
+
+    def potential(s):
+        room, total = widest - inst.site_setup[s], 0.0
+        for i in sorted(left[s], key=lambda i: -inst.unplanned_cost(i)):
+            if minutes[i] <= room:
+                room -= minutes[i]
+                total += inst.unplanned_cost(i)
+        return total
+
+    worth = {s: potential(s) for s in left}
+    kinds_left = {s: {inst.inst_kind[i] for i in items} for s, items in left.items()}
+    ranked = sorted(left, key=lambda s: -worth[s])
     busy = {(c, t) for c, t, _s, _i in visits}
     count = {}
     for _c, t, s, _i in visits:
@@ -294,18 +319,24 @@ def fill_free_days(inst, visits, deadline):
         for c in range(len(inst.crew_ids)):
             if (c, t) in busy or t in inst.crew_off[c]:
                 continue
-            best = None
-            for s, items in left.items():
-                if t in inst.site_closed[s] or count.get((s, t), 0) >= inst.site_cap[s]:
+            best, offered = None, 0
+            for s in ranked:
+                if offered >= FREE_DAY_CANDIDATES or worth[s] <= inst.visit_days:
+                    break
+                if (t in inst.site_closed[s] or count.get((s, t), 0) >= inst.site_cap[s]
+                        or not kinds_left[s] & inst.crew_kinds[c]):
                     continue
                 room = inst.crew_minutes[c] - inst.site_setup[s]
                 take, gain = [], -inst.visit_days
-                for i in items:
+                for i in left[s]:
                     if inst.inst_kind[i] in inst.crew_kinds[c] and inst.inst_earliest[i] <= t and minutes[i] <= room:
                         take.append(i)
                         room -= minutes[i]
                         gain += inst.unplanned_cost(i) - max(0, t - inst.inst_due[i])
-                if take and gain > 1e-9 and (best is None or gain > best[0]):
+                if not take:
+                    continue
+                offered += 1
+                if gain > 1e-9 and (best is None or gain > best[0]):
                     best = (gain, s, take)
             if best is None:
                 continue
@@ -315,12 +346,17 @@ def fill_free_days(inst, visits, deadline):
             count[(s, t)] = count.get((s, t), 0) + 1
             taken = set(take)
             left[s] = [i for i in left[s] if i not in taken]
-            if not left[s]:
+            if left[s]:
+                worth[s] = potential(s)
+                kinds_left[s] = {inst.inst_kind[i] for i in left[s]}
+            else:
                 del left[s]
+                worth.pop(s)
+            ranked = sorted(left, key=lambda s: -worth[s])
     return visits
 
 
-def dispatch_atc(inst, plan_mask=None, site_budget=None, look_ahead=10.0, deadline=None):
+def dispatch_atc(inst, plan_mask=None, site_budget=None, look_ahead=10.0, deadline=None, shortest_late_first=True):
     """Day-by-day list scheduling with apparent-tardiness-cost priorities (Vepsalainen & Morton).
 
     Each day, for each crew type, every site that may be visited gets the score
@@ -364,9 +400,11 @@ def dispatch_atc(inst, plan_mask=None, site_budget=None, look_ahead=10.0, deadli
         items = []
         if room < 0:
             return items
-        for i in pending[s]:
-            if done[i] or inst.inst_kind[i] not in kinds or inst.inst_earliest[i] > t:
-                continue
+        ready = [i for i in pending[s] if not done[i] and inst.inst_kind[i] in kinds and inst.inst_earliest[i] <= t]
+        if shortest_late_first:     # late ones cost a day each whatever their due: most of them per visit
+            late = sorted((i for i in ready if inst.inst_due[i] < t), key=lambda i: minutes[i])
+            ready = late + [i for i in ready if inst.inst_due[i] >= t]
+        for i in ready:
             if minutes[i] <= room:
                 items.append(i)
                 room -= minutes[i]
@@ -430,3 +468,195 @@ def dispatch_atc(inst, plan_mask=None, site_budget=None, look_ahead=10.0, deadli
                 if not taken:
                     break
     return visits
+
+
+def volume_targets(inst, share=1.0):
+    """Which instruments to plan, and how many visits per site, when crew-days are short.
+
+    Per independent part (sites and the crew types that serve them) the crew-days are counted; each
+    site's instruments are ranked by what leaving them unplanned would cost per minute of work and
+    packed in that order into visits of the site's room (crew minutes − setup).  Each such visit
+    saves the penalties of what it holds (less its visit cost); the part's crew-days (times
+    ``share``) go to the visits that save most, in each site's order.  Returns ``(plan_mask,
+    site_budget)`` — the instruments in the chosen visits, and the number of visits per site — or
+    ``None`` when every part has crew-days enough for all its work.
+
+    Leaving a site's last, partial visit unplanned and giving its crew-day to a full visit elsewhere
+    is what this buys: day-by-day dispatch otherwise fills the horizon's end with partial visits and
+    leaves whole visits' worth of work unplanned at other sites.
+    """
+    n = len(inst.inst_ids)
+    types, type_of = [], {}
+    for c in range(len(inst.crew_ids)):
+        key = (inst.crew_kinds[c], inst.crew_minutes[c])
+        if key not in type_of:
+            type_of[key] = len(types)
+            types.append(key)
+    by_site = {}
+    for i in range(n):
+        by_site.setdefault(inst.inst_site[i], []).append(i)
+    mask = bytearray([1]) * n
+    budget = {}
+    short = False
+    for type_ids, site_ids in _components(inst, types):
+        crew_days = sum(1 for c in range(len(inst.crew_ids)) if type_of[(inst.crew_kinds[c], inst.crew_minutes[c])]
+                        in type_ids for t in range(inst.ndays) if inst.crew_available(c, t))
+        chunks = {}
+        for s in site_ids:
+            items = by_site.get(s, [])
+            kinds = {inst.inst_kind[i] for i in items}
+            rooms = [types[tau][1] - inst.site_setup[s] for tau in type_ids if types[tau][0] & kinds]
+            room = max(rooms, default=0)
+            if room <= 0:
+                continue
+
+            def value(i):
+                m = inst.kind_minutes[inst.inst_kind[i]]
+                return inst.unplanned_cost(i) / m if m > 0 else float("inf")
+
+            order = sorted((i for i in items if inst.kind_minutes[inst.inst_kind[i]] <= room),
+                           key=lambda i: (-value(i), inst.inst_due[i], i))
+            site_chunks, current, used, saved = [], [], 0, 0.0
+            for i in order:
+                m = inst.kind_minutes[inst.inst_kind[i]]
+                if used + m > room:
+                    site_chunks.append((saved - inst.visit_days, current))
+                    current, used, saved = [], 0, 0.0
+                current.append(i)
+                used += m
+                saved += inst.unplanned_cost(i)
+            if current:
+                site_chunks.append((saved - inst.visit_days, current))
+            chunks[s] = site_chunks
+        need = sum(len(v) for v in chunks.values())
+        days = int(crew_days * share)
+        if need <= days:
+            continue
+        short = True
+        heap = [(-v[0][0], s, 0) for s, v in chunks.items() if v]
+        heapq.heapify(heap)
+        chosen = {s: 0 for s in chunks}
+        while heap and days > 0:
+            neg_gain, s, k = heapq.heappop(heap)
+            if -neg_gain <= 0:
+                break
+            chosen[s] = k + 1
+            days -= 1
+            if k + 1 < len(chunks[s]):
+                heapq.heappush(heap, (-chunks[s][k + 1][0], s, k + 1))
+        for s, site_chunks in chunks.items():
+            budget[s] = chosen[s]
+            for _gain, items in site_chunks[chosen[s]:]:
+                for i in items:
+                    mask[i] = 0
+    if not short:
+        return None
+    for s in range(len(inst.site_ids)):
+        budget.setdefault(s, n + 1)
+    return mask, budget
+
+
+SWAP_BLOCK = 2500   # visits per block of the swap search (its gain matrix is block × block)
+
+
+def swap_visits(inst, visits, deadline):
+    """Local search moving whole visits between days: two visits of crews of the same type (kinds and
+    minutes) exchange their (crew, day) slots, or a visit moves to a slot where its crew type is idle,
+    when that lowers the tardiness of what they verify.  Each visit keeps its site and instruments, so
+    rules 3, 4 (kinds), 5 and 6 hold as before; the swap is made only where the new day is open for
+    the site, within the site's crews a day and not before any of its instruments' ``earliest``.
+
+    The gain of every pair is one numpy expression over ``F[v, t]`` (visit v's tardiness if made on
+    day t); the best pair is applied, its rows and columns refreshed, until no pair gains or the time
+    is spent.  Large crew types are searched in blocks of :data:`SWAP_BLOCK` visits.
+    """
+    days = np.arange(inst.ndays)
+    types = {}
+    for c in range(len(inst.crew_ids)):
+        types.setdefault((inst.crew_kinds[c], inst.crew_minutes[c]), []).append(c)
+    count = {}
+    for _c, t, s, _items in visits:
+        count[(s, t)] = count.get((s, t), 0) + 1
+    busy = {(c, t) for c, t, _s, _i in visits}
+    rng = np.random.default_rng(0)
+    for crews in types.values():
+        members = [v for v, visit in enumerate(visits) if visit[0] in crews]
+        idle = [(c, t) for c in crews for t in range(inst.ndays) if inst.crew_available(c, t) and (c, t) not in busy]
+        if not members:
+            continue
+        order = list(rng.permutation(len(members)))
+        nblocks = max(1, math.ceil(len(members) / SWAP_BLOCK))
+        idle_order = list(rng.permutation(len(idle))) if idle else []
+        for block in range(nblocks):
+            if time.perf_counter() > deadline:
+                return visits
+            vs = [members[k] for k in order[block::nblocks]]
+            slots = [idle[k] for k in idle_order[block::nblocks]]
+            _swap_block(inst, visits, vs, slots, days, count, deadline)
+    return visits
+
+
+def _swap_block(inst, visits, vs, slots, days, count, deadline):
+    n_real = len(vs)
+    size = n_real + len(slots)
+    F = np.zeros((size, inst.ndays))
+    shut = {}
+    for r, v in enumerate(vs):
+        _c, _t, s, items = visits[v]
+        dues = np.array([inst.inst_due[i] for i in items], dtype=float)
+        F[r] = np.maximum(0.0, days[None, :] - dues[:, None]).sum(axis=0)
+        earliest = max(inst.inst_earliest[i] for i in items)
+        F[r, :earliest] = np.inf
+        if s not in shut:
+            shut[s] = np.array([not inst.site_open(s, t) for t in range(inst.ndays)], dtype=bool)
+        F[r, shut[s]] = np.inf
+    slot = [(visits[v][0], visits[v][1]) for v in vs] + list(slots)
+    d = np.array([t for _c, t in slot])
+    rows = np.arange(size)
+    cur = F[rows, d]
+    M = F[:, d]
+    with np.errstate(invalid="ignore"):
+        G = cur[:, None] + cur[None, :] - M - M.T
+    G[np.isnan(G)] = -np.inf
+    G[n_real:, n_real:] = -np.inf
+    np.fill_diagonal(G, -np.inf)
+    while time.perf_counter() < deadline:
+        flat = int(np.argmax(G))
+        a, b = divmod(flat, size)
+        if not G[a, b] > 1e-9:
+            break
+        ta, tb = d[a], d[b]
+        ok = True
+        for r, t_new in ((a, tb), (b, ta)):
+            if r < n_real:
+                s = visits[vs[r]][2]
+                other = b if r == a else a
+                same = other < n_real and visits[vs[other]][2] == s
+                if not same and count.get((s, t_new), 0) >= inst.site_cap[s]:
+                    ok = False
+        if not ok:
+            G[a, b] = G[b, a] = -np.inf
+            continue
+        for r, t_new, t_old in ((a, tb, ta), (b, ta, tb)):
+            if r < n_real:
+                s = visits[vs[r]][2]
+                count[(s, t_old)] -= 1
+                count[(s, t_new)] = count.get((s, t_new), 0) + 1
+        slot[a], slot[b] = slot[b], slot[a]
+        d[a], d[b] = d[b], d[a]
+        for r in (a, b):
+            if r < n_real:
+                visits[vs[r]][0], visits[vs[r]][1] = slot[r]
+        cur = F[rows, d]
+        for r in (a, b):
+            M[:, r] = F[:, d[r]]
+            M[r, :] = F[r, d]
+        for r in (a, b):
+            with np.errstate(invalid="ignore"):
+                row = cur[r] + cur - M[r, :] - M[:, r]
+            row[np.isnan(row)] = -np.inf
+            if r >= n_real:
+                row[n_real:] = -np.inf
+            row[r] = -np.inf
+            G[r, :] = row
+            G[:, r] = row

@@ -5,10 +5,23 @@ import time
 
 from .bound import relaxation_bound, trivial_bound
 from .check import figures_of
-from .heuristic import cost_of, dispatch, dispatch_atc, fill_free_days, insert_unplanned, planned_days, reoptimize_sites
+from .heuristic import (
+    cost_of,
+    dispatch,
+    dispatch_atc,
+    fill_free_days,
+    insert_unplanned,
+    planned_days,
+    reoptimize_sites,
+    swap_visits,
+    volume_targets,
+)
 from .instance import PLAN_FORMAT, compile_instance
 
 __all__ = ["solve", "default_time_limit"]
+
+VOLUME_SHARE = 0.95     # share of the crew-days the volume targets plan for (the rest: lost days, free crew-days)
+BOUND_SHARE = 0.4       # share of the time left that the relaxation is given
 
 
 
@@ -60,36 +73,59 @@ def solve(instance, time_limit=None, progress=None, started=None):
     def left():
         return deadline - time.perf_counter()
 
-    # 1. a sound plan early, whatever happens later
-    candidates = [("earliest-due dispatch", dispatch(inst, deadline=deadline))]
-    report(0.1, "first plan built")
+    candidates = []
+
+    # 1. the construction that pays most, before the bound takes its share of the time: where crew-days
+    # are short, apparent-tardiness-cost dispatch guided by whole visits per site (volume targets);
+    # otherwise plain apparent-tardiness-cost dispatch
+    targets = volume_targets(inst, VOLUME_SHARE) if left() > 1.0 else None
+
+    def construct(look_ahead, guided, share):
+        until = time.perf_counter() + share * max(0.0, left())
+        if guided:
+            visits = dispatch_atc(inst, plan_mask=targets[0], site_budget=targets[1], look_ahead=look_ahead,
+                                  deadline=until)
+            visits = fill_free_days(inst, insert_unplanned(inst, visits), time.perf_counter() + 0.2 * left())
+            candidates.append((f"volume-guided ATC dispatch (k={look_ahead:g})", visits))
+        else:
+            candidates.append((f"ATC dispatch (k={look_ahead:g})", dispatch_atc(inst, look_ahead=look_ahead,
+                                                                                deadline=until)))
+
+    if left() > 1.0:
+        construct(2.0, targets is not None, 0.6)
+    if not candidates:      # no time for it: earliest-due dispatch, the fastest sound plan
+        candidates.append(("earliest-due dispatch", dispatch(inst, deadline=deadline)))
+    report(0.2, "plans built: " + ", ".join(f"{name} {cost_of(inst, v):.0f}" for name, v in candidates))
 
     # 2. the relaxation: proven bound, and which instruments to leave unplanned
     relax = None
     if left() > 1.0:
-        relax = relaxation_bound(inst, time_limit=max(0.5, 0.6 * left()))
+        relax = relaxation_bound(inst, time_limit=max(0.5, BOUND_SHARE * left()))
         bound = relax.bound
     else:
         bound = trivial_bound(inst)
     report(0.5, f"lower bound {bound:.1f}")
-    for look_ahead in (10.0, 3.0, 30.0):     # the ATC look-ahead is the one parameter: try a few
-        if left() > 1.0:
-            candidates.append((f"ATC dispatch (k={look_ahead:g})",
-                               dispatch_atc(inst, look_ahead=look_ahead, deadline=time.perf_counter() + 0.3 * left())))
 
-    # 3. guided construction: plan what the relaxation plans
-    mask = _guided_mask(inst, relax) if relax is not None else None
-    if mask is not None and not all(mask) and left() > 1.0:
+    # 3. other constructions while they take a small share of the time left: other look-aheads, and
+    # the mask of the relaxation's solution (what it leaves unplanned)
+    # (with volume targets these did not beat the first construction on the generated instances, and
+    # the time is better spent improving it)
+    for look_ahead in (10.0, 30.0) if targets is None else ():
+        if left() > 2.0:
+            construct(look_ahead, False, 0.2)
+    mask = _guided_mask(inst, relax) if relax is not None and targets is None else None
+    if mask is not None and not all(mask) and left() > 2.0:
         candidates.append(("guided ATC dispatch", dispatch_atc(inst, plan_mask=mask, look_ahead=10.0,
-                                                               deadline=time.perf_counter() + 0.3 * left())))
+                                                               deadline=time.perf_counter() + 0.2 * left())))
 
-    # 4. improve the best construction: insertion, free crew-days, site LNS
+    # 4. improve the best construction: insertion, free crew-days, visit swaps, site LNS
     name, visits = min(candidates, key=lambda nv: cost_of(inst, nv[1]))
     visits = insert_unplanned(inst, visits)
-    visits = fill_free_days(inst, visits, deadline - 0.1 * max(0.0, left()))
+    visits = fill_free_days(inst, visits, time.perf_counter() + 0.1 * max(0.0, left()))
+    visits = swap_visits(inst, visits, time.perf_counter() + 0.4 * max(0.0, left()))
     visits = reoptimize_sites(inst, visits, deadline - 0.05 * max(0.0, left()))
     best = insert_unplanned(inst, visits)
-    best_name = name + " + site LNS"
+    best_name = name + " + visit swaps + site LNS"
     report(0.95, f"{best_name}: cost {cost_of(inst, best):.1f}")
 
     days = planned_days(inst, best)

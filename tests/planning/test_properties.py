@@ -56,8 +56,9 @@ def test_lp_and_lagrangian_bounds_never_exceed_the_exact_optimum(instance):
 @settings(max_examples=40, **SETTINGS)
 @given(instances(max_days=8, max_sites=3, max_instruments=7, max_crews=2))
 def test_pooled_bound_never_exceeds_the_exact_optimum(instance):
-    """The pooled bound (crew minutes per type and day; with and without whole visits per site) on its
-    own, with one-day and wide buckets both exercised by lowering the number of one-day buckets."""
+    """The pooled bound (crew minutes per type and day; with whole visits per site as an LP with rounding
+    rows or as a MILP, and without them) on its own, with one-day and wide buckets both exercised by
+    lowering the number of one-day buckets."""
     from unittest import mock
 
     from planning import bound
@@ -65,8 +66,50 @@ def test_pooled_bound_never_exceeds_the_exact_optimum(instance):
     inst = compile_instance(instance)
     optimum = exact_optimum(instance)
     for singles, width in ((60, 5), (2, 2), (0, 3)):
-        for whole in (True, False):
+        for whole, integral in ((True, False), (True, True), (False, False)):
             with mock.patch.object(bound, "POOLED_SINGLES", singles), mock.patch.object(bound, "POOLED_WIDTH", width):
-                value = bound.pooled_total(inst, whole_visits=whole)
+                value = bound.pooled_total(inst, whole_visits=whole, integral=integral)
             if value is not None:
-                assert value <= optimum + 1e-6, (singles, width, whole, value, optimum)
+                assert value <= optimum + 1e-6, (singles, width, whole, integral, value, optimum)
+
+
+def _plan_of(inst, visits):
+    from planning.check import figures_of
+    from planning.heuristic import planned_days
+
+    days = planned_days(inst, visits)
+    figures = figures_of(inst, visits, days)
+    return {"format": "lims-plan/1",
+            "visits": [{"crew": inst.crew_ids[c], "date": inst.date(t), "site": inst.site_ids[s],
+                        "instruments": [inst.inst_ids[i] for i in items]} for c, t, s, items in visits],
+            "unplanned": [inst.inst_ids[i] for i in range(len(days)) if days[i] is None],
+            "cost": figures["cost"], "tardiness_days": figures["tardiness_days"],
+            "visit_count": figures["visit_count"], "lower_bound": 0.0, "gap": 1.0 if figures["cost"] else 0.0,
+            "seconds": 0.0}
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(instances(max_days=9, max_sites=3, max_instruments=12, max_crews=3))
+def test_volume_guided_dispatch_and_visit_swaps_keep_every_rule(instance):
+    """The volume-guided dispatch (forced on by planning for a share of the crew-days) and the visit
+    swaps keep every rule, and a swap never raises the cost."""
+    import time
+
+    from planning.heuristic import cost_of, dispatch_atc, swap_visits, volume_targets
+
+    inst = compile_instance(instance)
+    for share in (1.0, 0.5, 0.2):
+        targets = volume_targets(inst, share)
+        mask, budget = targets if targets is not None else (None, None)
+        visits = dispatch_atc(inst, plan_mask=mask, site_budget=budget, look_ahead=2.0)
+        report = planning.check(instance, _plan_of(inst, visits))
+        assert report.ok, (share, report.errors)
+        if mask is not None:       # nothing outside the mask is planned, no site beyond its budget
+            assert all(mask[i] for v in visits for i in v[3])
+            for s in range(len(inst.site_ids)):
+                assert sum(1 for v in visits if v[2] == s) <= budget[s]
+        before = cost_of(inst, visits)
+        visits = swap_visits(inst, [[c, t, s, list(items)] for c, t, s, items in visits], time.perf_counter() + 5)
+        report = planning.check(instance, _plan_of(inst, visits))
+        assert report.ok, (share, "swaps", report.errors)
+        assert cost_of(inst, visits) <= before + 1e-9

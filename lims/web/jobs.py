@@ -198,6 +198,7 @@ def render_job(job, bad_form=None, issue_form=None, code=200, bad_point=None, ju
     if bad_form is not None and bad_form._prefix[:-1] not in actions:  # the step is no longer offered
         orphan = list(bad_form.form_errors) + [m for f in bad_form for m in f.errors]
     return render_template("work/job.html", job=job, history=history(job), today=dt.date.today(),
+                           batch=ops.batch_of(job),
                            forms=_forms(job, actions, bad_form), orphan_errors=orphan, can_issue=can_issue,
                            issue_form=issue_form or IssueForm(formdata=None),
                            four_eyes=four_eyes, sessions=sessions, stats=stats, certs=certs,

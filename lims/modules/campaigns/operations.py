@@ -378,10 +378,11 @@ def move_visit(visit, data):
 
 
 def _drop_booked_jobs(jobs, what):
+    from lims.modules.jobs.operations import drop_booked_jobs
+
     if any(j.state != "booked" for j in jobs):
         raise Conflict(f"{what}: work has started on some of its instruments; it cannot be cancelled")
-    for job in jobs:
-        db.session.delete(job)
+    drop_booked_jobs(jobs)
 
 
 def cancel_visit(visit, version):

@@ -21,7 +21,7 @@ from lims.core.http import Conflict, DomainValidationError
 from lims.extensions import db
 from lims.modules.equipment.models import Bench, Instrument
 from lims.modules.equipment.operations import ensure_standards_usable
-from lims.modules.jobs.models import TRANSITIONS, WORK_STEPS, Job, JobWorker
+from lims.modules.jobs.models import TRANSITIONS, WORK_STEPS, Batch, BatchItem, Job, JobWorker
 
 if TYPE_CHECKING:
     from sqlalchemy.sql import Select
@@ -242,7 +242,25 @@ def book_batch(user: User, instrument_ids: Sequence[int], **options: Any) -> lis
             raise Conflict("another booking took an instrument of this batch at the same moment; nothing was "
                            f"booked — serial numbers: {', '.join(list(serials.values())[:20])}") from exc
         raise
+    _group_into_batches(user, jobs, options)
     return jobs
+
+
+def _group_into_batches(user: User, jobs: Sequence[Job], options: dict[str, Any]) -> list[Batch]:
+    """One :class:`Batch` per owning organisation of ``jobs`` (a customer's batch is always one)."""
+    by_owner: dict[int, list[Job]] = {}
+    for job in jobs:
+        by_owner.setdefault(job.instrument.owner_id, []).append(job)
+    batches = []
+    for owner_id, owned in by_owner.items():
+        batch = Batch(organisation_id=owner_id, booked_for=options.get("booked_for"),
+                      notes=options.get("notes", ""), booked_by_id=user.id)
+        batch.items = [BatchItem(instrument_id=job.instrument_id, job_id=job.id, position=n)
+                       for n, job in enumerate(owned)]
+        db.session.add(batch)
+        batches.append(batch)
+    db.session.flush()
+    return batches
 
 
 # --- the workflow ------------------------------------------------------------------------------------
@@ -284,6 +302,8 @@ def transition(job: Job, action: str, user: User, data: dict[str, Any]) -> Job:
     if action in WORK_STEPS:
         note_work(job, user, action)
     db.session.flush()
+    if action == "receive":
+        _settle_batch_of(job, user)
     return job
 
 
@@ -362,5 +382,143 @@ def cancel_booking(job: Job, user: User, version: int) -> None:
     check_version(job, version)
     if job.state != "booked":
         raise Conflict(_("Only a booking the lab has not received yet can be cancelled."))
-    db.session.delete(job)
+    drop_booked_jobs([job], user)
+
+
+# --- batches: one delivery, booked, received and cancelled as one --------------------------------------
+
+def batch_of(job: Job) -> Batch | None:
+    """The batch ``job`` was booked in (None for a job booked alone)."""
+    return db.session.execute(select(Batch).join(BatchItem, BatchItem.batch_id == Batch.id)
+                              .where(BatchItem.job_id == job.id)).scalars().first()
+
+
+def batches_for(user: User) -> Select[tuple[Batch]]:
+    """The batches ``user`` may see: all for lab staff, their own organisation's for customers."""
+    query = select(Batch)
+    if not sees_all_organisations(user):
+        query = query.where(Batch.organisation_id == user.organisation_id)
+    return query
+
+
+def find_batch(code: str) -> Batch | None:
+    """The batch a scanned or typed code names: ``B-000042``, ``b42``, ``42`` or the batch page's address."""
+    import re
+
+    text = (code or "").strip()
+    m = re.fullmatch(r"(?:.*/batches/)?[Bb]?-?0*(\d{1,9})/?", text)
+    return db.session.get(Batch, int(m.group(1))) if m else None
+
+
+def book_delivery(user: User, instrument_ids: Sequence[int], **options: Any) -> Batch:
+    """Book one organisation's instruments as one batch (a delivery note): :func:`book_batch`, all or none.
+
+    :raises DomainValidationError: the instruments belong to several organisations (``instrument_ids``)
+    """
+    valid_ids = [i for i in instrument_ids if isinstance(i, int) and 0 < i < 2**31]
+    owners = set(db.session.execute(select(Instrument.owner_id).where(Instrument.id.in_(valid_ids))).scalars())
+    if len(owners) > 1:
+        raise DomainValidationError({"instrument_ids": [
+            "a batch is one organisation's instruments; book each organisation's instruments separately"]})
+    jobs = book_batch(user, instrument_ids, **options)
+    batch = batch_of(jobs[0])
+    assert batch is not None  # book_batch groups every booking into a batch
+    return batch
+
+
+def drop_booked_jobs(jobs: Sequence[Job], user: User | None = None) -> None:
+    """Remove bookings the lab has not received (the audit trail keeps them); a batch left with no
+    job is cancelled. The one place a booked job is deleted (a booking, a visit, a capacity booking)."""
+    if any(j.state != "booked" for j in jobs):
+        raise Conflict("work has started on some of these instruments; the booking cannot be cancelled")
+    touched = set()
+    for job in jobs:
+        for item in db.session.execute(select(BatchItem).where(BatchItem.job_id == job.id)).scalars():
+            item.job_id = None
+            touched.add(item.batch)
     db.session.flush()
+    for job in jobs:
+        db.session.delete(job)
+    db.session.flush()
+    for batch in touched:
+        if batch.state == "booked" and all(item.job_id is None for item in batch.items):
+            _mark(batch, "cancelled", user)
+    db.session.flush()
+
+
+def _mark(batch: Batch, state: str, user: User | None) -> None:
+    batch.state = state
+    setattr(batch, f"{state}_by_id", user.id if user is not None else None)
+    setattr(batch, f"{state}_dt", now_utc())
+
+
+def _settle_batch_of(job: Job, user: User) -> None:
+    """A batch whose last booked job was received one by one is received too."""
+    batch = batch_of(job)
+    if batch is not None and batch.state == "booked" and not any(
+            item.job is not None and item.job.state == "booked" for item in batch.items):
+        _mark(batch, "received", user)
+        db.session.flush()
+
+
+def _day(moment: dt.datetime | None) -> str:
+    return moment.astimezone().date().isoformat() if moment else "?"
+
+
+def _refuse_unless_booked(batch: Batch, doing: str) -> None:
+    if batch.state == "received":
+        who = batch.received_by.display_name if batch.received_by is not None else "the lab"
+        raise Conflict(f"batch {batch.number} was already received on {_day(batch.received_dt)} by {who}; "
+                       f"it cannot be {doing}")
+    if batch.state == "cancelled":
+        raise Conflict(f"batch {batch.number} was cancelled on {_day(batch.cancelled_dt)}; "
+                       f"it cannot be {doing}")
+
+
+def receive_batch(batch: Batch, user: User, version: int) -> Batch:
+    """The lab receives every instrument of ``batch`` at once: each still booked job moves to received
+    (each a step in its job's audit trail, the batch's too), all in the caller's one transaction.
+
+    Jobs the lab already received one by one stay as they are.
+
+    :raises Forbidden: ``user``'s role may not receive instruments
+    :raises Conflict: a stale version; the batch was already received or was cancelled
+    """
+    from werkzeug.exceptions import Forbidden
+
+    if not role_may(user, "receive"):
+        raise Forbidden("only the lab receives instruments")
+    check_version(batch, version)
+    _refuse_unless_booked(batch, "received")
+    for item in batch.items:
+        if item.job is not None and item.job.state == "booked":
+            transition(item.job, "receive", user, {"version": item.job.version})
+    if batch.state == "booked":  # the last transition may have settled it already
+        _mark(batch, "received", user)
+    db.session.flush()
+    return batch
+
+
+def cancel_batch(batch: Batch, user: User, version: int) -> Batch:
+    """Cancel the booking of a whole batch before the lab receives it: its jobs are removed (the audit
+    trail keeps them), the batch stays, cancelled, with its list of instruments.
+
+    :raises Forbidden: a customer cancelling another organisation's batch
+    :raises Conflict: a stale version; the batch was received or already cancelled; the lab has
+        received some of its instruments (named by serial number)
+    """
+    if not sees_all_organisations(user):
+        check_org(user, batch.organisation_id, "write")
+    check_version(batch, version)
+    _refuse_unless_booked(batch, "cancelled")
+    jobs = [item.job for item in batch.items if item.job is not None]
+    started = sorted(j.instrument.serial_number for j in jobs if j.state != "booked")
+    if started:
+        raise Conflict(f"batch {batch.number}: the lab has already received {', '.join(started[:20])}; "
+                       "the batch cannot be cancelled (cancel the other bookings one by one)")
+    drop_booked_jobs(jobs, user)
+    if batch.state == "booked":  # a batch of jobs already all cancelled one by one
+        _mark(batch, "cancelled", user)
+        db.session.flush()
+    return batch
+

@@ -60,12 +60,17 @@ def site(keyed_app, api, world):
     from lims.extensions import db
     from lims.modules.complaints import operations as complaints
     from lims.modules.equipment.models import Instrument
+    from lims.modules.jobs.operations import batch_of, book_batch
+    from lims.modules.users.models import User
 
     with keyed_app.app_context(), acting_as(None, "public"):
         for key in ("market_a", "hospital_a"):
             inst = db.session.get(Instrument, world.instruments[f"{key}_0"])
             certs[key]["complaint"] = complaints.report(inst, {"text": "读数偏低 / reads low", "phone": ""},
                                                         "k" * 64, key.ljust(64, "0")).id
+            owner = db.session.get(User, world.users["market_manager" if key == "market_a" else "equipment_officer"])
+            [job] = book_batch(owner, [world.instruments[f"{key}_1"]], notes="ward 3 / 三号病区")
+            certs[key]["batch"] = batch_of(job).id
         db.session.commit()
     server = serve(keyed_app)
     yield f"http://127.0.0.1:{server.server_port}", certs
@@ -110,7 +115,7 @@ def pages_of(page, base, role, world, certs):
     urls = list(dict.fromkeys(nav)) + [
         f"/instruments/{world.instruments[own + '_0']}", f"/jobs/{world.jobs[own]}", f"/certificates/{cert['id']}",
         "/profile", f"/V/{token_of(cert)}", f"/report/{token_of(cert)}", "/lookup",
-        f"/complaints/{cert['complaint']}",
+        f"/complaints/{cert['complaint']}", f"/batches/{cert['batch']}",
     ]
     if role in ("market_manager", "equipment_officer"):
         urls.append("/bookings/delivery-note")

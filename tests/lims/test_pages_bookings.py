@@ -4,6 +4,8 @@ import base64
 import io
 import re
 
+from tests.lims.browser_support import BROWSER_MARKS, serve  # `browser`: the session fixture in conftest.py
+from tests.lims.conftest import PASSWORD
 from tests.lims.test_pages_support import csrf_of, field_error, job_version, login, post_form, step, text_of
 
 
@@ -177,3 +179,56 @@ def test_a_whole_batch_is_cancelled_by_its_owner_and_received_batches_refuse(app
     r = post_form(client, f"/jobs/{job}", f"/jobs/{job}/cancel", {"version": job_version(app, job)}, prefix="cancel")
     assert r.status_code == 302
     assert 'data-state="cancelled"' in client.get(f"/batches/{bid}").get_data(as_text=True)
+
+
+@BROWSER_MARKS[0]
+@BROWSER_MARKS[1]
+def test_book_print_the_delivery_note_and_the_lab_scans_it_to_receive_the_batch(browser, app, world):
+    """An equipment officer books on a phone; the lab decodes the printed batch code and receives it all."""
+    import zxingcpp
+    from PIL import Image
+
+    server = serve(app)
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        officer = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}).new_page()
+        log_in(officer, base, "equipment_officer")
+        officer.goto(f"{base}/instruments")
+        officer.check(f"input[name=instrument_ids][value='{world.instruments['hospital_a_1']}']")
+        officer.click("#go")
+        officer.wait_for_url(re.compile(r".*/batches/\d+$"))
+        number = officer.inner_text("#batch-number")
+        assert officer.get_attribute("#batch-state", "data-state") == "booked"
+        assert "hospital_a-1" in officer.inner_text("#batch-items")
+        # the batch code as the browser drew it (a screenshot of the image), read by a real decoder
+        shot = officer.locator("#batch-code img").screenshot()
+        [code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(shot)), formats=zxingcpp.QRCode)
+        assert code.text == officer.url
+        label = officer.locator("#batch-items img.qr").first.screenshot()
+        [job_code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(label)), formats=zxingcpp.QRCode)
+        assert re.fullmatch(rf"{re.escape(base)}/jobs/\d+", job_code.text)
+        officer.context.close()
+
+        lab = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}).new_page()
+        log_in(lab, base, "technician")
+        lab.goto(code.text)  # what a phone's camera opens
+        lab.click("#receive-batch")
+        assert lab.get_attribute("#batch-state", "data-state") == "received"
+        lab.goto(job_code.text)
+        assert lab.get_attribute("#job-state", "data-state") == "received"
+        # a hand scanner types the number into the scan box: the batch was received already
+        lab.goto(f"{base}/batches")
+        lab.fill("#code", number)
+        lab.click("#scan-receive")
+        assert "已于" in lab.inner_text("#code-error") and number in lab.inner_text("#code-error")
+        lab.context.close()
+    finally:
+        server.shutdown()
+
+
+def log_in(page, base, username):
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#submit")
+    page.wait_for_url(re.compile(r".*/instruments.*"))

@@ -20,6 +20,7 @@ import pytest
 from tests.lims.browser_support import BROWSER_MARKS, serve  # `browser`: the session fixture in conftest.py
 from tests.lims.conftest import PASSWORD
 from tests.lims.test_issuance_support import issue, keyed_app, token_of  # noqa: F401  (fixture)
+from tests.lims.test_measurements_api import make_ready, store_readings
 
 pytestmark = BROWSER_MARKS
 
@@ -56,6 +57,11 @@ def axe_source():
 def site(keyed_app, api, world):
     """The live app with a certificate for a market's and a hospital's instrument."""
     certs = {key: issue(api, world, key) for key in ("market_a", "hospital_a")}
+    # hospital_b's job in progress with stored readings: the job page's live readings and their pick buttons
+    job = make_ready(api, world, org="hospital_b")
+    session = api("post", f"/api/v1/jobs/{job}/sessions", role="technician", json={"count": 5}).json["id"]
+    store_readings(keyed_app, session, 2)
+    keyed_app.config["READINGS_STREAM_SECONDS"] = 2
     from lims.core.audit import acting_as
     from lims.extensions import db
     from lims.modules.complaints import operations as complaints

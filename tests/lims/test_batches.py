@@ -106,3 +106,18 @@ def test_a_batch_received_one_by_one_is_received_and_a_started_one_cannot_be_can
     batch = api("get", f"/api/v1/batches/{batch['id']}").json
     r = api("post", f"/api/v1/batches/{batch['id']}/cancel", role="lab_manager", json={"version": batch["version"]})
     assert r.status_code == 409 and "already received" in r.json["message"]
+
+
+def test_campaign_bookings_keep_their_own_record_and_make_no_batch(app, world):
+    from lims.core.audit import acting_as
+    from lims.extensions import db
+    from lims.modules.jobs.operations import batch_of, book_batch
+    from lims.modules.users.models import User
+
+    with app.app_context(), acting_as(None, "tests"):
+        user = db.session.get(User, world.users["admin"])
+        [job] = book_batch(user, [world.instruments["market_b_1"]], as_batch=False)
+        assert batch_of(job) is None
+        [job] = book_batch(user, [world.instruments["hospital_b_1"]])
+        assert batch_of(job).organisation_id == world.orgs["hospital_b"]
+        db.session.rollback()

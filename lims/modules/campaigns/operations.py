@@ -271,7 +271,8 @@ def import_plan(campaign, plan, user):
         visit = Visit(campaign_id=campaign.id, crew_id=crew_id, site_id=site_id, day=day)
         db.session.add(visit)
         db.session.flush()
-        jobs = book_batch(user, ids, booked_for=day, notes=f"campaign {campaign.name}, visit {visit.id}")
+        jobs = book_batch(user, ids, booked_for=day, notes=f"campaign {campaign.name}, visit {visit.id}",
+                          as_batch=False)  # the visit is their record: the crew goes to them, no delivery
         for iid, job in zip(ids, jobs, strict=True):
             db.session.add(VisitInstrument(visit_id=visit.id, instrument_id=iid, job_id=job.id))
         created.append(visit)
@@ -507,7 +508,8 @@ def book_into_capacity(user, instrument_ids, day, notes=""):
         raise DomainValidationError({"instrument_ids": ["a booking is for one organisation's instruments"]})
     need = booking_minutes(instruments)
     _hold(day, need)
-    jobs = book_batch(user, list(instrument_ids), booked_for=day, notes=notes)
+    jobs = book_batch(user, list(instrument_ids), booked_for=day, notes=notes,
+                      as_batch=False)  # the capacity booking is their record (cancel_booking gives the minutes back)
     booking = Booking(organisation_id=owners.pop(), day=day, minutes=need, notes=notes, booked_by_id=user.id)
     db.session.add(booking)
     db.session.flush()

@@ -195,8 +195,12 @@ def book_job(instrument: Instrument, user: User, kind: str = "verification", ver
     return job
 
 
-def book_batch(user: User, instrument_ids: Sequence[int], **options: Any) -> list[Job]:
+def book_batch(user: User, instrument_ids: Sequence[int], *, as_batch: bool = True, **options: Any) -> list[Job]:
     """Book every instrument of ``instrument_ids`` for ``user``: all or none, checked and inserted as a set.
+
+    The bookings are recorded as one :class:`Batch` per owning organisation (a delivery with its
+    delivery note), unless ``as_batch`` is false: campaign visits and capacity bookings keep their own
+    record in the campaigns area, which also cancels them.
 
     One query loads the instruments, one finds every open job among them, one multi-row INSERT
     stores the jobs (one audit event per job). Customers book only their own organisation's
@@ -242,7 +246,8 @@ def book_batch(user: User, instrument_ids: Sequence[int], **options: Any) -> lis
             raise Conflict("another booking took an instrument of this batch at the same moment; nothing was "
                            f"booked — serial numbers: {', '.join(list(serials.values())[:20])}") from exc
         raise
-    _group_into_batches(user, jobs, options)
+    if as_batch:
+        _group_into_batches(user, jobs, options)
     return jobs
 
 

@@ -168,6 +168,9 @@ def test_a_whole_batch_is_cancelled_by_its_owner_and_received_batches_refuse(app
     assert r.status_code == 302
     page = text_of(client.get(f"/batches/{bid}?lang=zh"))
     assert "已取消" in page and "预约已取消" in page and "market_a-1" in page
+    manager = login(app.test_client(), "lab_manager", lang="zh")
+    page = text_of(manager.get(f"/audit?entity=Batch&entity_id={bid}"))
+    assert "批次" in page and "取消人" in page and "market_manager" in page  # the trail names it as people do
     lab = login(app.test_client(), "technician", lang="zh")
     r = post_form(lab, f"/batches/{bid}", f"/batches/{bid}/receive", {"version": 2})
     assert r.status_code == 409 and "已于" in text_of(r) and "取消" in text_of(r)

@@ -24,6 +24,7 @@ from lims.extensions import db
 from lims.modules.jobs import operations as job_ops
 from lims.modules.jobs.models import BATCH_STATES, Batch, Job
 from lims.web.common import PER_PAGE, page_number, run
+from lims.web.messages import translate
 
 bp = Blueprint("booking_pages", __name__)
 
@@ -169,8 +170,11 @@ def render_batch(batch, form=None, code=200):
     may_receive = batch.state == "booked" and job_ops.role_may(current_user, "receive")
     may_cancel = batch.state == "booked" and (current_user.is_lab_staff or current_user.role == "admin"
                                               or batch.organisation_id == current_user.organisation_id)
+    cancel_elsewhere = job_ops.batch_cancel_problem(batch) if may_cancel else None
     return render_template("work/batch.html", batch=batch, code_img=code_img, labels=labels,
-                           may_receive=may_receive, may_cancel=may_cancel, form=form), code
+                           may_receive=may_receive, may_cancel=may_cancel and not cancel_elsewhere,
+                           cancel_elsewhere=translate(cancel_elsewhere) if cancel_elsewhere else None,
+                           form=form), code
 
 
 @bp.route("/batches/<int:batch_id>")

@@ -87,6 +87,10 @@ PATTERNS = [
      _l("campaign %(id)s already has planned visits; cancel them before planning again")),
     (re.compile(r"^the planner refused the instance: (?P<problem>.+)$"),
      _l("the planner refused the instance: %(problem)s")),
+    (re.compile(r"^batch (?P<number>\S+) is booked into the lab's bench capacity \(booking \d+\); cancel that "
+                r"booking instead, which also gives the bench time back$"),
+     _l("Batch %(number)s was booked into a day of the lab's bench time: cancel that booking (under Bookings), "
+        "which also gives the bench time back.")),
     (re.compile(r"^session (?P<session>\d+) has no reading (?P<seq>.+)$"),
      _l("session %(session)s has no reading %(seq)s")),
     (re.compile(r"^job \d+ has no measurement session (?P<session>\S+)$"),

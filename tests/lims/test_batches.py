@@ -108,7 +108,8 @@ def test_a_batch_received_one_by_one_is_received_and_a_started_one_cannot_be_can
     assert r.status_code == 409 and "already received" in r.json["message"]
 
 
-def test_campaign_bookings_keep_their_own_record_and_make_no_batch(app, world):
+def test_campaign_visits_keep_their_own_record_and_make_no_batch(app, world):
+    """A visit's jobs (the crew goes to the instruments) are booked with ``as_batch=False``: no delivery."""
     from lims.core.audit import acting_as
     from lims.extensions import db
     from lims.modules.jobs.operations import batch_of, book_batch

@@ -25,6 +25,7 @@ from lims.modules.campaigns.models import (
     Visit,
     VisitInstrument,
 )
+from lims.modules.jobs import operations as jobs_ops
 
 # instruments due up to this many days after a campaign's end are offered to the planner too
 LOOKAHEAD_DAYS = 92
@@ -508,8 +509,7 @@ def book_into_capacity(user, instrument_ids, day, notes=""):
         raise DomainValidationError({"instrument_ids": ["a booking is for one organisation's instruments"]})
     need = booking_minutes(instruments)
     _hold(day, need)
-    jobs = book_batch(user, list(instrument_ids), booked_for=day, notes=notes,
-                      as_batch=False)  # the capacity booking is their record (cancel_booking gives the minutes back)
+    jobs = book_batch(user, list(instrument_ids), booked_for=day, notes=notes)  # a batch: its delivery note
     booking = Booking(organisation_id=owners.pop(), day=day, minutes=need, notes=notes, booked_by_id=user.id)
     db.session.add(booking)
     db.session.flush()
@@ -517,6 +517,21 @@ def book_into_capacity(user, instrument_ids, day, notes=""):
         db.session.add(BookingInstrument(booking_id=booking.id, instrument_id=inst.id, job_id=job.id))
     db.session.flush()
     return booking
+
+
+@jobs_ops.register_batch_cancel_check
+def _capacity_booking_of(batch):
+    """A batch booked into bench capacity is cancelled as that booking (which gives the minutes back)."""
+    job_ids = [item.job_id for item in batch.items if item.job_id is not None]
+    if not job_ids:
+        return None
+    booking_id = db.session.execute(sa.select(BookingInstrument.booking_id).join(
+        Booking, Booking.id == BookingInstrument.booking_id).where(
+        BookingInstrument.job_id.in_(job_ids), Booking.state != "cancelled").limit(1)).scalar()
+    if booking_id is None:
+        return None
+    return (f"batch {batch.number} is booked into the lab's bench capacity (booking {booking_id}); cancel that "
+            "booking instead, which also gives the bench time back")
 
 
 def _booking_jobs(booking):

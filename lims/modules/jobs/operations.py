@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 Judge = Callable[[Job], dict[str, Any] | None]
 #: ``check(job)``: raises Conflict when the job may not be approved yet
 ApprovalCheck = Callable[[Job], None]
+#: ``problem(batch)``: why another area's record keeps the batch from being cancelled here, or None
+BatchCancelCheck = Callable[["Batch"], str | None]
 
 # action -> roles that may perform it (admin may do everything, but never approve its own work)
 ACTION_ROLES = {
@@ -46,6 +48,7 @@ DECISIONS = ("approve", "reject")
 _OPEN_JOB_INDEX = "uq_jobs_one_open_per_instrument"
 _judges: list[Judge] = []
 _approval_checks: list[ApprovalCheck] = []
+_batch_cancel_checks: list[BatchCancelCheck] = []
 
 
 def register_judge(judge: Judge) -> Judge:
@@ -65,6 +68,17 @@ def register_approval_check(check: ApprovalCheck) -> ApprovalCheck:
     """
     if check not in _approval_checks:
         _approval_checks.append(check)
+    return check
+
+
+def register_batch_cancel_check(check: BatchCancelCheck) -> BatchCancelCheck:
+    """Register ``check(batch)`` -> a reason or None; :func:`cancel_batch` refuses with the first reason.
+
+    The campaigns area registers one: a batch booked into the lab's bench capacity is cancelled there,
+    which also gives the bench time back.
+    """
+    if check not in _batch_cancel_checks:
+        _batch_cancel_checks.append(check)
     return check
 
 
@@ -199,8 +213,9 @@ def book_batch(user: User, instrument_ids: Sequence[int], *, as_batch: bool = Tr
     """Book every instrument of ``instrument_ids`` for ``user``: all or none, checked and inserted as a set.
 
     The bookings are recorded as one :class:`Batch` per owning organisation (a delivery with its
-    delivery note), unless ``as_batch`` is false: campaign visits and capacity bookings keep their own
-    record in the campaigns area, which also cancels them.
+    delivery note), unless ``as_batch`` is false: a campaign visit's jobs (the crew goes to the
+    instruments) keep the visit as their record. A batch booked into bench capacity is one too, but
+    is cancelled as that booking (see :func:`register_batch_cancel_check`).
 
     One query loads the instruments, one finds every open job among them, one multi-row INSERT
     stores the jobs (one audit event per job). Customers book only their own organisation's
@@ -504,18 +519,31 @@ def receive_batch(batch: Batch, user: User, version: int) -> Batch:
     return batch
 
 
+def batch_cancel_problem(batch: Batch) -> str | None:
+    """Why ``batch`` must be cancelled elsewhere (another area's record holds it), or None."""
+    for check in _batch_cancel_checks:
+        problem = check(batch)
+        if problem:
+            return problem
+    return None
+
+
 def cancel_batch(batch: Batch, user: User, version: int) -> Batch:
     """Cancel the booking of a whole batch before the lab receives it: its jobs are removed (the audit
     trail keeps them), the batch stays, cancelled, with its list of instruments.
 
     :raises Forbidden: a customer cancelling another organisation's batch
     :raises Conflict: a stale version; the batch was received or already cancelled; the lab has
-        received some of its instruments (named by serial number)
+        received some of its instruments (named by serial number); a registered check refuses it
+        (a batch booked into bench capacity is cancelled as a capacity booking)
     """
     if not sees_all_organisations(user):
         check_org(user, batch.organisation_id, "write")
     check_version(batch, version)
     _refuse_unless_booked(batch, "cancelled")
+    problem = batch_cancel_problem(batch)
+    if problem:
+        raise Conflict(problem)
     jobs = [item.job for item in batch.items if item.job is not None]
     started = sorted(j.instrument.serial_number for j in jobs if j.state != "booked")
     if started:

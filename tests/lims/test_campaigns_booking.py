@@ -180,8 +180,13 @@ def test_a_capacity_booking_is_a_batch_cancelled_only_as_the_booking(app, api, w
     page = login(app.test_client(), "equipment_officer", lang="zh").get(f"/batches/{batch['id']}")
     text = page.get_data(as_text=True)
     assert 'id="cancel-batch"' not in text and "释放检定台时间" in text
+    later = DAY + dt.timedelta(days=3)
     r = api("post", f"/api/v1/bookings/{booking['id']}/actions", role="equipment_officer",
-            json={"version": booking["version"], "action": "cancel"})
+            json={"version": booking["version"], "action": "reschedule", "day": later.isoformat()})
+    assert r.status_code == 200, r.json
+    assert api("get", f"/api/v1/batches/{batch['id']}").json["booked_for"] == later.isoformat()
+    r = api("post", f"/api/v1/bookings/{booking['id']}/actions", role="equipment_officer",
+            json={"version": r.json["version"], "action": "cancel"})
     assert r.status_code == 200
     after = api("get", f"/api/v1/batches/{batch['id']}", role="equipment_officer").json
     assert after["state"] == "cancelled" and after["items"][0]["job_id"] is None

@@ -579,6 +579,9 @@ def reschedule_booking(booking, version, day):
     booking.state = "confirmed" if accepted else "held"
     for job in jobs:
         job.booked_for = day
+        batch = jobs_ops.batch_of(job)
+        if batch is not None:  # its delivery note shows the new day
+            batch.booked_for = day
     db.session.flush()
     return booking
 

@@ -122,3 +122,30 @@ def test_campaign_visits_keep_their_own_record_and_make_no_batch(app, world):
         [job] = book_batch(user, [world.instruments["hospital_b_1"]])
         assert batch_of(job).organisation_id == world.orgs["hospital_b"]
         db.session.rollback()
+
+
+def test_a_batch_with_nothing_left_to_receive_is_received_or_cancelled(app, world):
+    """One job received one by one, the other cancelled one by one: the batch is received; cancelling
+    every job one by one cancels it; the cancelled job's item keeps its instrument, without a job."""
+    from lims.core.audit import acting_as
+    from lims.extensions import db
+    from lims.modules.jobs import operations as ops
+    from lims.modules.jobs.models import Job
+    from lims.modules.users.models import User
+
+    with app.app_context(), acting_as(None, "tests"):
+        admin, tech = (db.session.get(User, world.users[k]) for k in ("admin", "technician"))
+        alone = db.session.get(Job, world.jobs["market_a"])
+        ops.cancel_booking(alone, admin, alone.version)
+        first, second = ops.book_batch(admin, [world.instruments["market_a_0"], world.instruments["market_a_1"]])
+        batch = ops.batch_of(first)
+        ops.transition(first, "receive", tech, {"version": first.version})
+        assert batch.state == "booked"  # the second is still to come
+        ops.cancel_booking(second, admin, second.version)
+        assert batch.state == "received" and batch.received_by_id == tech.id  # who received its last one
+        assert [item.job is None for item in batch.items] == [False, True]
+        [third] = ops.book_batch(admin, [world.instruments["market_a_1"]])
+        other = ops.batch_of(third)
+        ops.cancel_booking(third, admin, third.version)
+        assert other.state == "cancelled" and other.items[0].instrument.serial_number == "market_a-1"
+        db.session.rollback()

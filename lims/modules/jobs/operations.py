@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -423,8 +424,6 @@ def batches_for(user: User) -> Select[tuple[Batch]]:
 
 def find_batch(code: str) -> Batch | None:
     """The batch a scanned or typed code names: ``B-000042``, ``b42``, ``42`` or the batch page's address."""
-    import re
-
     text = (code or "").strip()
     m = re.fullmatch(r"(?:.*/batches/)?[Bb]?-?0*(\d{1,9})/?", text)
     return db.session.get(Batch, int(m.group(1))) if m else None
@@ -454,16 +453,14 @@ def drop_booked_jobs(jobs: Sequence[Job], user: User | None = None) -> None:
     touched = set()
     for job in jobs:
         for item in db.session.execute(select(BatchItem).where(BatchItem.job_id == job.id)).scalars():
-            item.job_id = None
+            item.job = None  # the relationship too, not only the column: the batch is read again below
             touched.add(item.batch)
     db.session.flush()
     for job in jobs:
         db.session.delete(job)
     db.session.flush()
     for batch in touched:
-        if batch.state == "booked" and all(item.job_id is None for item in batch.items):
-            _mark(batch, "cancelled", user)
-    db.session.flush()
+        _settle(batch, user)
 
 
 def _mark(batch: Batch, state: str, user: User | None) -> None:
@@ -472,13 +469,26 @@ def _mark(batch: Batch, state: str, user: User | None) -> None:
     setattr(batch, f"{state}_dt", now_utc())
 
 
+def _settle(batch: Batch, user: User | None) -> None:
+    """A booked batch with nothing left to receive is received (some of its jobs were received one by
+    one) or, when none is left at all, cancelled (its bookings were cancelled one by one)."""
+    left = [item.job for item in batch.items if item.job is not None]
+    if batch.state != "booked" or any(j.state == "booked" for j in left):
+        return
+    if left:  # received when its last instrument was, by whoever received that one
+        last = max((j for j in left if j.received_dt is not None), key=lambda j: j.received_dt, default=None)
+        batch.state = "received"
+        batch.received_by_id = last.received_by_id if last is not None else (user.id if user else None)
+        batch.received_dt = last.received_dt if last is not None else now_utc()
+    else:
+        _mark(batch, "cancelled", user)
+    db.session.flush()
+
+
 def _settle_batch_of(job: Job, user: User) -> None:
-    """A batch whose last booked job was received one by one is received too."""
     batch = batch_of(job)
-    if batch is not None and batch.state == "booked" and not any(
-            item.job is not None and item.job.state == "booked" for item in batch.items):
-        _mark(batch, "received", user)
-        db.session.flush()
+    if batch is not None:
+        _settle(batch, user)
 
 
 def _day(moment: dt.datetime | None) -> str:

@@ -116,6 +116,24 @@ def qr_symbol(text: str) -> QRSymbol:
                     error=barcode.ec_level, mode=mode)
 
 
+def qr_png(text: str, module: int = 4, quiet: int = 4) -> bytes:
+    """A QR code of ``text`` as a PNG image (level M, black on white, ``quiet`` modules of margin).
+
+    :param module: pixels per module
+    :raises ValueError: as :func:`qr_symbol`, or a module size outside 1…32
+    """
+    import numpy as np  # noqa: PLC0415 (deferred, as in qr_symbol)
+    from PIL import Image  # noqa: PLC0415
+
+    if not 1 <= module <= 32 or not 0 <= quiet <= 16:
+        raise ValueError("module: 1…32 pixels, quiet: 0…16 modules")
+    dark = np.pad(np.asarray(qr_symbol(text).rows, dtype=bool), quiet)
+    pixels = np.where(np.kron(dark, np.ones((module, module), dtype=bool)), 0, 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(pixels, mode="L").convert("1").save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
 def _open_image(image):
     from PIL import Image  # noqa: PLC0415 (deferred: Pillow is needed only to decode images)
 

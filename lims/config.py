@@ -38,6 +38,8 @@ class DefaultConfig:
     LOGIN_LIMIT_PER_ACCOUNT = "10 per 15 minutes"
     LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"
     PUBLIC_CHECK_LIMIT = "120 per minute;2000 per hour"  # generous: a market's shoppers share one address
+    # the paper-certificate lookup (number + serial) answers whether a pair exists: stricter than the check
+    PUBLIC_LOOKUP_LIMIT = "20 per minute;200 per hour"
     HSTS_MAX_AGE = 31536000
     BABEL_DEFAULT_LOCALE = "zh"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"

@@ -109,3 +109,16 @@ def login_limits() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 def public_check_limit() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """The per-client-address limit of the public certificate check (generous; see PUBLIC_CHECK_LIMIT)."""
     return limiter.limit(lambda: current_app.config["PUBLIC_CHECK_LIMIT"], scope="public-check")
+
+
+def public_lookup_limit() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The per-client-address limit of the paper-certificate lookup (see PUBLIC_LOOKUP_LIMIT).
+
+    Only a filled-in form counts (the empty form is free); a breach answers 429 with the error page
+    ("Too many requests", in the reader's language) and Retry-After.
+    """
+    def message():
+        return _("Too many certificate look-ups from this connection; wait a minute and try again.")
+
+    return limiter.limit(lambda: current_app.config["PUBLIC_LOOKUP_LIMIT"], scope="public-lookup",
+                         exempt_when=lambda: not request.args, error_message=message)

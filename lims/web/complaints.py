@@ -19,6 +19,7 @@ from lims.core.audit import acting_as
 from lims.core.auth import login_required
 from lims.core.http import DomainValidationError
 from lims.core.schemas import paginate
+from lims.core.security import public_lookup_limit
 from lims.extensions import db
 from lims.modules.complaints import operations as ops
 from lims.modules.complaints.models import MAX_ANSWER, STATES, Complaint
@@ -126,6 +127,7 @@ def report(token: str) -> ResponseReturnValue:
 
 
 @bp.route("/lookup")
+@public_lookup_limit()
 def lookup() -> ResponseReturnValue:
     """For a paper certificate: its number and the instrument's serial number lead to the check page."""
     form = LookupForm(request.args)

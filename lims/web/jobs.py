@@ -13,8 +13,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
-from wtforms import HiddenField, StringField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import HiddenField, IntegerField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from lims.core.auth import check_org, login_required, require_roles
 from lims.core.db import contains, get_or_404
@@ -48,6 +48,15 @@ class PointForm(FlaskForm):
     indication = StringField(_l("Indication"), validators=[InputRequired(), Length(max=40)])
     flash_delta = StringField(_l("ΔL"), validators=[Optional(), Length(max=40)])
     zero_error = StringField(_l("E0"), validators=[Optional(), Length(max=40)])
+
+
+class PickForm(FlaskForm):
+    """One click on a stored reading: it becomes the chosen test point's indication."""
+
+    point = StringField(_l("Test point"), validators=[InputRequired(), Length(max=64)])
+    session_id = IntegerField(_l("Session"), validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
+    sequence = IntegerField(_l("Reading"), validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
+
 
 class JustifyForm(FlaskForm):
     """The lab manager's justification of a point whose U/MPE exceeds 1/3 (or which has no budget)."""
@@ -132,6 +141,29 @@ def _last_reading_id(sessions):
         Reading.session_id.in_([s.id for s in sessions]))).scalar() or 0
 
 
+RECENT_READINGS = 20
+
+
+def _recent_readings(sessions):
+    """The newest stored readings of these sessions (newest first), listed with a one-click pick each."""
+    from lims.modules.measurements.models import Reading
+
+    if not sessions:
+        return []
+    return db.session.execute(select(Reading).where(Reading.session_id.in_([s.id for s in sessions]))
+                              .order_by(Reading.id.desc()).limit(RECENT_READINGS)).scalars().all()
+
+
+def _pick_points(procedure):
+    """``(points a single reading can fill, the one to preselect)``: points taking one indication; the
+    first of them without a result is preselected (the technician works down the list)."""
+    if not procedure:
+        return [], None
+    points = [pt for pt in procedure["points"] if pt["test"] not in proc_ops.MULTI]
+    todo = [pt["point"] for pt in points if pt["result"] is None]
+    return points, (todo[0] if todo else points[0]["point"] if points else None)
+
+
 def _bench_commands(job):
     """The ``lims bench run`` commands to print, one per bench port fitting the instrument's type.
 
@@ -183,9 +215,10 @@ def _procedure(job, bad_point=None):
 
 
 def render_job(job: Job, bad_form: FlaskForm | None = None, issue_form: FlaskForm | None = None, code: int = 200,
-               bad_point: FlaskForm | None = None, justify_errors: list[str] | None = None
-               ) -> tuple[str, int]:
-    """Render the job page; ``bad_form``/``issue_form``/``bad_point`` carry messages of a refused step."""
+               bad_point: FlaskForm | None = None, justify_errors: list[str] | None = None,
+               pick_form: FlaskForm | None = None) -> tuple[str, int]:
+    """Render the job page; ``bad_form``/``issue_form``/``bad_point``/``pick_form`` carry messages of a refused
+    step."""
     procedure, point_forms = _procedure(job, bad_point)
     actions = ops.allowed_actions(job, current_user)
     certificate = issue_ops.current_certificate(job)
@@ -201,10 +234,14 @@ def render_job(job: Job, bad_form: FlaskForm | None = None, issue_form: FlaskFor
     if bad_form is not None and bad_form._prefix[:-1] not in actions:  # the step is no longer offered
         orphan = list(bad_form.form_errors) + [m for f in bad_form for m in f.errors]
     return render_template("work/job.html", job=job, history=history(job), today=dt.date.today(),
+                           batch=ops.batch_of(job),
                            forms=_forms(job, actions, bad_form), orphan_errors=orphan, can_issue=can_issue,
                            issue_form=issue_form or IssueForm(formdata=None),
                            four_eyes=four_eyes, sessions=sessions, stats=stats, certs=certs,
                            bench_commands=_bench_commands(job), last_reading_id=_last_reading_id(sessions),
+                           recent_readings=_recent_readings(sessions) if job.state == "in_progress" else [],
+                           pick_points=_pick_points(procedure if job.state == "in_progress" else None),
+                           pick_form=pick_form,
                            procedure=procedure, point_forms=point_forms, justify_errors=justify_errors,
                            justify_form=JustifyForm(formdata=None) if current_user.role in ("lab_manager", "admin")
                            else None,
@@ -318,6 +355,27 @@ def point(job_id: int) -> ResponseReturnValue:
     if status:
         return render_job(get_or_404(Job, job_id), bad_point=form, code=status)
     flash(_("Test point %(point)s: error %(error)s, %(verdict)s.", point=row.point, error=row.corrected_error,
+            verdict=template_globals()["result_label"](row.verdict)))
+    return redirect(url_for("jobs_pages.job", job_id=job.id) + "#test-points")
+
+
+@bp.route("/jobs/<int:job_id>/points/pick", methods=["POST"])
+@require_roles(*LAB_ROLES)
+def pick(job_id):
+    """One click on a stored reading: it becomes a test point's indication, stored with its session and
+    sequence number (``POST /api/v1/jobs/<id>/results`` with ``session_id`` and ``sequences``), audited."""
+    job = get_or_404(Job, job_id)
+    form = PickForm(prefix="pick")
+    if not form.validate_on_submit():
+        return render_job(job, pick_form=form, code=400 if form.csrf_token.errors else 422)
+    data = {"point": form.point.data, "session_id": form.session_id.data, "sequences": [form.sequence.data]}
+    row, status = run(form, lambda: proc_ops.enter_result(job, current_user, ResultEntrySchema().load(data)),
+                      field_map={"sequences": "sequence", "indications": "point", "indication": "point"})
+    if status:
+        return render_job(db.session.get(Job, job_id), pick_form=form, code=status)
+    flash(_("Test point %(point)s: indication %(value)s from reading %(seq)d of session %(session)d; error "
+            "%(error)s, %(verdict)s.", point=row.point, value=row.indication, seq=form.sequence.data,
+            session=form.session_id.data, error=row.corrected_error,
             verdict=template_globals()["result_label"](row.verdict)))
     return redirect(url_for("jobs_pages.job", job_id=job.id) + "#test-points")
 

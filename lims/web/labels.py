@@ -143,7 +143,7 @@ ENTITY_LABELS = {
     "InstrumentType": _l("instrument type"), "Complaint": _l("complaint"), "Job": _l("job"),
     "Organisation": _l("organisation"), "Instrument": _l("instrument"), "Bench": _l("bench"),
     "Certificate": _l("certificate"), "MeasurementSession": _l("measurement session"),
-    "PointResult": _l("test point result"),
+    "PointResult": _l("test point result"), "Batch": _l("batch"), "BatchItem": _l("instrument of a batch"),
 }
 FIELD_LABELS = {
     "serial_number": _l("serial number"), "manufacturer": _l("manufacturer"), "model": _l("model"),
@@ -161,4 +161,7 @@ FIELD_LABELS = {
     "revocation_reason": _l("reason for revocation"), "replaced_by_id": _l("replaced by"), "text": _l("problem"),
     "phone": _l("phone"), "answer": _l("answer"), "indication": _l("indication"), "verdict": _l("verdict"),
     "point": _l("test point"), "version": _l("version"),
+    "session_id": _l("measurement session"), "sequences": _l("reading number"), "batch_id": _l("batch"),
+    "job_id": _l("job"), "instrument_id": _l("instrument"), "received_dt": _l("received"),
+    "received_by_id": _l("received by"), "cancelled_dt": _l("cancelled"), "cancelled_by_id": _l("cancelled by"),
 }

@@ -27,6 +27,8 @@ FIXED = (
     _l("a reason is required to revoke a certificate"), _l("a reason is required to replace a certificate"),
     _l("the judged result is pass: every test point is within the MPE"),
     _l("only for the weighing points of scales (the flash-point method)"), _l("must be after calibrated_on"),
+    _l("a batch is one organisation's instruments; book each organisation's instruments separately"),
+    _l("work has started on some of these instruments; the booking cannot be cancelled"),
 )
 
 PATTERNS = [
@@ -85,6 +87,27 @@ PATTERNS = [
      _l("campaign %(id)s already has planned visits; cancel them before planning again")),
     (re.compile(r"^the planner refused the instance: (?P<problem>.+)$"),
      _l("the planner refused the instance: %(problem)s")),
+    (re.compile(r"^batch (?P<number>\S+) is booked into the lab's bench capacity \(booking \d+\); cancel that "
+                r"booking instead, which also gives the bench time back$"),
+     _l("Batch %(number)s was booked into a day of the lab's bench time: cancel that booking (under Bookings), "
+        "which also gives the bench time back.")),
+    (re.compile(r"^session (?P<session>\d+) has no reading (?P<seq>.+)$"),
+     _l("session %(session)s has no reading %(seq)s")),
+    (re.compile(r"^job \d+ has no measurement session (?P<session>\S+)$"),
+     _l("this job has no measurement session %(session)s")),
+    (re.compile(r"^not a test point of this job; the points are: (?P<points>.+)$"),
+     _l("not a test point of this job; the points are: %(points)s")),
+    (re.compile(r"^reading (?P<seq>\d+) is in (?P<unit>\S+), the point in (?P<point_unit>\S+)$"),
+     _l("reading %(seq)s is in %(unit)s, the test point in %(point_unit)s")),
+    (re.compile(r"^reading (?P<seq>\d+) was taken for test point '(?P<taken>.*)', not '(?P<point>.*)'$"),
+     _l("reading %(seq)s was taken for test point %(taken)s, not %(point)s")),
+    (re.compile(r"^batch (?P<number>\S+) was already received on (?P<day>\S+) by (?P<who>.+); it cannot be \w+$"),
+     _l("Batch %(number)s was already received on %(day)s by %(who)s.")),
+    (re.compile(r"^batch (?P<number>\S+) was cancelled on (?P<day>\S+); it cannot be \w+$"),
+     _l("Batch %(number)s was cancelled on %(day)s; there is nothing to receive or cancel.")),
+    (re.compile(r"^batch (?P<number>\S+): the lab has already received (?P<serials>.+); the batch cannot be cancelled"),
+     _l("Batch %(number)s cannot be cancelled: the lab has already received %(serials)s. "
+        "Cancel the other bookings one by one.")),
 ]
 
 

@@ -121,7 +121,10 @@ def book() -> ResponseReturnValue:
         _name_by_serial(form, ids)
         return render_instruments(book_form=form, code=status, selected=ids)
     flash(_("%(n)d instruments booked for verification.", n=len(jobs)))
-    return redirect(url_for("jobs_pages.jobs"))
+    batches = {b.id for b in map(job_ops.batch_of, jobs) if b is not None}
+    if len(batches) == 1:  # one organisation's batch: its delivery note, to print and hand over
+        return redirect(url_for("booking_pages.batch", batch_id=batches.pop()))
+    return redirect(url_for("booking_pages.batches"))
 
 
 def _name_by_serial(form, ids) -> None:

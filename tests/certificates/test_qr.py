@@ -8,6 +8,7 @@ from certificates.qr import (
     QRDecodeError,
     decode_qr,
     decode_qr_codes,
+    qr_png,
     qr_symbol,
     token_from_url,
     verification_url,
@@ -135,3 +136,23 @@ def test_images_without_a_single_code(tmp_path):
     assert sorted(decode_qr_codes(buf.getvalue())) == ["HTTPS://A.CN/V/AAAA", "HTTPS://B.CN/V/BBBB"]
     with pytest.raises(QRDecodeError, match="2 different QR codes"):
         decode_qr(buf.getvalue())
+
+
+@pytest.mark.parametrize("module", [1, 3, 8])
+def test_qr_png_is_a_symbol_image_a_reader_decodes(module):
+    """A delivery note's label: the PNG has the symbol's modules at ``module`` pixels, a quiet zone of 4."""
+    from PIL import Image
+
+    text = "http://lims.example/batches/42"
+    png = qr_png(text, module=module)
+    assert png.startswith(b"\x89PNG") and decode_qr(png) == text
+    size = (qr_symbol(text).size + 8) * module
+    assert Image.open(io.BytesIO(png)).size == (size, size)
+
+
+def test_qr_png_refuses_bad_sizes_and_empty_text():
+    for kwargs in ({"module": 0}, {"module": 33}, {"quiet": -1}):
+        with pytest.raises(ValueError, match="module"):
+            qr_png("x", **kwargs)
+    with pytest.raises(ValueError, match="text"):
+        qr_png("")

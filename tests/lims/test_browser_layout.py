@@ -20,6 +20,7 @@ import pytest
 from tests.lims.browser_support import BROWSER_MARKS, serve  # `browser`: the session fixture in conftest.py
 from tests.lims.conftest import PASSWORD
 from tests.lims.test_issuance_support import issue, keyed_app, token_of  # noqa: F401  (fixture)
+from tests.lims.test_measurements_api import make_ready, store_readings
 
 pytestmark = BROWSER_MARKS
 
@@ -56,16 +57,26 @@ def axe_source():
 def site(keyed_app, api, world):
     """The live app with a certificate for a market's and a hospital's instrument."""
     certs = {key: issue(api, world, key) for key in ("market_a", "hospital_a")}
+    # hospital_b's job in progress with stored readings: the job page's live readings and their pick buttons
+    job = make_ready(api, world, org="hospital_b")
+    session = api("post", f"/api/v1/jobs/{job}/sessions", role="technician", json={"count": 5}).json["id"]
+    store_readings(keyed_app, session, 2)
+    keyed_app.config["READINGS_STREAM_SECONDS"] = 2
     from lims.core.audit import acting_as
     from lims.extensions import db
     from lims.modules.complaints import operations as complaints
     from lims.modules.equipment.models import Instrument
+    from lims.modules.jobs.operations import batch_of, book_batch
+    from lims.modules.users.models import User
 
     with keyed_app.app_context(), acting_as(None, "public"):
         for key in ("market_a", "hospital_a"):
             inst = db.session.get(Instrument, world.instruments[f"{key}_0"])
             certs[key]["complaint"] = complaints.report(inst, {"text": "读数偏低 / reads low", "phone": ""},
                                                         "k" * 64, key.ljust(64, "0")).id
+            owner = db.session.get(User, world.users["market_manager" if key == "market_a" else "equipment_officer"])
+            [job] = book_batch(owner, [world.instruments[f"{key}_1"]], notes="ward 3 / 三号病区")
+            certs[key]["batch"] = batch_of(job).id
         db.session.commit()
     server = serve(keyed_app)
     yield f"http://127.0.0.1:{server.server_port}", certs
@@ -110,7 +121,7 @@ def pages_of(page, base, role, world, certs):
     urls = list(dict.fromkeys(nav)) + [
         f"/instruments/{world.instruments[own + '_0']}", f"/jobs/{world.jobs[own]}", f"/certificates/{cert['id']}",
         "/profile", f"/V/{token_of(cert)}", f"/report/{token_of(cert)}", "/lookup",
-        f"/complaints/{cert['complaint']}",
+        f"/complaints/{cert['complaint']}", f"/batches/{cert['batch']}",
     ]
     if role in ("market_manager", "equipment_officer"):
         urls.append("/bookings/delivery-note")

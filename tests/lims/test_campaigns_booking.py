@@ -10,6 +10,7 @@ import pytest
 
 from tests.lims.browser_support import serve
 from tests.lims.campaign_support import next_monday, setup_register
+from tests.lims.test_pages_support import login
 
 DAY = next_monday(7)
 
@@ -165,3 +166,27 @@ def test_two_officers_race_for_the_last_capacity_exactly_one_wins(app, api, worl
     cap = api("get", f"/api/v1/capacity?from={DAY}&to={DAY}", role="lab_manager").json
     assert cap[0]["remaining_minutes"] == 0
     assert api("get", "/api/v1/bookings?state=held", role="lab_manager").json["total"] == 1
+
+
+def test_a_capacity_booking_is_a_batch_cancelled_only_as_the_booking(app, api, world, capacity):
+    """The hospital gets its delivery note; the batch is cancelled with the booking (which gives the minutes
+    back), never alone; the lab receives it as any batch."""
+    booking = _book(api, "equipment_officer", [world.instruments["hospital_a_1"]]).json
+    [batch] = api("get", "/api/v1/batches", role="equipment_officer", query_string={"state": "booked"}).json["items"]
+    assert batch["booked_for"] == DAY.isoformat() and batch["items"][0]["job_id"] == booking["job_ids"][0]
+    r = api("post", f"/api/v1/batches/{batch['id']}/cancel", role="equipment_officer",
+            json={"version": batch["version"]})
+    assert r.status_code == 409 and "bench capacity" in r.json["message"]
+    page = login(app.test_client(), "equipment_officer", lang="zh").get(f"/batches/{batch['id']}")
+    text = page.get_data(as_text=True)
+    assert 'id="cancel-batch"' not in text and "释放检定台时间" in text
+    later = DAY + dt.timedelta(days=3)
+    r = api("post", f"/api/v1/bookings/{booking['id']}/actions", role="equipment_officer",
+            json={"version": booking["version"], "action": "reschedule", "day": later.isoformat()})
+    assert r.status_code == 200, r.json
+    assert api("get", f"/api/v1/batches/{batch['id']}").json["booked_for"] == later.isoformat()
+    r = api("post", f"/api/v1/bookings/{booking['id']}/actions", role="equipment_officer",
+            json={"version": r.json["version"], "action": "cancel"})
+    assert r.status_code == 200
+    after = api("get", f"/api/v1/batches/{batch['id']}", role="equipment_officer").json
+    assert after["state"] == "cancelled" and after["items"][0]["job_id"] is None

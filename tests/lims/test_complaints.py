@@ -169,6 +169,33 @@ def test_a_paper_certificate_is_found_by_number_and_serial(keyed_app, cert):
     assert r.status_code == 422 and field_error(r, "serial")
 
 
+def test_the_lookup_is_rate_limited_per_address_with_a_message_in_both_languages(keyed_app, cert):
+    keyed_app.config["PUBLIC_LOOKUP_LIMIT"] = "3 per minute"
+    client = keyed_app.test_client()
+    addr = {"REMOTE_ADDR": "10.4.4.4"}
+    guesses = [{"number": cert["number"], "serial": f"guess-{i}", "lang": "zh"} for i in range(3)]
+    assert [client.get("/lookup", query_string=q, environ_base=addr).status_code for q in guesses] == [422] * 3
+    assert client.get("/lookup", environ_base=addr).status_code == 200  # the empty form is not counted
+    r = client.get("/lookup", query_string={**guesses[0], "lang": "zh"}, environ_base=addr)
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
+    assert "查询证书的次数过多" in text_of(r) and "请求过于频繁" in text_of(r)
+    r = client.get("/lookup", query_string={**guesses[0], "lang": "en"}, environ_base=addr)
+    assert r.status_code == 429 and "Too many certificate look-ups" in text_of(r)
+    # the right pair from another address is not affected
+    r = client.get("/lookup", query_string={"number": cert["number"], "serial": "market_a-0"},
+                   environ_base={"REMOTE_ADDR": "10.4.4.5"})
+    assert r.status_code == 302
+
+
+def test_the_default_lookup_limit_is_stricter_than_the_check(app):
+    from limits import parse_many
+
+    def per_minute(key):
+        return [lim.amount for lim in parse_many(app.config[key]) if lim.GRANULARITY.name == "minute"][0]
+
+    assert 0 < per_minute("PUBLIC_LOOKUP_LIMIT") <= per_minute("PUBLIC_CHECK_LIMIT")
+
+
 @BROWSER_MARKS[0]
 @BROWSER_MARKS[1]
 def test_scan_report_and_see_it_arrive_at_the_market_manager(browser, keyed_app, cert, world):

@@ -29,6 +29,7 @@ from lims.modules.campaigns.models import (
     Visit,
     VisitInstrument,
 )
+from lims.modules.jobs import operations as jobs_ops
 
 if TYPE_CHECKING:
     from lims.modules.equipment.models import Instrument
@@ -281,7 +282,8 @@ def import_plan(campaign: Campaign, plan: Any, user: User) -> list[Visit]:
         visit = Visit(campaign_id=campaign.id, crew_id=crew_id, site_id=site_id, day=day)
         db.session.add(visit)
         db.session.flush()
-        jobs = book_batch(user, ids, booked_for=day, notes=f"campaign {campaign.name}, visit {visit.id}")
+        jobs = book_batch(user, ids, booked_for=day, notes=f"campaign {campaign.name}, visit {visit.id}",
+                          as_batch=False)  # the visit is their record: the crew goes to them, no delivery
         for iid, job in zip(ids, jobs, strict=True):
             db.session.add(VisitInstrument(visit_id=visit.id, instrument_id=iid, job_id=job.id))
         created.append(visit)
@@ -392,10 +394,11 @@ def move_visit(visit: Visit, data: Mapping[str, Any]) -> Visit:
 
 
 def _drop_booked_jobs(jobs, what):
+    from lims.modules.jobs.operations import drop_booked_jobs
+
     if any(j.state != "booked" for j in jobs):
         raise Conflict(f"{what}: work has started on some of its instruments; it cannot be cancelled")
-    for job in jobs:
-        db.session.delete(job)
+    drop_booked_jobs(jobs)
 
 
 def cancel_visit(visit: Visit, version: int | None) -> Visit:
@@ -521,7 +524,7 @@ def book_into_capacity(user: User, instrument_ids: Sequence[int], day: dt.date, 
         raise DomainValidationError({"instrument_ids": ["a booking is for one organisation's instruments"]})
     need = booking_minutes(instruments)
     _hold(day, need)
-    jobs = book_batch(user, list(instrument_ids), booked_for=day, notes=notes)
+    jobs = book_batch(user, list(instrument_ids), booked_for=day, notes=notes)  # a batch: its delivery note
     booking = Booking(organisation_id=owners.pop(), day=day, minutes=need, notes=notes, booked_by_id=user.id)
     db.session.add(booking)
     db.session.flush()
@@ -529,6 +532,21 @@ def book_into_capacity(user: User, instrument_ids: Sequence[int], day: dt.date, 
         db.session.add(BookingInstrument(booking_id=booking.id, instrument_id=inst.id, job_id=job.id))
     db.session.flush()
     return booking
+
+
+@jobs_ops.register_batch_cancel_check
+def _capacity_booking_of(batch):
+    """A batch booked into bench capacity is cancelled as that booking (which gives the minutes back)."""
+    job_ids = [item.job_id for item in batch.items if item.job_id is not None]
+    if not job_ids:
+        return None
+    booking_id = db.session.execute(sa.select(BookingInstrument.booking_id).join(
+        Booking, Booking.id == BookingInstrument.booking_id).where(
+        BookingInstrument.job_id.in_(job_ids), Booking.state != "cancelled").limit(1)).scalar()
+    if booking_id is None:
+        return None
+    return (f"batch {batch.number} is booked into the lab's bench capacity (booking {booking_id}); cancel that "
+            "booking instead, which also gives the bench time back")
 
 
 def _booking_jobs(booking):
@@ -576,6 +594,9 @@ def reschedule_booking(booking: Booking, version: int | None, day: dt.date) -> B
     booking.state = "confirmed" if accepted else "held"
     for job in jobs:
         job.booked_for = day
+        batch = jobs_ops.batch_of(job)
+        if batch is not None:  # its delivery note shows the new day
+            batch.booked_for = day
     db.session.flush()
     return booking
 

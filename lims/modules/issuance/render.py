@@ -222,3 +222,10 @@ def qr_rows(text: str) -> tuple[tuple[bool, ...], ...]:
     from certificates.qr import qr_symbol
 
     return qr_symbol(text).rows
+
+
+def qr_png(text, module=4):
+    """A QR code of ``text`` (level M) as PNG bytes (delivery notes, labels)."""
+    from certificates.qr import qr_png as png
+
+    return png(text, module=module)

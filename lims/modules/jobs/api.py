@@ -7,12 +7,15 @@ from flask_smorest import Blueprint, abort
 
 from lims.core.auth import check_org, login_required, sees_all_organisations
 from lims.core.db import get_or_404
-from lims.core.schemas import paginate
+from lims.core.schemas import VersionSchema, paginate
 from lims.modules.equipment.models import Instrument
 from lims.modules.jobs import operations as ops
-from lims.modules.jobs.models import Job
+from lims.modules.jobs.models import Batch, Job
 from lims.modules.jobs.schemas import (
     BatchCreateSchema,
+    BatchPageSchema,
+    BatchQuerySchema,
+    BatchSchema,
     JobCreateSchema,
     JobPageSchema,
     JobQuerySchema,
@@ -77,3 +80,63 @@ def transition_job(data: dict[str, Any], job_id: int) -> Job:
     if not ops.role_may(current_user, data["action"]):
         abort(403, message=f"a {current_user.role} may not {data['action']} a job")
     return ops.transition(job, data.pop("action"), current_user, data)
+
+
+# --- batches: one delivery of one organisation's instruments -------------------------------------------
+
+@blp.route("/batches")
+class Batches(MethodView):
+    @login_required
+    @blp.arguments(BatchQuerySchema, location="query")
+    @blp.response(200, BatchPageSchema)
+    def get(self, args):
+        """List batches (customers see their own organisation's); ``number`` finds one by its printed number"""
+        q = ops.batches_for(current_user).order_by(Batch.id)
+        if args.get("state"):
+            q = q.where(Batch.state == args["state"])
+        if args.get("number"):
+            found = ops.find_batch(args["number"])
+            q = q.where(Batch.id == (found.id if found is not None else 0))
+        return paginate(q, args)
+
+    @login_required
+    @blp.arguments(BatchCreateSchema)
+    @blp.response(201, BatchSchema)
+    def post(self, data):
+        """Book one organisation's instruments as one batch with a delivery note: all or none"""
+        return ops.book_delivery(current_user, data.pop("instrument_ids"), **data)
+
+
+def _batch(batch_id):
+    batch = get_or_404(Batch, batch_id)
+    check_org(current_user, batch.organisation_id)
+    return batch
+
+
+@blp.route("/batches/<int:batch_id>")
+@login_required
+@blp.response(200, BatchSchema)
+def get_batch(batch_id):
+    """Get a batch: its instruments, their jobs and states"""
+    return _batch(batch_id)
+
+
+@blp.route("/batches/<int:batch_id>/receive", methods=["POST"])
+@login_required
+@blp.arguments(VersionSchema)
+@blp.response(200, BatchSchema)
+def receive_batch(data, batch_id):
+    """The lab receives every instrument of the batch at once (409 when already received or cancelled)"""
+    batch = _batch(batch_id)
+    if not ops.role_may(current_user, "receive"):
+        abort(403, message=f"a {current_user.role} may not receive instruments")
+    return ops.receive_batch(batch, current_user, data["version"])
+
+
+@blp.route("/batches/<int:batch_id>/cancel", methods=["POST"])
+@login_required
+@blp.arguments(VersionSchema)
+@blp.response(200, BatchSchema)
+def cancel_batch(data, batch_id):
+    """Cancel the booking of a whole batch the lab has not received (its jobs are removed)"""
+    return ops.cancel_batch(_batch(batch_id), current_user, data["version"])

@@ -83,3 +83,70 @@ class JobWorker(db.Model):
 
     def __repr__(self) -> str:
         return f"<JobWorker job {self.job_id} user {self.user_id} ({self.first_step})>"
+
+
+BATCH_STATES = ("booked", "received", "cancelled")
+
+
+class Batch(db.Model):
+    """One delivery of one organisation's instruments: booked together, received together, cancelled together.
+
+    Its number (``B-000042``) is its id written for people: the delivery note prints it with a QR code of
+    the batch's page, which the lab scans to receive every instrument at once.
+    """
+
+    __tablename__ = "batches"
+    __audited__ = True
+    __table_args__ = (sa.CheckConstraint(f"state IN {BATCH_STATES!r}", name="state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), nullable=False, index=True)
+    state: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="booked", index=True)
+    booked_for: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True)
+    notes: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    booked_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False)
+    booked_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
+    received_by_id, received_dt = _who("received")
+    cancelled_by_id, cancelled_dt = _who("cancelled")
+    version: Mapped[int] = mapped_column(nullable=False, default=1)
+
+    organisation = relationship("Organisation", lazy="joined")
+    booked_by = relationship("User", foreign_keys=[booked_by_id])
+    received_by = relationship("User", foreign_keys=[received_by_id])
+    cancelled_by = relationship("User", foreign_keys=[cancelled_by_id])
+    items = relationship("BatchItem", lazy="selectin", order_by="BatchItem.position", back_populates="batch",
+                         cascade="all, delete-orphan")
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def number(self) -> str:
+        """The batch number people read, write and scan (``B-`` and the id on six digits)."""
+        return batch_number(self.id)
+
+    def __repr__(self):
+        return f"<Batch {self.number} {self.state}>"
+
+
+def batch_number(batch_id: int) -> str:
+    """``B-000042`` for batch 42 (ids beyond six digits simply get longer)."""
+    return f"B-{batch_id:06d}"
+
+
+class BatchItem(db.Model):
+    """One instrument of a batch and its job (the job is gone once the booking is cancelled)."""
+
+    __tablename__ = "batch_items"
+    __audited__ = True
+
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("batches.id", ondelete="CASCADE"), primary_key=True)
+    instrument_id: Mapped[int] = mapped_column(sa.ForeignKey("instruments.id"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(nullable=False, default=0)
+    job_id: Mapped[int | None] = mapped_column(sa.ForeignKey("jobs.id", ondelete="SET NULL"), nullable=True,
+                                               unique=True)
+
+    batch = relationship("Batch", back_populates="items")
+    instrument = relationship("Instrument", lazy="joined")
+    job = relationship("Job", lazy="joined")
+
+    def __repr__(self):
+        return f"<BatchItem batch {self.batch_id} instrument {self.instrument_id} job {self.job_id}>"

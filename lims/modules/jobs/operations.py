@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,7 @@ from lims.core.http import Conflict, DomainValidationError
 from lims.extensions import db
 from lims.modules.equipment.models import Bench, Instrument
 from lims.modules.equipment.operations import ensure_standards_usable
-from lims.modules.jobs.models import TRANSITIONS, WORK_STEPS, Job, JobWorker
+from lims.modules.jobs.models import TRANSITIONS, WORK_STEPS, Batch, BatchItem, Job, JobWorker
 
 if TYPE_CHECKING:
     from sqlalchemy.sql import Select
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 Judge = Callable[[Job], dict[str, Any] | None]
 #: ``check(job)``: raises Conflict when the job may not be approved yet
 ApprovalCheck = Callable[[Job], None]
+#: ``problem(batch)``: why another area's record keeps the batch from being cancelled here, or None
+BatchCancelCheck = Callable[["Batch"], str | None]
 
 # action -> roles that may perform it (admin may do everything, but never approve its own work)
 ACTION_ROLES = {
@@ -46,6 +49,7 @@ DECISIONS = ("approve", "reject")
 _OPEN_JOB_INDEX = "uq_jobs_one_open_per_instrument"
 _judges: list[Judge] = []
 _approval_checks: list[ApprovalCheck] = []
+_batch_cancel_checks: list[BatchCancelCheck] = []
 
 
 def register_judge(judge: Judge) -> Judge:
@@ -65,6 +69,17 @@ def register_approval_check(check: ApprovalCheck) -> ApprovalCheck:
     """
     if check not in _approval_checks:
         _approval_checks.append(check)
+    return check
+
+
+def register_batch_cancel_check(check: BatchCancelCheck) -> BatchCancelCheck:
+    """Register ``check(batch)`` -> a reason or None; :func:`cancel_batch` refuses with the first reason.
+
+    The campaigns area registers one: a batch booked into the lab's bench capacity is cancelled there,
+    which also gives the bench time back.
+    """
+    if check not in _batch_cancel_checks:
+        _batch_cancel_checks.append(check)
     return check
 
 
@@ -195,8 +210,13 @@ def book_job(instrument: Instrument, user: User, kind: str = "verification", ver
     return job
 
 
-def book_batch(user: User, instrument_ids: Sequence[int], **options: Any) -> list[Job]:
+def book_batch(user: User, instrument_ids: Sequence[int], *, as_batch: bool = True, **options: Any) -> list[Job]:
     """Book every instrument of ``instrument_ids`` for ``user``: all or none, checked and inserted as a set.
+
+    The bookings are recorded as one :class:`Batch` per owning organisation (a delivery with its
+    delivery note), unless ``as_batch`` is false: a campaign visit's jobs (the crew goes to the
+    instruments) keep the visit as their record. A batch booked into bench capacity is one too, but
+    is cancelled as that booking (see :func:`register_batch_cancel_check`).
 
     One query loads the instruments, one finds every open job among them, one multi-row INSERT
     stores the jobs (one audit event per job). Customers book only their own organisation's
@@ -242,7 +262,26 @@ def book_batch(user: User, instrument_ids: Sequence[int], **options: Any) -> lis
             raise Conflict("another booking took an instrument of this batch at the same moment; nothing was "
                            f"booked — serial numbers: {', '.join(list(serials.values())[:20])}") from exc
         raise
+    if as_batch:
+        _group_into_batches(user, jobs, options)
     return jobs
+
+
+def _group_into_batches(user: User, jobs: Sequence[Job], options: dict[str, Any]) -> list[Batch]:
+    """One :class:`Batch` per owning organisation of ``jobs`` (a customer's batch is always one)."""
+    by_owner: dict[int, list[Job]] = {}
+    for job in jobs:
+        by_owner.setdefault(job.instrument.owner_id, []).append(job)
+    batches = []
+    for owner_id, owned in by_owner.items():
+        batch = Batch(organisation_id=owner_id, booked_for=options.get("booked_for"),
+                      notes=options.get("notes", ""), booked_by_id=user.id)
+        batch.items = [BatchItem(instrument_id=job.instrument_id, job_id=job.id, position=n)
+                       for n, job in enumerate(owned)]
+        db.session.add(batch)
+        batches.append(batch)
+    db.session.flush()
+    return batches
 
 
 # --- the workflow ------------------------------------------------------------------------------------
@@ -284,6 +323,8 @@ def transition(job: Job, action: str, user: User, data: dict[str, Any]) -> Job:
     if action in WORK_STEPS:
         note_work(job, user, action)
     db.session.flush()
+    if action == "receive":
+        _settle_batch_of(job, user)
     return job
 
 
@@ -362,5 +403,165 @@ def cancel_booking(job: Job, user: User, version: int) -> None:
     check_version(job, version)
     if job.state != "booked":
         raise Conflict(_("Only a booking the lab has not received yet can be cancelled."))
-    db.session.delete(job)
+    drop_booked_jobs([job], user)
+
+
+# --- batches: one delivery, booked, received and cancelled as one --------------------------------------
+
+def batch_of(job: Job) -> Batch | None:
+    """The batch ``job`` was booked in (None for a job booked alone)."""
+    return db.session.execute(select(Batch).join(BatchItem, BatchItem.batch_id == Batch.id)
+                              .where(BatchItem.job_id == job.id)).scalars().first()
+
+
+def batches_for(user: User) -> Select[Batch]:
+    """The batches ``user`` may see: all for lab staff, their own organisation's for customers."""
+    query = select(Batch)
+    if not sees_all_organisations(user):
+        query = query.where(Batch.organisation_id == user.organisation_id)
+    return query
+
+
+def find_batch(code: str) -> Batch | None:
+    """The batch a scanned or typed code names: ``B-000042``, ``b42``, ``42`` or the batch page's address."""
+    text = (code or "").strip()
+    m = re.fullmatch(r"(?:.*/batches/)?[Bb]?-?0*(\d{1,9})/?", text)
+    return db.session.get(Batch, int(m.group(1))) if m else None
+
+
+def book_delivery(user: User, instrument_ids: Sequence[int], **options: Any) -> Batch:
+    """Book one organisation's instruments as one batch (a delivery note): :func:`book_batch`, all or none.
+
+    :raises DomainValidationError: the instruments belong to several organisations (``instrument_ids``)
+    """
+    valid_ids = [i for i in instrument_ids if isinstance(i, int) and 0 < i < 2**31]
+    owners = set(db.session.execute(select(Instrument.owner_id).where(Instrument.id.in_(valid_ids))).scalars())
+    if len(owners) > 1:
+        raise DomainValidationError({"instrument_ids": [
+            "a batch is one organisation's instruments; book each organisation's instruments separately"]})
+    jobs = book_batch(user, instrument_ids, **options)
+    batch = batch_of(jobs[0])
+    assert batch is not None  # book_batch groups every booking into a batch
+    return batch
+
+
+def drop_booked_jobs(jobs: Sequence[Job], user: User | None = None) -> None:
+    """Remove bookings the lab has not received (the audit trail keeps them); a batch left with no
+    job is cancelled. The one place a booked job is deleted (a booking, a visit, a capacity booking)."""
+    if any(j.state != "booked" for j in jobs):
+        raise Conflict("work has started on some of these instruments; the booking cannot be cancelled")
+    touched = set()
+    for job in jobs:
+        for item in db.session.execute(select(BatchItem).where(BatchItem.job_id == job.id)).scalars():
+            item.job = None  # the relationship too, not only the column: the batch is read again below
+            touched.add(item.batch)
     db.session.flush()
+    for job in jobs:
+        db.session.delete(job)
+    db.session.flush()
+    for batch in touched:
+        _settle(batch, user)
+
+
+def _mark(batch: Batch, state: str, user: User | None) -> None:
+    batch.state = state
+    setattr(batch, f"{state}_by_id", user.id if user is not None else None)
+    setattr(batch, f"{state}_dt", now_utc())
+
+
+def _settle(batch: Batch, user: User | None) -> None:
+    """A booked batch with nothing left to receive is received (some of its jobs were received one by
+    one) or, when none is left at all, cancelled (its bookings were cancelled one by one)."""
+    left = [item.job for item in batch.items if item.job is not None]
+    if batch.state != "booked" or any(j.state == "booked" for j in left):
+        return
+    if left:  # received when its last instrument was, by whoever received that one
+        last = max((j for j in left if j.received_dt is not None), key=lambda j: j.received_dt, default=None)
+        batch.state = "received"
+        batch.received_by_id = last.received_by_id if last is not None else (user.id if user else None)
+        batch.received_dt = last.received_dt if last is not None else now_utc()
+    else:
+        _mark(batch, "cancelled", user)
+    db.session.flush()
+
+
+def _settle_batch_of(job: Job, user: User) -> None:
+    batch = batch_of(job)
+    if batch is not None:
+        _settle(batch, user)
+
+
+def _day(moment: dt.datetime | None) -> str:
+    return moment.astimezone().date().isoformat() if moment else "?"
+
+
+def _refuse_unless_booked(batch: Batch, doing: str) -> None:
+    if batch.state == "received":
+        who = batch.received_by.display_name if batch.received_by is not None else "the lab"
+        raise Conflict(f"batch {batch.number} was already received on {_day(batch.received_dt)} by {who}; "
+                       f"it cannot be {doing}")
+    if batch.state == "cancelled":
+        raise Conflict(f"batch {batch.number} was cancelled on {_day(batch.cancelled_dt)}; "
+                       f"it cannot be {doing}")
+
+
+def receive_batch(batch: Batch, user: User, version: int) -> Batch:
+    """The lab receives every instrument of ``batch`` at once: each still booked job moves to received
+    (each a step in its job's audit trail, the batch's too), all in the caller's one transaction.
+
+    Jobs the lab already received one by one stay as they are.
+
+    :raises Forbidden: ``user``'s role may not receive instruments
+    :raises Conflict: a stale version; the batch was already received or was cancelled
+    """
+    from werkzeug.exceptions import Forbidden
+
+    if not role_may(user, "receive"):
+        raise Forbidden("only the lab receives instruments")
+    check_version(batch, version)
+    _refuse_unless_booked(batch, "received")
+    for item in batch.items:
+        if item.job is not None and item.job.state == "booked":
+            transition(item.job, "receive", user, {"version": item.job.version})
+    if batch.state == "booked":  # the last transition may have settled it already
+        _mark(batch, "received", user)
+    db.session.flush()
+    return batch
+
+
+def batch_cancel_problem(batch: Batch) -> str | None:
+    """Why ``batch`` must be cancelled elsewhere (another area's record holds it), or None."""
+    for check in _batch_cancel_checks:
+        problem = check(batch)
+        if problem:
+            return problem
+    return None
+
+
+def cancel_batch(batch: Batch, user: User, version: int) -> Batch:
+    """Cancel the booking of a whole batch before the lab receives it: its jobs are removed (the audit
+    trail keeps them), the batch stays, cancelled, with its list of instruments.
+
+    :raises Forbidden: a customer cancelling another organisation's batch
+    :raises Conflict: a stale version; the batch was received or already cancelled; the lab has
+        received some of its instruments (named by serial number); a registered check refuses it
+        (a batch booked into bench capacity is cancelled as a capacity booking)
+    """
+    if not sees_all_organisations(user):
+        check_org(user, batch.organisation_id, "write")
+    check_version(batch, version)
+    _refuse_unless_booked(batch, "cancelled")
+    problem = batch_cancel_problem(batch)
+    if problem:
+        raise Conflict(problem)
+    jobs = [item.job for item in batch.items if item.job is not None]
+    started = sorted(j.instrument.serial_number for j in jobs if j.state != "booked")
+    if started:
+        raise Conflict(f"batch {batch.number}: the lab has already received {', '.join(started[:20])}; "
+                       "the batch cannot be cancelled (cancel the other bookings one by one)")
+    drop_booked_jobs(jobs, user)
+    if batch.state == "booked":  # a batch of jobs already all cancelled one by one
+        _mark(batch, "cancelled", user)
+        db.session.flush()
+    return batch
+

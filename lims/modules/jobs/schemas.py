@@ -2,7 +2,7 @@
 from marshmallow import fields, validate
 
 from lims.core.schemas import DumpSchema, LoadSchema, PageArgsSchema, VersionSchema, page_schema
-from lims.modules.jobs.models import JOB_KINDS, STATES, TRANSITIONS, VERIFICATION_KINDS
+from lims.modules.jobs.models import BATCH_STATES, JOB_KINDS, STATES, TRANSITIONS, VERIFICATION_KINDS
 
 _id = validate.Range(min=1, max=2**31 - 1)
 
@@ -67,3 +67,37 @@ class JobQuerySchema(PageArgsSchema):
 
 
 JobPageSchema = page_schema(JobSchema, "JobPageSchema")
+
+
+class BatchItemSchema(DumpSchema):
+    instrument_id = fields.Integer()
+    serial_number = fields.Function(lambda item: item.instrument.serial_number)
+    job_id = fields.Integer(allow_none=True, metadata={"description": "null once the booking was cancelled"})
+    job_state = fields.Function(lambda item: item.job.state if item.job is not None else None, allow_none=True)
+
+
+class BatchSchema(DumpSchema):
+    id = fields.Integer()
+    number = fields.String(metadata={"description": "what the delivery note prints and the lab scans: B-000042"})
+    organisation_id = fields.Integer()
+    state = fields.String(metadata={"description": "booked, received or cancelled"})
+    booked_for = fields.Date(allow_none=True)
+    notes = fields.String()
+    booked_by_id = fields.Integer()
+    booked_dt = fields.DateTime()
+    received_by_id = fields.Integer(allow_none=True)
+    received_dt = fields.DateTime(allow_none=True)
+    cancelled_by_id = fields.Integer(allow_none=True)
+    cancelled_dt = fields.DateTime(allow_none=True)
+    items = fields.List(fields.Nested(BatchItemSchema))
+    version = fields.Integer()
+
+
+class BatchQuerySchema(PageArgsSchema):
+    state = fields.String(validate=validate.OneOf(BATCH_STATES))
+    number = fields.String(validate=validate.Length(min=1, max=200),
+                           metadata={"description": "a batch number as printed or scanned (B-000042, or the "
+                                                    "batch page's address)"})
+
+
+BatchPageSchema = page_schema(BatchSchema, "BatchPageSchema")

@@ -143,6 +143,11 @@ def validate(data: dict[str, Any], name: str = "<data>") -> dict[str, Any]:
     for key in _COMMON:
         if key not in data:
             raise ProcedureDataError(f"{name}: {key}: missing")
+    formula = data.get("formula")
+    if formula is not None and not (isinstance(formula, dict) and all(
+            isinstance(formula.get(k), str) and formula[k].strip() for k in ("zh", "en", "source"))):
+        raise ProcedureDataError(f"{name}: formula: a table with zh, en and source (the error formula shown "
+                                 "beside the test points)")
     if not isinstance(data["data_version"], int) or data["data_version"] < 1:
         raise ProcedureDataError(f"{name}: data_version: must be an integer >= 1")
     if not isinstance(data["instrument_types"], list) or not data["instrument_types"]:

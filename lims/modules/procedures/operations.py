@@ -165,6 +165,7 @@ def procedure_view(job: Job) -> dict[str, Any]:
         "verification_kind": job.verification_kind, "kind": p.kind, "unit": p.unit,
         "e": fmt(p.e) if p.e is not None else None, "unconfirmed": list(p.unconfirmed),
         "overall": overall, "failing": failing, "missing": missing,
+        "formula_zh": proc.get("formula", {}).get("zh"), "formula_en": proc.get("formula", {}).get("en"),
         "points": [{"point": pt.id, "nominal": fmt(pt.nominal), "unit": pt.unit, "mpe": fmt(pt.mpe),
                     "item_zh": pt.item_zh, "item_en": pt.item_en, "unconfirmed": pt.unconfirmed, "note": pt.note,
                     "test": pt.test, "count": pt.count, **_reference(job, pt, proc),

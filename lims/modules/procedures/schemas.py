@@ -155,6 +155,9 @@ class ProcedureSchema(DumpSchema):
     overall = fields.String(allow_none=True, metadata={"description": "pass, fail, or null while points are missing"})
     failing = fields.List(fields.String())
     missing = fields.List(fields.String())
+    formula_zh = fields.String(allow_none=True, metadata={"description": "the error formula of this instrument "
+                                                                         "kind (the procedure file's [formula])"})
+    formula_en = fields.String(allow_none=True)
     points = fields.List(fields.Nested(PlannedPointSchema))
 
 

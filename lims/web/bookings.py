@@ -47,7 +47,7 @@ class ScanForm(FlaskForm):
     receive = SubmitField(_l("Receive the whole batch"))
 
 
-def qr_img(text, alt, module=3):
+def qr_img(text: str, alt: str, module: int = 3) -> Markup:
     """An ``<img>`` of a QR code of ``text``, drawn by the app as a PNG and inlined (no extra request)."""
     from lims.modules.issuance.render import qr_png
 
@@ -126,7 +126,7 @@ def receive_batch() -> ResponseReturnValue:
 
 # --- batches ----------------------------------------------------------------------------------------
 
-def batch_state_label(state):
+def batch_state_label(state: str) -> str:
     return {"booked": _("booked"), "received": _("received"), "cancelled": _("cancelled")}.get(state, state)
 
 
@@ -141,7 +141,7 @@ def _readable_batch(batch_id):
     return batch
 
 
-def render_batches(scan_form=None, code=200):
+def render_batches(scan_form: FlaskForm | None = None, code: int = 200) -> tuple[str, int]:
     """The batches list (customers: their organisation's); lab staff get the scan form on top."""
     state = request.args.get("state")
     state = state if state in BATCH_STATES else None
@@ -156,11 +156,11 @@ def render_batches(scan_form=None, code=200):
 
 @bp.route("/batches")
 @login_required
-def batches():
+def batches() -> ResponseReturnValue:
     return render_batches()
 
 
-def render_batch(batch, form=None, code=200):
+def render_batch(batch: Batch, form: FlaskForm | None = None, code: int = 200) -> tuple[str, int]:
     """The batch page: a printable delivery note with the batch's code, a QR label per instrument, and
     the buttons the operations allow now (the lab: receive it all; the owner and the lab: cancel it)."""
     url = url_for("booking_pages.batch", batch_id=batch.id, _external=True)
@@ -180,7 +180,7 @@ def render_batch(batch, form=None, code=200):
 
 @bp.route("/batches/<int:batch_id>")
 @login_required
-def batch(batch_id):
+def batch(batch_id: int) -> ResponseReturnValue:
     return render_batch(_readable_batch(batch_id))
 
 
@@ -201,7 +201,7 @@ def _batch_step(batch_id, operation, done):
 
 @bp.route("/batches/<int:batch_id>/receive", methods=["POST"])
 @login_required
-def batch_receive(batch_id):
+def batch_receive(batch_id: int) -> ResponseReturnValue:
     """The lab receives every instrument of the batch at once (one transaction, each job audited)."""
     if not job_ops.role_may(current_user, "receive"):
         abort(403)
@@ -210,14 +210,14 @@ def batch_receive(batch_id):
 
 @bp.route("/batches/<int:batch_id>/cancel", methods=["POST"])
 @login_required
-def batch_cancel(batch_id):
+def batch_cancel(batch_id: int) -> ResponseReturnValue:
     """Cancel the booking of the whole batch (before the lab receives it)."""
     return _batch_step(batch_id, job_ops.cancel_batch, lambda n: _("Batch %(number)s cancelled.", number=n))
 
 
 @bp.route("/batches/scan", methods=["POST"])
 @login_required
-def batch_scan():
+def batch_scan() -> ResponseReturnValue:
     """The lab scans (or types) a batch's code: open the batch, or receive all of it at once."""
     if not job_ops.role_may(current_user, "receive"):
         abort(403)

@@ -361,7 +361,7 @@ def point(job_id: int) -> ResponseReturnValue:
 
 @bp.route("/jobs/<int:job_id>/points/pick", methods=["POST"])
 @require_roles(*LAB_ROLES)
-def pick(job_id):
+def pick(job_id: int) -> ResponseReturnValue:
     """One click on a stored reading: it becomes a test point's indication, stored with its session and
     sequence number (``POST /api/v1/jobs/<id>/results`` with ``session_id`` and ``sequences``), audited."""
     job = get_or_404(Job, job_id)
@@ -372,7 +372,7 @@ def pick(job_id):
     row, status = run(form, lambda: proc_ops.enter_result(job, current_user, ResultEntrySchema().load(data)),
                       field_map={"sequences": "sequence", "indications": "point", "indication": "point"})
     if status:
-        return render_job(db.session.get(Job, job_id), pick_form=form, code=status)
+        return render_job(get_or_404(Job, job_id), pick_form=form, code=status)
     flash(_("Test point %(point)s: indication %(value)s from reading %(seq)d of session %(session)d; error "
             "%(error)s, %(verdict)s.", point=row.point, value=row.indication, seq=form.sequence.data,
             session=form.session_id.data, error=row.corrected_error,

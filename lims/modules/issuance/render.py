@@ -224,7 +224,7 @@ def qr_rows(text: str) -> tuple[tuple[bool, ...], ...]:
     return qr_symbol(text).rows
 
 
-def qr_png(text, module=4):
+def qr_png(text: str, module: int = 4) -> bytes:
     """A QR code of ``text`` (level M) as PNG bytes (delivery notes, labels)."""
     from certificates.qr import qr_png as png
 

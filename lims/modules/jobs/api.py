@@ -89,7 +89,7 @@ class Batches(MethodView):
     @login_required
     @blp.arguments(BatchQuerySchema, location="query")
     @blp.response(200, BatchPageSchema)
-    def get(self, args):
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List batches (customers see their own organisation's); ``number`` finds one by its printed number"""
         q = ops.batches_for(current_user).order_by(Batch.id)
         if args.get("state"):
@@ -102,7 +102,7 @@ class Batches(MethodView):
     @login_required
     @blp.arguments(BatchCreateSchema)
     @blp.response(201, BatchSchema)
-    def post(self, data):
+    def post(self, data: dict[str, Any]) -> Batch:
         """Book one organisation's instruments as one batch with a delivery note: all or none"""
         return ops.book_delivery(current_user, data.pop("instrument_ids"), **data)
 
@@ -116,7 +116,7 @@ def _batch(batch_id):
 @blp.route("/batches/<int:batch_id>")
 @login_required
 @blp.response(200, BatchSchema)
-def get_batch(batch_id):
+def get_batch(batch_id: int) -> Batch:
     """Get a batch: its instruments, their jobs and states"""
     return _batch(batch_id)
 
@@ -125,7 +125,7 @@ def get_batch(batch_id):
 @login_required
 @blp.arguments(VersionSchema)
 @blp.response(200, BatchSchema)
-def receive_batch(data, batch_id):
+def receive_batch(data: dict[str, Any], batch_id: int) -> Batch:
     """The lab receives every instrument of the batch at once (409 when already received or cancelled)"""
     batch = _batch(batch_id)
     if not ops.role_may(current_user, "receive"):
@@ -137,6 +137,6 @@ def receive_batch(data, batch_id):
 @login_required
 @blp.arguments(VersionSchema)
 @blp.response(200, BatchSchema)
-def cancel_batch(data, batch_id):
+def cancel_batch(data: dict[str, Any], batch_id: int) -> Batch:
     """Cancel the booking of a whole batch the lab has not received (its jobs are removed)"""
     return ops.cancel_batch(_batch(batch_id), current_user, data["version"])

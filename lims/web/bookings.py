@@ -16,9 +16,12 @@ from wtforms.validators import InputRequired, NumberRange
 from lims.core.auth import check_org, login_required
 from lims.core.db import get_or_404
 from lims.extensions import db
+from lims.modules.issuance.render import qr_rows
 from lims.modules.jobs import operations as job_ops
 from lims.modules.jobs.models import Job
 from lims.web.common import run
+from lims.web.jobs import jobs_query, render_job
+from lims.web.work_forms import BookForm
 
 bp = Blueprint("booking_pages", __name__)
 
@@ -31,7 +34,6 @@ class CancelForm(FlaskForm):
 
 def qr_svg(text: str, module: int = 3) -> Markup:
     """An inline SVG QR code of ``text`` (no script, no image request)."""
-    from lims.modules.issuance.render import qr_rows
 
     rows = qr_rows(text)
     quiet = 4
@@ -47,7 +49,6 @@ def qr_svg(text: str, module: int = 3) -> Markup:
 @login_required
 def cancel(job_id: int) -> ResponseReturnValue:
     """Cancel a booking not yet received (customers: their own organisation's)."""
-    from lims.web.jobs import render_job
 
     job = get_or_404(Job, job_id)
     check_org(current_user, job.instrument.owner_id)
@@ -81,8 +82,6 @@ def delivery_note() -> ResponseReturnValue:
 @login_required
 def receive_batch() -> ResponseReturnValue:
     """The lab receives every ticked booked job at once (all or none), e.g. a delivery note's instruments."""
-    from lims.web.jobs import jobs_query
-    from lims.web.work_forms import BookForm
 
     if not job_ops.role_may(current_user, "receive"):
         abort(403)

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import NotFound
@@ -352,10 +353,7 @@ def cancel_booking(job: Job, user: User, version: int) -> None:
 
     :raises Conflict: the lab already received the instrument, or a stale version.
     """
-    from flask_babel import gettext as _
 
-    from lims.core.auth import check_org, sees_all_organisations
-    from lims.core.db import check_version
 
     if not sees_all_organisations(user):
         check_org(user, job.instrument.owner_id, "write")

@@ -1,9 +1,11 @@
 """Metrology LIMS: the Flask application that joins the register, the bench and the certificates."""
+import datetime as dt
 import os
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import event
 
 __version__ = "0.1.0"
 
@@ -19,6 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """
     app = Flask(__name__, instance_path=os.environ.get("LIMS_INSTANCE_PATH") or None,
                 template_folder="web/templates", static_folder="web/static")
+    # the factory imports the application's parts as it builds an app (`import lims` stays light, no cycles)
     from lims.config import load_config
 
     load_config(app, config)
@@ -32,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions of :mod:`lims.extensions`."""
+    # the factory imports the application's parts as it builds an app (`import lims` stays light, no cycles)
     from lims.core import i18n, security
     from lims.extensions import api, babel, csrf, db, login_manager, migrate
     from lims.modules.users import auth
@@ -52,8 +56,6 @@ def register_extensions(app: Flask) -> None:
 
 def _sqlite_pragmas(engine) -> None:
     """WAL journal and enforced foreign keys on every SQLite connection."""
-    from sqlalchemy import event
-
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:
         cur = dbapi_conn.cursor()
@@ -81,8 +83,7 @@ def import_all_models() -> None:
 
 def register_procedures(app: Flask) -> None:
     """Load and check the verification procedure files once (a malformed file stops the start)."""
-    import datetime as dt
-
+    # the factory imports the application's parts as it builds an app (`import lims` stays light, no cycles)
     from lims.modules.procedures import operations  # noqa: F401 (registers the judgement jobs ask at submit)
     from lims.modules.procedures.definitions import edition_on, load_editions, load_weight_classes
 
@@ -95,6 +96,7 @@ def register_procedures(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Register the JSON API (flask-smorest) and the HTML pages."""
+    # the factory imports the application's parts as it builds an app (`import lims` stays light, no cycles)
     from lims.api import BLUEPRINTS
     from lims.core import apidocs
     from lims.extensions import api, csrf
@@ -104,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
         api.register_blueprint(blp)
         csrf.exempt(blp)
     app.register_blueprint(apidocs.bp)
+    # the factory imports the application's parts as it builds an app (`import lims` stays light, no cycles)
     from lims.modules.ops import views as ops_views
 
     app.register_blueprint(ops_views.bp)
@@ -114,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     """JSON errors under /api, HTML error pages elsewhere, commit/rollback at request end."""
+    # the factory imports the application's parts as it builds an app (`import lims` stays light, no cycles)
     from lims.core import http
 
     http.init_app(app)
@@ -121,6 +125,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach the operator command groups to ``flask``/``lims``."""
+    # the factory imports the application's parts as it builds an app (`import lims` stays light, no cycles)
     from lims.cli import register
 
     register(app)

@@ -2,19 +2,44 @@
 
 Input errors print one readable line and exit with code 2 (click's usage-error convention).
 """
+import functools
 import os
+import re
 import sys
 from typing import BinaryIO, NoReturn
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+from werkzeug.serving import run_simple
 
-from lims.core.audit import acting_as
+from lims import create_app
+from lims.core.audit import AuditEvent, acting_as, verify_chain
+from lims.core.http import Conflict, DomainValidationError
+from lims.core.roles import grant_app_role
+from lims.demo import DEMO_USERS, ensure_demo
+from lims.extensions import db
+from lims.modules.campaigns.cli import COMMANDS as campaign_commands
+from lims.modules.equipment.operations import import_instruments
+from lims.modules.issuance.cli import COMMANDS as issuance_commands
+from lims.modules.measurements.cli import COMMANDS as measurement_commands
+from lims.modules.ops.cli import COMMANDS as ops_commands
+from lims.modules.organisations.models import Organisation
+from lims.modules.tasks.cli import COMMANDS as task_commands
+from lims.modules.tasks.queue import start_thread_worker
+from lims.modules.users.models import ApiToken
+from lims.modules.users.operations import (
+    create_token,
+    create_user,
+    reset_password,
+    revoke_token,
+    tokens_of,
+    user_by_username,
+)
 
 
 def _create_app():
-    from lims import create_app
 
     return create_app()
 
@@ -27,11 +52,6 @@ def main() -> None:
 
 def register(app: Flask) -> None:
     """Attach the command groups to the app's CLI (used by ``flask`` and ``lims``)."""
-    from lims.modules.campaigns.cli import COMMANDS as campaign_commands
-    from lims.modules.issuance.cli import COMMANDS as issuance_commands
-    from lims.modules.measurements.cli import COMMANDS as measurement_commands
-    from lims.modules.ops.cli import COMMANDS as ops_commands
-    from lims.modules.tasks.cli import COMMANDS as task_commands
 
     for cmd in (tokens, users, audit, db_roles, instruments, demo_cmd, *issuance_commands, *measurement_commands,
                 *campaign_commands, *task_commands, *ops_commands):
@@ -43,7 +63,6 @@ def _fail(message: str) -> NoReturn:
 
 
 def _user(username):
-    from lims.modules.users.operations import user_by_username
 
     user = user_by_username(username)
     if user is None:
@@ -52,19 +71,15 @@ def _user(username):
 
 
 def _commit() -> None:
-    from lims.extensions import db
 
     db.session.commit()
 
 
 def _domain_errors(fn):
     """Turn domain errors into a readable line and exit code 2."""
-    import functools
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from lims.core.http import Conflict, DomainValidationError
-        from lims.extensions import db
 
         try:
             return fn(*args, **kwargs)
@@ -92,7 +107,6 @@ def tokens() -> None:
 @_domain_errors
 def tokens_create(username: str, name: str, expires_in_days: int | None) -> None:
     """Create an API token for USERNAME and print its secret (shown once)."""
-    from lims.modules.users.operations import create_token
 
     user = _user(username)
     with acting_as(None, "cli"):
@@ -107,7 +121,6 @@ def tokens_create(username: str, name: str, expires_in_days: int | None) -> None
 @with_appcontext
 def tokens_list(username: str) -> None:
     """List USERNAME's tokens: id, prefix, name, state, expiry, last use."""
-    from lims.modules.users.operations import tokens_of
 
     user = _user(username)
     for t in tokens_of(user):
@@ -122,9 +135,6 @@ def tokens_list(username: str) -> None:
 @with_appcontext
 def tokens_revoke(token_id: int) -> None:
     """Revoke token TOKEN_ID."""
-    from lims.extensions import db
-    from lims.modules.users.models import ApiToken
-    from lims.modules.users.operations import revoke_token
 
     token = db.session.get(ApiToken, token_id)
     if token is None:
@@ -152,7 +162,6 @@ def users() -> None:
 def users_create(username: str, role: str, organisation_id: int, display_name: str | None,
                  password: str) -> None:
     """Create a user."""
-    from lims.modules.users.operations import create_user
 
     with acting_as(None, "cli"):
         user = create_user(username, display_name or username, role, organisation_id, password)
@@ -167,7 +176,6 @@ def users_create(username: str, role: str, organisation_id: int, display_name: s
 @_domain_errors
 def users_reset_password(username: str, password: str) -> None:
     """Set USERNAME's password; the user must change it at the next login, and every session ends."""
-    from lims.modules.users.operations import reset_password
 
     user = _user(username)
     with acting_as(None, "cli"):
@@ -185,10 +193,7 @@ def audit() -> None:
 @with_appcontext
 def audit_verify() -> None:
     """Recompute the audit hash chain; name the first broken link (exit code 1) or print the head."""
-    from sqlalchemy import select
 
-    from lims.core.audit import AuditEvent, verify_chain
-    from lims.extensions import db
 
     checked, problem = verify_chain(db.session)
     if problem:
@@ -218,12 +223,9 @@ def db_roles_grant_app(role: str) -> None:
     rejections) only SELECT and INSERT: no UPDATE, DELETE or TRUNCATE; it owns nothing, so it cannot
     alter a table or drop its triggers.
     """
-    from lims.core.roles import grant_app_role
-    from lims.extensions import db
 
     if db.engine.dialect.name != "postgresql":
         _fail("roles exist only on PostgreSQL; on SQLite the file's permissions are the boundary")
-    import re
 
     if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
         _fail(f"role: {role!r} is not a plain lower-case PostgreSQL role name")
@@ -243,9 +245,6 @@ def instruments() -> None:
 @with_appcontext
 def instruments_import(file: BinaryIO, owner_id: int | None) -> None:
     """Import an instrument register from a CSV FILE: all rows or none."""
-    from lims.extensions import db
-    from lims.modules.equipment.operations import import_instruments
-    from lims.modules.organisations.models import Organisation
 
     try:
         text = file.read().decode("utf-8-sig")
@@ -275,7 +274,6 @@ def instruments_import(file: BinaryIO, owner_id: int | None) -> None:
 @with_appcontext
 def demo_cmd(host: str, port: int, no_serve: bool) -> None:
     """Create or reuse the database, load demo data, and serve on http://HOST:PORT."""
-    from lims.demo import DEMO_USERS, ensure_demo
 
     if not os.environ.get("LIMS_PUBLIC_HOST"):
         # QR codes of certificates issued in this demo must open on this server.
@@ -289,10 +287,8 @@ def demo_cmd(host: str, port: int, no_serve: bool) -> None:
         click.echo(f"  {u['username']:<12} / {u['password']:<22} — {u['role']}, {u['organisation']}")
     if no_serve:
         return
-    from werkzeug.serving import run_simple
 
     current_app.config["DEMO"] = True
-    from lims.modules.tasks.queue import start_thread_worker
 
     start_thread_worker(app)  # background tasks without a second command
     click.echo(f"Serving on http://{host}:{port}  (Ctrl-C to stop)")

@@ -8,8 +8,23 @@ from typing import TYPE_CHECKING, Any
 from flask_migrate import upgrade
 from sqlalchemy import select
 
+from lims import MIGRATIONS_DIR
 from lims.core.audit import acting_as
+from lims.core.db import now_utc
 from lims.extensions import db
+from lims.modules.campaigns import operations as camp
+from lims.modules.campaigns.operations import book_into_capacity
+from lims.modules.complaints.operations import report, reporter_key
+from lims.modules.equipment import operations as eq
+from lims.modules.equipment.models import Bench, Instrument
+from lims.modules.issuance.models import Certificate
+from lims.modules.issuance.operations import demo_result_notes, issue_demo_certificates
+from lims.modules.jobs.operations import book_batch, transition, valid_until
+from lims.modules.measurements.models import MeasurementSession, Reading
+from lims.modules.organisations.models import Organisation
+from lims.modules.organisations.operations import create_organisation
+from lims.modules.procedures.operations import enter_result, job_plan
+from lims.modules.users.operations import create_user
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -61,10 +76,8 @@ BENCHES = [
 
 def ensure_demo(app: Flask) -> bool:
     """Upgrade the database to the newest schema and load the demo data once."""
-    from lims import MIGRATIONS_DIR
 
     upgrade(directory=MIGRATIONS_DIR)
-    from lims.modules.organisations.models import Organisation
 
     if db.session.execute(select(Organisation).where(Organisation.name == ORGS["lab"]["name"])).first():
         return False
@@ -76,9 +89,6 @@ def ensure_demo(app: Flask) -> bool:
 
 def load_demo(seed: int = 2026) -> dict[str, User]:
     """Create the demo organisations, users, standards, benches, instruments and jobs."""
-    from lims.modules.equipment import operations as eq
-    from lims.modules.organisations.operations import create_organisation
-    from lims.modules.users.operations import create_user
 
     rng = random.Random(seed)
     orgs = {key: create_organisation(data) for key, data in ORGS.items()}
@@ -108,7 +118,6 @@ def load_demo(seed: int = 2026) -> dict[str, User]:
                                          "characteristics": chars}, orgs[h])
             _history(inst, rng, today)
     db.session.flush()
-    from lims.modules.issuance.operations import issue_demo_certificates
 
     _campaign_register(orgs, today)
     issue_demo_certificates(users)
@@ -120,10 +129,6 @@ def load_demo(seed: int = 2026) -> dict[str, User]:
 
 def _public_complaint(market) -> None:
     """A problem a shopper reported from a sticker's check page, waiting for the market manager."""
-    from lims.core.audit import acting_as
-    from lims.modules.complaints.operations import report, reporter_key
-    from lims.modules.equipment.models import Instrument
-    from lims.modules.issuance.models import Certificate
 
     cert = db.session.execute(select(Certificate).join(Instrument, Certificate.instrument_id == Instrument.id)
                               .where(Instrument.owner_id == market.id).order_by(Certificate.id)).scalars().first()
@@ -142,15 +147,11 @@ def _work_queue(users, orgs, today) -> None:
     manager's approval (the technician submitted them, so the manager may approve: four-eyes) — one
     measured point by point through the verification procedure, one with result lines in its notes as well.
     """
-    from lims.modules.equipment.models import Bench, Instrument
-    from lims.modules.issuance.operations import demo_result_notes
-    from lims.modules.jobs.operations import book_batch, transition
 
     def first(org, n, skip=0):
         return db.session.execute(select(Instrument.id).where(Instrument.owner_id == org.id)
                                   .order_by(Instrument.id).offset(skip).limit(n)).scalars().all()
 
-    from lims.modules.campaigns.operations import book_into_capacity
 
     book_into_capacity(users["hospital"], first(orgs["hospital0"], 8), _weekday(today + dt.timedelta(days=7)),
                        "心内科、急诊科血压计及体温计 / cardiology and emergency")
@@ -178,9 +179,6 @@ def _measure_every_point(job, user) -> None:
     """Measure every test point at the bench: three stored readings per weighing point (the flash-point method
     with its ΔL), the repeatability and eccentricity items; each point's budget comes from the weights'
     certificates and these readings (issue 13)."""
-    from lims.core.db import now_utc
-    from lims.modules.measurements.models import MeasurementSession, Reading
-    from lims.modules.procedures.operations import enter_result, job_plan
 
     plan = job_plan(job)
     assert plan is not None and plan.e is not None, "every demo scale has a procedure with a verification interval"
@@ -212,7 +210,6 @@ def _history(inst, rng, today) -> None:
     period = inst.type.period_months or 12
     if roll < 0.15:
         return
-    from lims.modules.jobs.operations import valid_until
 
     verified_on = today - dt.timedelta(days=rng.randint(0, period * 31 + 40))
     inst.last_verified_on = verified_on
@@ -251,7 +248,6 @@ def _campaign_register(orgs, today) -> None:
     """Minutes per type, the markets' and the second hospital's site profiles, two crews, and bench capacity
     on the weekdays of the next two weeks — one of them with only 15 pressure minutes left, for which the two
     equipment officers can race (exactly one gets it). The first hospital brings its batches to the bench."""
-    from lims.modules.campaigns import operations as camp
 
     for code, minutes in (("scale.price_computing", 6), ("scale.digital", 6), ("sphygmomanometer.nibp", 15),
                           ("sphygmomanometer.aneroid", 12), ("thermometer.clinical_electronic", 8)):
@@ -280,8 +276,6 @@ def _campaign(users, orgs, today) -> None:
     when it is installed, else from a plain earliest-due fill written here: demo data only, it keeps
     FORMAT.md's rules but does not optimise); then two newly bought sphygmomanometers at the second
     hospital, not yet booked, for the race for the last bench minutes."""
-    from lims.modules.campaigns import operations as camp
-    from lims.modules.equipment import operations as eq
 
     start = today + dt.timedelta(days=(7 - today.weekday()) % 7 or 7)
     campaign = camp.create_campaign({"name": "2026 免费检定 / Free verification campaign",
@@ -289,7 +283,7 @@ def _campaign(users, orgs, today) -> None:
                                      "target_percent": 85}, users["manager"])
     instance = camp.export_instance(campaign)
     try:
-        import planning
+        import planning  # the planner (SciPy) is imported only when the demo plans its campaign
 
         plan = planning.solve(instance, time_limit=10)
     except ImportError:

@@ -204,3 +204,48 @@ def test_browser_tests_share_the_one_session_chromium():
     offenders = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests" / "lims").glob("test_*.py")
                        if pattern.search(p.read_text(encoding="utf-8")))
     assert not offenders, f"use the conftest's `browser` fixture instead of importing it: {offenders}"
+
+
+# --- imports inside functions (issue 9 item 4): only to break a cycle or defer a heavy import, and then saying so ----
+def unexplained_function_imports(path):
+    """``file:line`` of imports inside functions with no comment on their line or just above their import block."""
+    src = path.read_text(encoding="utf-8")
+    lines = src.splitlines()
+    out = []
+    for fn in ast.walk(ast.parse(src)):
+        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(fn):
+            if not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
+            n = node.lineno - 1
+            explained = "#" in lines[n]
+            while not explained and n > 0:
+                n -= 1
+                above = lines[n].strip()
+                if above.startswith("#"):
+                    explained = True
+                elif not above.startswith(("import ", "from ")):
+                    break
+            if not explained:
+                out.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    return out
+
+
+def test_imports_inside_functions_say_why():
+    problems = [p for path in _application_modules() for p in unexplained_function_imports(path)]
+    assert not problems, ("imports inside functions without a comment saying why (a cycle, a heavy or optional "
+                          "module): move them to the top of the module or say why:\n" + "\n".join(problems))
+
+
+def test_the_import_scan_sees_an_unexplained_import(tmp_path):
+    src = tmp_path / "m.py"
+    src.write_text("def a():\n    import json\n    return json\n\n\ndef b():\n    # heavy\n    import numpy\n"
+                   "    import scipy\n    return numpy, scipy\n\n\ndef c():\n    import re  # cycle\n    return re\n")
+    import tests.test_architecture as me
+
+    old, me.ROOT = me.ROOT, tmp_path
+    try:
+        assert unexplained_function_imports(src) == ["m.py:2"]
+    finally:
+        me.ROOT = old

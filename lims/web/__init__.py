@@ -1,25 +1,26 @@
 """HTML pages."""
 from flask import Blueprint
 
+from lims.modules.issuance.views import bp as issuance_pages
+from lims.web import (
+    admin,
+    audit,
+    bookings,
+    campaigns,
+    certificates,
+    complaints,
+    imports,
+    jobs,
+    recalls,
+    register,
+    standards,
+    tasks,
+)
+from lims.web.views import bp
+
 
 def blueprints() -> list[Blueprint]:
     """Return the page blueprints to register."""
-    from lims.modules.issuance.views import bp as issuance_pages
-    from lims.web import (
-        admin,
-        audit,
-        bookings,
-        campaigns,
-        certificates,
-        complaints,
-        imports,
-        jobs,
-        recalls,
-        register,
-        standards,
-        tasks,
-    )
-    from lims.web.views import bp
 
     return [bp, issuance_pages, jobs.bp, certificates.bp, register.bp, standards.bp, audit.bp, imports.bp,
             campaigns.bp, recalls.bp, tasks.bp, admin.bp, complaints.bp, bookings.bp]

@@ -22,10 +22,13 @@ from lims.core.auth import check_org, login_required
 from lims.core.db import get_or_404
 from lims.core.schemas import paginate
 from lims.extensions import db
+from lims.modules.issuance.render import qr_png
 from lims.modules.jobs import operations as job_ops
 from lims.modules.jobs.models import BATCH_STATES, Batch, Job
 from lims.web.common import PER_PAGE, page_number, run
+from lims.web.jobs import jobs_query, render_job
 from lims.web.messages import translate
+from lims.web.work_forms import BookForm
 
 bp = Blueprint("booking_pages", __name__)
 
@@ -49,7 +52,6 @@ class ScanForm(FlaskForm):
 
 def qr_img(text: str, alt: str, module: int = 3) -> Markup:
     """An ``<img>`` of a QR code of ``text``, drawn by the app as a PNG and inlined (no extra request)."""
-    from lims.modules.issuance.render import qr_png
 
     data = base64.b64encode(qr_png(text, module=module)).decode("ascii")
     return Markup(f'<img class="qr" src="data:image/png;base64,{data}" alt="{escape(alt)}">')
@@ -59,7 +61,6 @@ def qr_img(text: str, alt: str, module: int = 3) -> Markup:
 @login_required
 def cancel(job_id: int) -> ResponseReturnValue:
     """Cancel a booking not yet received (customers: their own organisation's)."""
-    from lims.web.jobs import render_job
 
     job = get_or_404(Job, job_id)
     check_org(current_user, job.instrument.owner_id)
@@ -94,8 +95,6 @@ def delivery_note() -> ResponseReturnValue:
 @login_required
 def receive_batch() -> ResponseReturnValue:
     """The lab receives every ticked booked job at once (all or none), e.g. a delivery note's instruments."""
-    from lims.web.jobs import jobs_query
-    from lims.web.work_forms import BookForm
 
     if not job_ops.role_may(current_user, "receive"):
         abort(403)

@@ -27,8 +27,10 @@ from lims.core.http import Conflict
 from lims.extensions import db
 from lims.modules.campaigns import background, feeds, queries
 from lims.modules.campaigns import operations as ops
-from lims.modules.campaigns.models import Booking, Campaign, Crew, Visit
-from lims.modules.equipment.models import InstrumentType
+from lims.modules.campaigns.models import CAPACITY_KINDS, Booking, Campaign, Crew, Holiday, Site, TypeMinutes, Visit
+from lims.modules.equipment.models import Instrument, InstrumentType
+from lims.modules.issuance.models import Certificate
+from lims.modules.jobs.models import Job
 from lims.modules.organisations.models import Organisation
 from lims.web.common import run, template_globals
 from lims.web.messages import translate
@@ -115,8 +117,6 @@ def dashboard() -> ResponseReturnValue:
     ctx["mine"] = mine[0] if mine else None
     ctx["next_visit"] = queries.next_visit(org_id, today)
     if current_user.role == "equipment_officer":
-        from lims.modules.equipment.models import Instrument
-        from lims.modules.issuance.models import Certificate
 
         ctx["bookings"] = db.session.execute(queries.bookings_for(current_user).limit(20)).scalars().all()
         ctx["certificates"] = db.session.execute(
@@ -245,8 +245,6 @@ def visit(visit_id: int) -> ResponseReturnValue:
 # ---------------------------------------------------------------- capacity and bookings
 
 def _bookable_instruments(org_id):
-    from lims.modules.equipment.models import Instrument
-    from lims.modules.jobs.models import Job
 
     busy = select(Job.instrument_id).where(Job.state != "returned")
     return db.session.execute(select(Instrument).where(
@@ -562,8 +560,6 @@ def _days(text, form, field):
 @require_roles("lab_manager", "technician")
 def register() -> ResponseReturnValue:
     """Crews, sites, minutes per type, holidays and bench capacity: what plans and bookings are made from."""
-    from lims.modules.campaigns.models import CAPACITY_KINDS, Holiday, Site, TypeMinutes
-    from lims.modules.equipment.models import InstrumentType
 
     types = db.session.execute(select(InstrumentType).order_by(InstrumentType.code)).scalars().all()
     orgs = db.session.execute(select(Organisation).where(Organisation.kind.in_(("market", "hospital")))

@@ -12,6 +12,7 @@ from marshmallow import ValidationError
 
 from lims.core.http import Conflict, DomainValidationError
 from lims.extensions import db
+from lims.modules.users.models import User
 from lims.web import labels
 from lims.web.messages import translate
 
@@ -73,7 +74,6 @@ def run(form: FlaskForm, operation: Callable[[], Any], field_map: Mapping[str, s
 
 def user_name(user_id: int | None) -> str:
     """Display name of a user id (or an empty string)."""
-    from lims.modules.users.models import User
 
     user = db.session.get(User, user_id) if user_id else None
     return user.display_name if user is not None else ""

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from marshmallow import ValidationError
 from sqlalchemy import select
 from wtforms import HiddenField, IntegerField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -110,7 +111,6 @@ def report(token: str) -> ResponseReturnValue:
         apply_errors(form, {"_schema": exc.errors["pow"]})
         return _render_report(cert, form, 422)
     except Exception as exc:  # marshmallow ValidationError: messages beside the fields
-        from marshmallow import ValidationError
 
         if not isinstance(exc, ValidationError):
             raise

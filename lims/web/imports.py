@@ -16,6 +16,7 @@ from lims.extensions import db
 from lims.modules.equipment import operations as eq_ops
 from lims.modules.equipment.models import InstrumentType
 from lims.modules.organisations.models import Organisation
+from lims.modules.tasks.api import submit_import
 from lims.modules.users.models import CUSTOMER_ROLES
 from lims.web.lab_forms import ImportForm
 from lims.web.work_forms import choices
@@ -75,7 +76,6 @@ def import_csv() -> ResponseReturnValue:
     if problems:
         db.session.rollback()
         return _render(form, problems, 422)
-    from lims.modules.tasks.api import submit_import
 
     org, allow_owner_column = owner
     task = submit_import(text, current_user, org.id if org is not None else None, allow_owner_column)

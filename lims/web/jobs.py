@@ -5,8 +5,22 @@ four-eyes rule, the standards' due dates) and issuing calls
 :func:`lims.modules.issuance.operations.issue_certificate`, exactly as the API does.
 """
 import datetime as dt
+import json
+import shlex
+import time
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,6 +32,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from lims.core.auth import check_org, login_required, require_roles
 from lims.core.db import contains, get_or_404
+from lims.core.http import Conflict
 from lims.core.schemas import paginate
 from lims.extensions import db
 from lims.modules.equipment.models import Instrument
@@ -27,11 +42,15 @@ from lims.modules.issuance.models import Certificate
 from lims.modules.issuance.schemas import IssueSchema
 from lims.modules.jobs import operations as ops
 from lims.modules.jobs.models import STATES, TRANSITIONS, Job
+from lims.modules.measurements import operations as m_ops
+from lims.modules.measurements.models import MeasurementSession, Reading
+from lims.modules.measurements.operations import ports_for_job
 from lims.modules.procedures import operations as proc_ops
 from lims.modules.procedures.definitions import PlanError
 from lims.modules.procedures.schemas import ResultEntrySchema
 from lims.modules.users.models import LAB_ROLES, User
 from lims.web.common import PER_PAGE, page_number, run, template_globals
+from lims.web.labels import JOB_STATE_LABELS
 from lims.web.work_forms import IssueForm, TransitionForm, choices, lines
 
 bp = Blueprint("jobs_pages", __name__)
@@ -72,7 +91,6 @@ HISTORY = (("booked", "booked"), ("received", "received"), ("started", "in_progr
 
 def history(job: Job) -> list[tuple[str, str, int | None, dt.datetime]]:
     """``[(prefix, label, user id, when)]`` of the steps done so far, in workflow order."""
-    from lims.web.labels import JOB_STATE_LABELS
 
     rows = []
     for prefix, state in HISTORY:
@@ -115,8 +133,6 @@ def jobs() -> ResponseReturnValue:
 
 def _sessions(job):
     """The job's measurement sessions with a summary of their readings (lab staff only)."""
-    from lims.modules.measurements import operations as m_ops
-    from lims.modules.measurements.models import Reading
 
     sessions = db.session.execute(m_ops.sessions_query(job_id=job.id)).scalars().all()
     stats = {}
@@ -133,7 +149,6 @@ def _sessions(job):
 
 def _last_reading_id(sessions):
     """The id of the newest stored reading of these sessions (0: none): live readings start after it."""
-    from lims.modules.measurements.models import Reading
 
     if not sessions:
         return 0
@@ -146,7 +161,6 @@ RECENT_READINGS = 20
 
 def _recent_readings(sessions):
     """The newest stored readings of these sessions (newest first), listed with a one-click pick each."""
-    from lims.modules.measurements.models import Reading
 
     if not sessions:
         return []
@@ -169,9 +183,7 @@ def _bench_commands(job):
 
     Each is quoted for a POSIX shell (a pyserial URL may hold ``&`` or ``?``), so it runs exactly as printed.
     """
-    import shlex
 
-    from lims.modules.measurements.operations import ports_for_job
 
     if not (current_user.is_lab_staff and job.state == "in_progress" and job.bench):
         return []
@@ -196,7 +208,6 @@ def _forms(job, actions, bad=None):
 
 def _procedure(job, bad_point=None):
     """The job's plan with results, and a form per point for lab staff while the job is in progress."""
-    from lims.core.http import Conflict
 
     try:
         view = proc_ops.procedure_view(job)
@@ -268,12 +279,8 @@ def readings_stream(job_id: int) -> ResponseReturnValue:
     The stream polls the database once a second for ``LIMS_READINGS_STREAM_SECONDS`` (config
     ``READINGS_STREAM_SECONDS``, default 30) and ends; the browser's EventSource reconnects with the last id.
     """
-    import json
-    import time
 
-    from flask import Response, current_app, stream_with_context
 
-    from lims.modules.measurements.models import MeasurementSession, Reading
 
     job = get_or_404(Job, job_id)
     raw_last = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
+from werkzeug.exceptions import default_exceptions
 
 ROLE_LABELS = {
     "admin": _l("admin"),
@@ -128,7 +129,6 @@ def error_hint(code: int) -> str:
 
 def is_default_message(code: int, message: str) -> bool:
     """True when ``message`` is werkzeug's English default for ``code`` (then only our own text is shown)."""
-    from werkzeug.exceptions import default_exceptions
 
     exc = default_exceptions.get(code)
     return exc is not None and (message == exc.description or message == exc.name)

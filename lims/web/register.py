@@ -14,15 +14,18 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from lims.core.auth import login_required, require_roles
+from lims.core.db import contains
 from lims.core.http import DomainValidationError
 from lims.extensions import db
 from lims.modules.equipment import operations as eq_ops
-from lims.modules.equipment.models import InstrumentType
+from lims.modules.equipment.models import STATUSES, Instrument, InstrumentType
+from lims.modules.equipment.queries import instruments_for
 from lims.modules.equipment.schemas import InstrumentCreateSchema
 from lims.modules.jobs import operations as job_ops
 from lims.modules.organisations.models import Organisation
 from lims.modules.users.models import CUSTOMER_ROLES
 from lims.web.common import apply_errors, run
+from lims.web.views import open_jobs_of, render_instruments
 from lims.web.work_forms import BookForm, choices, register_form_for
 
 bp = Blueprint("register_pages", __name__)
@@ -96,7 +99,6 @@ def _create(itype, form):
 @login_required
 def book() -> ResponseReturnValue:
     """Book the ticked instruments for verification: all or none (as ``POST /api/v1/jobs/batch``)."""
-    from lims.web.views import render_instruments
 
     form = BookForm()
     raw = request.form.getlist("instrument_ids")
@@ -132,8 +134,6 @@ def _name_by_serial(form, ids) -> None:
 
     ``book_batch`` refused the whole batch (all or none); this only explains it in the words people use.
     """
-    from lims.modules.equipment.models import Instrument
-    from lims.web.views import open_jobs_of
 
     open_jobs = open_jobs_of(ids)
     rows = db.session.execute(select(Instrument).where(Instrument.id.in_(ids))).scalars().all()
@@ -151,9 +151,6 @@ def _name_by_serial(form, ids) -> None:
 
 def _matching_ids():
     """The ids of the instruments the register's filter (sent with the form) shows, on every page."""
-    from lims.core.db import contains
-    from lims.modules.equipment.models import STATUSES, Instrument
-    from lims.modules.equipment.queries import instruments_for
 
     args = {}
     status = request.form.get("filter_status")

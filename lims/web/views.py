@@ -6,6 +6,7 @@ from urllib.parse import urlparse
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -16,19 +17,23 @@ from lims.core.db import contains, get_or_404
 from lims.core.http import DomainValidationError
 from lims.core.schemas import paginate
 from lims.core.security import login_limits
+from lims.demo import DEMO_USERS
 from lims.extensions import db
 from lims.modules.equipment.models import STATUSES, Instrument
 from lims.modules.equipment.queries import instruments_for, status_of
+from lims.modules.issuance.models import Certificate
+from lims.modules.jobs.models import Job
 from lims.modules.users import operations as user_ops
 from lims.modules.users.models import ApiToken
+from lims.modules.users.operations import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from lims.web.forms import LoginForm, PasswordChangeForm, RevokeForm, TokenForm
+from lims.web.work_forms import BookForm
 
 bp = Blueprint("pages", __name__)
 
 
 @bp.app_context_processor
 def _inject():
-    from flask_babel import get_locale
 
     return {"status_of": status_of, "get_locale": get_locale, "nav_endpoints": current_app.view_functions}
 
@@ -36,7 +41,6 @@ def _inject():
 @bp.route("/")
 def index() -> ResponseReturnValue:
     """Landing page: what this is and, in the demo, who can log in as what."""
-    from lims.demo import DEMO_USERS
 
     return render_template("pages/index.html", demo_users=DEMO_USERS if current_app.config["DEMO"] else None)
 
@@ -96,7 +100,6 @@ def change_password() -> ResponseReturnValue:
 
 def _password_message(message):
     """The page's words for the operations' password messages."""
-    from lims.modules.users.operations import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 
     known = {
         "is not your current password": _("This is not your current password."),
@@ -121,7 +124,6 @@ def instruments() -> ResponseReturnValue:
 def render_instruments(book_form: FlaskForm | None = None, code: int = 200, selected: Collection[int] = ()
                        ) -> tuple[str, int]:
     """Render the register page; ``book_form`` carries the messages of a refused booking."""
-    from lims.web.work_forms import BookForm
 
     args: dict[str, Any] = {"page": request.args.get("page", 1, type=int) or 1, "per_page": 50}
     status = request.args.get("status")
@@ -143,7 +145,6 @@ def render_instruments(book_form: FlaskForm | None = None, code: int = 200, sele
 
 def open_jobs_of(instrument_ids: Collection[int]) -> dict[int, tuple[int, str]]:
     """``{instrument id: (job id, state)}`` of the open (not yet returned) jobs of these instruments."""
-    from lims.modules.jobs.models import Job
 
     if not instrument_ids:
         return {}
@@ -156,9 +157,6 @@ def open_jobs_of(instrument_ids: Collection[int]) -> dict[int, tuple[int, str]]:
 @login_required
 def instrument(instrument_id: int) -> ResponseReturnValue:
     """One instrument: status, current certificate, and its history of jobs and certificates."""
-    from lims.modules.issuance.models import Certificate
-    from lims.modules.jobs.models import Job
-    from lims.web.work_forms import BookForm
 
     inst = get_or_404(Instrument, instrument_id)
     check_org(current_user, inst.owner_id)

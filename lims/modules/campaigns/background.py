@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from werkzeug.exceptions import NotFound
 
 from lims.core.http import Conflict, DomainValidationError
 from lims.extensions import db
@@ -59,7 +60,6 @@ def campaign_plan(task: Task, progress: Progress) -> dict[str, Any]:
 
     payload: ``{"campaign_id": int, "time_limit": float | None}``
     """
-    from werkzeug.exceptions import NotFound
 
     campaign_id = task.payload["campaign_id"]
     flushed = []

@@ -8,8 +8,25 @@ from typing import IO
 
 import click
 from flask.cli import with_appcontext
+from werkzeug.exceptions import HTTPException
 
 from lims.core.audit import acting_as
+from lims.core.http import Conflict, DomainValidationError
+from lims.extensions import db
+from lims.modules.campaigns.models import CAPACITY_KINDS, Campaign
+from lims.modules.campaigns.operations import (
+    add_holiday,
+    create_campaign,
+    create_crew,
+    export_instance,
+    import_plan,
+    open_capacity,
+    set_site,
+    set_type_minutes,
+    solve_campaign,
+)
+from lims.modules.organisations.models import Organisation
+from lims.modules.users.operations import user_by_username
 
 ID = click.IntRange(1, 2**31 - 1)
 
@@ -27,10 +44,7 @@ def _day(text, what):
 
 def _run(fn, *args):
     """Run an operation and commit; a refused one rolls back and becomes one line with exit code 2."""
-    from werkzeug.exceptions import HTTPException
 
-    from lims.core.http import Conflict, DomainValidationError
-    from lims.extensions import db
 
     try:
         with acting_as(None, "cli"):
@@ -50,8 +64,6 @@ def _run(fn, *args):
 
 
 def _campaign(campaign_id):
-    from lims.extensions import db
-    from lims.modules.campaigns.models import Campaign
 
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
@@ -60,7 +72,6 @@ def _campaign(campaign_id):
 
 
 def _planner_user(username):
-    from lims.modules.users.operations import user_by_username
 
     user = user_by_username(username)
     if user is None or user.role not in ("lab_manager", "admin"):
@@ -80,7 +91,6 @@ def plan() -> None:
 @with_appcontext
 def plan_export(campaign_id: int, out: str) -> None:
     """Write CAMPAIGN_ID's planning instance from the register."""
-    from lims.modules.campaigns.operations import export_instance
 
     instance = export_instance(_campaign(campaign_id))
     with open(out, "w", encoding="utf-8") as fh:
@@ -96,7 +106,6 @@ def plan_export(campaign_id: int, out: str) -> None:
 @with_appcontext
 def plan_import(campaign_id: int, plan_file: IO[bytes], username: str) -> None:
     """Import PLAN_FILE (lims-plan/1) as CAMPAIGN_ID's visits: all or nothing."""
-    from lims.modules.campaigns.operations import import_plan
 
     try:
         data = json.loads(plan_file.read().decode("utf-8"))
@@ -113,7 +122,6 @@ def plan_import(campaign_id: int, plan_file: IO[bytes], username: str) -> None:
 @with_appcontext
 def plan_solve(campaign_id: int, time_limit: float | None) -> None:
     """Export, solve (planning library) and import CAMPAIGN_ID's plan, printing progress."""
-    from lims.modules.campaigns.operations import solve_campaign
 
     _campaign(campaign_id)
 
@@ -137,7 +145,6 @@ def campaign() -> None:
 @with_appcontext
 def campaign_create(name: str, start: str, end: str, target: int) -> None:
     """Create a campaign for a period; prints its id."""
-    from lims.modules.campaigns.operations import create_campaign
 
     row = _run(create_campaign, {"name": name, "start_on": _day(start, "--start"), "end_on": _day(end, "--end"),
                                  "target_percent": target}, None)
@@ -153,7 +160,6 @@ def campaign_create(name: str, start: str, end: str, target: int) -> None:
 @with_appcontext
 def campaign_crew(name: str, types: str, minutes: int, members: str, off: str) -> None:
     """Add a crew."""
-    from lims.modules.campaigns.operations import create_crew
 
     data = {"name": name, "type_codes": [t.strip() for t in types.split(",") if t.strip()],
             "minutes_per_day": minutes, "members": [m.strip() for m in members.split(",") if m.strip()],
@@ -169,9 +175,6 @@ def campaign_crew(name: str, types: str, minutes: int, members: str, off: str) -
 @with_appcontext
 def campaign_site(organisation_id: int, setup: int, crews: int, closed: str) -> None:
     """Set a market's or hospital's campaign profile."""
-    from lims.extensions import db
-    from lims.modules.campaigns.operations import set_site
-    from lims.modules.organisations.models import Organisation
 
     org = db.session.get(Organisation, organisation_id)
     if org is None:
@@ -187,7 +190,6 @@ def campaign_site(organisation_id: int, setup: int, crews: int, closed: str) -> 
 @with_appcontext
 def campaign_minutes(type_code: str, minutes: int) -> None:
     """Set the minutes one instrument of TYPE_CODE takes."""
-    from lims.modules.campaigns.operations import set_type_minutes
 
     _run(set_type_minutes, type_code, minutes)
 
@@ -198,7 +200,6 @@ def campaign_minutes(type_code: str, minutes: int) -> None:
 @with_appcontext
 def campaign_holiday(day: str, name: str) -> None:
     """Record a public holiday."""
-    from lims.modules.campaigns.operations import add_holiday
 
     _run(add_holiday, _day(day, "DAY"), name)
 
@@ -210,8 +211,6 @@ def campaign_holiday(day: str, name: str) -> None:
 @with_appcontext
 def campaign_capacity(day: str, kind: str, minutes: int) -> None:
     """Open MINUTES of bench capacity on DAY for instrument category KIND."""
-    from lims.modules.campaigns.models import CAPACITY_KINDS
-    from lims.modules.campaigns.operations import open_capacity
 
     if kind not in CAPACITY_KINDS:
         raise PlanError(f"KIND must be one of {', '.join(CAPACITY_KINDS)}")

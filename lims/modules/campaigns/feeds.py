@@ -49,7 +49,7 @@ def ics(organisation: Organisation, visits: Iterable[Visit], bookings: Iterable[
         recall_rows: Iterable[Mapping[str, Any]], host: str) -> bytes:
     """An iCalendar (RFC 5545) feed of an organisation's scheduled visits, bookings and due dates,
     as all-day events a phone calendar can subscribe to."""
-    from icalendar import Calendar, Event
+    from icalendar import Calendar, Event  # only when a feed is served
 
     cal = Calendar()
     cal.add("prodid", "-//Metrology LIMS//campaigns//EN")

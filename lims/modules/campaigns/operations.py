@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from lims.core.auth import check_org, sees_all_organisations
 from lims.core.db import check_version, get_or_404
 from lims.core.http import Conflict, DomainValidationError
 from lims.extensions import db
@@ -29,12 +30,14 @@ from lims.modules.campaigns.models import (
     Visit,
     VisitInstrument,
 )
+from lims.modules.equipment.models import Instrument, InstrumentType
 from lims.modules.jobs import operations as jobs_ops
+from lims.modules.jobs.models import Job
+from lims.modules.jobs.operations import book_batch, drop_booked_jobs
+from lims.modules.users.models import User
 
 if TYPE_CHECKING:
-    from lims.modules.equipment.models import Instrument
     from lims.modules.organisations.models import Organisation
-    from lims.modules.users.models import User
 
 # instruments due up to this many days after a campaign's end are offered to the planner too
 LOOKAHEAD_DAYS = 92
@@ -47,7 +50,6 @@ def today() -> dt.date:
 # ---------------------------------------------------------------- register of crews, sites, minutes, holidays
 
 def _check_type_codes(codes):
-    from lims.modules.equipment.models import InstrumentType
 
     known = set(db.session.execute(sa.select(InstrumentType.code)).scalars())
     unknown = [c for c in codes if c not in known]
@@ -88,7 +90,6 @@ def set_site(organisation: Organisation, data: Mapping[str, Any]) -> Site:
 
 def set_type_minutes(type_code: str, minutes: int) -> TypeMinutes:
     """Set how many minutes one instrument of ``type_code`` takes (the lab verifies only types with minutes)."""
-    from lims.modules.equipment.models import InstrumentType
 
     itype = db.session.execute(sa.select(InstrumentType).where(InstrumentType.code == type_code)).scalar_one_or_none()
     if itype is None:
@@ -175,9 +176,6 @@ def export_instance(campaign: Campaign, include_instrument_ids: Iterable[int] = 
     site profile, due before the campaign's end plus :data:`LOOKAHEAD_DAYS`, without an open job —
     plus ``include_instrument_ids`` (the instruments of the campaign's own visits, when re-checking).
     """
-    from lims.modules.equipment.models import Instrument
-    from lims.modules.jobs.models import Job
-
     start, end = campaign.start_on, campaign.end_on
     minutes = {row.type_id: row for row in db.session.execute(sa.select(TypeMinutes)).scalars()}
     sites = {s.organisation_id: s for s in db.session.execute(sa.select(Site).order_by(Site.id)).scalars()}
@@ -263,7 +261,6 @@ def import_plan(campaign: Campaign, plan: Any, user: User) -> list[Visit]:
     :raises DomainValidationError: the plan is malformed or breaks a rule (every problem listed)
     :raises Conflict: the campaign already has planned visits
     """
-    from lims.modules.jobs.operations import book_batch
 
     visits = _plan_visits(plan)
     if db.session.execute(sa.select(Visit.id).where(Visit.campaign_id == campaign.id,
@@ -305,8 +302,6 @@ def solve_campaign(campaign_id: int, progress: Callable[[float, str], None] | No
 
     :raises Conflict: the planning library is not installed, or it refused the instance
     """
-    from lims.modules.users.models import User
-
     def report(fraction, message) -> None:
         campaign.progress, campaign.progress_message = float(fraction), str(message)[:300]
         if progress is not None:
@@ -394,7 +389,6 @@ def move_visit(visit: Visit, data: Mapping[str, Any]) -> Visit:
 
 
 def _drop_booked_jobs(jobs, what):
-    from lims.modules.jobs.operations import drop_booked_jobs
 
     if any(j.state != "booked" for j in jobs):
         raise Conflict(f"{what}: work has started on some of its instruments; it cannot be cancelled")
@@ -507,10 +501,6 @@ def book_into_capacity(user: User, instrument_ids: Sequence[int], day: dt.date, 
     :raises Conflict: not enough capacity left ("no capacity left on DATE"), an instrument already booked
     :raises Forbidden: an instrument of another organisation (customers)
     """
-    from lims.core.auth import check_org, sees_all_organisations
-    from lims.modules.equipment.models import Instrument
-    from lims.modules.jobs.operations import book_batch
-
     if not instrument_ids:
         raise DomainValidationError({"instrument_ids": ["name at least one instrument"]})
     if len(set(instrument_ids)) != len(instrument_ids):

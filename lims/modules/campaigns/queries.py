@@ -10,7 +10,20 @@ import sqlalchemy as sa
 
 from lims.core.auth import sees_all_organisations
 from lims.extensions import db
-from lims.modules.campaigns.models import Booking, Campaign, CapacityDay, Crew, Site, Visit, VisitInstrument
+from lims.modules.campaigns.models import (
+    Booking,
+    BookingInstrument,
+    Campaign,
+    CapacityDay,
+    Crew,
+    Site,
+    Visit,
+    VisitInstrument,
+)
+from lims.modules.equipment.models import STATUSES, Instrument, InstrumentType
+from lims.modules.equipment.queries import status_condition
+from lims.modules.jobs.models import Job
+from lims.modules.organisations.models import Organisation
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import InstrumentedAttribute
@@ -76,7 +89,6 @@ def next_visit(organisation_id: int, day: dt.date) -> Visit | None:
 
 def scheduled_days(instrument_ids: Sequence[int]) -> dict[int, dt.date]:
     """``{instrument id: day}`` of each instrument's planned visit or live booking."""
-    from lims.modules.campaigns.models import BookingInstrument
 
     if not instrument_ids:
         return {}
@@ -93,7 +105,6 @@ def scheduled_days(instrument_ids: Sequence[int]) -> dict[int, dt.date]:
 def recall(organisation_id: int, day: dt.date, within_days: int) -> list[dict[str, Any]]:
     """The recall list of an organisation: instruments overdue (or failed, never verified) and those due
     within ``within_days`` of ``day``, soonest first, each with its scheduled visit or booking day."""
-    from lims.modules.equipment.models import Instrument
 
     soon = day + dt.timedelta(days=within_days)
     rows = db.session.execute(
@@ -114,7 +125,6 @@ def recall(organisation_id: int, day: dt.date, within_days: int) -> list[dict[st
 
 def _verified_in(start, end):
     """Per instrument: verified (a decided job performed in the period) and whether the last one passed."""
-    from lims.modules.jobs.models import Job
 
     return (sa.select(Job.instrument_id.label("instrument_id"),
                       sa.func.max(sa.case((Job.result == "pass", 1), else_=0)).label("passed"))
@@ -127,8 +137,6 @@ def coverage(start: dt.date, end: dt.date, group_by: str, organisation_id: int |
              org_kind: str | None = None) -> list[dict[str, Any]]:
     """Coverage for a period, one row per group: instruments under control, verified in the period,
     coverage %, pass rate. ``group_by`` is organisation (market/hospital), district or type."""
-    from lims.modules.equipment.models import Instrument, InstrumentType
-    from lims.modules.organisations.models import Organisation
 
     verified = _verified_in(start, end)
     key_cols: tuple[InstrumentedAttribute[Any], ...]
@@ -162,8 +170,6 @@ def coverage(start: dt.date, end: dt.date, group_by: str, organisation_id: int |
 
 def status_counts(organisation_id: int, day: dt.date, due_soon_days: int) -> dict[str, int]:
     """``{status: count}`` of an organisation's instruments."""
-    from lims.modules.equipment.models import STATUSES, Instrument
-    from lims.modules.equipment.queries import status_condition
 
     base = sa.select(sa.func.count(Instrument.id)).where(Instrument.owner_id == organisation_id,
                                                          Instrument.is_deleted.is_(False))
@@ -175,8 +181,6 @@ def status_counts(organisation_id: int, day: dt.date, due_soon_days: int) -> dic
 def backlog(day: dt.date, within_days: int) -> list[tuple[Any, ...]]:
     """Instruments due (within ``within_days``) or overdue that have no open job and no planned visit,
     counted per type: ``[(type code, name_en, name_zh, overdue, due)]``."""
-    from lims.modules.equipment.models import Instrument, InstrumentType
-    from lims.modules.jobs.models import Job
 
     soon = day + dt.timedelta(days=within_days)
     overdue = sa.or_(Instrument.last_result.is_(None), Instrument.last_result == "fail",

@@ -4,6 +4,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
+from sqlalchemy import select
 
 from lims.core.auth import check_org, login_required, require_roles, sees_all_organisations
 from lims.core.db import generic_update, get_or_404
@@ -26,7 +27,6 @@ class InstrumentTypes(MethodView):
     @blp.response(200, s.InstrumentTypePageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List instrument types and the regulations they are verified under"""
-        from sqlalchemy import select
 
         return paginate(select(InstrumentType).order_by(InstrumentType.code), args)
 
@@ -137,7 +137,6 @@ class Standards(MethodView):
     @blp.response(200, s.ReferenceStandardPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List the lab's reference standards"""
-        from sqlalchemy import select
 
         q = select(ReferenceStandard).where(ReferenceStandard.is_deleted.is_(False)).order_by(ReferenceStandard.code)
         return paginate(q, args)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
+from werkzeug.exceptions import Forbidden
 
 from lims.core.db import check_version, populate_from_dict
 from lims.core.http import Conflict, DomainValidationError
@@ -259,7 +260,6 @@ def owner_for_new_instrument(user: User, owner_id: int | None) -> Organisation:
     :raises DomainValidationError: an admin gave no owner, or one that does not exist
     :raises Forbidden: a customer named another organisation
     """
-    from werkzeug.exceptions import Forbidden
 
     if user.role == "admin":
         if owner_id is None:

@@ -1,8 +1,11 @@
 """Load and dump schemas of the register."""
+import datetime as dt
+
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from lims.core.schemas import Bool, DumpSchema, LoadSchema, PageArgsSchema, VersionSchema, page_schema
 from lims.modules.equipment.models import CATEGORIES, STANDARD_KINDS, STATUSES, Instrument, ReferenceStandard
+from lims.modules.equipment.queries import status_of
 
 _name = validate.Length(min=1, max=120)
 
@@ -79,7 +82,6 @@ class InstrumentSchema(DumpSchema):
     version = fields.Integer()
 
     def get_status(self, obj: Instrument) -> str:
-        from lims.modules.equipment.queries import status_of
 
         return status_of(obj)
 
@@ -160,7 +162,6 @@ class ReferenceStandardSchema(DumpSchema):
     version = fields.Integer()
 
     def get_overdue(self, obj: ReferenceStandard) -> bool:
-        import datetime as dt
 
         return obj.due_on < dt.date.today()
 

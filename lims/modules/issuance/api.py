@@ -14,6 +14,7 @@ from lims.modules.issuance import operations as ops
 from lims.modules.issuance import render
 from lims.modules.issuance import schemas as s
 from lims.modules.issuance.models import Certificate
+from lims.modules.jobs.models import Job
 
 blp = Blueprint("issuance", __name__, url_prefix="/api/v1",
                 description="Certificates: issue, status, documents, revocation and amendment")
@@ -51,7 +52,6 @@ def issue_certificate(data: dict[str, Any], job_id: int) -> dict[str, Any]:
     date; a failed one a verification-result notice listing the failed items; a calibration a
     calibration certificate (no conformity or due date unless asked for).
     """
-    from lims.modules.jobs.models import Job
 
     job = get_or_404(Job, job_id)
     return certificate_view(ops.issue_certificate(job, current_user, data))

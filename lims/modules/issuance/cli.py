@@ -10,7 +10,8 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from lims.modules.issuance import keys
+from lims.modules.issuance import keys, render
+from lims.modules.issuance.operations import integrity_report
 
 
 @click.group("keys")
@@ -88,7 +89,6 @@ def _read_source(source):
 @with_appcontext
 def certificates_verify(image_or_url: str, keys_file: str | None) -> None:
     """Verify a sticker photo, certificate page image (PNG/JPEG), verification URL or token offline."""
-    from lims.modules.issuance import render
 
     jwks_doc = _load_keys(keys_file)
     try:
@@ -109,7 +109,6 @@ def certificates_verify(image_or_url: str, keys_file: str | None) -> None:
 @with_appcontext
 def certificates_check_integrity() -> None:
     """Re-hash every stored certificate (record, PDF, DCC); exit 1 if any changed since issue."""
-    from lims.modules.issuance.operations import integrity_report
 
     report = integrity_report()
     for number, problems in report.items():

@@ -15,15 +15,18 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from lims.core.db import now_utc
+from lims.core.auth import check_org, sees_all_organisations
+from lims.core.db import get_or_404, now_utc
 from lims.core.http import Conflict, DomainValidationError
 from lims.extensions import db
-from lims.modules.equipment.models import Instrument
+from lims.modules.equipment.models import Bench, Instrument, InstrumentType
+from lims.modules.issuance import keys, render
 from lims.modules.issuance import record as rec
-from lims.modules.issuance import render
 from lims.modules.issuance.models import Certificate, CertificateCounter
 from lims.modules.jobs import operations as jobs_ops
 from lims.modules.jobs.models import Job
+from lims.modules.jobs.operations import book_job, transition
+from lims.modules.procedures import operations as procedures
 
 if TYPE_CHECKING:
     from sqlalchemy.sql import Select
@@ -103,8 +106,6 @@ def current_certificate(job: Job) -> Certificate | None:
 
 def readable_certificate(user: User, cert_id: int) -> Certificate:
     """The certificate ``cert_id`` if ``user`` may read it (404 unknown, 403 another organisation's)."""
-    from lims.core.auth import check_org
-    from lims.core.db import get_or_404
 
     cert = get_or_404(Certificate, cert_id)
     check_org(user, cert.instrument.owner_id)
@@ -113,7 +114,6 @@ def readable_certificate(user: User, cert_id: int) -> Certificate:
 
 def certificates_for(user: User) -> Select[Certificate]:
     """The certificates ``user`` may see: all for lab staff, their organisation's for customers."""
-    from lims.core.auth import sees_all_organisations
 
     query = select(Certificate).join(Instrument, Certificate.instrument_id == Instrument.id)
     if not sees_all_organisations(user):
@@ -282,10 +282,6 @@ def issue_demo_certificates(users: Mapping[str, User], count: int = 5) -> list[C
     :param count: number of scales to verify (the last one fails)
     :returns: the certificates issued
     """
-    from lims.modules.equipment.models import Bench, Instrument, InstrumentType
-    from lims.modules.issuance import keys
-    from lims.modules.jobs.operations import book_job, transition
-    from lims.modules.procedures import operations as procedures
 
     tech = next(u for u in users.values() if u.role == "technician")
     manager = next(u for u in users.values() if u.role == "lab_manager")

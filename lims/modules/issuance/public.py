@@ -26,6 +26,8 @@ from flask import current_app, has_app_context
 from sqlalchemy import select
 
 from lims.extensions import db
+from lims.modules.issuance import keys
+from lims.modules.issuance.models import CERTIFICATE_STAMP, CacheStamp
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -75,7 +77,6 @@ def invalidate_local() -> None:
 
 
 def _read_stamp():
-    from lims.modules.issuance.models import CERTIFICATE_STAMP, CacheStamp
 
     return db.session.execute(select(CacheStamp.value).where(CacheStamp.name == CERTIFICATE_STAMP)).scalar() or 0
 
@@ -100,7 +101,6 @@ def refresh() -> int:
 
 def verification_keys() -> "dict[str, Ed25519PublicKey]":
     """The published public keys, re-read only when the key directory changes (rotation)."""
-    from lims.modules.issuance import keys
 
     st = _state()
     directory = keys.key_dir()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app
@@ -18,11 +19,13 @@ from sqlalchemy import select
 
 from lims.core.http import Conflict, DomainValidationError
 from lims.extensions import db
+from lims.modules.organisations.models import Organisation
+from lims.modules.procedures import operations as procedures
+from lims.modules.users.models import User
 
 if TYPE_CHECKING:
     from lims.modules.equipment.models import Bench, Instrument
     from lims.modules.jobs.models import Job
-    from lims.modules.users.models import User
 
 SCHEMA_VERSION = 1
 _NOTE_KEYS = {"item": "item", "item_en": "item_en", "nominal": "nominal", "measured": "measured", "error": "error",
@@ -35,7 +38,6 @@ def lab_record() -> dict[str, Any]:
 
     :raises Conflict: when no organisation of kind ``lab`` exists
     """
-    from lims.modules.organisations.models import Organisation
 
     lab = db.session.execute(select(Organisation).where(Organisation.kind == "lab").order_by(Organisation.id)
                              ).scalars().first()
@@ -101,8 +103,6 @@ def results_from_notes(notes: str | None) -> list[dict[str, str]]:
 
 
 def _signatories(job, issuer):
-    from lims.modules.users.models import User
-
     title = ("检定员", "校准员")[job.kind == "calibration"]
     out = []
     for uid, role, ttl in ((job.submitted_by_id, "performer", title), (job.decided_by_id, "checker", "核验员")):
@@ -147,9 +147,7 @@ def build_record(job: Job, issuer: User, number: str, options: Mapping[str, Any]
     :returns: a dict accepted by ``certificates.data.from_dict``
     """
     kind, conformity, due, agreed = _verdict(job, options)
-    from decimal import Decimal
 
-    from lims.modules.procedures import operations as procedures
 
     rule_code = options.get("decision_rule") or "simple"
     guard = Decimal(repr(options["guard_factor"])) if options.get("guard_factor") is not None else Decimal(1)

@@ -219,13 +219,13 @@ def dcc_problems(xml_bytes: bytes) -> list[str]:
 
 def qr_rows(text: str) -> tuple[tuple[bool, ...], ...]:
     """The dark modules of a QR code of ``text`` (level M) as rows of booleans (pages draw it as SVG)."""
-    from certificates.qr import qr_symbol
+    from certificates.qr import qr_symbol  # the QR encoder only when a label is drawn
 
     return qr_symbol(text).rows
 
 
 def qr_png(text: str, module: int = 4) -> bytes:
     """A QR code of ``text`` (level M) as PNG bytes (delivery notes, labels)."""
-    from certificates.qr import qr_png as png
+    from certificates.qr import qr_png as png  # the QR encoder only when a label is drawn
 
     return png(text, module=module)

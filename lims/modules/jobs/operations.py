@@ -12,9 +12,10 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import Forbidden, NotFound
 
 from lims.core.auth import check_org, sees_all_organisations
 from lims.core.db import check_version, now_utc
@@ -393,10 +394,7 @@ def cancel_booking(job: Job, user: User, version: int) -> None:
 
     :raises Conflict: the lab already received the instrument, or a stale version.
     """
-    from flask_babel import gettext as _
 
-    from lims.core.auth import check_org, sees_all_organisations
-    from lims.core.db import check_version
 
     if not sees_all_organisations(user):
         check_org(user, job.instrument.owner_id, "write")
@@ -514,7 +512,6 @@ def receive_batch(batch: Batch, user: User, version: int) -> Batch:
     :raises Forbidden: ``user``'s role may not receive instruments
     :raises Conflict: a stale version; the batch was already received or was cancelled
     """
-    from werkzeug.exceptions import Forbidden
 
     if not role_may(user, "receive"):
         raise Forbidden("only the lab receives instruments")

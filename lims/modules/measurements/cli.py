@@ -9,9 +9,20 @@ import signal
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from lims.modules.measurements.acquisition import DRIVER_KINDS
+from lims.core.audit import acting_as
+from lims.core.http import Conflict, DomainValidationError
+from lims.extensions import db
+from lims.modules.jobs.models import Job
+from lims.modules.measurements import acquisition
+from lims.modules.measurements import operations as ops
+from lims.modules.measurements.acquisition import DRIVER_KINDS, InstrumentError
+from lims.modules.measurements.models import MeasurementSession
+from lims.modules.measurements.operations import ports_for_job
 from lims.modules.measurements.schemas import raw_text
+from lims.modules.users.models import User
+from lims.modules.users.operations import user_by_username
 
 ID = click.IntRange(1, 2**31 - 1)
 
@@ -46,7 +57,6 @@ def bench_run(job_id: int | None, port: str | None, driver: str | None, count: i
               resume_id: int | None, username: str | None, test_point: str | None, timeout: float | None,
               stable_within: float) -> None:
     """Run a measurement session from a serial instrument into the database (or resume one)."""
-    from lims.core.audit import acting_as
 
     if test_point is not None and not 1 <= len(test_point.strip()) <= 64:
         raise BenchError("--point: must be 1 to 64 characters")
@@ -59,8 +69,6 @@ def bench_run(job_id: int | None, port: str | None, driver: str | None, count: i
 
 
 def _new(opts):
-    from lims.extensions import db
-    from lims.modules.jobs.models import Job
 
     job = db.session.get(Job, opts["job_id"]) if opts["job_id"] else None
     if opts["job_id"] and job is None:
@@ -76,7 +84,6 @@ def _new(opts):
 
 def _default_port(job, opts) -> None:
     """Without --port and --driver: the one port of the job's bench that fits its instrument's type."""
-    from lims.modules.measurements.operations import ports_for_job
 
     ports = ports_for_job(job) if job.bench else []
     if len(ports) == 1 and ports[0].get("port") and ports[0].get("driver") in DRIVER_KINDS:
@@ -84,9 +91,6 @@ def _default_port(job, opts) -> None:
 
 
 def _resumed(resume_id, opts):
-    from lims.extensions import db
-    from lims.modules.measurements.models import MeasurementSession
-    from lims.modules.users.models import User
 
     session = db.session.get(MeasurementSession, resume_id)
     if session is None:
@@ -100,7 +104,6 @@ def _resumed(resume_id, opts):
 
 
 def _lab_user(username):
-    from lims.modules.users.operations import user_by_username
 
     user = user_by_username(username)
     if user is None or not user.is_active:
@@ -111,10 +114,6 @@ def _lab_user(username):
 
 
 def _run(session, user, opts, port, timeout, stable_within, stream, holder) -> None:
-    from lims.extensions import db
-    from lims.modules.jobs.models import Job
-    from lims.modules.measurements import acquisition
-    from lims.modules.measurements import operations as ops
 
     with acquisition.open_driver(opts["driver"] or session.driver, port, timeout) as driver:
         if session is None:
@@ -162,11 +161,7 @@ def _sigterm_as_interrupt():
 @contextlib.contextmanager
 def _errors(holder):
     """Turn every expected failure into one line and exit code 2."""
-    from sqlalchemy.exc import IntegrityError, OperationalError
 
-    from lims.core.http import Conflict, DomainValidationError
-    from lims.extensions import db
-    from lims.modules.measurements.acquisition import InstrumentError
 
     try:
         yield
@@ -191,8 +186,6 @@ def _errors(holder):
 
 def _stopped(sid, reason):
     """Describe a stopped run: the session's state, its last stored reading and how to resume."""
-    from lims.extensions import db
-    from lims.modules.measurements.models import MeasurementSession
 
     db.session.rollback()
     session = db.session.get(MeasurementSession, sid) if sid else None

@@ -30,6 +30,9 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+from sqlalchemy import text
+
+from lims.extensions import db
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -131,9 +134,7 @@ def backup(app: "Flask", out_path: str, passphrase: str) -> dict[str, Any]:
 
     :returns: the manifest (dict)
     """
-    from sqlalchemy import text
 
-    from lims.extensions import db
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     with app.app_context():

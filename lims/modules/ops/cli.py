@@ -5,6 +5,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from lims.extensions import db
+from lims.modules.ops.backup import BackupError, backup, restore
+
 
 def _passphrase(confirm):
     value = os.environ.get("LIMS_BACKUP_PASSPHRASE")
@@ -21,7 +24,6 @@ def backup_cmd(archive: str) -> None:
 
     The passphrase comes from LIMS_BACKUP_PASSPHRASE or a prompt; keep it apart from the archive.
     """
-    from lims.modules.ops.backup import BackupError, backup
 
     try:
         manifest = backup(current_app._get_current_object(),  # type: ignore[attr-defined]  # a LocalProxy
@@ -42,8 +44,6 @@ def restore_cmd(archive: str, yes: bool) -> None:
 
     Stop the app servers and workers first; the configured database is overwritten.
     """
-    from lims.extensions import db
-    from lims.modules.ops.backup import BackupError, restore
 
     if not yes:
         click.echo("error: restoring overwrites the configured database; add --yes to go ahead", err=True)

@@ -19,6 +19,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from sqlalchemy import func, select, text
 
 from lims.extensions import db
+from lims.modules.issuance import keys
+from lims.modules.issuance.models import Certificate
+from lims.modules.tasks import queue
+from lims.modules.tasks.models import Task
 
 bp = Blueprint("ops_pages", __name__)
 
@@ -32,7 +36,6 @@ def _check_database() -> None:
 
 
 def _check_queue() -> None:
-    from lims.modules.tasks import queue
 
     huey = queue.huey_for()
     if not huey.immediate:
@@ -40,7 +43,6 @@ def _check_queue() -> None:
 
 
 def _check_signing_key() -> None:
-    from lims.modules.issuance import keys
 
     keys.signing_key()
 
@@ -70,9 +72,6 @@ class _DatabaseCollector:
     """Figures read at scrape time from the shared database and queue (the same on every node)."""
 
     def collect(self) -> Iterator[Metric]:
-        from lims.modules.issuance.models import Certificate
-        from lims.modules.tasks import queue
-        from lims.modules.tasks.models import Task
 
         issued = CounterMetricFamily("lims_certificates_issued", "Certificates issued, by kind", labels=["kind"])
         for kind, n in db.session.execute(select(Certificate.kind, func.count()).group_by(Certificate.kind)):
@@ -91,11 +90,11 @@ class _DatabaseCollector:
 def metrics() -> ResponseReturnValue:
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
+        from prometheus_client import multiprocess  # the multiprocess collector only under gunicorn's shared dir
 
         multiprocess.MultiProcessCollector(registry)
     else:
-        from prometheus_client import REGISTRY
+        from prometheus_client import REGISTRY  # the default registry (one process)
 
         registry = REGISTRY
     body = generate_latest(registry)

@@ -18,7 +18,12 @@ from sqlalchemy import select
 from lims.core.db import now_utc
 from lims.core.http import Conflict, DomainValidationError
 from lims.extensions import db
+from lims.modules.budgets.evaluate import judge, judge_limits
+from lims.modules.budgets.record import BudgetInputError, build, evaluate
+from lims.modules.budgets.references import ReferenceError as RefError
+from lims.modules.budgets.references import check_valid, convert, reference_for
 from lims.modules.jobs import operations as jobs_ops
+from lims.modules.measurements.models import MeasurementSession, Reading
 from lims.modules.procedures.definitions import PlanError, compute_error, edition_on, fmt, plan
 from lims.modules.procedures.models import PointResult
 
@@ -180,7 +185,6 @@ def _bound(limit):
 
 
 def _reference(job, pt, proc=None):
-    from lims.modules.budgets.references import ReferenceError as RefError
 
     if proc is not None and proc.get("budget") is not None:
         try:
@@ -196,7 +200,6 @@ def _reference(job, pt, proc=None):
 
 def _reading_values(job, point, session_id, sequences):
     """The values of stored readings ``sequences`` of session ``session_id`` (checked against the point)."""
-    from lims.modules.measurements.models import MeasurementSession, Reading
 
     session = db.session.get(MeasurementSession, session_id)
     if session is None or session.job_id != job.id:
@@ -266,7 +269,6 @@ def _evaluate(point, values, reference, p, data, judge):
     """Return (indication, E, Ec, decision) for the point's test."""
     big_u, k = data.get("uncertainty"), data.get("k") or Decimal(2)
     if point.test == "limit":  # judged against its (possibly asymmetric or one-sided) limits
-        from lims.modules.budgets.evaluate import judge_limits
 
         value = _mean(values)
         return value, value, value, judge_limits(value, point.lower, point.upper)
@@ -300,7 +302,6 @@ def enter_result(job: Job, user: User, data: dict[str, Any]) -> PointResult:
     :raises DomainValidationError: naming the field (unknown point, two or no indications, a
         scale-only field on another instrument, ΔL outside 0…e, readings that do not fit)
     """
-    from lims.modules.budgets.evaluate import judge
 
     if job.state != "in_progress":
         raise Conflict(f"results can be entered only while the job is in progress; job {job.id} is {job.state}")
@@ -376,7 +377,6 @@ def enter_result(job: Job, user: User, data: dict[str, Any]) -> PointResult:
 def default_reference(job: Job, proc: dict[str, Any], point: TestPoint) -> Decimal:
     """The reference value L when none is given: from the standards' calibration values (the budget's
     reference), else the older exact-nominal lookup, else the nominal value."""
-    from lims.modules.budgets.references import ReferenceError as RefError
 
     if proc.get("budget") is not None:
         try:
@@ -527,8 +527,6 @@ def _resolution(job, spec, unit):
 
 def _bath(job, spec, point):
     """Stability and uniformity at the point's temperature from a bath standard on the bench (nearest row)."""
-    from lims.modules.budgets.references import ReferenceError as RefError
-    from lims.modules.budgets.references import check_valid, convert
 
     best = None
     for std in bench_standards(job, spec.get("bath_kind", "other")):
@@ -559,7 +557,6 @@ def reference_of(job: Job, proc: dict[str, Any], point: TestPoint, day: dt.date 
 
     :raises lims.modules.budgets.references.ReferenceError: naming the standard (expired, no value)
     """
-    from lims.modules.budgets.references import reference_for
 
     spec = proc["budget"]
     return reference_for(bench_standards(job, spec["reference_kind"]), point.nominal, point.unit,
@@ -616,7 +613,6 @@ def _budget_context(job, p, proc, point, row, results, ref):
 
 def _part_resolution(job, ref, unit):
     """The reference standard's resolution: the ``resolution`` of the calibration row used, in the point's unit."""
-    from lims.modules.budgets.references import convert
 
     for std in job.bench.standards if job.bench else []:
         for part in ref.parts:
@@ -637,8 +633,6 @@ def compute_budget(job: Job, p: Plan, proc: dict[str, Any], point: TestPoint, ro
     Repeatability and eccentricity items have none: they are performance tests of the instrument (a spread,
     the worst position), whose results enter the weighing points' budgets (cg-18 7.1.1.3, 7.1.1.4).
     """
-    from lims.modules.budgets.record import BudgetInputError, build, evaluate
-    from lims.modules.budgets.references import ReferenceError as RefError
 
     spec = proc.get("budget")
     if spec is None or point.test != "error":

@@ -2,12 +2,12 @@
 from marshmallow import ValidationError, fields, validate
 
 from lims.core.schemas import DumpSchema, LoadSchema
+from lims.modules.procedures.operations import flags
 
 _BIG = 10**9
 
 
 def _flags(row):
-    from lims.modules.procedures.operations import flags
 
     return flags(row)
 

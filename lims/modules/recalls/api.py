@@ -7,7 +7,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from werkzeug.exceptions import NotFound
 
-from lims.core.auth import login_required, require_roles
+from lims.core.auth import login_required, require_roles, sees_all_organisations
 from lims.core.db import get_or_404
 from lims.extensions import db
 from lims.modules.equipment.models import ReferenceStandard
@@ -52,7 +52,6 @@ def list_recalls() -> Sequence[RecallItem]:
 
 def _readable(item_id):
     item = get_or_404(RecallItem, item_id)
-    from lims.core.auth import sees_all_organisations
 
     if not sees_all_organisations(current_user) and item.organisation_id != current_user.organisation_id:
         raise NotFound(f"no recall notice {item_id}")

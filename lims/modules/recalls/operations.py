@@ -19,17 +19,21 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from lims.core.auth import sees_all_organisations
 from lims.core.db import now_utc
 from lims.core.http import Conflict, DomainValidationError
 from lims.extensions import db
+from lims.modules.budgets.references import convert
+from lims.modules.issuance import operations as issuance
+from lims.modules.issuance.models import Certificate
+from lims.modules.procedures.definitions import fmt
+from lims.modules.procedures.models import PointResult
 from lims.modules.recalls.models import RecallItem, StandardIncident
 
 if TYPE_CHECKING:
     from sqlalchemy.sql import Select
 
     from lims.modules.equipment.models import ReferenceStandard
-    from lims.modules.issuance.models import Certificate
-    from lims.modules.procedures.models import PointResult
     from lims.modules.users.models import User
 
 _NOMINAL = re.compile(r"\s*([-+]?[0-9]+(?:\.[0-9]+)?)\s*(\S+)\s*")
@@ -41,7 +45,6 @@ def _dec(x):
 
 def _corrected(std_corrections, part, unit):
     """The corrected value (in ``unit``) of the weight/point ``part`` from the incident's corrections, or None."""
-    from lims.modules.budgets.references import convert
 
     m = _NOMINAL.fullmatch(part["nominal"])
     for row in std_corrections:
@@ -73,7 +76,6 @@ def reevaluate(row: PointResult, standard_id: int, corrections: Sequence[dict[st
     ref_new = Decimal(row.reference) + shift
     err_new = Decimal(row.corrected_error) - shift
     verdict_new = "pass" if abs(err_new) <= Decimal(row.mpe) else "fail"
-    from lims.modules.procedures.definitions import fmt
 
     return {**out, "reference_new": fmt(ref_new), "error_new": fmt(err_new), "verdict_new": verdict_new,
             "may_change": verdict_new != row.verdict,
@@ -83,9 +85,6 @@ def reevaluate(row: PointResult, standard_id: int, corrections: Sequence[dict[st
 def affected(std: ReferenceStandard, since: dt.date, corrections: Sequence[dict[str, Any]]
              ) -> list[tuple[Certificate, list[dict[str, Any]], bool]]:
     """``[(certificate, [re-evaluated points], may_change)]`` for the certificates that used ``std`` since ``since``."""
-    from lims.modules.issuance.models import Certificate
-    from lims.modules.procedures.models import PointResult
-
     certs = db.session.execute(select(Certificate).where(Certificate.revoked_dt.is_(None),
                                                          Certificate.performed_on >= since)
                                .order_by(Certificate.id)).scalars().all()
@@ -134,7 +133,6 @@ def record_incident(std: ReferenceStandard, user: User, data: dict[str, Any]) ->
 
 def items_for(user: User) -> Select[RecallItem]:
     """The recall items ``user`` may see: all for lab staff, their organisation's for customers."""
-    from lims.core.auth import sees_all_organisations
 
     query = select(RecallItem).order_by(RecallItem.id.desc())
     if not sees_all_organisations(user):
@@ -148,7 +146,6 @@ def decide(item: RecallItem, user: User, decision: str, note: str | None) -> Rec
     :raises Conflict: already decided, or the certificate was revoked meanwhile
     :raises DomainValidationError: revoke or amend without a note
     """
-    from lims.modules.issuance import operations as issuance
 
     if item.decision is not None:
         raise Conflict(f"certificate {item.certificate.number} was already decided: {item.decision}")

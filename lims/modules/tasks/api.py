@@ -9,8 +9,11 @@ from flask_smorest import Blueprint, abort
 from marshmallow import fields, validate
 
 from lims.core.auth import check_org, login_required, require_roles
+from lims.core.db import get_or_404
 from lims.core.schemas import DumpSchema, LoadSchema
 from lims.extensions import db
+from lims.modules.equipment import operations as eq
+from lims.modules.issuance.models import Certificate
 from lims.modules.tasks import operations as ops
 from lims.modules.tasks.models import Task as TaskRow
 from lims.modules.users.models import User
@@ -96,7 +99,6 @@ def start_import(files: dict[str, Any]) -> Accepted:
 
     Submitting the same file again returns the same task (idempotent).
     """
-    from lims.modules.equipment import operations as eq
 
     raw = files["file"].read(eq.MAX_IMPORT_BYTES + 1)
     if len(raw) > eq.MAX_IMPORT_BYTES:
@@ -121,8 +123,6 @@ def submit_import(text: str, user: User, org_id: int | None, allow_owner_column:
 @blp.response(202, TaskSchema)
 def start_sticker_sheet(data: dict[str, Any]) -> Accepted:
     """Render the sticker sheet of up to 5000 certificates in the background (output: a PDF)"""
-    from lims.core.db import get_or_404
-    from lims.modules.issuance.models import Certificate
 
     for cid in data["ids"]:
         check_org(current_user, get_or_404(Certificate, cid).instrument.owner_id)

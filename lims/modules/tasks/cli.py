@@ -4,7 +4,11 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from lims.core.http import Conflict
 from lims.extensions import db
+from lims.modules.tasks import operations as ops
+from lims.modules.tasks import queue
+from lims.modules.tasks.models import Task
 
 
 @click.command("worker")
@@ -13,7 +17,6 @@ from lims.extensions import db
 @with_appcontext
 def worker(workers: int) -> None:
     """Run background tasks from the queue (LIMS_TASK_QUEUE) until stopped (Ctrl-C or SIGTERM)."""
-    from lims.modules.tasks import queue
 
     queue._worker_app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
     huey = queue.huey_for()
@@ -33,7 +36,6 @@ def tasks() -> None:
 @with_appcontext
 def tasks_list(limit: int) -> None:
     """The latest tasks with their status and progress."""
-    from lims.modules.tasks.models import Task
 
     for t in db.session.execute(select(Task).order_by(Task.id.desc()).limit(limit)).scalars():
         click.echo(f"{t.id}\t{t.kind}\t{t.status}\t{t.progress:.0%}\tcursor={t.cursor}\tattempts={t.attempts}\t"
@@ -45,9 +47,6 @@ def tasks_list(limit: int) -> None:
 @with_appcontext
 def tasks_retry(task_id: int) -> None:
     """Queue a failed or interrupted task again (it continues after its last committed piece)."""
-    from lims.core.http import Conflict
-    from lims.modules.tasks import operations as ops
-    from lims.modules.tasks.models import Task
 
     task = db.session.get(Task, task_id)
     if task is None:

@@ -9,6 +9,12 @@ from sqlalchemy import select
 
 from lims.core.http import Conflict, DomainValidationError
 from lims.extensions import db
+from lims.modules.equipment import operations as eq
+from lims.modules.issuance import operations as iss
+from lims.modules.issuance import render
+from lims.modules.issuance.models import Certificate
+from lims.modules.jobs.models import Job
+from lims.modules.organisations.models import Organisation
 from lims.modules.tasks.models import Task
 from lims.modules.tasks.operations import Progress, TaskFailed, commit_piece, task_function
 
@@ -22,8 +28,6 @@ def instrument_import(task: Task, progress: Progress) -> dict[str, Any]:
 
     payload: ``{"csv": text, "org_id": int | None, "allow_owner_column": bool}``
     """
-    from lims.modules.equipment import operations as eq
-    from lims.modules.organisations.models import Organisation
 
     payload = task.payload
     org = db.session.get(Organisation, payload["org_id"]) if payload.get("org_id") else None
@@ -47,8 +51,6 @@ def sticker_sheet(task: Task, progress: Progress) -> dict[str, Any]:
 
     payload: ``{"certificate_ids": [int, ...]}`` (already checked readable by the submitter)
     """
-    from lims.modules.issuance import render
-    from lims.modules.issuance.models import Certificate
 
     ids = task.payload["certificate_ids"]
     progress(0.1, f"{len(ids)} certificates")
@@ -69,8 +71,6 @@ def batch_issue(task: Task, progress: Progress) -> dict[str, Any]:
     payload: ``{"job_ids": [int, ...]}``; the task's owner is the signatory. A job that already
     has its certificate (issued by an earlier, interrupted run) is counted, not issued twice.
     """
-    from lims.modules.issuance import operations as iss
-    from lims.modules.jobs.models import Job
 
     ids = task.payload["job_ids"]
     issued, refused = list((task.result or {}).get("issued", [])), []

@@ -21,10 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import select
+from werkzeug.exceptions import NotFound
 
+from lims.core.audit import acting_as
 from lims.core.db import now_utc
 from lims.core.http import Conflict
 from lims.extensions import db
+from lims.modules.tasks import queue
 from lims.modules.tasks.models import Task
 
 if TYPE_CHECKING:
@@ -85,7 +88,6 @@ def submit(kind: str, key: str, payload: Any, owner: User | None) -> Task:
     task = Task(kind=kind, key=key, payload=payload, owner_id=owner.id if owner is not None else None)
     db.session.add(task)
     db.session.commit()
-    from lims.modules.tasks import queue
 
     queue.enqueue(task.id)
     db.session.expire_all()
@@ -101,7 +103,6 @@ def retry(task: Task) -> Task:
         raise Conflict(f"task {task.id} is done; nothing to retry")
     task.status, task.error = "queued", None
     db.session.commit()
-    from lims.modules.tasks import queue
 
     queue.enqueue(task.id)
     db.session.expire_all()
@@ -148,7 +149,6 @@ def execute(task_id: int) -> None:
     try:
         if fn is None:
             raise TaskFailed(f"no function for task kind {task.kind!r}")
-        from lims.core.audit import acting_as
 
         with acting_as(task.owner_id, task.owner.username if task.owner is not None else "task"):
             result = fn(task, _progress_callback(task.id))
@@ -179,7 +179,6 @@ def _finish(task_id, status, result, error) -> None:
 
 def readable_task(user: User, task_id: int) -> Task:
     """The task if ``user`` may see it: its owner, lab managers and admins (404 otherwise)."""
-    from werkzeug.exceptions import NotFound
 
     task = db.session.get(Task, task_id) if isinstance(task_id, int) and 0 < task_id < 2**31 else None
     if task is None or not (task.owner_id == user.id or user.role in ("admin", "lab_manager")):

@@ -19,6 +19,10 @@ from typing import TYPE_CHECKING
 
 from flask import current_app, has_app_context
 
+from lims import create_app
+from lims.config import ConfigError
+from lims.modules.tasks import operations
+
 if TYPE_CHECKING:
     from flask import Flask
     from huey import Huey
@@ -35,14 +39,12 @@ def _app():
     if has_app_context():
         return current_app._get_current_object()
     if _worker_app is None:
-        from lims import create_app
 
         _worker_app = create_app()
     return _worker_app
 
 
 def _run(task_id) -> None:
-    from lims.modules.tasks import operations
 
     app = _app()
     if has_app_context():
@@ -54,7 +56,7 @@ def _run(task_id) -> None:
 
 def make_huey(app: "Flask") -> "Huey":
     """Build the Huey instance for ``app``'s configuration and register the one task it runs."""
-    from huey import MemoryHuey, RedisHuey, SqliteHuey
+    from huey import MemoryHuey, RedisHuey, SqliteHuey  # only when a queue is built
 
     setting = app.config.get("TASK_QUEUE") or "sqlite"
     name = os.environ.get("LIMS_TASK_QUEUE_NAME") or "lims"  # one Redis may serve several installations
@@ -68,7 +70,6 @@ def make_huey(app: "Flask") -> "Huey":
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         huey = SqliteHuey(name, filename=path)
     else:
-        from lims.config import ConfigError
 
         raise ConfigError(f"LIMS_TASK_QUEUE: {setting!r} is not 'sqlite', 'sqlite:///path', 'redis://…' "
                           "or 'immediate'")

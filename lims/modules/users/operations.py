@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from lims.core.db import now_utc
+from lims.core.db import generic_update, now_utc
 from lims.core.http import Conflict, DomainValidationError
 from lims.extensions import db
 from lims.modules.organisations.models import Organisation
@@ -218,9 +219,7 @@ def update_user(user: User, data: dict[str, Any], actor: User) -> User:
     :raises DomainValidationError: the role does not fit the organisation's kind, or an unknown organisation.
     :raises Conflict: an admin deactivating their own account, or a stale version.
     """
-    from flask_babel import gettext as _
 
-    from lims.core.db import generic_update
 
     if user.id == actor.id and data.get("is_active_user") is False:
         raise Conflict(_("You cannot deactivate your own account; another admin can."))

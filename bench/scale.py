@@ -166,7 +166,7 @@ def seed(app):
 
 
 def approved_jobs(app, world, count):
-    """``count`` scales booked, received, started, submitted (technician) and approved (signer0)."""
+    """``count`` scales booked, received, started, measured, submitted (technician) and approved (signer0)."""
     from sqlalchemy import select
 
     from lims.core.audit import acting_as
@@ -174,6 +174,7 @@ def approved_jobs(app, world, count):
     from lims.modules.equipment.models import Instrument, InstrumentType
     from lims.modules.issuance.operations import demo_result_notes
     from lims.modules.jobs.operations import book_batch, transition
+    from lims.modules.procedures import operations as procedures
     from lims.modules.users.models import User
 
     with app.app_context(), acting_as(None, "bench"):
@@ -185,8 +186,12 @@ def approved_jobs(app, world, count):
         jobs = book_batch(tech, [s.id for s in scales])
         for job, inst in zip(jobs, scales, strict=False):
             for action, user, data in (("receive", tech, {}), ("start", tech, {"bench_id": world["bench_id"]}),
+                                       ("measure", tech, {}),
                                        ("submit", tech, {"result": "pass", "notes": demo_result_notes(inst, False)}),
                                        ("approve", mgr, {})):
+                if action == "measure":  # every test point of the procedure, as the demo enters them
+                    procedures.demo_measure_every_point(job, user, fail=False)
+                    continue
                 transition(job, action, user, {**data, "version": job.version})
         db.session.commit()
         return [j.id for j in jobs]

@@ -183,6 +183,28 @@ def _collect_audit(session, flush_context):
         session.info.setdefault("audit_pending", []).append((tx, rows))
 
 
+def record_inserted(session: Session, model: type, rows: Sequence[Any]) -> None:
+    """Queue one ``create`` event per row that a bulk Core ``INSERT ... RETURNING`` stored for ``model``.
+
+    The events are the same as a flush of ORM objects would record (every column attribute but
+    ``__audit_exclude__``, as ``[None, value]``) and are written at commit with the others.
+
+    :param rows: the returned rows as mappings holding every column of ``model``'s table
+    """
+    if not getattr(model, "__audited__", False) or not rows:
+        return
+    mapper: sa.orm.Mapper[Any] = sa.inspect(model)
+    skip = set(getattr(model, "__audit_exclude__", ()))
+    attrs = [(attr.key, attr.columns[0].key) for attr in mapper.column_attrs if attr.key not in skip]
+    pk = [col.key for col in mapper.primary_key]
+    actor_id, actor_name = _actor.get()
+    events = [{"created_dt": now_utc(), "actor_id": actor_id, "actor_name": actor_name, "action": "create",
+               "entity": model.__name__, "entity_id": ",".join(str(row[c]) for c in pk),
+               "changes": {key: [None, _jsonable(row[col])] for key, col in attrs}} for row in rows]
+    tx = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault("audit_pending", []).append((tx, events))
+
+
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_rolled_back(session, previous_transaction):
     pending = session.info.get("audit_pending")

@@ -35,6 +35,7 @@ def instrument_import(task, progress):
         eq.insert_rows(piece)
         done = task.cursor + len(piece)
         commit_piece(task, done, done / total, f"{done} / {total}")
+    eq.settle_after_bulk_insert()
     return {"created": total}
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from lims.core.audit import record_inserted
+from lims.core.audit import insert_audited
 from lims.core.db import check_version, now_utc, populate_from_dict
 from lims.core.http import Conflict, DomainValidationError
 from lims.core.text import identity_problems
@@ -367,15 +367,10 @@ def registered_identities(keys: Sequence[IdentityKey], chunk: int = 900) -> dict
 
 
 def insert_rows(rows: Sequence[tuple[dict[str, Any], Organisation]]) -> int:
-    """Insert validated import rows as one bulk Core ``INSERT`` (one audit event per instrument).
+    """Insert validated import rows as one bulk insert, one audit event per instrument.
 
-    Not ORM objects: the register's import is the largest write of the system, and the unit of
-    work's per-object bookkeeping cost more than the database did. Every column is given here, so
-    the audit events are built from the very values stored (:func:`lims.core.audit.record_inserted`),
-    as a flush would build them. On PostgreSQL the ids are drawn from the table's sequence first and
-    the rows go as one pipelined ``executemany`` (a multi-row ``INSERT ... RETURNING`` of a thousand
-    rows costs more in the driver's parameter parsing than in the database); elsewhere the ids come
-    back from ``RETURNING``.
+    :func:`lims.core.audit.insert_audited`, not ORM objects: the register's import is the largest
+    write of the system, and the unit of work's per-object bookkeeping cost more than the database.
 
     :param rows: ``(data, owner)`` pairs from :func:`validate_import`
     :returns: the number inserted
@@ -386,23 +381,8 @@ def insert_rows(rows: Sequence[tuple[dict[str, Any], Organisation]]) -> int:
     now = now_utc()
     values = [{"type_id": types[data["type_code"]], "owner_id": _identity_id(owner), "location": data["location"],
                "manufacturer": data["manufacturer"], "model": data["model"], "serial_number": data["serial_number"],
-               "characteristics": data["characteristics"], "is_withdrawn": False, "is_deleted": False,
-               "last_verified_on": None, "verified_until": None, "last_result": None, "created_dt": now,
-               "version": 1} for data, owner in rows]
-    table = Instrument.__table__
-    if db.session.get_bind().dialect.name == "postgresql":
-        ids = db.session.execute(sa.text("SELECT nextval(pg_get_serial_sequence('instruments', 'id')) "
-                                         "FROM generate_series(1, :n)"), {"n": len(values)}).scalars().all()
-        for row, new_id in zip(values, ids, strict=True):
-            row["id"] = new_id
-        db.session.execute(sa.insert(table), values)
-    else:
-        ids = db.session.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                                 values).scalars().all()
-        for row, new_id in zip(values, ids, strict=True):
-            row["id"] = new_id
-    record_inserted(db.session(), Instrument, values)
-    return len(values)
+               "characteristics": data["characteristics"], "created_dt": now} for data, owner in rows]
+    return len(insert_audited(db.session(), Instrument, values))
 
 
 def settle_after_bulk_insert() -> None:

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 from werkzeug.exceptions import NotFound
 
+from lims.core.audit import insert_audited
 from lims.core.auth import check_org, sees_all_organisations
 from lims.core.db import check_version, now_utc
 from lims.core.http import Conflict, DomainValidationError
@@ -198,8 +200,9 @@ def book_job(instrument: Instrument, user: User, kind: str = "verification", ver
 def book_batch(user: User, instrument_ids: Sequence[int], **options: Any) -> list[Job]:
     """Book every instrument of ``instrument_ids`` for ``user``: all or none, checked and inserted as a set.
 
-    One query loads the instruments, one finds every open job among them, one multi-row INSERT
-    stores the jobs (one audit event per job). Customers book only their own organisation's
+    One query loads the instruments, one finds every open job among them, one bulk INSERT
+    stores the jobs (:func:`lims.core.audit.insert_audited`: one audit event per job), one query
+    loads them back. Customers book only their own organisation's
     instruments (403 otherwise); lab staff book any. The caller's transaction commits or rolls
     back the whole batch; the database's one-open-job rule still refuses a racing booking.
 
@@ -212,7 +215,8 @@ def book_batch(user: User, instrument_ids: Sequence[int], **options: Any) -> lis
         raise DomainValidationError({"instrument_ids": ["contains duplicates"]})
     valid_ids = [i for i in instrument_ids if isinstance(i, int) and 0 < i < 2**31]
     found = {inst.id: inst for inst in db.session.execute(
-        db.select(Instrument).where(Instrument.id.in_(valid_ids), Instrument.is_deleted.is_(False))).scalars()}
+        db.select(Instrument).options(lazyload(Instrument.type), lazyload(Instrument.owner))
+        .where(Instrument.id.in_(valid_ids), Instrument.is_deleted.is_(False))).scalars()}
     missing = [i for i in instrument_ids if i not in found]
     if missing:
         raise NotFound(f"Instrument {', '.join(str(i) for i in missing[:20])} not found")
@@ -228,21 +232,22 @@ def book_batch(user: User, instrument_ids: Sequence[int], **options: Any) -> lis
     if open_jobs:
         busy = ", ".join(f"{found[iid].serial_number} (instrument {iid}, job {jid})" for iid, jid in open_jobs[:20])
         raise Conflict(f"{len(open_jobs)} instrument(s) already have an open job: {busy}")
-    jobs = [Job(instrument_id=inst.id, instrument=inst, kind=options.get("kind", "verification"),
-                verification_kind=options.get("verification_kind", "subsequent"),
-                booked_for=options.get("booked_for"), notes=options.get("notes", ""), booked_by_id=user.id)
+    serials = [inst.serial_number for inst in instruments]  # read now: a failed insert expires them
+    rows = [{"instrument_id": inst.id, "kind": options.get("kind", "verification"),
+             "verification_kind": options.get("verification_kind", "subsequent"),
+             "booked_for": options.get("booked_for"), "notes": options.get("notes", ""), "booked_by_id": user.id}
             for inst in instruments]
-    serials = {inst.id: inst.serial_number for inst in instruments}  # read now: a failed flush expires them
-    db.session.add_all(jobs)
     try:
-        db.session.flush()
+        insert_audited(db.session(), Job, rows)
     except IntegrityError as exc:  # a racing booking took one of them between our check and our insert
         db.session.rollback()
         if _OPEN_JOB_INDEX in str(exc.orig) or "jobs.instrument_id" in str(exc.orig):
             raise Conflict("another booking took an instrument of this batch at the same moment; nothing was "
-                           f"booked — serial numbers: {', '.join(list(serials.values())[:20])}") from exc
+                           f"booked — serial numbers: {', '.join(serials[:20])}") from exc
         raise
-    return jobs
+    jobs = {job.id: job for job in db.session.execute(
+        select(Job).options(lazyload(Job.instrument)).where(Job.id.in_([r["id"] for r in rows]))).scalars()}
+    return [jobs[r["id"]] for r in rows]
 
 
 # --- the workflow ------------------------------------------------------------------------------------

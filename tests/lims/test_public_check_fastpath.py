@@ -97,3 +97,20 @@ def test_a_conditional_request_and_a_not_genuine_token_go_to_the_view(keyed_app,
     assert client.get("/V/NOT-A-TOKEN").status_code == 404
     assert client.get("/V/NOT-A-TOKEN").status_code == 404
     assert answered == [token, token, "NOT-A-TOKEN", "NOT-A-TOKEN"]
+
+
+def test_a_replayed_check_is_still_timed_in_the_metrics(keyed_app, api, client, world, answered):
+    import re
+
+    token = token_of(issue(api, world))
+
+    def count():
+        text = client.get("/metrics").get_data(as_text=True)
+        m = re.search(r'lims_http_request_duration_seconds_count\{endpoint="issuance_pages.check",method="GET"\} '
+                      r'([0-9.]+)', text)
+        return float(m.group(1)) if m else 0.0
+
+    before = count()
+    for _ in range(3):
+        assert client.get(f"/V/{token}").status_code == 200
+    assert len(answered) == 1 and count() == before + 3

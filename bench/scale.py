@@ -155,10 +155,15 @@ def seed(app):
         out["tokens"]["shared_extra"] = [create_token(db.session.get(User, out["users"]["admin"]), f"b{i}")[1]
                                          for i in range(4)]
         today = dt.date.today()
-        std = eq.create_standard({"code": "W-1", "name": "M1 weights", "kind": "weight_set",
+        # calibrated values as the demo's M1 set (approval needs an uncertainty budget at every test load)
+        std = eq.create_standard({"code": "W-1", "name": "M1 weights", "kind": "weight_set", "accuracy_class": "M1",
                                   "certificate_number": "C-1", "certificate_issuer": "NIM",
                                   "calibrated_on": today - dt.timedelta(days=30),
-                                  "due_on": today + dt.timedelta(days=300)})
+                                  "due_on": today + dt.timedelta(days=300),
+                                  "values": [{"nominal": n, "value": v, "U": u, "k": 2, "unit": "g"} for n, v, u in (
+                                      ("20 kg", 20000.30, 0.33), ("10 kg", 10000.12, 0.17), ("5 kg", 5000.05, 0.08),
+                                      ("2 kg", 2000.02, 0.033), ("1 kg", 1000.008, 0.017), ("500 g", 500.004, 0.008),
+                                      ("200 g", 200.002, 0.003), ("100 g", 100.001, 0.0017))]})
         out["bench_id"] = eq.create_bench({"name": "bench 1", "standard_ids": [std.id]}).id
         db.session.commit()
         keys.create()
@@ -374,8 +379,11 @@ def main():
             code, body = api.call("POST", "/api/v1/jobs/batch", {"instrument_ids": ids}, token=officer)
             times.append((time.perf_counter() - t) * 1000)
             assert code == 201, (code, body)
-        say(f"book 200 instruments in one request ({len(times)} runs)",
-            f"p50 {statistics.median(times):.0f} ms (min {min(times):.0f}, max {max(times):.0f})", "p50 < 200 ms")
+        if times:
+            say(f"book 200 instruments in one request ({len(times)} runs)",
+                f"p50 {statistics.median(times):.0f} ms (min {min(times):.0f}, max {max(times):.0f})", "p50 < 200 ms")
+        else:
+            say("book 200 instruments in one request", f"skipped: the hospital has {len(free)} instruments")
 
         # 4. deep register page and substring search
         depth = int(total * 0.845)  # the 60,000th of 71,000

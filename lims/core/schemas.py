@@ -171,7 +171,8 @@ def paginate(query_select: Select[Any], args: dict[str, Any]) -> dict[str, Any]:
     deep pages cost as little as the first. The matching rows are counted exactly on the first
     page (page 1 without a cursor) or with ``count=exact``; later numbered pages reuse that count
     for 30 s; cursor pages carry ``total: null`` and, on PostgreSQL, the planner's estimate
-    (``total_estimate``), labelled by ``total_is_exact``.
+    (``total_estimate``), labelled by ``total_is_exact``. A select built from ids the caller has
+    already counted says so with ``execution_options(lims_total=n)`` and is not counted again.
     """
     per_page, after = args["per_page"], args.get("after")
     keyset = _keyset_column(query_select)
@@ -187,7 +188,10 @@ def paginate(query_select: Select[Any], args: dict[str, Any]) -> dict[str, Any]:
     mode = args.get("count")
     total, estimate = None, None
     count_select = select(func.count()).select_from(counted.subquery())
-    if mode == "exact" or (mode is None and after is None and args["page"] == 1):
+    known = query_select.get_execution_options().get("lims_total")
+    if known is not None:  # the query was built from a list of ids it already counted
+        total = known
+    elif mode == "exact" or (mode is None and after is None and args["page"] == 1):
         total = db.session.execute(count_select).scalar()
     elif mode is None and after is None:
         total = _cached_count(count_select)

@@ -68,7 +68,12 @@ def acting_as(user_id: int | None, name: str) -> Iterator[None]:
         _actor.reset(token)
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def _jsonable(value):
+    if type(value) in _PLAIN:  # most values: returned as they are, without the checks below
+        return value
     if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):

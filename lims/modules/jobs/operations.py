@@ -222,8 +222,8 @@ def book_batch(user: User, instrument_ids: Sequence[int], **options: Any) -> lis
         raise NotFound(f"Instrument {', '.join(str(i) for i in missing[:20])} not found")
     instruments = [found[i] for i in instrument_ids]
     if not sees_all_organisations(user):
-        for inst in instruments:
-            check_org(user, inst.owner_id, "write")
+        for owner_id in dict.fromkeys(inst.owner_id for inst in instruments):  # each owner once, in list order
+            check_org(user, owner_id, "write")
     withdrawn = [inst.serial_number for inst in instruments if inst.is_withdrawn]
     if withdrawn:
         raise Conflict(f"withdrawn instruments cannot be booked: {', '.join(withdrawn[:20])}")

@@ -113,6 +113,9 @@ def register_blueprints(app: Flask) -> None:
     ops_views.init_app(app)
     for bp in page_blueprints():
         app.register_blueprint(bp)
+    from lims.modules.issuance import public
+
+    public.init_app(app)  # the public check's WSGI fast path in front of everything
 
 
 def register_errorhandlers(app: Flask) -> None:

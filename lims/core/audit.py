@@ -68,7 +68,12 @@ def acting_as(user_id: int | None, name: str) -> Iterator[None]:
         _actor.reset(token)
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def _jsonable(value):
+    if type(value) in _PLAIN:  # most values: returned as they are, without the checks below
+        return value
     if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
@@ -181,6 +186,74 @@ def _collect_audit(session, flush_context) -> None:
     if rows:
         tx = session.get_nested_transaction() or session.get_transaction()
         session.info.setdefault("audit_pending", []).append((tx, rows))
+
+
+def record_inserted(session: Session, model: type, rows: Sequence[Any]) -> None:
+    """Queue one ``create`` event per row that a bulk Core ``INSERT ... RETURNING`` stored for ``model``.
+
+    The events are the same as a flush of ORM objects would record (every column attribute but
+    ``__audit_exclude__``, as ``[None, value]``) and are written at commit with the others.
+
+    :param rows: the returned rows as mappings holding every column of ``model``'s table
+    """
+    if not getattr(model, "__audited__", False) or not rows:
+        return
+    mapper: sa.orm.Mapper[Any] = sa.inspect(model)
+    skip = set(getattr(model, "__audit_exclude__", ()))
+    attrs = [(attr.key, attr.columns[0].key) for attr in mapper.column_attrs if attr.key not in skip]
+    pk = [col.key for col in mapper.primary_key]
+    actor_id, actor_name = _actor.get()
+    events = [{"created_dt": now_utc(), "actor_id": actor_id, "actor_name": actor_name, "action": "create",
+               "entity": model.__name__, "entity_id": ",".join(str(row[c]) for c in pk),
+               "changes": {key: [None, _jsonable(row[col])] for key, col in attrs}} for row in rows]
+    tx = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault("audit_pending", []).append((tx, events))
+
+
+def insert_audited(session: Session, model: type, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Insert ``rows`` of ``model`` as one bulk Core ``INSERT`` and queue one ``create`` event per row.
+
+    For the large set-based writes (the register import, batch booking) where the unit of work's
+    per-object bookkeeping costs more than the database. Every column is filled in here (a missing
+    one from its Python default, else NULL), so the audit events record the very values stored,
+    as a flush would. On PostgreSQL the ids are drawn from the table's sequence first and the rows
+    go as one pipelined ``executemany``; elsewhere the ids come back from ``RETURNING``. Objects of
+    ``model`` already in the session are not refreshed; load the rows by id if you need objects.
+
+    :param rows: column values by column key, all rows alike; changed in place (ids and defaults)
+    :returns: ``rows``
+    :raises ValueError: a missing column has only a server-side default (its value would be unknown)
+    """
+    if not rows:
+        return rows
+    table: sa.Table = model.__table__  # type: ignore[attr-defined]  # a mapped class has its table
+    pk = table.c.id
+    for col in table.c:
+        if col.key in rows[0] or col is pk:
+            continue
+        default = col.default
+        if default is None and col.server_default is not None:
+            raise ValueError(f"{table.name}.{col.key} has only a server default; give its value")
+        for row in rows:
+            if default is None:
+                row[col.key] = None
+            elif default.is_callable:
+                row[col.key] = default.arg(None)  # type: ignore[attr-defined]  # SQLAlchemy wraps it to take a context
+            else:
+                row[col.key] = default.arg  # type: ignore[attr-defined]  # a scalar default
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        ids = conn.execute(sa.text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+                           {"t": table.name, "n": len(rows)}).scalars().all()
+        for row, new_id in zip(rows, ids, strict=True):
+            row["id"] = new_id
+        conn.execute(sa.insert(table), rows)
+    else:
+        ids = conn.execute(sa.insert(table).returning(pk, sort_by_parameter_order=True), rows).scalars().all()
+        for row, new_id in zip(rows, ids, strict=True):
+            row["id"] = new_id
+    record_inserted(session, model, rows)
+    return rows
 
 
 @event.listens_for(Session, "after_soft_rollback")

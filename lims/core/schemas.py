@@ -117,12 +117,12 @@ def _next_url(after):
     return url_for(request.endpoint, **(request.view_args or {}), **args, after=after)
 
 
-def _estimate(count_select):
-    """The PostgreSQL planner's row estimate for ``count_select``'s rows (None elsewhere)."""
+def _estimate(rows_select):
+    """The PostgreSQL planner's row estimate for ``rows_select`` (None elsewhere)."""
 
     if db.engine.dialect.name != "postgresql":
         return None
-    compiled = count_select.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
+    compiled = rows_select.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
     try:
         plan = db.session.execute(sa_text("EXPLAIN (FORMAT JSON) " + str(compiled))).scalar()
     except Exception:  # an estimate is a nicety; never fail a listing for it
@@ -141,18 +141,27 @@ _count_cache: dict[tuple, tuple[float, int]] = {}
 
 def _cached_count(count_select):
     """An exact count reused for :data:`COUNT_CACHE_SECONDS` by later numbered pages of the same listing."""
+    return _cached(count_select, lambda: db.session.execute(count_select).scalar(), "exact")
 
+
+def _cached(count_select, compute, kind="estimate"):
+    """``compute()`` for the listing of ``count_select``, reused for :data:`COUNT_CACHE_SECONDS`.
+
+    Keyed by the listing's filters (not its page or cursor), so walking a listing page by page
+    asks the database once; an estimate is labelled as such (``total_is_exact`` false).
+    """
     compiled = count_select.compile(dialect=db.engine.dialect)
-    key = (str(db.engine.url), str(compiled), tuple(sorted((k, str(v)) for k, v in compiled.params.items())))
+    key = (kind, str(db.engine.url), str(compiled),
+           tuple(sorted((k, str(v)) for k, v in compiled.params.items())))
     hit = _count_cache.get(key)
     now = time.monotonic()
     if hit is not None and now - hit[0] < COUNT_CACHE_SECONDS:
         return hit[1]
-    total = db.session.execute(count_select).scalar()
+    value = compute()
     if len(_count_cache) > 1000:
         _count_cache.clear()
-    _count_cache[key] = (now, total)
-    return total
+    _count_cache[key] = (now, value)
+    return value
 
 
 def paginate(query_select: Select[Any], args: dict[str, Any]) -> dict[str, Any]:
@@ -162,7 +171,8 @@ def paginate(query_select: Select[Any], args: dict[str, Any]) -> dict[str, Any]:
     deep pages cost as little as the first. The matching rows are counted exactly on the first
     page (page 1 without a cursor) or with ``count=exact``; later numbered pages reuse that count
     for 30 s; cursor pages carry ``total: null`` and, on PostgreSQL, the planner's estimate
-    (``total_estimate``), labelled by ``total_is_exact``.
+    (``total_estimate``), labelled by ``total_is_exact``. A select built from ids the caller has
+    already counted says so with ``execution_options(lims_total=n)`` and is not counted again.
     """
     per_page, after = args["per_page"], args.get("after")
     keyset = _keyset_column(query_select)
@@ -178,12 +188,15 @@ def paginate(query_select: Select[Any], args: dict[str, Any]) -> dict[str, Any]:
     mode = args.get("count")
     total, estimate = None, None
     count_select = select(func.count()).select_from(counted.subquery())
-    if mode == "exact" or (mode is None and after is None and args["page"] == 1):
+    known = query_select.get_execution_options().get("lims_total")
+    if known is not None:  # the query was built from a list of ids it already counted
+        total = known
+    elif mode == "exact" or (mode is None and after is None and args["page"] == 1):
         total = db.session.execute(count_select).scalar()
     elif mode is None and after is None:
         total = _cached_count(count_select)
     elif mode is None:
-        estimate = _estimate(select(func.count()).select_from(counted.subquery()).subquery().select())
+        estimate = _cached(count_select, lambda: _estimate(counted))
     nxt = None
     if more and keyset is not None:
         nxt = _next_url(items[-1].id)

@@ -12,7 +12,7 @@ from lims.core.schemas import PageArgsSchema, paginate
 from lims.modules.equipment import operations as ops
 from lims.modules.equipment import schemas as s
 from lims.modules.equipment.models import Bench, Instrument, InstrumentType, ReferenceStandard
-from lims.modules.equipment.queries import active_benches, instruments_for
+from lims.modules.equipment.queries import active_benches, instruments_for, listing_options
 
 LAB = ("lab_manager", "technician")
 CUSTOMERS = ("market_manager", "equipment_officer")
@@ -65,7 +65,7 @@ class Instruments(MethodView):
         """List instruments (scoped to your organisation unless you are lab staff)"""
         if args.get("owner_id") and not sees_all_organisations(current_user):
             check_org(current_user, args["owner_id"])
-        return paginate(instruments_for(current_user, args), args)
+        return paginate(instruments_for(current_user, args).options(*listing_options()), args)
 
     @require_roles(*CUSTOMERS)
     @blp.arguments(s.InstrumentCreateSchema)

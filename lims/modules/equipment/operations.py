@@ -4,19 +4,24 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from sqlalchemy import func, select
 from werkzeug.exceptions import Forbidden
 
-from lims.core.db import check_version, populate_from_dict
+from lims.core.audit import insert_audited
+from lims.core.db import check_version, now_utc, populate_from_dict
 from lims.core.http import Conflict, DomainValidationError
 from lims.core.text import identity_problems
 from lims.extensions import db
 from lims.modules.equipment.models import Bench, Instrument, InstrumentType, ReferenceStandard
 from lims.modules.equipment.rules import validate_characteristics
 from lims.modules.organisations.models import Organisation
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from lims.modules.users.models import User
@@ -362,18 +367,48 @@ def registered_identities(keys: Sequence[IdentityKey], chunk: int = 900) -> dict
 
 
 def insert_rows(rows: Sequence[tuple[dict[str, Any], Organisation]]) -> int:
-    """Insert validated import rows in one flush (a multi-row INSERT; one audit event per instrument).
+    """Insert validated import rows as one bulk insert, one audit event per instrument.
+
+    :func:`lims.core.audit.insert_audited`, not ORM objects: the register's import is the largest
+    write of the system, and the unit of work's per-object bookkeeping cost more than the database.
 
     :param rows: ``(data, owner)`` pairs from :func:`validate_import`
     :returns: the number inserted
     """
-    types = {t.code: t.id for t in db.session.execute(select(InstrumentType)).scalars()}
-    db.session.add_all([Instrument(type_id=types[data["type_code"]], owner_id=owner.id, location=data["location"],
-                                   manufacturer=data["manufacturer"], model=data["model"],
-                                   serial_number=data["serial_number"], characteristics=data["characteristics"])
-                        for data, owner in rows])
-    db.session.flush()
-    return len(rows)
+    if not rows:
+        return 0
+    types = dict(db.session.execute(select(InstrumentType.code, InstrumentType.id)).all())
+    now = now_utc()
+    values = [{"type_id": types[data["type_code"]], "owner_id": _identity_id(owner), "location": data["location"],
+               "manufacturer": data["manufacturer"], "model": data["model"], "serial_number": data["serial_number"],
+               "characteristics": data["characteristics"], "created_dt": now} for data, owner in rows]
+    return len(insert_audited(db.session(), Instrument, values))
+
+
+def settle_after_bulk_insert() -> None:
+    """After a large import on PostgreSQL: fold the trigram index's pending list and refresh statistics.
+
+    New rows wait in the GIN index's pending list (up to ``gin_pending_list_limit``, 4 MB) until a
+    vacuum folds them in, and every search scans that list; the planner also needs fresh
+    statistics to choose the trigram index for a search. Autovacuum does both eventually; an
+    import of thousands of rows does them at once. A role that does not own the table cannot,
+    and is skipped (the import itself succeeded). Commits.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for sql in ("SELECT gin_clean_pending_list('ix_instruments_serial_number_trgm'::regclass)", "ANALYZE instruments"):
+        try:
+            with db.session.begin_nested():
+                db.session.execute(sa.text(sql))
+        except sa.exc.DBAPIError as exc:
+            log.info("after the import, %s was skipped: %s", sql.split("(")[0], exc.orig)
+    db.session.commit()
+
+
+def _identity_id(obj: Any) -> int:
+    """The primary key of a loaded object without touching its (perhaps expired) attributes."""
+    identity = sa.inspect(obj).identity
+    return identity[0] if identity else obj.id
 
 
 def _validate_row(rownum, row, user_org, allow_owner_column, seen, errors, types, owners):

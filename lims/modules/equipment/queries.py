@@ -65,4 +65,46 @@ def instruments_for(user: User, args: Mapping[str, Any]) -> Select[Instrument]:
         q = q.where(Instrument.verified_until < args["due_before"])
     if args.get("q"):
         q = q.where(contains(Instrument.serial_number, args["q"]))
+        few = _few_matching_ids(q)
+        if few is not None:  # the listing is exactly these rows, and its count is known
+            q = select(Instrument).where(Instrument.id.in_(few)).execution_options(lims_total=len(few))
     return q.order_by(Instrument.id)
+
+
+def listing_options() -> tuple[Any, ...]:
+    """Loader options for a page of the register: the instrument with its type's and owner's names only.
+
+    The type's JSON rules and the owner's address are not needed on a listing; joined into every
+    row they were most of the bytes fetched and decoded.
+    """
+    from sqlalchemy.orm import joinedload
+
+    from lims.modules.organisations.models import Organisation
+
+    return (joinedload(Instrument.type).load_only(InstrumentType.code, InstrumentType.category,
+                                                  InstrumentType.name_zh, InstrumentType.name_en),
+            joinedload(Instrument.owner).load_only(Organisation.name, Organisation.kind))
+
+
+#: a serial-number search matching at most this many instruments is narrowed to their ids first
+SEARCH_ID_LIMIT = 1000
+
+
+def _few_matching_ids(listing: Select[tuple[Instrument]]) -> list[int] | None:
+    """On PostgreSQL, the ids of a substring search's listing when they are few (None when many, or elsewhere).
+
+    A page of a search is ``ORDER BY id LIMIT 51``. For a rare substring the planner may still
+    walk the primary key in order and test every row (its estimate of a ``LIKE '%…%'`` is rough),
+    which reads most of the table; asking the trigram index for the ids first (a bitmap scan,
+    about a millisecond) and then reading those rows by id keeps a search fast whatever the
+    estimate, and gives the exact count without another query. A common substring (more than
+    :data:`SEARCH_ID_LIMIT` matches) is left to the plain query, where walking in id order finds a
+    page quickly.
+    """
+    from lims.extensions import db
+
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None
+    ids = db.session.execute(listing.with_only_columns(Instrument.id).order_by(None)
+                             .limit(SEARCH_ID_LIMIT + 1)).scalars().all()
+    return list(ids) if len(ids) <= SEARCH_ID_LIMIT else None

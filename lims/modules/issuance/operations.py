@@ -52,20 +52,83 @@ def next_number(kind: str, year: int) -> str:
     """Return the next number, e.g. ``JD-2026-000123`` (JD: verification, JZ: calibration).
 
     The number comes from the per-prefix, per-year counter row, incremented by one ``UPDATE …
-    RETURNING``: PostgreSQL holds the row lock until the transaction ends and SQLite holds its write
-    lock, so signatories issuing at the same moment get distinct numbers in turn, never a collision.
+    RETURNING``, so signatories issuing at the same moment get distinct numbers in turn, never a
+    collision. On PostgreSQL the increment is its own short transaction on a connection of its
+    own, committed at once: the counter row is locked for that statement only, not while the
+    caller renders and signs the documents (which would make parallel signatories wait for each
+    other's PDFs). On SQLite it is part of the caller's transaction (SQLite has one writer at a
+    time anyway, and a second connection would wait for the first).
+
+    Gap policy: numbers are distinct and increasing in the order they are taken, and never reused.
+    A number taken on PostgreSQL for an issue that then fails (a refused record, a signatory who
+    certified the same job a moment earlier) stays used: :func:`void_number` writes a ``void``
+    event to the audit trail naming it, the job and the reason, so every gap is explained.
 
     :param kind: certificate kind
     :param year: year of issue
     """
     prefix = PREFIXES[kind]
     table = CertificateCounter.__table__
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    db.session.execute(insert(table).values(prefix=prefix, year=year, last=0)
-                       .on_conflict_do_nothing(index_elements=["prefix", "year"]))
-    number = db.session.execute(update(table).where(table.c.prefix == prefix, table.c.year == year)
-                                .values(last=table.c.last + 1).returning(table.c.last)).scalar_one()
+    is_pg = db.session.get_bind().dialect.name == "postgresql"
+    insert = postgresql.insert if is_pg else sqlite.insert
+    statements = (insert(table).values(prefix=prefix, year=year, last=0)
+                  .on_conflict_do_nothing(index_elements=["prefix", "year"]),
+                  update(table).where(table.c.prefix == prefix, table.c.year == year)
+                  .values(last=table.c.last + 1).returning(table.c.last))
+    if is_pg:
+        with _numbering_engine().begin() as conn:  # committed here: the row lock lasts one statement
+            conn.execute(statements[0])
+            number = conn.execute(statements[1]).scalar_one()
+    else:
+        db.session.execute(statements[0])
+        number = db.session.execute(statements[1]).scalar_one()
     return f"{prefix}-{year}-{number:06d}"
+
+
+def _numbering_engine():
+    """An engine without a pool for the numbering's own short transactions (PostgreSQL).
+
+    Not the app's pool: each issuing request already holds one of its connections, so with as
+    many parallel requests as the pool has connections a second one would wait for ever.
+    """
+    engine = current_app.extensions.get("lims_numbering_engine")
+    if engine is None:
+        import sqlalchemy as sa
+        from sqlalchemy.pool import NullPool
+
+        engine = current_app.extensions["lims_numbering_engine"] = sa.create_engine(db.engine.url,
+                                                                                    poolclass=NullPool)
+    return engine
+
+
+def void_number(number: str, job_id: int, user_id: int, username: str, reason: str) -> None:
+    """Record in the audit trail that ``number`` was taken for ``job`` but no certificate got it.
+
+    Only needed where :func:`next_number` commits on its own (PostgreSQL); written in its own
+    transaction, since the caller's is about to roll back. Never raises: the issue's own error matters more.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return  # the number was taken in the caller's transaction and is rolled back with it
+    from lims.core.audit import append_chained
+
+    log.warning("certificate number %s for job %s is void: %s", number, job_id, reason)
+    try:
+        with _numbering_engine().begin() as conn:
+            append_chained(conn, [{"created_dt": now_utc(), "actor_id": user_id, "actor_name": username,
+                                   "action": "void", "entity": "CertificateNumber", "entity_id": number,
+                                   "changes": {"job_id": [None, job_id], "reason": [None, reason[:500]]}}])
+    except Exception:  # the audit row is best effort here; the log line above names the number
+        log.exception("could not record the void certificate number %s", number)
+
+
+def _issue_numbered(number, job, issuer, build, replaces=None):
+    """Build the record with ``number`` and store the certificate; a failure voids the number."""
+    who = (job.id, issuer.id, issuer.username)  # read now: a failed flush expires them
+    try:
+        return _store(build(number), job, issuer, replaces=replaces)
+    except Exception as exc:
+        void_number(number, *who, f"{type(exc).__name__}: {exc}")
+        raise
 
 
 def _store(raw, job, issuer, replaces=None):
@@ -145,8 +208,8 @@ def issue_certificate(job: Job, issuer: User, options: dict[str, Any] | None = N
     today = rec.today_local()
     kind = "calibration" if job.kind == "calibration" else ("failure_notice" if job.result == "fail"
                                                              else "verification")
-    raw = rec.build_record(job, issuer, next_number(kind, today.year), options, today)
-    return _store(raw, job, issuer)
+    return _issue_numbered(next_number(kind, today.year), job, issuer,
+                           lambda number: rec.build_record(job, issuer, number, options, today))
 
 
 def revoke(cert: Certificate, user: User, reason: str | None) -> Certificate:
@@ -218,10 +281,15 @@ def replace(cert: Certificate, user: User, data: dict[str, Any]) -> Certificate:
     job = db.session.get(Job, cert.job_id)
     jobs_ops.ensure_four_eyes(job, user)  # type: ignore[arg-type]  # a certificate's job always exists
     today = rec.today_local()
-    raw = rec.amended_record(cert.record, user, next_number(cert.kind, today.year), data, today)
-    cert.replaced_dt = now_utc()  # no longer current: the job's one current certificate is the new one
-    db.session.flush()
-    new = _store(raw, job, user, replaces=cert)
+    number = next_number(cert.kind, today.year)
+
+    def build(number):
+        raw = rec.amended_record(cert.record, user, number, data, today)
+        cert.replaced_dt = now_utc()  # no longer current: the job's one current certificate is the new one
+        db.session.flush()
+        return raw
+
+    new = _issue_numbered(number, job, user, build, replaces=cert)
     cert.replaced_by_id = new.id
     db.session.flush()
     return new

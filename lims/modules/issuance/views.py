@@ -79,6 +79,7 @@ def _answer(token, today):
     cache_key = (token, today, str(get_locale()))
     answer = public.lookup(cache_key)
     if answer is not None:
+        public.mark_cacheable()
         return answer
     verdict = render.verify_online(token, today, public.verification_keys())
     if not verdict.genuine:
@@ -89,6 +90,7 @@ def _answer(token, today):
         return _unknown(verdict, stamp)
     answer = _known(cert, verdict, today, stamp)
     public.store(cache_key, answer)
+    public.mark_cacheable()
     return answer
 
 

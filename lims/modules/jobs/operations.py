@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 from werkzeug.exceptions import Forbidden, NotFound
 
+from lims.core.audit import insert_audited
 from lims.core.auth import check_org, sees_all_organisations
 from lims.core.db import check_version, now_utc
 from lims.core.http import Conflict, DomainValidationError
@@ -219,8 +221,9 @@ def book_batch(user: User, instrument_ids: Sequence[int], *, as_batch: bool = Tr
     instruments) keep the visit as their record. A batch booked into bench capacity is one too, but
     is cancelled as that booking (see :func:`register_batch_cancel_check`).
 
-    One query loads the instruments, one finds every open job among them, one multi-row INSERT
-    stores the jobs (one audit event per job). Customers book only their own organisation's
+    One query loads the instruments, one finds every open job among them, one bulk INSERT
+    stores the jobs (:func:`lims.core.audit.insert_audited`: one audit event per job), one query
+    loads them back. Customers book only their own organisation's
     instruments (403 otherwise); lab staff book any. The caller's transaction commits or rolls
     back the whole batch; the database's one-open-job rule still refuses a racing booking.
 
@@ -233,14 +236,15 @@ def book_batch(user: User, instrument_ids: Sequence[int], *, as_batch: bool = Tr
         raise DomainValidationError({"instrument_ids": ["contains duplicates"]})
     valid_ids = [i for i in instrument_ids if isinstance(i, int) and 0 < i < 2**31]
     found = {inst.id: inst for inst in db.session.execute(
-        db.select(Instrument).where(Instrument.id.in_(valid_ids), Instrument.is_deleted.is_(False))).scalars()}
+        db.select(Instrument).options(lazyload(Instrument.type), lazyload(Instrument.owner))
+        .where(Instrument.id.in_(valid_ids), Instrument.is_deleted.is_(False))).scalars()}
     missing = [i for i in instrument_ids if i not in found]
     if missing:
         raise NotFound(f"Instrument {', '.join(str(i) for i in missing[:20])} not found")
     instruments = [found[i] for i in instrument_ids]
     if not sees_all_organisations(user):
-        for inst in instruments:
-            check_org(user, inst.owner_id, "write")
+        for owner_id in dict.fromkeys(inst.owner_id for inst in instruments):  # each owner once, in list order
+            check_org(user, owner_id, "write")
     withdrawn = [inst.serial_number for inst in instruments if inst.is_withdrawn]
     if withdrawn:
         raise Conflict(f"withdrawn instruments cannot be booked: {', '.join(withdrawn[:20])}")
@@ -249,20 +253,22 @@ def book_batch(user: User, instrument_ids: Sequence[int], *, as_batch: bool = Tr
     if open_jobs:
         busy = ", ".join(f"{found[iid].serial_number} (instrument {iid}, job {jid})" for iid, jid in open_jobs[:20])
         raise Conflict(f"{len(open_jobs)} instrument(s) already have an open job: {busy}")
-    jobs = [Job(instrument_id=inst.id, instrument=inst, kind=options.get("kind", "verification"),
-                verification_kind=options.get("verification_kind", "subsequent"),
-                booked_for=options.get("booked_for"), notes=options.get("notes", ""), booked_by_id=user.id)
+    serials = [inst.serial_number for inst in instruments]  # read now: a failed insert expires them
+    rows = [{"instrument_id": inst.id, "kind": options.get("kind", "verification"),
+             "verification_kind": options.get("verification_kind", "subsequent"),
+             "booked_for": options.get("booked_for"), "notes": options.get("notes", ""), "booked_by_id": user.id}
             for inst in instruments]
-    serials = {inst.id: inst.serial_number for inst in instruments}  # read now: a failed flush expires them
-    db.session.add_all(jobs)
     try:
-        db.session.flush()
+        insert_audited(db.session(), Job, rows)
     except IntegrityError as exc:  # a racing booking took one of them between our check and our insert
         db.session.rollback()
         if _OPEN_JOB_INDEX in str(exc.orig) or "jobs.instrument_id" in str(exc.orig):
             raise Conflict("another booking took an instrument of this batch at the same moment; nothing was "
-                           f"booked — serial numbers: {', '.join(list(serials.values())[:20])}") from exc
+                           f"booked — serial numbers: {', '.join(serials[:20])}") from exc
         raise
+    by_id = {job.id: job for job in db.session.execute(
+        select(Job).options(lazyload(Job.instrument)).where(Job.id.in_([r["id"] for r in rows]))).scalars()}
+    jobs = [by_id[r["id"]] for r in rows]
     if as_batch:
         _group_into_batches(user, jobs, options)
     return jobs

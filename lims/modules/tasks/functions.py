@@ -42,6 +42,7 @@ def instrument_import(task: Task, progress: Progress) -> dict[str, Any]:
         eq.insert_rows(piece)  # type: ignore[arg-type]  # no errors: every row has its owner
         done = task.cursor + len(piece)
         commit_piece(task, done, done / total, f"{done} / {total}")
+    eq.settle_after_bulk_insert()
     return {"created": total}
 
 

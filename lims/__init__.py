@@ -113,7 +113,7 @@ def register_blueprints(app: Flask) -> None:
     ops_views.init_app(app)
     for bp in page_blueprints():
         app.register_blueprint(bp)
-    from lims.modules.issuance import public
+    from lims.modules.issuance import public  # the factory imports the app's parts as it builds it
 
     public.init_app(app)  # the public check's WSGI fast path in front of everything
 

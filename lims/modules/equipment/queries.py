@@ -8,10 +8,13 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from lims.core.auth import sees_all_organisations
 from lims.core.db import contains
+from lims.extensions import db
 from lims.modules.equipment.models import Bench, Instrument, InstrumentType
+from lims.modules.organisations.models import Organisation
 
 if TYPE_CHECKING:
     from sqlalchemy.sql import ColumnElement, Select
@@ -77,9 +80,7 @@ def listing_options() -> tuple[Any, ...]:
     The type's JSON rules and the owner's address are not needed on a listing; joined into every
     row they were most of the bytes fetched and decoded.
     """
-    from sqlalchemy.orm import joinedload
 
-    from lims.modules.organisations.models import Organisation
 
     return (joinedload(Instrument.type).load_only(InstrumentType.code, InstrumentType.category,
                                                   InstrumentType.name_zh, InstrumentType.name_en),
@@ -101,7 +102,6 @@ def _few_matching_ids(listing: Select[tuple[Instrument]]) -> list[int] | None:
     :data:`SEARCH_ID_LIMIT` matches) is left to the plain query, where walking in id order finds a
     page quickly.
     """
-    from lims.extensions import db
 
     if db.session.get_bind().dialect.name != "postgresql":
         return None

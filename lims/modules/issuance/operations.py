@@ -10,11 +10,14 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import NullPool
 
+from lims.core.audit import append_chained
 from lims.core.auth import check_org, sees_all_organisations
 from lims.core.db import get_or_404, now_utc
 from lims.core.http import Conflict, DomainValidationError
@@ -93,8 +96,6 @@ def _numbering_engine():
     """
     engine = current_app.extensions.get("lims_numbering_engine")
     if engine is None:
-        import sqlalchemy as sa
-        from sqlalchemy.pool import NullPool
 
         engine = current_app.extensions["lims_numbering_engine"] = sa.create_engine(db.engine.url,
                                                                                     poolclass=NullPool)
@@ -109,7 +110,6 @@ def void_number(number: str, job_id: int, user_id: int, username: str, reason: s
     """
     if db.session.get_bind().dialect.name != "postgresql":
         return  # the number was taken in the caller's transaction and is rolled back with it
-    from lims.core.audit import append_chained
 
     log.warning("certificate number %s for job %s is void: %s", number, job_id, reason)
     try:

@@ -20,12 +20,15 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from flask import current_app, has_app_context
+from flask import Flask, current_app, has_app_context, request
+from limits import parse_many
 from sqlalchemy import select
+from werkzeug.datastructures import LanguageAccept, MIMEAccept
+from werkzeug.http import parse_accept_header
 
-from lims.extensions import db
+from lims.extensions import db, limiter
 from lims.modules.issuance import keys
 from lims.modules.issuance.models import CERTIFICATE_STAMP, CacheStamp
 
@@ -145,9 +148,8 @@ _PER_REQUEST_HEADERS = frozenset({"x-ratelimit-limit", "x-ratelimit-remaining", 
 _CACHEABLE = "lims.public_check.cacheable"
 
 
-def mark_cacheable():
+def mark_cacheable() -> None:
     """Called by the check view when its answer may be replayed by :class:`FastPath` (a genuine, known token)."""
-    from flask import request
 
     request.environ[_CACHEABLE] = True
 
@@ -228,7 +230,6 @@ class FastPath:
 
     def _hit_limits(self, environ):
         """Count this request as Flask-Limiter would; the ``X-RateLimit-*`` headers, or None to let Flask answer."""
-        from lims.extensions import limiter
 
         config = self.app.config
         if not limiter.enabled:
@@ -253,8 +254,6 @@ class FastPath:
     def _locale(self, header):
         got = self._parsed.get(("l", header))
         if got is None:
-            from werkzeug.datastructures import LanguageAccept
-            from werkzeug.http import parse_accept_header
 
             langs = self.app.config["LANGUAGES"]
             got = parse_accept_header(header, LanguageAccept).best_match(langs) or \
@@ -265,8 +264,6 @@ class FastPath:
     def _wants_json(self, header):
         got = self._parsed.get(("a", header))
         if got is None:
-            from werkzeug.datastructures import MIMEAccept
-            from werkzeug.http import parse_accept_header
 
             got = parse_accept_header(header, MIMEAccept).best_match(["text/html", "application/json"]) \
                 == "application/json"
@@ -284,18 +281,17 @@ class FastPath:
         self._latency("issuance_pages.check", "GET", time.perf_counter() - t0)
 
 
-_LIMIT_ITEMS = {}
+_LIMIT_ITEMS: dict[str, list[Any]] = {}
 
 
 def _limit_items(text):
     items = _LIMIT_ITEMS.get(text)
     if items is None:
-        from limits import parse_many
 
         items = _LIMIT_ITEMS[text] = sorted(parse_many(text))
     return items
 
 
-def init_app(app):
+def init_app(app: Flask) -> None:
     """Put :class:`FastPath` in front of the app (inside any proxy middleware added later)."""
-    app.wsgi_app = FastPath(app, app.wsgi_app)
+    app.wsgi_app = FastPath(app, app.wsgi_app)  # type: ignore[method-assign]  # Flask's documented middleware idiom

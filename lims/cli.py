@@ -40,7 +40,6 @@ from lims.modules.users.operations import (
 
 
 def _create_app():
-
     return create_app()
 
 
@@ -63,7 +62,6 @@ def _fail(message: str) -> NoReturn:
 
 
 def _user(username):
-
     user = user_by_username(username)
     if user is None:
         _fail(f"no user named {username!r}")
@@ -71,7 +69,6 @@ def _user(username):
 
 
 def _commit() -> None:
-
     db.session.commit()
 
 
@@ -80,7 +77,6 @@ def _domain_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-
         try:
             return fn(*args, **kwargs)
         except DomainValidationError as exc:

@@ -117,7 +117,6 @@ def dashboard() -> ResponseReturnValue:
     ctx["mine"] = mine[0] if mine else None
     ctx["next_visit"] = queries.next_visit(org_id, today)
     if current_user.role == "equipment_officer":
-
         ctx["bookings"] = db.session.execute(queries.bookings_for(current_user).limit(20)).scalars().all()
         ctx["certificates"] = db.session.execute(
             select(Certificate).join(Instrument, Instrument.id == Certificate.instrument_id)
@@ -245,7 +244,6 @@ def visit(visit_id: int) -> ResponseReturnValue:
 # ---------------------------------------------------------------- capacity and bookings
 
 def _bookable_instruments(org_id):
-
     busy = select(Job.instrument_id).where(Job.state != "returned")
     return db.session.execute(select(Instrument).where(
         Instrument.owner_id == org_id, Instrument.is_deleted.is_(False), Instrument.is_withdrawn.is_(False),

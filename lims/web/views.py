@@ -34,7 +34,6 @@ bp = Blueprint("pages", __name__)
 
 @bp.app_context_processor
 def _inject():
-
     return {"status_of": status_of, "get_locale": get_locale, "nav_endpoints": current_app.view_functions}
 
 

@@ -64,7 +64,6 @@ def _run(fn, *args):
 
 
 def _campaign(campaign_id):
-
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
         raise PlanError(f"no campaign {campaign_id}")
@@ -72,7 +71,6 @@ def _campaign(campaign_id):
 
 
 def _planner_user(username):
-
     user = user_by_username(username)
     if user is None or user.role not in ("lab_manager", "admin"):
         raise PlanError(f"{username!r} is not a lab manager")

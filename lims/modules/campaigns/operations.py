@@ -50,7 +50,6 @@ def today() -> dt.date:
 # ---------------------------------------------------------------- register of crews, sites, minutes, holidays
 
 def _check_type_codes(codes):
-
     known = set(db.session.execute(sa.select(InstrumentType.code)).scalars())
     unknown = [c for c in codes if c not in known]
     if unknown:
@@ -389,7 +388,6 @@ def move_visit(visit: Visit, data: Mapping[str, Any]) -> Visit:
 
 
 def _drop_booked_jobs(jobs, what):
-
     if any(j.state != "booked" for j in jobs):
         raise Conflict(f"{what}: work has started on some of its instruments; it cannot be cancelled")
     drop_booked_jobs(jobs)

@@ -82,7 +82,6 @@ class InstrumentSchema(DumpSchema):
     version = fields.Integer()
 
     def get_status(self, obj: Instrument) -> str:
-
         return status_of(obj)
 
 
@@ -162,7 +161,6 @@ class ReferenceStandardSchema(DumpSchema):
     version = fields.Integer()
 
     def get_overdue(self, obj: ReferenceStandard) -> bool:
-
         return obj.due_on < dt.date.today()
 
 

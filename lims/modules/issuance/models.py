@@ -15,7 +15,6 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from lims.core.db import UTCDateTime, now_utc
 from lims.extensions import db
-from lims.modules.issuance import public
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import InstanceState
@@ -185,6 +184,7 @@ def bump_stamp(connection: sa.Connection, name: str) -> None:
 @event.listens_for(Session, "after_commit")
 def _after_commit(session) -> None:
     if session.info.pop("lims_certificates_changed", False):
+        from lims.modules.issuance import public  # cycle: the public check imports these models
 
         public.invalidate_local()
 

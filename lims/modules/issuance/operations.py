@@ -96,7 +96,6 @@ def _numbering_engine():
     """
     engine = current_app.extensions.get("lims_numbering_engine")
     if engine is None:
-
         engine = current_app.extensions["lims_numbering_engine"] = sa.create_engine(db.engine.url,
                                                                                     poolclass=NullPool)
     return engine

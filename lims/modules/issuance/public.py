@@ -80,7 +80,6 @@ def invalidate_local() -> None:
 
 
 def _read_stamp():
-
     return db.session.execute(select(CacheStamp.value).where(CacheStamp.name == CERTIFICATE_STAMP)).scalar() or 0
 
 
@@ -254,7 +253,6 @@ class FastPath:
     def _locale(self, header):
         got = self._parsed.get(("l", header))
         if got is None:
-
             langs = self.app.config["LANGUAGES"]
             got = parse_accept_header(header, LanguageAccept).best_match(langs) or \
                 self.app.config["BABEL_DEFAULT_LOCALE"]
@@ -264,7 +262,6 @@ class FastPath:
     def _wants_json(self, header):
         got = self._parsed.get(("a", header))
         if got is None:
-
             got = parse_accept_header(header, MIMEAccept).best_match(["text/html", "application/json"]) \
                 == "application/json"
             self._remember(("a", header), got)
@@ -287,7 +284,6 @@ _LIMIT_ITEMS: dict[str, list[Any]] = {}
 def _limit_items(text):
     items = _LIMIT_ITEMS.get(text)
     if items is None:
-
         items = _LIMIT_ITEMS[text] = sorted(parse_many(text))
     return items
 

@@ -69,7 +69,6 @@ def bench_run(job_id: int | None, port: str | None, driver: str | None, count: i
 
 
 def _new(opts):
-
     job = db.session.get(Job, opts["job_id"]) if opts["job_id"] else None
     if opts["job_id"] and job is None:
         raise BenchError(f"--job: no job {opts['job_id']}")
@@ -91,7 +90,6 @@ def _default_port(job, opts) -> None:
 
 
 def _resumed(resume_id, opts):
-
     session = db.session.get(MeasurementSession, resume_id)
     if session is None:
         raise BenchError(f"--resume: no session {resume_id}")
@@ -104,7 +102,6 @@ def _resumed(resume_id, opts):
 
 
 def _lab_user(username):
-
     user = user_by_username(username)
     if user is None or not user.is_active:
         raise BenchError(f"--user: no active user named {username!r}")
@@ -114,7 +111,6 @@ def _lab_user(username):
 
 
 def _run(session, user, opts, port, timeout, stable_within, stream, holder) -> None:
-
     with acquisition.open_driver(opts["driver"] or session.driver, port, timeout) as driver:
         if session is None:
             job = db.session.get(Job, opts["job_id"])

@@ -36,14 +36,12 @@ def _check_database() -> None:
 
 
 def _check_queue() -> None:
-
     huey = queue.huey_for()
     if not huey.immediate:
         huey.pending_count()
 
 
 def _check_signing_key() -> None:
-
     keys.signing_key()
 
 
@@ -72,7 +70,6 @@ class _DatabaseCollector:
     """Figures read at scrape time from the shared database and queue (the same on every node)."""
 
     def collect(self) -> Iterator[Metric]:
-
         issued = CounterMetricFamily("lims_certificates_issued", "Certificates issued, by kind", labels=["kind"])
         for kind, n in db.session.execute(select(Certificate.kind, func.count()).group_by(Certificate.kind)):
             issued.add_metric([kind], n)

@@ -185,7 +185,6 @@ def _bound(limit):
 
 
 def _reference(job, pt, proc=None):
-
     if proc is not None and proc.get("budget") is not None:
         try:
             ref = reference_of(job, proc, pt)

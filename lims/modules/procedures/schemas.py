@@ -8,7 +8,6 @@ _BIG = 10**9
 
 
 def _flags(row):
-
     return flags(row)
 
 

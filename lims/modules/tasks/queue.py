@@ -39,13 +39,11 @@ def _app():
     if has_app_context():
         return current_app._get_current_object()
     if _worker_app is None:
-
         _worker_app = create_app()
     return _worker_app
 
 
 def _run(task_id) -> None:
-
     app = _app()
     if has_app_context():
         operations.execute(task_id)
@@ -70,7 +68,6 @@ def make_huey(app: "Flask") -> "Huey":
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         huey = SqliteHuey(name, filename=path)
     else:
-
         raise ConfigError(f"LIMS_TASK_QUEUE: {setting!r} is not 'sqlite', 'sqlite:///path', 'redis://…' "
                           "or 'immediate'")
     huey.run_task = huey.task(name="lims.run_task")(_run)

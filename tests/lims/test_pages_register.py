@@ -84,7 +84,10 @@ def book(client, ids, **extra):
 def test_customer_books_a_batch_and_sees_their_bookings(client, world):
     login(client, "market_manager")
     r = book(client, [world.instruments["market_a_1"]], booked_for="2031-05-04")
-    assert r.status_code == 302 and r.headers["Location"].endswith("/jobs")
+    # the booking is one batch: the customer lands on its delivery note, which lists the instrument
+    assert r.status_code == 302 and "/batches/" in r.headers["Location"]
+    note = text_of(client.get(r.headers["Location"]))
+    assert "market_a-1" in note
     page = text_of(client.get("/jobs"))
     assert "2 jobs" in page and "2031-05-04" in page and "market_a-1" in page and "booked" in page
     assert "market_b" not in page

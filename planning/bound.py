@@ -139,15 +139,8 @@ def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True, l
     trivial = trivial_bound(inst)
     if not any(inst.workday) or not inst.inst_ids:
         return Relaxation(trivial, "trivial", time.perf_counter() - t0, None, {}, (0, 0))
-    types, type_of = [], {}
-    for c in range(len(inst.crew_ids)):
-        key = (inst.crew_kinds[c], inst.crew_minutes[c])
-        if key not in type_of:
-            type_of[key] = len(types)
-            types.append(key)
-    by_site = {}
-    for i in range(len(inst.inst_ids)):
-        by_site.setdefault(inst.inst_site[i], []).append(i)
+    types, type_of = inst.crew_types()
+    by_site = inst.instruments_by_site()
     comps = _components(inst, types)
     weight = [sum(len(by_site.get(s, ())) for s in comp[1]) for comp in comps]
     best = [None] * len(comps)        # (value, visits, unplanned, nvar, ncon, buckets)
@@ -641,15 +634,8 @@ def pooled_bound(inst, type_ids, site_ids, types, by_site, time_limit, whole_vis
 
 def pooled_total(inst, time_limit=60.0, whole_visits=True, integral=False):
     """Σ over the independent parts of :func:`pooled_bound` (None if a part is not solved)."""
-    types, type_of = [], {}
-    for c in range(len(inst.crew_ids)):
-        key = (inst.crew_kinds[c], inst.crew_minutes[c])
-        if key not in type_of:
-            type_of[key] = len(types)
-            types.append(key)
-    by_site = {}
-    for i in range(len(inst.inst_ids)):
-        by_site.setdefault(inst.inst_site[i], []).append(i)
+    types, type_of = inst.crew_types()
+    by_site = inst.instruments_by_site()
     total = 0.0
     for type_ids, site_ids in _components(inst, types):
         value = pooled_bound(inst, type_ids, site_ids, types, by_site, time_limit, whole_visits, integral)

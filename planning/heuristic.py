@@ -486,15 +486,8 @@ def volume_targets(inst, share=1.0):
     leaves whole visits' worth of work unplanned at other sites.
     """
     n = len(inst.inst_ids)
-    types, type_of = [], {}
-    for c in range(len(inst.crew_ids)):
-        key = (inst.crew_kinds[c], inst.crew_minutes[c])
-        if key not in type_of:
-            type_of[key] = len(types)
-            types.append(key)
-    by_site = {}
-    for i in range(n):
-        by_site.setdefault(inst.inst_site[i], []).append(i)
+    types, type_of = inst.crew_types()
+    by_site = inst.instruments_by_site()
     mask = bytearray([1]) * n
     budget = {}
     short = False

@@ -121,6 +121,25 @@ class Instance:
     def site_open(self, s, t):
         return 0 <= t < self.ndays and self.workday[t] and t not in self.site_closed[s]
 
+    def crew_types(self) -> tuple[list, dict]:
+        """``(types, type_of)``: the distinct (kinds, minutes per day) of the crews in first-seen order, and
+        each one's index (crews of one type are interchangeable to the bound and the volume targets)."""
+        types: list = []
+        type_of: dict = {}
+        for c in range(len(self.crew_ids)):
+            key = (self.crew_kinds[c], self.crew_minutes[c])
+            if key not in type_of:
+                type_of[key] = len(types)
+                types.append(key)
+        return types, type_of
+
+    def instruments_by_site(self) -> dict[int, list[int]]:
+        """``{site index: [instrument indexes]}`` in instrument order."""
+        by_site: dict[int, list[int]] = {}
+        for i, s in enumerate(self.inst_site):
+            by_site.setdefault(s, []).append(i)
+        return by_site
+
 
 def validate_instance(instance):
     """Check ``instance`` against the contract; raise :class:`InstanceError` naming the field."""

@@ -57,6 +57,12 @@ def qr_img(text: str, alt: str, module: int = 3) -> Markup:
     return Markup(f'<img class="qr" src="data:image/png;base64,{data}" alt="{escape(alt)}">')
 
 
+def job_label(job_id: int, serial: str) -> Markup:
+    """The QR label of a booked instrument on a delivery note: its job page's address."""
+    return qr_img(url_for("jobs_pages.job", job_id=job_id, _external=True),
+                  _("QR code of the job of %(serial)s", serial=serial))
+
+
 @bp.route("/jobs/<int:job_id>/cancel", methods=["POST"])
 @login_required
 def cancel(job_id: int) -> ResponseReturnValue:
@@ -86,8 +92,7 @@ def delivery_note() -> ResponseReturnValue:
     if ids:
         q = q.where(Job.id.in_(ids))
     jobs = db.session.execute(q.limit(MAX_NOTE)).scalars().all()
-    labels = {j.id: qr_img(url_for("jobs_pages.job", job_id=j.id, _external=True),
-                           _("QR code of the job of %(serial)s", serial=j.instrument.serial_number)) for j in jobs}
+    labels = {j.id: job_label(j.id, j.instrument.serial_number) for j in jobs}
     return render_template("work/delivery_note.html", jobs=jobs, labels=labels)
 
 
@@ -164,8 +169,7 @@ def render_batch(batch: Batch, form: FlaskForm | None = None, code: int = 200) -
     the buttons the operations allow now (the lab: receive it all; the owner and the lab: cancel it)."""
     url = url_for("booking_pages.batch", batch_id=batch.id, _external=True)
     code_img = qr_img(url, _("QR code of batch %(number)s", number=batch.number), module=4)
-    labels = {item.instrument_id: qr_img(url_for("jobs_pages.job", job_id=item.job_id, _external=True),
-                                         _("QR code of the job of %(serial)s", serial=item.instrument.serial_number))
+    labels = {item.instrument_id: job_label(item.job_id, item.instrument.serial_number)
               for item in batch.items if item.job_id is not None}
     may_receive = batch.state == "booked" and job_ops.role_may(current_user, "receive")
     may_cancel = batch.state == "booked" and (current_user.is_lab_staff or current_user.role == "admin"

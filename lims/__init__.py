@@ -5,7 +5,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
 
 __version__ = "0.1.0"
 
@@ -56,6 +55,8 @@ def register_extensions(app: Flask) -> None:
 
 def _sqlite_pragmas(engine) -> None:
     """WAL journal and enforced foreign keys on every SQLite connection."""
+    from sqlalchemy import event  # the factory's parts are imported as it builds an app (`import lims` stays light)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:
         cur = dbapi_conn.cursor()

@@ -141,18 +141,19 @@ def test_revocation_on_one_app_server_shows_on_the_other_within_5_s(keyed_app, a
         with urllib.request.urlopen(req, timeout=10) as resp:
             assert resp.status == 200
         revoked_at = time.monotonic()
-        code, body = _get(f"{a}/V/{token}")
         seen = {}
-        while time.monotonic() - revoked_at < 10:
-            statuses = {_j.loads(_get(f"{b}/V/{token}")[1])["status"] for _ in range(4)}
-            if statuses == {"revoked"}:
-                seen["b"] = time.monotonic() - revoked_at
-                break
+        # each worker re-reads the stamp at most every PUBLIC_CHECK_STAMP_SECONDS, so every worker of both
+        # nodes must agree within that time (plus load), well inside 5 s; four asks per node reach both workers
+        # only probably, so the ask is repeated until all agree or 10 s pass
+        while time.monotonic() - revoked_at < 10 and len(seen) < 2:
+            for name, base in (("a", a), ("b", b)):
+                if name not in seen and {_j.loads(_get(f"{base}/V/{token}")[1])["status"] for _ in range(6)} == {
+                        "revoked"}:
+                    seen[name] = time.monotonic() - revoked_at
             time.sleep(0.05)
         assert "b" in seen, "node B still answers valid 10 s after the revocation on node A"
-        assert seen["b"] < 5.0, seen
-        # and node A's workers all agree
-        assert all(_j.loads(_get(f"{a}/V/{token}")[1])["status"] == "revoked" for _ in range(4))
+        assert "a" in seen, "a worker of node A (where the revocation was made) still answers valid after 10 s"
+        assert max(seen.values()) < 5.0, seen
         html = _get(f"{b}/V/{token}", accept="text/html")[1].decode()
         assert verdict_of(html) == "revoked"
     finally:

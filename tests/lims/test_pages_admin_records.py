@@ -2,6 +2,7 @@
 import datetime as dt
 import io
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -44,14 +45,16 @@ def test_audit_shows_actor_entity_and_changes_of_a_page_edit(client, app, world)
     assert "2 events" in page and "fixtures" in page and "created" in page
 
 
-def test_audit_filters_by_date_and_pages(client, monkeypatch):
+def test_audit_filters_by_date_and_pages(app, client, monkeypatch):
     monkeypatch.setattr("lims.web.audit.PER_PAGE", 10)
+    # the page's dates are the lab's (Asia/Shanghai): from 16:00 UTC on, its today is the machine's tomorrow
+    today = dt.datetime.now(ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"])).date()
     login(client, "admin")
     everything = text_of(client.get("/audit"))
     total = int(re.search(r'id="total">(\d+) events', everything).group(1))
     assert total > 10 and 'id="next-page"' in everything and everything.count("data-event=") == 10
-    assert f"{total} events" in text_of(client.get(f"/audit?date_from={TODAY}&date_to={TODAY}"))
-    yesterday = TODAY - dt.timedelta(days=1)
+    assert f"{total} events" in text_of(client.get(f"/audit?date_from={today}&date_to={today}"))
+    yesterday = today - dt.timedelta(days=1)
     assert "0 events" in text_of(client.get(f"/audit?date_to={yesterday}"))
     page2 = text_of(client.get("/audit?actor=fixtures&page=2"))
     assert "Page 2 of" in page2 and 'id="prev-page"' in page2 and "actor=fixtures" in page2

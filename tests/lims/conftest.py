@@ -2,10 +2,13 @@
 
 The database is built by ``alembic upgrade head`` from empty once per run, with the "world"
 (organisations, one user per role, instruments, standards, benches, jobs) loaded into it; every
-test then gets its own copy: a file copy on SQLite, ``CREATE DATABASE … TEMPLATE`` on PostgreSQL.
+test then gets its own copy: a file copy on SQLite; on PostgreSQL an earlier test's database reset to
+the template's rows (``pg.Recycler``: a few milliseconds), or, when a test changed the schema or the
+database cannot be reset, a ``CREATE DATABASE … TEMPLATE`` copy made ahead in the background.
 Set ``LIMS_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test`` to run on PostgreSQL; each
 run creates uniquely named databases and drops them afterwards, so runs never see each other's rows.
 """
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -138,7 +141,11 @@ def template_db(tmp_path_factory):
             from lims.extensions import db
 
             db.engine.dispose()
-        yield ("pg", name, world)
+        spares = pg.Spares(PG_URL, name, prefix=f"lims_t_{RUN_ID}")
+        recycler = pg.Recycler(PG_URL, name, spares)
+        yield ("pg", name, world, recycler)
+        spares.close()
+        recycler.close()
         failed = pg.drain()
         pg.drop_database(PG_URL, name)
         assert not failed, f"test databases left behind: {failed}"
@@ -152,7 +159,7 @@ def template_db(tmp_path_factory):
 
             db.session.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
             db.engine.dispose()
-        yield ("sqlite", path, world)
+        yield ("sqlite", path, world, None)
 
 
 @pytest.fixture(scope="session")
@@ -193,18 +200,26 @@ def demo_app(demo_template, tmp_path):
         db.engine.dispose()
 
 
-@pytest.fixture
-def db_url(template_db, tmp_path):
-    kind, source, _world = template_db
+@contextlib.contextmanager
+def copy_of_template(template_db, directory):
+    """A database URL holding a fresh copy of the template (dropped or left in ``directory`` after)."""
+    kind, source, _world, recycler = template_db
     if kind == "pg":
-        name = f"lims_t_{RUN_ID}_{uuid.uuid4().hex[:8]}"
-        url = pg.create_database(PG_URL, name, template=source)
-        yield url
-        pg.drop_later(PG_URL, name)
+        name = recycler.take()  # an earlier test's database reset to the template's rows, or a fresh copy
+        try:
+            yield PG_URL.rsplit("/", 1)[0] + "/" + name
+        finally:
+            recycler.give_back(name)
     else:
-        path = tmp_path / "test.db"
+        path = directory / "test.db"
         shutil.copyfile(source, path)
         yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def db_url(template_db, tmp_path):
+    with copy_of_template(template_db, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -242,7 +242,8 @@ def _site_problem(inst, site_visits, instruments, time_limit):
 
 
 def reoptimize_sites(inst, visits, deadline, sites=None):
-    """LNS over sites: re-solve each site's assignment exactly while time remains."""
+    """LNS over sites: re-solve each site's assignment exactly while time remains, the sites whose
+    instruments could gain most per squared visit first."""
     days = planned_days(inst, visits)
     by_site = {}
     for v, visit in enumerate(visits):
@@ -264,7 +265,9 @@ def reoptimize_sites(inst, visits, deadline, sites=None):
         return gain
 
     gains = {s: potential(s) for s in (by_site if sites is None else [s for s in sites if s in by_site])}
-    order = sorted(gains, key=lambda s: -gains[s])
+    # most gain per second first: a site's MILP takes about the square of its visits (on the generated
+    # province, 8 s of site LNS at load 5 lowered the cost by 4,500 taking sites by gain alone, 13,600 so)
+    order = sorted(gains, key=lambda s: -gains[s] / len(by_site[s]) ** 2)
     minutes = inst.kind_minutes
     for s in order:
         if time.perf_counter() > deadline:

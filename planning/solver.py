@@ -129,8 +129,20 @@ def solve(instance, time_limit=None, progress=None, started=None):
     visits = swap_visits(inst, visits, time.perf_counter() + SWAP_SHARE * max(0.0, left()))
     report(0.65, f"visit swaps: cost {cost_of(inst, visits):.1f} ({left():.1f} s left)")
     visits = reoptimize_sites(inst, visits, deadline - 0.05 * max(0.0, left()))
+    # time left once the site LNS has been through every site (a lightly loaded machine, a longer time
+    # limit): exchanges, swaps and the site LNS again, while a round lowers the cost
+    current = cost_of(inst, visits)
+    report(0.8, f"site LNS: cost {current:.1f} ({left():.1f} s left)")
+    while left() > 1.0:
+        visits = exchange_visits(inst, insert_unplanned(inst, visits), time.perf_counter() + 0.1 * left())
+        visits = swap_visits(inst, visits, time.perf_counter() + 0.3 * left())
+        visits = reoptimize_sites(inst, visits, deadline - 0.05 * max(0.0, left()))
+        previous, current = current, cost_of(inst, visits)
+        report(0.85, f"another round: cost {current:.1f} ({left():.1f} s left)")
+        if current >= previous - 1e-9:
+            break
     best = insert_unplanned(inst, visits)
-    report(0.9, f"site LNS: cost {cost_of(inst, best):.1f} ({left():.1f} s left)")
+    report(0.9, f"insertion: cost {cost_of(inst, best):.1f} ({left():.1f} s left)")
     best_name = name + " + visit swaps + site LNS"
     report(0.95, f"{best_name}: cost {cost_of(inst, best):.1f}")
 

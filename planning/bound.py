@@ -35,7 +35,8 @@ from scipy.sparse import csr_matrix
 
 LP_METHOD = "highs-ds"
 LP_MAX_COLUMNS = 120_000    # larger parts are bounded by Lagrangian relaxation over chunks of sites
-MILP_MAX_COLUMNS = 20_000   # parts this small get whole visit counts per site (MILP), larger ones the LP
+MILP_MAX_COLUMNS = 5_000    # parts this small get whole visit counts per site (MILP), larger ones the LP
+POOLED_MILP_MAX_SITES = 50  # parts this small get the pooled bound with integer visit counts too, if time remains
 
 __all__ = ["Relaxation", "build_buckets", "pooled_bound", "pooled_total", "relaxation_bound", "trivial_bound"]
 
@@ -159,7 +160,13 @@ def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True, l
                 pooled_seconds[k] = time.perf_counter() - started
             if pooled[k] is None and time_limit - (time.perf_counter() - t0) > 0.5:   # stopped before its root
                 pooled[k] = pooled_bound(inst, comps[k][0], comps[k][1], types, by_site, 0.5, whole_visits=False)
+    # a part whose crew-days are fewer than the visits its work needs is bounded by the pooled bound:
+    # what it leaves unplanned is what counts, and the site relaxation has no rounding rows for it
+    # (on the generated province's hospitals its coarse LP is 17 % below the pooled bound, finer ones
+    # stay below it too); its time goes to the other parts and to the plan
+    skip = {k for k in range(len(comps)) if pooled[k] is not None and _short(inst, types, type_of, *comps[k], by_site)}
     duals = {}                        # part -> (buckets, crew-day duals) of its last LP
+    took = {}                         # part -> (seconds, buckets) of its last site relaxation
     done_any = True
     for level, (singles, total) in enumerate(resolutions):
         if not done_any or (lp_levels is not None and level >= lp_levels):
@@ -175,7 +182,10 @@ def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True, l
             for t, j in bucket_of.items():
                 if inst.crew_available(c, t):
                     avail[tau, j] += 1
-        order = sorted(range(len(comps)), key=lambda k: weight[k])
+        # the time is shared by the parts still worth refining: a part whose site relaxation is far
+        # below its pooled bound is not (finer buckets rarely gain this much: its time goes to the others)
+        order = [k for k in sorted(range(len(comps)), key=lambda k: weight[k]) if k not in skip and (
+                 best[k] is None or pooled[k] is None or pooled[k] <= POOLED_MARGIN * best[k][0])]
         left_weight = sum(weight[k] for k in order)
         for k in order:
             remaining = time_limit - (time.perf_counter() - t0)
@@ -185,9 +195,11 @@ def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True, l
                 continue
             if pooled[k] is not None and share < 2 * pooled_seconds[k]:
                 continue        # the site model is larger than the pooled one: not worth starting
-            if best[k] is not None and pooled[k] is not None and pooled[k] > POOLED_MARGIN * best[k][0]:
-                continue        # finer buckets rarely gain this much: leave the time to the plan
+            if k in took and share < took[k][0] * (len(buckets) / took[k][1]) ** 2:
+                continue        # the last, coarser LP took long: this one would not finish in its share
+            started = time.perf_counter()
             part = _solve_part(inst, buckets, types, avail, comps[k], by_site, max(0.2, share), vub)
+            took[k] = (time.perf_counter() - started, len(buckets))
             if part is None:
                 continue
             done_any = True
@@ -199,7 +211,7 @@ def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True, l
     coarse = build_buckets(inst, *resolutions[0])
     for k in sorted(range(len(comps)), key=lambda k: weight[k]):
         remaining = time_limit - (time.perf_counter() - t0)
-        if best[k] is None and remaining > 0.5:
+        if best[k] is None and remaining > 0.5 and k not in skip:
             value = _lagrangian(inst, coarse, types, type_of, comps[k], by_site, coarse, {},
                                 time.perf_counter() + remaining, vub)
             if value is not None:
@@ -208,7 +220,8 @@ def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True, l
     finest = build_buckets(inst, *resolutions[-1])
     for k, (buckets0, lam0) in sorted(duals.items(), key=lambda kv: -weight[kv[0]]):
         remaining = time_limit - (time.perf_counter() - t0)
-        if remaining < 1.0 or best[k] is None or best[k][5] >= len(finest) or (
+        enough = max(LAGRANGIAN_MIN_SECONDS, 3 * took.get(k, (0.0,))[0])
+        if remaining < enough or best[k] is None or best[k][5] >= len(finest) or (
                 pooled[k] is not None and pooled[k] > POOLED_MARGIN * best[k][0]):
             continue
         value = _lagrangian(inst, finest, types, type_of, comps[k], by_site, buckets0, lam0,
@@ -218,7 +231,8 @@ def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True, l
     # whole visit counts as integers (the LP has them through its rounding rows only), if time remains
     for k in sorted(range(len(comps)), key=lambda k: weight[k]):
         remaining = time_limit - (time.perf_counter() - t0)
-        if pooled[k] is not None and remaining > 1.0 and (best[k] is None or pooled[k] >= best[k][0]):
+        if (pooled[k] is not None and remaining > 1.0 and len(comps[k][1]) <= POOLED_MILP_MAX_SITES
+                and (best[k] is None or pooled[k] >= best[k][0])):
             value = pooled_bound(inst, comps[k][0], comps[k][1], types, by_site, 0.5 * remaining, integral=True)
             if value is not None and value > pooled[k]:
                 pooled[k] = value
@@ -243,7 +257,24 @@ def relaxation_bound(inst, resolutions=RESOLUTIONS, time_limit=60.0, vub=True, l
                       time.perf_counter() - t0, visits, unplanned, size)
 
 
+def _short(inst, types, type_of, type_ids, site_ids, by_site):
+    """Whether the part's crew-days are fewer than the visits its instruments need (each site's minutes
+    over the room of the widest crew that may visit it)."""
+    need = 0
+    for s in site_ids:
+        kinds = {inst.inst_kind[i] for i in by_site.get(s, ())}
+        room = max((types[tau][1] - inst.site_setup[s] for tau in type_ids if types[tau][0] & kinds), default=0)
+        if room > 0:
+            need += math.ceil(sum(inst.kind_minutes[inst.inst_kind[i]] for i in by_site.get(s, ())) / room)
+    days = sum(1 for c in range(len(inst.crew_ids)) if type_of[(inst.crew_kinds[c], inst.crew_minutes[c])] in type_ids
+               for t in range(inst.ndays) if inst.crew_available(c, t))
+    return days < need
+
+
 LAGRANGIAN_CHUNK = 40   # sites per sub-problem once the crew-days are priced
+LAGRANGIAN_MIN_SECONDS = 3.0   # the refinement of a solved part needs a few steps to gain: not started with less
+# (nor with less than three times its last LP's time: each step solves the finest buckets, and on the generated
+# province and ten provinces it never beat the LP it started from — 219,791 vs 220,068, 1,689,543 vs 1,907,828)
 DEBUG = False
 
 

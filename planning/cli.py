@@ -113,7 +113,7 @@ def _solve(args):
 
     def progress(fraction, message):
         if not args.quiet:
-            print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
+            print(f"[{fraction:4.0%}] {time.perf_counter() - started:5.1f} s  {message}", file=sys.stderr)
 
     plan = solve(instance, time_limit=args.time_limit, progress=progress, started=started)
     plan["seconds"] = round(time.perf_counter() - started, 3)

@@ -9,6 +9,7 @@ from .heuristic import (
     cost_of,
     dispatch,
     dispatch_atc,
+    exchange_visits,
     fill_free_days,
     insert_unplanned,
     planned_days,
@@ -22,6 +23,7 @@ __all__ = ["solve", "default_time_limit"]
 
 VOLUME_SHARE = 0.95     # share of the crew-days the volume targets plan for (the rest: lost days, free crew-days)
 BOUND_SHARE = 0.4       # share of the time left that the relaxation is given
+SWAP_SHARE = 0.4        # share of the time left after the bound that the visit swaps are given (then site LNS)
 
 
 
@@ -122,9 +124,25 @@ def solve(instance, time_limit=None, progress=None, started=None):
     name, visits = min(candidates, key=lambda nv: cost_of(inst, nv[1]))
     visits = insert_unplanned(inst, visits)
     visits = fill_free_days(inst, visits, time.perf_counter() + 0.1 * max(0.0, left()))
-    visits = swap_visits(inst, visits, time.perf_counter() + 0.4 * max(0.0, left()))
+    visits = exchange_visits(inst, visits, time.perf_counter() + 0.1 * max(0.0, left()))
+    report(0.55, f"free crew-days and exchanges: cost {cost_of(inst, visits):.1f} ({left():.1f} s left)")
+    visits = swap_visits(inst, visits, time.perf_counter() + SWAP_SHARE * max(0.0, left()))
+    report(0.65, f"visit swaps: cost {cost_of(inst, visits):.1f} ({left():.1f} s left)")
     visits = reoptimize_sites(inst, visits, deadline - 0.05 * max(0.0, left()))
+    # time left once the site LNS has been through every site (a lightly loaded machine, a longer time
+    # limit): exchanges, swaps and the site LNS again, while a round lowers the cost
+    current = cost_of(inst, visits)
+    report(0.8, f"site LNS: cost {current:.1f} ({left():.1f} s left)")
+    while left() > 1.0:
+        visits = exchange_visits(inst, insert_unplanned(inst, visits), time.perf_counter() + 0.1 * left())
+        visits = swap_visits(inst, visits, time.perf_counter() + 0.3 * left())
+        visits = reoptimize_sites(inst, visits, deadline - 0.05 * max(0.0, left()))
+        previous, current = current, cost_of(inst, visits)
+        report(0.85, f"another round: cost {current:.1f} ({left():.1f} s left)")
+        if current >= previous - 1e-9:
+            break
     best = insert_unplanned(inst, visits)
+    report(0.9, f"insertion: cost {cost_of(inst, best):.1f} ({left():.1f} s left)")
     best_name = name + " + visit swaps + site LNS"
     report(0.95, f"{best_name}: cost {cost_of(inst, best):.1f}")
 

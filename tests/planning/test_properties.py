@@ -113,3 +113,32 @@ def test_volume_guided_dispatch_and_visit_swaps_keep_every_rule(instance):
         report = planning.check(instance, _plan_of(inst, visits))
         assert report.ok, (share, "swaps", report.errors)
         assert cost_of(inst, visits) <= before + 1e-9
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(instances(max_days=9, max_sites=3, max_instruments=12, max_crews=3))
+def test_visit_exchanges_and_site_lns_keep_every_rule_and_never_raise_the_cost(instance):
+    """The exchange of a crew-day between sites and the site LNS (one MILP per site, its instruments
+    grouped by their costs relative to leaving them unplanned), applied to both dispatches planning all,
+    half or a fifth of the crew-days (so that work is left for them), keep every rule and never raise
+    the cost."""
+    import time
+
+    from planning.heuristic import cost_of, dispatch, dispatch_atc, exchange_visits, reoptimize_sites, volume_targets
+
+    inst = compile_instance(instance)
+    for share in (1.0, 0.5, 0.2):
+        targets = volume_targets(inst, share)
+        mask, budget = targets if targets is not None else (None, None)
+        for visits in (dispatch_atc(inst, plan_mask=mask, site_budget=budget, look_ahead=2.0),
+                       dispatch(inst, plan_mask=mask, site_budget=budget)):
+            before = cost_of(inst, visits)
+            visits = exchange_visits(inst, visits, time.perf_counter() + 5)
+            report = planning.check(instance, _plan_of(inst, visits))
+            assert report.ok, (share, "exchanges", report.errors)
+            after = cost_of(inst, visits)
+            assert after <= before + 1e-9
+            visits = reoptimize_sites(inst, visits, time.perf_counter() + 5)
+            report = planning.check(instance, _plan_of(inst, visits))
+            assert report.ok, (share, "site LNS", report.errors)
+            assert cost_of(inst, visits) <= after + 1e-9

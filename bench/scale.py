@@ -293,7 +293,7 @@ def main():
         owners = world["orgs"]
         port = free_port()
         procs.append(start_gunicorn("lims.wsgi:app", env, port))
-        procs.append(subprocess.Popen([sys.executable, "-c", "from lims.cli import main; main()", "worker",
+        procs.append(subprocess.Popen([sys.executable, "-c", "from lims.console import main; main()", "worker",
                                        "--workers", "1"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                                       stderr=subprocess.DEVNULL, start_new_session=True))
         api = Http(f"http://127.0.0.1:{port}", world["tokens"]["admin"])

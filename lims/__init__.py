@@ -8,7 +8,7 @@ from flask import Flask
 
 __version__ = "0.1.0"
 
-MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+from lims.config import MIGRATIONS_DIR  # noqa: E402  (re-exported: where the app's migrations are)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -115,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     for bp in page_blueprints():
         app.register_blueprint(bp)
     from lims.modules.issuance import public  # the factory imports the app's parts as it builds it
+    from lims.modules.tasks import functions  # noqa: F401  (registers the task functions: imports, issuing, …)
 
     public.init_app(app)  # the public check's WSGI fast path in front of everything
 

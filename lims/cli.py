@@ -10,11 +10,10 @@ from typing import BinaryIO, NoReturn
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 from sqlalchemy import select
 from werkzeug.serving import run_simple
 
-from lims import create_app
 from lims.core.audit import AuditEvent, acting_as, verify_chain
 from lims.core.http import Conflict, DomainValidationError
 from lims.core.roles import grant_app_role
@@ -37,16 +36,6 @@ from lims.modules.users.operations import (
     tokens_of,
     user_by_username,
 )
-
-
-def _create_app():
-    return create_app()
-
-
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True,
-             help="Metrology LIMS operator commands (database, users, tokens, register, demo).")
-def main() -> None:
-    """Entry point of the ``lims`` console script."""
 
 
 def register(app: Flask) -> None:
@@ -290,6 +279,3 @@ def demo_cmd(host: str, port: int, no_serve: bool) -> None:
     click.echo(f"Serving on http://{host}:{port}  (Ctrl-C to stop)")
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
-
-if __name__ == "__main__":  # python -m lims.cli
-    main()

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from flask import Flask
 
+#: the Alembic scripts (Flask-Migrate), beside the package
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
 ENV_NAMES = ("development", "test", "production")
 MIN_PRODUCTION_SECRET_LENGTH = 32

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from lims import MIGRATIONS_DIR
+from lims.config import MIGRATIONS_DIR
 from lims.core.audit import acting_as
 from lims.core.db import now_utc
 from lims.extensions import db

@@ -91,6 +91,85 @@ def test_module_areas_import_each_other_without_a_cycle():
     assert "lims.modules.procedures" not in graph.get("lims.modules.jobs", set())
 
 
+def module_graph(root, packages):
+    """``{module: modules it imports}`` over the ``.py`` files of ``packages`` under ``root``, counting
+    imports anywhere in a file (inside functions too); ``from pkg import sub`` counts as ``pkg.sub``."""
+    modules = {}
+    for package in packages:
+        for path in sorted((root / package).rglob("*.py")):
+            name = ".".join(path.relative_to(root).with_suffix("").parts)
+            modules[name.removesuffix(".__init__")] = path
+    graph = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".")[:len(package.split(".")) - node.level + 1]
+                    base = ".".join([*parts, base] if base else parts)
+                found = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names]
+            else:
+                continue
+            for target in found:
+                while target and target not in modules:
+                    target = target.rpartition(".")[0]
+                if target and target != name:
+                    targets.add(target)
+        graph[name] = targets
+    return graph
+
+
+def cycles(graph):
+    """The strongly connected groups of more than one module (Tarjan), each sorted."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_module_imports_itself_back():
+    """Issue 9: the module graph of the app and the libraries has no cycle, even through function-level imports."""
+    found = cycles(module_graph(ROOT, ["lims", *sorted(FORBIDDEN)]))
+    assert not found, "import cycles: " + "; ".join(" <-> ".join(group) for group in found)
+
+
+def test_the_cycle_scan_sees_a_cycle_through_a_function(tmp_path):
+    pkg = tmp_path / "p"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from p import b\n")
+    (pkg / "b.py").write_text("def f():\n    from p.a import x  # cycle\n    return x\n")
+    (pkg / "c.py").write_text("from . import a\n")
+    assert cycles(module_graph(tmp_path, ["p"])) == [["p.a", "p.b"]]
+
+
 # a query or rule written in one module only: the text that defines it, and its home
 ONE_HOME = {
     "Bench.is_deleted.is_(False)": "lims/modules/equipment/queries.py",  # active_benches()

@@ -6,7 +6,7 @@ import pytest
 
 
 def test_lims_help_lists_operator_commands(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "lims.cli", "--help"], capture_output=True, text=True, check=True,
+    out = subprocess.run([sys.executable, "-m", "lims.console", "--help"], capture_output=True, text=True, check=True,
                          env={"LIMS_INSTANCE_PATH": str(tmp_path), "PATH": "/usr/bin:/bin"}).stdout
     for cmd in ("db", "demo", "instruments", "tokens", "users"):
         assert f"  {cmd}" in out, out
@@ -51,7 +51,7 @@ def test_demo_qr_urls_point_at_the_port_it_serves_on(tmp_path):
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIMS_")}
     env["LIMS_INSTANCE_PATH"] = str(tmp_path)
-    done = subprocess.run([sys.executable, "-m", "lims.cli", "demo", "--no-serve", "--port", "5123"],
+    done = subprocess.run([sys.executable, "-m", "lims.console", "demo", "--no-serve", "--port", "5123"],
                           capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     urls = [r[0] for r in sqlite3.connect(tmp_path / "lims.db").execute("SELECT url FROM certificates")]

@@ -42,7 +42,7 @@ def spawn_sim():
 def bench_run(db_url, *args):
     """Start ``lims bench run ARGS`` in a subprocess on the test's database."""
     env = dict(os.environ, LIMS_DATABASE_URL=db_url, PYTHONPATH=ROOT, PYTHONUNBUFFERED="1")
-    return subprocess.Popen([sys.executable, "-m", "lims.cli", "bench", "run", *map(str, args)], cwd=ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-m", "lims.console", "bench", "run", *map(str, args)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

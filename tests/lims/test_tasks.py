@@ -109,7 +109,7 @@ def test_submit_api_for_other_areas(app, world):
 def _worker(db_url, queue_url, tmp_path):
     env = {**os.environ, "LIMS_DATABASE_URL": db_url, "LIMS_TASK_QUEUE": queue_url, "LIMS_SECRET_KEY": "test-secret",
            "LIMS_INSTANCE_PATH": str(tmp_path / "instance")}
-    return subprocess.Popen([sys.executable, "-c", "from lims.cli import main; main()", "worker", "--workers", "1"],
+    return subprocess.Popen([sys.executable, "-c", "from lims.console import main; main()", "worker", "--workers", "1"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -212,7 +212,7 @@ def test_redis_queue_and_a_real_worker(db_url, world, tmp_path):
         db.session.remove()
     env = {**os.environ, "LIMS_DATABASE_URL": db_url, "LIMS_TASK_QUEUE": queue_url, "LIMS_SECRET_KEY": "test-secret",
            "LIMS_INSTANCE_PATH": str(tmp_path / "instance"), "LIMS_TASK_QUEUE_NAME": name}
-    worker = subprocess.Popen([sys.executable, "-c", "from lims.cli import main; main()", "worker"], env=env,
+    worker = subprocess.Popen([sys.executable, "-c", "from lims.console import main; main()", "worker"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 120

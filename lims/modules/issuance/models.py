@@ -158,6 +158,8 @@ class CacheStamp(db.Model):
 
 
 CERTIFICATE_STAMP = "certificates"
+#: set in a session whose flush changed a certificate's status; read at commit by the public check
+CHANGED_FLAG = "lims_certificates_changed"
 _STATUS_COLUMNS = ("revoked_dt", "replaced_by_id", "revocation_reason", "replaced_dt")
 
 
@@ -169,7 +171,7 @@ def _bump_on_status_change(session, flush_context) -> None:
             state: InstanceState[Certificate] = sa.inspect(obj)
             if any(state.attrs[key].history.has_changes() for key in _STATUS_COLUMNS):
                 bump_stamp(session.connection(), CERTIFICATE_STAMP)
-                session.info["lims_certificates_changed"] = True
+                session.info[CHANGED_FLAG] = True
                 return
 
 
@@ -181,14 +183,5 @@ def bump_stamp(connection: sa.Connection, name: str) -> None:
         connection.execute(table.insert().values(name=name, value=1))
 
 
-@event.listens_for(Session, "after_commit")
-def _after_commit(session) -> None:
-    if session.info.pop("lims_certificates_changed", False):
-        from lims.modules.issuance import public  # cycle: the public check imports these models
-
-        public.invalidate_local()
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _after_rollback(session, previous_transaction) -> None:
-    session.info.pop("lims_certificates_changed", None)
+# the flag is taken at commit by lims.modules.issuance.public (which drops this process's cached verdicts)
+# and dropped with a rollback there too: the public check imports these models, never the other way round

@@ -24,13 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app, has_app_context, request
 from limits import parse_many
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import LanguageAccept, MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from lims.extensions import db, limiter
 from lims.modules.issuance import keys
-from lims.modules.issuance.models import CERTIFICATE_STAMP, CacheStamp
+from lims.modules.issuance.models import CERTIFICATE_STAMP, CHANGED_FLAG, CacheStamp
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -77,6 +78,18 @@ def invalidate_local() -> None:
         with st.lock:
             st.answers.clear()
             st.checked = 0.0
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    """A commit that changed a certificate's status (flagged by the models' flush hook) empties this cache."""
+    if session.info.pop(CHANGED_FLAG, False):
+        invalidate_local()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous_transaction: Any) -> None:
+    session.info.pop(CHANGED_FLAG, None)
 
 
 def _read_stamp():

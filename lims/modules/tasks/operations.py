@@ -79,7 +79,6 @@ def submit(kind: str, key: str, payload: Any, owner: User | None) -> Task:
     :returns: the :class:`Task`
     :raises ValueError: an unknown kind
     """
-    _load_functions()
     if kind not in REGISTRY:
         raise ValueError(f"unknown task kind {kind!r}")
     existing = db.session.execute(select(Task).where(Task.key == key)).scalar_one_or_none()
@@ -139,7 +138,6 @@ def commit_piece(task: Task, new_cursor: int, fraction: float | None = None, mes
 
 def execute(task_id: int) -> None:
     """Run a queued task in the current app context (the worker's entry point)."""
-    _load_functions()
     task = db.session.get(Task, task_id)
     if task is None or task.status == "done":
         return
@@ -193,9 +191,7 @@ def tasks_for(user: User) -> Select[Task]:
     return query
 
 
-def _load_functions() -> None:
-    """Import the modules that register task functions (once)."""
-    import lims.modules.tasks.functions  # noqa: F401
+queue.set_runner(execute)  # the queue calls back here; it never imports this module (no cycle)
 
 
 __all__ = ["REGISTRY", "TaskFailed", "Superseded", "task_function", "submit", "retry", "commit_piece", "execute",

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 
 from flask import current_app, has_app_context
 
-from lims import create_app
 from lims.config import ConfigError
-from lims.modules.tasks import operations
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from flask import Flask
     from huey import Huey
     from huey.consumer import Consumer
@@ -31,25 +31,40 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _worker_app = None
+#: ``runner(task_id)`` runs a task in an app context: :func:`lims.modules.tasks.operations.execute`, which
+#: hands itself over with :func:`set_runner` when imported (the queue below it does not import it back)
+_runner: "Callable[[int], None] | None" = None
+
+
+def set_runner(runner: "Callable[[int], None]") -> None:
+    """Name the function that runs a task taken off the queue."""
+    global _runner
+    _runner = runner
+
+
+def _execute(task_id: int) -> None:
+    if _runner is None:
+        raise RuntimeError("no task runner: lims.modules.tasks.operations was never imported")
+    _runner(task_id)
 
 
 def _app():
-    """The app a task runs in: the current one, or (in a worker process) one built once."""
-    global _worker_app
+    """The app a task runs in: the current one, or the worker's (``lims worker`` and the demo's thread
+    worker hand theirs over before they consume; the queue never builds an app, so it needs no factory)."""
     if has_app_context():
         return current_app._get_current_object()
     if _worker_app is None:
-        _worker_app = create_app()
+        raise RuntimeError("a task was taken off the queue outside an app: start workers with `lims worker`")
     return _worker_app
 
 
 def _run(task_id) -> None:
     app = _app()
     if has_app_context():
-        operations.execute(task_id)
+        _execute(task_id)
         return
     with app.app_context():
-        operations.execute(task_id)
+        _execute(task_id)
 
 
 def make_huey(app: "Flask") -> "Huey":

@@ -217,8 +217,10 @@ def insert_audited(session: Session, model: type, rows: list[dict[str, Any]]) ->
     per-object bookkeeping costs more than the database. Every column is filled in here (a missing
     one from its Python default, else NULL), so the audit events record the very values stored,
     as a flush would. On PostgreSQL the ids are drawn from the table's sequence first and the rows
-    go as one pipelined ``executemany``; elsewhere the ids come back from ``RETURNING``. Objects of
-    ``model`` already in the session are not refreshed; load the rows by id if you need objects.
+    go as one pipelined ``executemany``; elsewhere the ids come back from ``RETURNING``. A table
+    without an ``id`` column (a composite primary key, e.g. batch items) takes its key from the
+    rows. Objects of ``model`` already in the session are not refreshed; load the rows by id if
+    you need objects.
 
     :param rows: column values by column key, all rows alike; changed in place (ids and defaults)
     :returns: ``rows``
@@ -227,7 +229,7 @@ def insert_audited(session: Session, model: type, rows: list[dict[str, Any]]) ->
     if not rows:
         return rows
     table: sa.Table = model.__table__  # type: ignore[attr-defined]  # a mapped class has its table
-    pk = table.c.id
+    pk = table.c.get("id")  # None: a composite key, given in every row
     for col in table.c:
         if col.key in rows[0] or col is pk:
             continue
@@ -242,7 +244,9 @@ def insert_audited(session: Session, model: type, rows: list[dict[str, Any]]) ->
             else:
                 row[col.key] = default.arg  # type: ignore[attr-defined]  # a scalar default
     conn = session.connection()
-    if conn.dialect.name == "postgresql":
+    if pk is None:
+        conn.execute(sa.insert(table), rows)
+    elif conn.dialect.name == "postgresql":
         ids = conn.execute(sa.text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
                            {"t": table.name, "n": len(rows)}).scalars().all()
         for row, new_id in zip(rows, ids, strict=True):

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column, scoped_session
 
-from lims.core.db import UTCDateTime, now_utc
+from lims.core.db import UTCDateTime, insert_many, now_utc
 from lims.extensions import db
 
 _actor: contextvars.ContextVar[tuple[int | None, str]] = contextvars.ContextVar("lims_audit_actor",
@@ -217,8 +217,10 @@ def insert_audited(session: Session, model: type, rows: list[dict[str, Any]]) ->
     per-object bookkeeping costs more than the database. Every column is filled in here (a missing
     one from its Python default, else NULL), so the audit events record the very values stored,
     as a flush would. On PostgreSQL the ids are drawn from the table's sequence first and the rows
-    go as one pipelined ``executemany``; elsewhere the ids come back from ``RETURNING``. Objects of
-    ``model`` already in the session are not refreshed; load the rows by id if you need objects.
+    go as one ``COPY`` (:func:`~lims.core.db.insert_many`); elsewhere the ids come back from
+    ``RETURNING``. A table without an ``id`` column (a composite primary key, e.g. batch items)
+    takes its key from the rows. Objects of ``model`` already in the session are not refreshed; load the rows by id if
+    you need objects.
 
     :param rows: column values by column key, all rows alike; changed in place (ids and defaults)
     :returns: ``rows``
@@ -227,7 +229,7 @@ def insert_audited(session: Session, model: type, rows: list[dict[str, Any]]) ->
     if not rows:
         return rows
     table: sa.Table = model.__table__  # type: ignore[attr-defined]  # a mapped class has its table
-    pk = table.c.id
+    pk = table.c.get("id")  # None: a composite key, given in every row
     for col in table.c:
         if col.key in rows[0] or col is pk:
             continue
@@ -242,12 +244,14 @@ def insert_audited(session: Session, model: type, rows: list[dict[str, Any]]) ->
             else:
                 row[col.key] = default.arg  # type: ignore[attr-defined]  # a scalar default
     conn = session.connection()
-    if conn.dialect.name == "postgresql":
+    if pk is None:
+        insert_many(conn, table, rows)
+    elif conn.dialect.name == "postgresql":
         ids = conn.execute(sa.text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
                            {"t": table.name, "n": len(rows)}).scalars().all()
         for row, new_id in zip(rows, ids, strict=True):
             row["id"] = new_id
-        conn.execute(sa.insert(table), rows)
+        insert_many(conn, table, rows)
     else:
         ids = conn.execute(sa.insert(table).returning(pk, sort_by_parameter_order=True), rows).scalars().all()
         for row, new_id in zip(rows, ids, strict=True):
@@ -295,7 +299,7 @@ def append_chained(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
     prev = prev or GENESIS
     for row in rows:
         row["chain_hash"] = prev = _row_hash(prev, row)
-    conn.execute(sa.insert(AuditEvent), rows)
+    insert_many(conn, AuditEvent.__table__, rows)
 
 
 def verify_chain(session: Session | scoped_session[Any], batch: int = 5000) -> tuple[int, tuple[int, str] | None]:

@@ -1,5 +1,5 @@
 """Model helpers: UTC datetimes, primary keys, change sets."""
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -87,3 +87,39 @@ def contains(column: sa.ColumnElement[str] | InstrumentedAttribute[str], text: s
     """
     needle = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return column.ilike(f"%{needle}%", escape="\\")
+
+
+#: from this many rows on, :func:`insert_many` writes with one ``COPY`` on PostgreSQL (below it an
+#: ``INSERT`` per row, pipelined, costs less than the ``COPY``'s extra round trip)
+COPY_MIN_ROWS = 50
+
+
+def insert_many(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (values by column key, all rows with the same keys) into ``table`` on ``conn``.
+
+    As ``conn.execute(sa.insert(table), rows)``, in ``conn``'s transaction, with the same values
+    stored; on PostgreSQL from :data:`COPY_MIN_ROWS` rows on as one ``COPY … FROM STDIN`` (about
+    half the time and CPU of a pipelined ``INSERT`` per row): each value goes through its column
+    type's bind processing first, as an ``INSERT``'s parameters do, and a refused row raises the
+    exception an ``INSERT`` would (e.g. :class:`sqlalchemy.exc.IntegrityError` naming the index).
+    """
+    if not rows:
+        return
+    dialect = conn.dialect
+    if dialect.name != "postgresql" or len(rows) < COPY_MIN_ROWS:
+        conn.execute(sa.insert(table), list(rows))
+        return
+    keys = list(rows[0])
+    columns = [table.c[key] for key in keys]
+    pairs = [(key, col.type.dialect_impl(dialect).bind_processor(dialect)) for key, col in zip(keys, columns,
+                                                                                                  strict=True)]
+    names = ", ".join(dialect.identifier_preparer.quote(col.name) for col in columns)
+    statement = f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN"
+    raw = conn.connection.driver_connection
+    try:
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]  # psycopg's
+            for row in rows:
+                copy.write_row([row[key] if proc is None else proc(row[key]) for key, proc in pairs])
+    except dialect.loaded_dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(statement, None, exc, dialect.loaded_dbapi.Error,
+                                         dialect=dialect) from exc

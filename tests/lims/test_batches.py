@@ -34,6 +34,27 @@ def test_a_booking_is_one_batch_with_its_number_jobs_and_who(api, world):
     assert len(api("get", "/api/v1/batches", role="technician").json["items"]) == 2
 
 
+def test_a_booked_batch_audits_the_batch_each_job_and_each_item(app, api, world):
+    """The set-based booking records what a flush of each row would: one create event per row."""
+    r = book(api, "equipment_officer", "hospital_a_1", world=world, notes="ward 3")
+    assert r.status_code == 201, r.json
+    batch = r.json
+    [created] = [e for e in audit_of(api, "Batch", batch["id"]) if e["action"] == "create"]
+    assert created["changes"]["notes"] == [None, "ward 3"] and created["changes"]["state"] == [None, "booked"]
+    for n, item in enumerate(batch["items"]):
+        [event] = audit_of(api, "BatchItem", f"{batch['id']},{item['instrument_id']}")
+        assert event["action"] == "create" and event["actor_id"] == world.users["equipment_officer"]
+        assert event["changes"] == {"batch_id": [None, batch["id"]], "instrument_id": [None, item["instrument_id"]],
+                                    "position": [None, n], "job_id": [None, item["job_id"]]}
+        [job_event] = audit_of(api, "Job", item["job_id"])
+        assert job_event["action"] == "create" and job_event["changes"]["state"] == [None, "booked"]
+    with app.app_context():
+        from lims.core.audit import verify_chain
+        from lims.extensions import db
+
+        assert verify_chain(db.session)[1] is None
+
+
 def test_bad_input_names_the_field_never_a_500(api, world):
     r = book(api, "admin", "hospital_a_1", "market_a_1", world=world)
     assert r.status_code == 422 and "one organisation" in r.json["errors"]["instrument_ids"][0]

@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.pool import NullPool
 
 from lims.core.audit import append_chained
 from lims.core.auth import check_org, sees_all_organisations
@@ -54,13 +53,14 @@ MESSAGES = {
 def next_number(kind: str, year: int) -> str:
     """Return the next number, e.g. ``JD-2026-000123`` (JD: verification, JZ: calibration).
 
-    The number comes from the per-prefix, per-year counter row, incremented by one ``UPDATE …
-    RETURNING``, so signatories issuing at the same moment get distinct numbers in turn, never a
-    collision. On PostgreSQL the increment is its own short transaction on a connection of its
-    own, committed at once: the counter row is locked for that statement only, not while the
-    caller renders and signs the documents (which would make parallel signatories wait for each
-    other's PDFs). On SQLite it is part of the caller's transaction (SQLite has one writer at a
-    time anyway, and a second connection would wait for the first).
+    The number comes from the per-prefix, per-year counter row, created or incremented by one
+    ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` (one round trip), so signatories issuing at the
+    same moment get distinct numbers in turn, never a collision. On PostgreSQL the increment is its
+    own short transaction on a connection of its own, committed at once: the counter row is locked
+    for that statement only, not while the caller renders and signs the documents (which would
+    make parallel signatories wait for each other's PDFs). On SQLite it is part of the caller's
+    transaction (SQLite has one writer at a time anyway, and a second connection would wait for
+    the first).
 
     Gap policy: numbers are distinct and increasing in the order they are taken, and never reused.
     A number taken on PostgreSQL for an issue that then fails (a refused record, a signatory who
@@ -74,30 +74,39 @@ def next_number(kind: str, year: int) -> str:
     table = CertificateCounter.__table__
     is_pg = db.session.get_bind().dialect.name == "postgresql"
     insert = postgresql.insert if is_pg else sqlite.insert
-    statements = (insert(table).values(prefix=prefix, year=year, last=0)
-                  .on_conflict_do_nothing(index_elements=["prefix", "year"]),
-                  update(table).where(table.c.prefix == prefix, table.c.year == year)
-                  .values(last=table.c.last + 1).returning(table.c.last))
+    statement = (insert(table).values(prefix=prefix, year=year, last=1)
+                 .on_conflict_do_update(index_elements=["prefix", "year"], set_={"last": table.c.last + 1})
+                 .returning(table.c.last))
     if is_pg:
         with _numbering_engine().begin() as conn:  # committed here: the row lock lasts one statement
-            conn.execute(statements[0])
-            number = conn.execute(statements[1]).scalar_one()
+            number = conn.execute(statement).scalar_one()
     else:
-        db.session.execute(statements[0])
-        number = db.session.execute(statements[1]).scalar_one()
+        number = db.session.execute(statement).scalar_one()
     return f"{prefix}-{year}-{number:06d}"
 
 
 def _numbering_engine():
-    """An engine without a pool for the numbering's own short transactions (PostgreSQL).
+    """The engine of the numbering's own short transactions (PostgreSQL), one per app and process.
 
     Not the app's pool: each issuing request already holds one of its connections, so with as
-    many parallel requests as the pool has connections a second one would wait for ever.
+    many parallel requests as the pool has connections a second one would wait for ever. Its own
+    small pool keeps a connection open between issues (a new connection per number costs a
+    PostgreSQL backend each time); a connection is held for one statement only, so a request
+    never waits for long. It is disposed with the app's engine (e.g. after a fork, or a test).
     """
     engine = current_app.extensions.get("lims_numbering_engine")
     if engine is None:
-        engine = current_app.extensions["lims_numbering_engine"] = sa.create_engine(db.engine.url,
-                                                                                    poolclass=NullPool)
+        app_engine = db.engine
+        engine = sa.create_engine(app_engine.url, pool_size=1, max_overflow=8, pool_pre_ping=True)
+        current_app.extensions["lims_numbering_engine"] = engine
+        extensions = current_app.extensions
+
+        @event.listens_for(app_engine, "engine_disposed")
+        def _dispose_too(_engine):
+            if extensions.get("lims_numbering_engine") is engine:
+                del extensions["lims_numbering_engine"]
+            engine.dispose()
+
     return engine
 
 

@@ -151,7 +151,8 @@ def build_record(job: Job, issuer: User, number: str, options: Mapping[str, Any]
 
     rule_code = options.get("decision_rule") or "simple"
     guard = Decimal(repr(options["guard_factor"])) if options.get("guard_factor") is not None else Decimal(1)
-    judged = procedures.certificate_results(job, conformity is not None, rule_code, guard)
+    judgement = procedures.judged(job)  # once: the result lines and the decision rule both read it
+    judged = procedures.certificate_results(job, conformity is not None, rule_code, guard, judgement)
     results = (options.get("results") or judged or results_from_notes(job.notes)
                or default_results(job, conformity))
     inst = job.instrument
@@ -159,7 +160,7 @@ def build_record(job: Job, issuer: User, number: str, options: Mapping[str, Any]
     received = job.received_dt.date() if job.received_dt else None
     rule = f"依据 {job.instrument.type.regulation}，|示值误差| ≤ MPE 判合格 / simple acceptance, |error| ≤ MPE"
     if judged and not options.get("results"):
-        rule = procedures.decision_rule(job, rule_code, guard) or rule
+        rule = procedures.decision_rule(job, rule_code, guard, judgement) or rule
         if kind == "calibration" and conformity is not None:  # the statement follows the lines under the rule
             conformity = "fail" if any(x.get("conformity") == "fail" for x in judged) else "pass"
     return {

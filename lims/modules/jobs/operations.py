@@ -275,19 +275,23 @@ def book_batch(user: User, instrument_ids: Sequence[int], *, as_batch: bool = Tr
 
 
 def _group_into_batches(user: User, jobs: Sequence[Job], options: dict[str, Any]) -> list[Batch]:
-    """One :class:`Batch` per owning organisation of ``jobs`` (a customer's batch is always one)."""
+    """One :class:`Batch` per owning organisation of ``jobs`` (a customer's batch is always one).
+
+    The batches are ORM objects (one per owner); their items are one bulk insert
+    (:func:`~lims.core.audit.insert_audited`: one audit event per item, as a flush would record).
+    """
     by_owner: dict[int, list[Job]] = {}
     for job in jobs:
         by_owner.setdefault(job.instrument.owner_id, []).append(job)
-    batches = []
-    for owner_id, owned in by_owner.items():
-        batch = Batch(organisation_id=owner_id, booked_for=options.get("booked_for"),
-                      notes=options.get("notes", ""), booked_by_id=user.id)
-        batch.items = [BatchItem(instrument_id=job.instrument_id, job_id=job.id, position=n)
-                       for n, job in enumerate(owned)]
-        db.session.add(batch)
-        batches.append(batch)
+    batches = [Batch(organisation_id=owner_id, booked_for=options.get("booked_for"), notes=options.get("notes", ""),
+                     booked_by_id=user.id) for owner_id in by_owner]
+    db.session.add_all(batches)
     db.session.flush()
+    insert_audited(db.session(), BatchItem, [
+        {"batch_id": batch.id, "instrument_id": job.instrument_id, "position": n, "job_id": job.id}
+        for batch, owned in zip(batches, by_owner.values(), strict=True) for n, job in enumerate(owned)])
+    for batch in batches:  # the items were written past the ORM: read them when asked for
+        db.session.expire(batch, ["items"])
     return batches
 
 

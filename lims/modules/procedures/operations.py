@@ -439,15 +439,16 @@ def _coverage(r):
 
 
 def certificate_results(job: Job, conformity: bool = True, rule: str = "simple",
-                        guard_factor: Decimal = Decimal(1)) -> list[dict[str, Any]]:
+                        guard_factor: Decimal = Decimal(1), judgement: Judged | None = None) -> list[dict[str, Any]]:
     """Certificate result lines (``certificates`` record form) from the judged points, or [].
 
     :param conformity: state a verdict per line (verifications always; calibrations only when the
         customer asked for a statement of conformity — otherwise the lines carry no MPE and no verdict)
     :param rule: ``simple`` (ILAC-G8 4.2.1) or ``guarded`` (4.2.2: pass when |E| ≤ MPE − w, w = r·U)
+    :param judgement: :func:`judged` of ``job`` when the caller has it already (default: judged here)
     :raises DomainValidationError: guarded acceptance for a point without U
     """
-    p, results, _overall, _failing, _missing = judged(job)
+    p, results, _overall, _failing, _missing = judgement if judgement is not None else judged(job)
     if p is None or not results:
         return []
     lines = []
@@ -482,9 +483,13 @@ def certificate_results(job: Job, conformity: bool = True, rule: str = "simple",
     return lines
 
 
-def decision_rule(job: Job, rule: str = "simple", guard_factor: Decimal = Decimal(1)) -> str | None:
-    """The decision rule text of a job judged here (with the guard band of every point when guarded), or None."""
-    p, results, *_ = judged(job)
+def decision_rule(job: Job, rule: str = "simple", guard_factor: Decimal = Decimal(1),
+                  judgement: Judged | None = None) -> str | None:
+    """The decision rule text of a job judged here (with the guard band of every point when guarded), or None.
+
+    :param judgement: :func:`judged` of ``job`` when the caller has it already (default: judged here)
+    """
+    p, results, *_ = judgement if judgement is not None else judged(job)
     if p is None or not results:
         return None
     if rule == "guarded":

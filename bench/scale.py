@@ -455,18 +455,26 @@ def main():
 
         # 6. one shared token vs four tokens (wrk -t4 -c4, a Lua script gives each thread its token)
         if "tokens" in parts:
-            lua = work / "tokens.lua"
             shared = [world["tokens"]["admin"]] * 4
             own = world["tokens"]["shared_extra"]
-            rates = {}
+            rates: dict[str, list] = {"shared": [], "own": []}
+            scripts = {}
             for label, toks in (("shared", shared), ("own", own)):
-                lua.write_text("local tokens = {" + ",".join(f'"{t}"' for t in toks) + "}\nlocal n = 0\n"
-                               "function setup(thread) n = n + 1; thread:set('token', tokens[n]) end\n"
-                               "function init(args) wrk.headers['Authorization'] = 'Bearer ' .. token end\n")
-                rates[label] = wrk(f"{api.base}/api/v1/instruments/{ids}", 10, threads=4, conns=4, script=str(lua))
-            say("four clients, one shared token (GET /api/v1/instruments/<id>)", f"{rates['shared']['rps']:.0f} req/s")
-            say("four clients, four tokens", f"{rates['own']['rps']:.0f} req/s")
-            say("  shared / own", f"{rates['shared']['rps'] / rates['own']['rps']:.0%}", ">= 70 %")
+                scripts[label] = work / f"tokens-{label}.lua"
+                scripts[label].write_text("local tokens = {" + ",".join(f'"{t}"' for t in toks) + "}\nlocal n = 0\n"
+                                          "function setup(thread) n = n + 1; thread:set('token', tokens[n]) end\n"
+                                          "function init(args) wrk.headers['Authorization'] = 'Bearer ' .. token "
+                                          "end\n")
+            # alternating rounds, best of 3 each (as the QR check): one round each swung with the machine's load
+            for _round in range(3):
+                for label in ("shared", "own"):
+                    rates[label].append(wrk(f"{api.base}/api/v1/instruments/{ids}", 6, threads=4, conns=4,
+                                            script=str(scripts[label]))["rps"])
+            say("four clients, one shared token (GET /api/v1/instruments/<id>), best of 3",
+                f"{max(rates['shared']):.0f} req/s (rounds {', '.join(f'{r:.0f}' for r in rates['shared'])})")
+            say("four clients, four tokens, best of 3",
+                f"{max(rates['own']):.0f} req/s (rounds {', '.join(f'{r:.0f}' for r in rates['own'])})")
+            say("  shared / own", f"{max(rates['shared']) / max(rates['own']):.0%}", ">= 70 %")
     finally:
         for proc in procs:
             stop(proc)

@@ -13,6 +13,7 @@ from .heuristic import (
     fill_free_days,
     insert_unplanned,
     planned_days,
+    relocate_visits,
     reoptimize_sites,
     swap_visits,
     volume_targets,
@@ -23,6 +24,7 @@ __all__ = ["solve", "default_time_limit"]
 
 VOLUME_SHARE = 0.95     # share of the crew-days the volume targets plan for (the rest: lost days, free crew-days)
 BOUND_SHARE = 0.4       # share of the time left that the relaxation is given
+RELOCATE_SHARE = 0.2   # share of the time left after the swaps that the visit relocation is given at most
 SWAP_SHARE = 0.4        # share of the time left after the bound that the visit swaps are given (then site LNS)
 
 
@@ -130,6 +132,8 @@ def solve(instance, time_limit=None, progress=None, started=None):
     report(0.55, f"free crew-days and exchanges: cost {cost_of(inst, visits):.1f} ({left():.1f} s left)")
     visits = swap_visits(inst, visits, time.perf_counter() + SWAP_SHARE * max(0.0, left()))
     report(0.65, f"visit swaps: cost {cost_of(inst, visits):.1f} ({left():.1f} s left)")
+    visits = relocate_visits(inst, visits, time.perf_counter() + RELOCATE_SHARE * max(0.0, left()))
+    report(0.7, f"visit relocation: cost {cost_of(inst, visits):.1f} ({left():.1f} s left)")
     visits = reoptimize_sites(inst, visits, deadline - 0.05 * max(0.0, left()))
     # time left once the site LNS has been through every site (a lightly loaded machine, a longer time
     # limit): exchanges, swaps and the site LNS again, while a round lowers the cost

@@ -770,3 +770,158 @@ def exchange_visits(inst, visits, deadline):
             left[s] = {i for i in left[s] if days[i] is None}
             value[s] = worth(s)
     return visits
+
+
+RELOCATE_CANDIDATES = 40   # sites (most unplanned value first) a relocated crew-day is offered to
+RELOCATE_TRIES = 1         # visits of a site (latest first) whose crew-day is offered (3: the same cost on the
+                           # generated province, with 29 site MILPs instead of 16)
+
+
+def relocate_visits(inst, visits, deadline):
+    """Move a crew-day from a site that needs it least to a site whose unplanned work is worth more.
+
+    Where crew-days are short, which sites get their last, partly filled visit decides how much work
+    is left unplanned: a site whose visits have much spare room loses little when one of them goes
+    (its instruments are re-packed into the others).  For each site, those with most spare first, its
+    latest visit's crew-day is offered to the :data:`RELOCATE_CANDIDATES` sites whose unplanned work
+    is worth most (open that day, below their crews a day; filled with their unplanned instruments of
+    most value per minute that the crew verifies, available that day, that fit); when the best new
+    visit saves more than an estimate of what the site loses, the site's instruments are re-assigned
+    exactly to its remaining visits (the site MILP of :func:`reoptimize_sites`), and the move is made
+    only if the new visit saves more than that re-assignment costs, so each move lowers the cost.
+    Rules: the new visit is on the old one's crew-day, at a site open that day and below its crews a
+    day, with instruments the crew verifies, available that day, within its minutes; the remaining
+    visits' contents come from the site MILP, checked for minutes.
+    """
+    minutes = [inst.kind_minutes[k] for k in inst.inst_kind]
+    days = planned_days(inst, visits)
+    site_insts, left = {}, {}
+    for i in range(len(days)):
+        site_insts.setdefault(inst.inst_site[i], []).append(i)
+        if days[i] is None:
+            left.setdefault(inst.inst_site[i], set()).add(i)
+    if not left:
+        return visits
+    count = {}
+    for _c, t, s, _i in visits:
+        count[(s, t)] = count.get((s, t), 0) + 1
+    widest = max(inst.crew_minutes, default=0)
+
+    def worth(s):
+        room, total = widest - inst.site_setup[s], 0.0
+        for i in sorted(left.get(s, ()), key=lambda i: -inst.unplanned_cost(i)):
+            if minutes[i] <= room:
+                room -= minutes[i]
+                total += inst.unplanned_cost(i)
+        return total
+
+    def now(i):
+        return inst.unplanned_cost(i) if days[i] is None else max(0, days[i] - inst.inst_due[i])
+
+    def site_cost(s, vs):
+        return sum(now(i) for i in site_insts[s]) + inst.visit_days * len(vs)
+
+    by_site = {}
+    for v, visit in enumerate(visits):
+        by_site.setdefault(visit[2], []).append(v)
+
+    def spare_of(s):
+        return sum(inst.crew_minutes[visits[v][0]] - inst.site_setup[s] - sum(minutes[i] for i in visits[v][3])
+                   for v in by_site[s])
+
+    def estimate(s):
+        """What dropping one visit of s loses, roughly: its planned work of least value per minute
+        beyond what the site's spare room takes back."""
+        v = max(by_site[s], key=lambda v: visits[v][1])
+        short = inst.crew_minutes[visits[v][0]] - inst.site_setup[s] - spare_of(s)
+        lost = -inst.visit_days
+        for i in sorted((i for i in site_insts[s] if days[i] is not None),
+                        key=lambda i: (inst.unplanned_cost(i) - now(i)) / max(1, minutes[i])):
+            if short <= 0:
+                break
+            short -= minutes[i]
+            lost += inst.unplanned_cost(i) - now(i)
+        return lost
+
+    value = {s: worth(s) for s in left}
+    tried = set()
+    while time.perf_counter() < deadline:
+        ranked = sorted((s for s in left if left[s]), key=lambda s: -value[s])
+        if not ranked:
+            break
+        top = value[ranked[0]] - inst.visit_days
+        order = sorted(((estimate(a), a) for a in by_site if a not in tried and len(by_site[a]) > 1),
+                       key=lambda ea: ea[0])
+        moved = False
+        for est, a in order:
+            if time.perf_counter() > deadline or est >= top:
+                break
+            tried.add(a)
+            for v in sorted(by_site[a], key=lambda v: -visits[v][1])[:RELOCATE_TRIES]:
+                c, t = visits[v][0], visits[v][1]
+                best, offered = None, 0
+                for s in ranked:
+                    if offered >= RELOCATE_CANDIDATES or value[s] - inst.visit_days <= est:
+                        break
+                    if s == a or not inst.site_open(s, t) or count.get((s, t), 0) >= inst.site_cap[s]:
+                        continue
+                    room = inst.crew_minutes[c] - inst.site_setup[s]
+                    ready = [i for i in left[s] if inst.inst_kind[i] in inst.crew_kinds[c]
+                             and inst.inst_earliest[i] <= t and minutes[i] <= room]
+                    if not ready:
+                        continue
+                    offered += 1
+                    ready.sort(key=lambda i: (-(inst.unplanned_cost(i) - max(0, t - inst.inst_due[i]))
+                                              / max(1, minutes[i]), i))
+                    take, gain = [], -inst.visit_days
+                    for i in ready:
+                        if minutes[i] <= room:
+                            take.append(i)
+                            room -= minutes[i]
+                            gain += inst.unplanned_cost(i) - max(0, t - inst.inst_due[i])
+                    if gain > est + 1e-9 and (best is None or gain > best[0]):
+                        best = (gain, s, take)
+                if best is None:
+                    continue
+                gain, b, take = best
+                keep = [w for w in by_site[a] if w != v]
+                vs = [visits[w] for w in keep]
+                new = _site_problem(inst, vs, site_insts[a], min(2.0, deadline - time.perf_counter()))
+                if new is None:
+                    continue
+                if not all(inst.site_setup[a] + sum(minutes[i] for i in items) <= inst.crew_minutes[cw]
+                           for (cw, _t, _s, _), items in zip(vs, new, strict=False) if items):
+                    continue
+                before = site_cost(a, by_site[a])
+                placed = {}
+                for w, items in zip(keep, new, strict=False):
+                    for i in items:
+                        placed[i] = visits[w][1]
+                after = sum(max(0, placed[i] - inst.inst_due[i]) if i in placed else inst.unplanned_cost(i)
+                            for i in site_insts[a]) + inst.visit_days * sum(1 for items in new if items)
+                if gain <= after - before + 1e-9:
+                    continue
+                for w, items in zip(keep, new, strict=False):
+                    visits[w][3] = items
+                    if not items:
+                        count[(a, visits[w][1])] -= 1
+                for i in site_insts[a]:
+                    days[i] = placed.get(i)
+                left[a] = {i for i in site_insts[a] if days[i] is None}
+                by_site[a] = [w for w in keep if visits[w][3]]
+                count[(a, t)] -= 1
+                count[(b, t)] = count.get((b, t), 0) + 1
+                visits[v] = [c, t, b, take]
+                for i in take:
+                    days[i] = t
+                left[b].difference_update(take)
+                by_site.setdefault(b, []).append(v)
+                value[a], value[b] = worth(a), worth(b)
+                tried.discard(b)
+                moved = True
+                break
+            if moved:
+                break       # the ranking changed: start again
+        if not moved:
+            break
+    return [v for v in visits if v[3]]

@@ -118,13 +118,22 @@ def test_volume_guided_dispatch_and_visit_swaps_keep_every_rule(instance):
 @settings(max_examples=60, **SETTINGS)
 @given(instances(max_days=9, max_sites=3, max_instruments=12, max_crews=3))
 def test_visit_exchanges_and_site_lns_keep_every_rule_and_never_raise_the_cost(instance):
-    """The exchange of a crew-day between sites and the site LNS (one MILP per site, its instruments
+    """The exchange of a crew-day between sites, its relocation (the losing site re-solved by its MILP)
+    and the site LNS (one MILP per site, its instruments
     grouped by their costs relative to leaving them unplanned), applied to both dispatches planning all,
     half or a fifth of the crew-days (so that work is left for them), keep every rule and never raise
     the cost."""
     import time
 
-    from planning.heuristic import cost_of, dispatch, dispatch_atc, exchange_visits, reoptimize_sites, volume_targets
+    from planning.heuristic import (
+        cost_of,
+        dispatch,
+        dispatch_atc,
+        exchange_visits,
+        relocate_visits,
+        reoptimize_sites,
+        volume_targets,
+    )
 
     inst = compile_instance(instance)
     for share in (1.0, 0.5, 0.2):
@@ -138,7 +147,41 @@ def test_visit_exchanges_and_site_lns_keep_every_rule_and_never_raise_the_cost(i
             assert report.ok, (share, "exchanges", report.errors)
             after = cost_of(inst, visits)
             assert after <= before + 1e-9
+            visits = relocate_visits(inst, visits, time.perf_counter() + 5)
+            report = planning.check(instance, _plan_of(inst, visits))
+            assert report.ok, (share, "relocation", report.errors)
+            assert cost_of(inst, visits) <= after + 1e-9
+            after = cost_of(inst, visits)
             visits = reoptimize_sites(inst, visits, time.perf_counter() + 5)
             report = planning.check(instance, _plan_of(inst, visits))
             assert report.ok, (share, "site LNS", report.errors)
             assert cost_of(inst, visits) <= after + 1e-9
+
+
+def test_a_crew_day_is_relocated_to_the_site_whose_unplanned_work_is_worth_more():
+    """Site A's second visit holds two instruments, site B's ten wait unplanned: the crew-day goes to B
+    (A keeps its first visit, two of its instruments are left unplanned), and the plan keeps the rules."""
+    import time
+
+    from planning.heuristic import cost_of, relocate_visits
+
+    start = "2027-01-04"     # a Monday: days 0 and 1 are workdays
+    instance = {"format": "lims-plan-instance/1",
+                "horizon": {"start": start, "end": "2027-01-05", "workdays": [1, 2, 3, 4, 5], "holidays": []},
+                "costs": {"visit_days": 1.0, "unplanned_penalty_days": 60},
+                "kinds": {"scale": {"minutes": 10}},
+                "sites": [{"id": "A", "setup_minutes": 0}, {"id": "B", "setup_minutes": 0}],
+                "instruments": [{"id": f"A{i:02d}", "site": "A", "kind": "scale", "due": "2027-12-31"}
+                                for i in range(12)]
+                + [{"id": f"B{i:02d}", "site": "B", "kind": "scale", "due": "2027-12-31"} for i in range(10)],
+                "crews": [{"id": "C", "kinds": ["scale"], "minutes_per_day": 100}]}
+    inst = compile_instance(instance)
+    a_items = [i for i in range(len(inst.inst_ids)) if inst.inst_ids[i].startswith("A")]
+    a = inst.site_ids.index("A")
+    visits = [[0, 0, a, a_items[:10]], [0, 1, a, a_items[10:]]]
+    assert cost_of(inst, visits) == 10 * 60 + 2
+    visits = relocate_visits(inst, visits, time.perf_counter() + 5)
+    report = planning.check(instance, _plan_of(inst, visits))
+    assert report.ok, report.errors
+    assert cost_of(inst, visits) == 2 * 60 + 2
+    assert sorted(inst.site_ids[s] for _c, _t, s, _items in visits) == ["A", "B"]

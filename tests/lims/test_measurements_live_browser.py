@@ -42,8 +42,12 @@ def test_readings_appear_live_as_the_copied_command_stores_them(app, api, browse
     env = dict(os.environ, LIMS_DATABASE_URL=db_url, PYTHONPATH=ROOT)
     done = subprocess.run([LIMS, *argv[1:]], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    page.wait_for_function("document.querySelectorAll('#live-readings tbody tr').length == 10", timeout=20_000)
     rows = page.locator("#live-readings tbody tr")
+    # Playwright's expect polls without evaluating a string (wait_for_function does, and the pages' CSP has no
+    # 'unsafe-eval': it failed whenever the readings were not all there at the first look)
+    from playwright.sync_api import expect  # noqa: PLC0415 (only where a browser runs: skipped without one)
+
+    expect(rows).to_have_count(10, timeout=20_000)
     assert rows.first.locator("td").nth(1).inner_text() == "10"  # newest first
     assert rows.first.locator("td").nth(3).inner_text().endswith(" g")
     assert rows.first.locator("td").nth(4).inner_text() == stable

@@ -675,6 +675,37 @@ def _swap_block(inst, visits, vs, slots, days, count, deadline):
             G[:, r] = row
 
 
+def _best_new_visit(inst, ranked, value, left, minutes, count, c, t, a, lost, candidates):
+    """The best new visit of crew ``c`` on day ``t`` to a site other than ``a``: ``(gain, site, instruments)``.
+
+    The sites are tried in ``ranked`` order (most unplanned value first), at most ``candidates`` of them
+    that have work the crew can do; each is filled greedily with its unplanned instruments by value per
+    minute. Only a gain above ``lost`` (what giving up the crew-day elsewhere costs) counts; None when none.
+    """
+    best, offered = None, 0
+    for s in ranked:
+        if offered >= candidates or value[s] - inst.visit_days <= lost:
+            break
+        if s == a or not inst.site_open(s, t) or count.get((s, t), 0) >= inst.site_cap[s]:
+            continue
+        room = inst.crew_minutes[c] - inst.site_setup[s]
+        ready = [i for i in left[s] if inst.inst_kind[i] in inst.crew_kinds[c]
+                 and inst.inst_earliest[i] <= t and minutes[i] <= room]
+        if not ready:
+            continue
+        offered += 1
+        ready.sort(key=lambda i: (-(inst.unplanned_cost(i) - max(0, t - inst.inst_due[i])) / max(1, minutes[i]), i))
+        take, gain = [], -inst.visit_days
+        for i in ready:
+            if minutes[i] <= room:
+                take.append(i)
+                room -= minutes[i]
+                gain += inst.unplanned_cost(i) - max(0, t - inst.inst_due[i])
+        if gain > lost + 1e-9 and (best is None or gain > best[0]):
+            best = (gain, s, take)
+    return best
+
+
 EXCHANGE_CANDIDATES = 40   # sites (most unplanned value first) a crew-day of a dropped visit is offered to
 
 
@@ -730,28 +761,7 @@ def exchange_visits(inst, visits, deadline):
             lost = loss(v)
             if lost >= value[ranked[0]] - inst.visit_days:
                 break               # no site's unplanned work is worth this visit (visits come cheapest first)
-            best, offered = None, 0
-            for s in ranked:
-                if offered >= EXCHANGE_CANDIDATES or value[s] - inst.visit_days <= lost:
-                    break
-                if s == a or not inst.site_open(s, t) or count.get((s, t), 0) >= inst.site_cap[s]:
-                    continue
-                room = inst.crew_minutes[c] - inst.site_setup[s]
-                ready = [i for i in left[s] if inst.inst_kind[i] in inst.crew_kinds[c]
-                         and inst.inst_earliest[i] <= t and minutes[i] <= room]
-                if not ready:
-                    continue
-                offered += 1
-                ready.sort(key=lambda i: (-(inst.unplanned_cost(i) - max(0, t - inst.inst_due[i]))
-                                          / max(1, minutes[i]), i))
-                take, gain = [], -inst.visit_days
-                for i in ready:
-                    if minutes[i] <= room:
-                        take.append(i)
-                        room -= minutes[i]
-                        gain += inst.unplanned_cost(i) - max(0, t - inst.inst_due[i])
-                if gain > lost + 1e-9 and (best is None or gain > best[0]):
-                    best = (gain, s, take)
+            best = _best_new_visit(inst, ranked, value, left, minutes, count, c, t, a, lost, EXCHANGE_CANDIDATES)
             if best is None:
                 continue
             _gain, s, take = best
@@ -859,28 +869,7 @@ def relocate_visits(inst, visits, deadline):
             tried.add(a)
             for v in sorted(by_site[a], key=lambda v: -visits[v][1])[:RELOCATE_TRIES]:
                 c, t = visits[v][0], visits[v][1]
-                best, offered = None, 0
-                for s in ranked:
-                    if offered >= RELOCATE_CANDIDATES or value[s] - inst.visit_days <= est:
-                        break
-                    if s == a or not inst.site_open(s, t) or count.get((s, t), 0) >= inst.site_cap[s]:
-                        continue
-                    room = inst.crew_minutes[c] - inst.site_setup[s]
-                    ready = [i for i in left[s] if inst.inst_kind[i] in inst.crew_kinds[c]
-                             and inst.inst_earliest[i] <= t and minutes[i] <= room]
-                    if not ready:
-                        continue
-                    offered += 1
-                    ready.sort(key=lambda i: (-(inst.unplanned_cost(i) - max(0, t - inst.inst_due[i]))
-                                              / max(1, minutes[i]), i))
-                    take, gain = [], -inst.visit_days
-                    for i in ready:
-                        if minutes[i] <= room:
-                            take.append(i)
-                            room -= minutes[i]
-                            gain += inst.unplanned_cost(i) - max(0, t - inst.inst_due[i])
-                    if gain > est + 1e-9 and (best is None or gain > best[0]):
-                        best = (gain, s, take)
+                best = _best_new_visit(inst, ranked, value, left, minutes, count, c, t, a, est, RELOCATE_CANDIDATES)
                 if best is None:
                     continue
                 gain, b, take = best

@@ -47,16 +47,21 @@ def available(base_url):
         return f"PostgreSQL at {base_url} is not reachable: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
 
 
+def _drop_one(item):
+    """Drop one queued database (``None`` is the stop signal: nothing to drop)."""
+    try:
+        if item is not None:
+            drop_database(*item)
+    except Exception as exc:  # noted, and reported by drain(): a leaked database must not pass unnoticed
+        _drop_errors.append(f"{item[1]}: {exc.__class__.__name__}: {exc}")
+    finally:
+        _to_drop.task_done()
+
+
 def _drop_loop():
     while True:
         item = _to_drop.get()
-        try:
-            if item is not None:
-                drop_database(*item)
-        except Exception as exc:  # noted, and reported by drain(): a leaked database must not pass unnoticed
-            _drop_errors.append(f"{item[1]}: {exc.__class__.__name__}: {exc}")
-        finally:
-            _to_drop.task_done()
+        _drop_one(item)
         if item is None:
             return
 
@@ -67,12 +72,7 @@ def _drop_until_empty():
             item = _to_drop.get_nowait()
         except queue.Empty:
             return
-        try:
-            drop_database(*item)
-        except Exception as exc:  # as in _drop_loop
-            _drop_errors.append(f"{item[1]}: {exc.__class__.__name__}: {exc}")
-        finally:
-            _to_drop.task_done()
+        _drop_one(item)
 
 
 def drop_later(base_url, name):
@@ -191,8 +191,6 @@ class Recycler:
     def __init__(self, base_url, template, spares):
         self.base_url, self.template, self.spares = base_url, template, spares
         self.clean: list[str] = []
-        self.reused = self.dropped = 0
-        self.why: list[str] = []
         with _connect(base_url, template) as conn, conn.cursor() as cur:
             self.schema = cur.execute(_SCHEMA_PRINT).fetchone()[0]
             self.tables = [r[0] for r in cur.execute(
@@ -215,12 +213,9 @@ class Recycler:
         """Reset ``name`` for the next test, or queue it for dropping when it cannot be reset exactly."""
         try:
             self._reset(name)
-        except Exception as exc:  # a changed schema, a dropped database, a stuck connection: a fresh copy instead
-            self.dropped += 1
-            self.why.append(f"{exc.__class__.__name__}: {exc}")
+        except Exception:  # a changed schema, a dropped database, a stuck connection: a fresh copy instead
             drop_later(self.base_url, name)
         else:
-            self.reused += 1
             self.clean.append(name)
 
     def _reset(self, name):
